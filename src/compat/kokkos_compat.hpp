@@ -1,0 +1,53 @@
+// The one place where Kokkos versions differ for pfode.
+// Kokkos 3.4 (Debian's Trilinos package) keeps its math functions in Kokkos::Experimental;
+// Kokkos >= 3.7 / 4.x moved them to Kokkos. Device code calls pfode::math::exp etc.
+#pragma once
+
+#include <Kokkos_Core.hpp>
+
+namespace pfode::math {
+
+#if KOKKOS_VERSION >= 30700
+using Kokkos::acos;
+using Kokkos::cos;
+using Kokkos::exp;
+using Kokkos::expm1;
+using Kokkos::fabs;
+using Kokkos::isfinite;
+using Kokkos::log;
+using Kokkos::log1p;
+using Kokkos::pow;
+using Kokkos::sqrt;
+using Kokkos::tan;
+#else
+using Kokkos::Experimental::acos;
+using Kokkos::Experimental::cos;
+using Kokkos::Experimental::exp;
+using Kokkos::Experimental::expm1;
+using Kokkos::Experimental::fabs;
+using Kokkos::Experimental::isfinite;
+using Kokkos::Experimental::log;
+using Kokkos::Experimental::log1p;
+using Kokkos::Experimental::pow;
+using Kokkos::Experimental::sqrt;
+using Kokkos::Experimental::tan;
+#endif
+
+inline constexpr double pi = 3.14159265358979323846;
+
+// log(1 + e^x) without overflow for large x or loss of digits for very negative x.
+KOKKOS_INLINE_FUNCTION double softplus(double x) {
+  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+KOKKOS_INLINE_FUNCTION double max(double a, double b) { return a > b ? a : b; }
+KOKKOS_INLINE_FUNCTION double min(double a, double b) { return a < b ? a : b; }
+
+}  // namespace pfode::math
+
+namespace pfode {
+
+// Name of the default execution space, as recorded in provenance.
+inline const char* execution_space_name() { return Kokkos::DefaultExecutionSpace::name(); }
+
+}  // namespace pfode

@@ -1,0 +1,197 @@
+#include "io/hdf5.hpp"
+
+#include <stdexcept>
+#include <utility>
+
+namespace pfode::io {
+
+namespace {
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");
+}
+Handle string_type(size_t size) {
+  Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  check(H5Tset_size(type.id(), size == 0 ? 1 : size), "string type size");
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "string type charset");
+  return type;
+}
+Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose, "scalar dataspace"); }
+Handle simple_space(const std::vector<hsize_t>& shape) {
+  return Handle(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose, "dataspace");
+}
+}  // namespace
+
+Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
+  if (id < 0) throw std::runtime_error("HDF5: " + what + " failed");
+}
+Handle::Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), closer_(other.closer_) {}
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    if (id_ >= 0 && closer_) closer_(id_);
+    id_ = std::exchange(other.id_, -1);
+    closer_ = other.closer_;
+  }
+  return *this;
+}
+Handle::~Handle() {
+  if (id_ >= 0 && closer_) closer_(id_);
+}
+
+Group Group::create_group(const std::string& name) const {
+  return Group(Handle(H5Gcreate2(id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                      "create group " + name));
+}
+Group Group::open_group(const std::string& name) const {
+  return Group(Handle(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name));
+}
+bool Group::has(const std::string& name) const { return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0; }
+
+std::vector<std::string> Group::children() const {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    return 0;
+  };
+  check(H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names), "list group");
+  return names;
+}
+
+void Group::write_attribute(const std::string& name, const std::string& value) const {
+  Handle type = string_type(value.size());
+  Handle space = scalar_space();
+  Handle attr(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+              "create attribute " + name);
+  check(H5Awrite(attr.id(), type.id(), value.empty() ? "" : value.data()), "write attribute " + name);
+}
+void Group::write_attribute(const std::string& name, double value) const {
+  Handle space = scalar_space();
+  Handle attr(H5Acreate2(id(), name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+              "create attribute " + name);
+  check(H5Awrite(attr.id(), H5T_NATIVE_DOUBLE, &value), "write attribute " + name);
+}
+void Group::write_attribute(const std::string& name, long value) const {
+  Handle space = scalar_space();
+  Handle attr(H5Acreate2(id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+              "create attribute " + name);
+  check(H5Awrite(attr.id(), H5T_NATIVE_LONG, &value), "write attribute " + name);
+}
+void Group::write_attribute(const std::string& name, const std::vector<long>& values) const {
+  Handle space = simple_space({static_cast<hsize_t>(values.size())});
+  Handle attr(H5Acreate2(id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
+              "create attribute " + name);
+  if (!values.empty()) check(H5Awrite(attr.id(), H5T_NATIVE_LONG, values.data()), "write attribute " + name);
+}
+
+std::string Group::read_string_attribute(const std::string& name) const {
+  Handle attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle type(H5Aget_type(attr.id()), H5Tclose, "attribute type " + name);
+  if (H5Tget_class(type.id()) != H5T_STRING) throw std::runtime_error("HDF5: attribute " + name + " is not a string");
+  if (H5Tis_variable_str(type.id()) > 0) {
+    char* text = nullptr;
+    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+    check(H5Tset_size(mem.id(), H5T_VARIABLE), "string type size");
+    check(H5Aread(attr.id(), mem.id(), &text), "read attribute " + name);
+    std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
+  std::string out(H5Tget_size(type.id()), '\0');
+  check(H5Aread(attr.id(), type.id(), out.data()), "read attribute " + name);
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+double Group::read_double_attribute(const std::string& name) const {
+  Handle attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  double v = 0;
+  check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v), "read attribute " + name);
+  return v;
+}
+long Group::read_long_attribute(const std::string& name) const {
+  Handle attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  long v = 0;
+  check(H5Aread(attr.id(), H5T_NATIVE_LONG, &v), "read attribute " + name);
+  return v;
+}
+std::vector<long> Group::read_long_vector_attribute(const std::string& name) const {
+  Handle attr(H5Aopen(id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle space(H5Aget_space(attr.id()), H5Sclose, "attribute space " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<long> v(n > 0 ? n : 0);
+  if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_LONG, v.data()), "read attribute " + name);
+  return v;
+}
+
+void Group::write_dataset(const std::string& name, const std::vector<double>& values,
+                          const std::vector<hsize_t>& shape) const {
+  hsize_t count = 1;
+  for (hsize_t d : shape) count *= d;
+  if (count != values.size()) throw std::logic_error("dataset " + name + ": shape does not match the data");
+  Handle space = simple_space(shape);
+  Handle set(H5Dcreate2(id(), name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Dclose, "create dataset " + name);
+  if (count > 0) check(H5Dwrite(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+}
+void Group::write_dataset(const std::string& name, const std::vector<long>& values) const {
+  Handle space = simple_space({static_cast<hsize_t>(values.size())});
+  Handle set(H5Dcreate2(id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+             H5Dclose, "create dataset " + name);
+  if (!values.empty())
+    check(H5Dwrite(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+}
+void Group::write_string_dataset(const std::string& name, const std::string& text) const {
+  Handle type = string_type(text.size());
+  Handle space = scalar_space();
+  Handle set(H5Dcreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+             "create dataset " + name);
+  check(H5Dwrite(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.empty() ? "" : text.data()), "write " + name);
+}
+
+std::vector<double> Group::read_dataset(const std::string& name, std::vector<hsize_t>* shape) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) throw std::runtime_error("HDF5: rank of " + name);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  hsize_t count = 1;
+  for (hsize_t d : dims) count *= d;
+  std::vector<double> v(count);
+  if (count > 0) check(H5Dread(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  if (shape) *shape = dims;
+  return v;
+}
+std::vector<long> Group::read_long_dataset(const std::string& name) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<long> v(n > 0 ? n : 0);
+  if (!v.empty()) check(H5Dread(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  return v;
+}
+std::string Group::read_string_dataset(const std::string& name) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
+  std::string out(H5Tget_size(type.id()), '\0');
+  check(H5Dread(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
+  while (!out.empty() && out.back() == '\0') out.pop_back();
+  return out;
+}
+
+File File::create(const std::string& path) {
+  return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file " + path),
+              path);
+}
+File File::open_read(const std::string& path) {
+  return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open file " + path), path);
+}
+File File::open_write(const std::string& path) {
+  return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "open file " + path), path);
+}
+Group File::root() const {
+  return Group(Handle(H5Gopen2(handle_.id(), "/", H5P_DEFAULT), H5Gclose, "open root of " + path_));
+}
+void File::flush() const { check(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "flush " + path_); }
+
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+}  // namespace pfode::io

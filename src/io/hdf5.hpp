@@ -1,0 +1,78 @@
+// Thin RAII layer over the HDF5 C API: every handle closes itself and every call is checked;
+// a failure throws std::runtime_error naming the object, so no half-done write goes unnoticed.
+#pragma once
+
+#include <hdf5.h>
+
+#include <string>
+#include <vector>
+
+namespace pfode::io {
+
+class Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+  Handle() = default;
+  Handle(hid_t id, Closer closer, const std::string& what);
+  Handle(Handle&& other) noexcept;
+  Handle& operator=(Handle&& other) noexcept;
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+  ~Handle();
+  hid_t id() const { return id_; }
+
+ private:
+  hid_t id_ = -1;
+  Closer closer_ = nullptr;
+};
+
+// A group (or the file's root group) to read and write named attributes and datasets under.
+class Group {
+ public:
+  explicit Group(Handle handle) : handle_(std::move(handle)) {}
+  hid_t id() const { return handle_.id(); }
+
+  Group create_group(const std::string& name) const;
+  Group open_group(const std::string& name) const;
+  bool has(const std::string& name) const;
+  std::vector<std::string> children() const;  // names of links, in name order
+
+  void write_attribute(const std::string& name, const std::string& value) const;
+  void write_attribute(const std::string& name, double value) const;
+  void write_attribute(const std::string& name, long value) const;
+  void write_attribute(const std::string& name, const std::vector<long>& values) const;
+  std::string read_string_attribute(const std::string& name) const;
+  double read_double_attribute(const std::string& name) const;
+  long read_long_attribute(const std::string& name) const;
+  std::vector<long> read_long_vector_attribute(const std::string& name) const;
+
+  // Row-major dataset with the given shape (product must equal values.size()).
+  void write_dataset(const std::string& name, const std::vector<double>& values, const std::vector<hsize_t>& shape) const;
+  void write_dataset(const std::string& name, const std::vector<long>& values) const;
+  void write_string_dataset(const std::string& name, const std::string& text) const;
+  std::vector<double> read_dataset(const std::string& name, std::vector<hsize_t>* shape = nullptr) const;
+  std::vector<long> read_long_dataset(const std::string& name) const;
+  std::string read_string_dataset(const std::string& name) const;
+
+ private:
+  Handle handle_;
+};
+
+class File {
+ public:
+  static File create(const std::string& path);  // fails if the file exists
+  static File open_read(const std::string& path);
+  static File open_write(const std::string& path);
+  Group root() const;
+  void flush() const;
+
+ private:
+  explicit File(Handle h, std::string path) : handle_(std::move(h)), path_(std::move(path)) {}
+  Handle handle_;
+  std::string path_;
+};
+
+// Turns HDF5's own error printing off for the process (errors are reported by exceptions).
+void silence_hdf5_errors();
+
+}  // namespace pfode::io

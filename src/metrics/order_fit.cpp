@@ -1,0 +1,59 @@
+#include "metrics/order_fit.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "metrics/statistics.hpp"
+
+namespace pfode::metrics {
+
+OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
+                   double band) {
+  OrderFit fit;
+  const int n = static_cast<int>(nfe.size());
+  auto usable = [&](int k) { return std::isfinite(error[k]) && error[k] > 0 && !flagged[k]; };
+  fit.local_order.assign(n > 0 ? n - 1 : 0, std::numeric_limits<double>::quiet_NaN());
+  for (int k = 0; k + 1 < n; ++k)
+    if (usable(k) && usable(k + 1) && nfe[k + 1] != nfe[k])
+      fit.local_order[k] = -std::log(error[k + 1] / error[k]) / std::log(nfe[k + 1] / nfe[k]);
+
+  int last = n - 1;
+  while (last >= 0 && !usable(last)) --last;
+  if (last < 2) return fit;
+  // Grow the range downwards while the new local order agrees with the ones already in it.
+  int first = last;
+  std::vector<double> inside;
+  while (first > 0 && usable(first - 1)) {
+    const double p = fit.local_order[first - 1];
+    if (inside.size() >= 2 && std::fabs(p - quantile(inside, 0.5)) > band) break;
+    inside.push_back(p);
+    --first;
+  }
+  if (last - first + 1 < 3) return fit;
+
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  const int m = last - first + 1;
+  for (int k = first; k <= last; ++k) {
+    const double x = std::log(nfe[k]), y = std::log(error[k]);
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  const double denom = m * sxx - sx * sx;
+  if (!(denom > 0)) return fit;
+  const double slope = (m * sxy - sx * sy) / denom, intercept = (sy - slope * sx) / m;
+  double rss = 0;
+  for (int k = first; k <= last; ++k) {
+    const double r = std::log(error[k]) - (intercept + slope * std::log(nfe[k]));
+    rss += r * r;
+  }
+  fit.valid = true;
+  fit.order = -slope;
+  fit.standard_error = m > 2 ? std::sqrt(rss / (m - 2) * m / denom) : 0.0;
+  fit.first = first;
+  fit.last = last;
+  return fit;
+}
+
+}  // namespace pfode::metrics

@@ -1,0 +1,23 @@
+// Empirical convergence order: least-squares slope of log error against log NFE over the
+// asymptotic points, with its standard error, and the local order between consecutive NFEs.
+#pragma once
+
+#include <vector>
+
+namespace pfode::metrics {
+
+struct OrderFit {
+  bool valid = false;                 // at least 3 usable points
+  double order = 0, standard_error = 0;
+  int first = -1, last = -1;          // index range of the points used (sorted by NFE)
+  std::vector<double> local_order;    // between point k and k+1 (NaN where either is unusable)
+};
+
+// nfe ascending. A point is unusable when its error is not finite and positive or when it is
+// flagged (e.g. within 10x of the reference's error). The asymptotic range is the longest run of
+// usable points ending at the largest usable NFE in which every local order stays within
+// `band` of the median local order of the points above it.
+OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
+                   double band = 0.3);
+
+}  // namespace pfode::metrics

@@ -1,0 +1,39 @@
+// Host-side description of an exact model (a diagonal Gaussian mixture; one component is the
+// Gaussian), from config values, an HDF5 file or a seeded random draw, and its device form.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/mixture.hpp"
+
+namespace pfode::model {
+
+struct ModelSpec {
+  std::string name;
+  std::string source;           // how it was defined: "config", "random(seed=...)", or the file path
+  int dim = 0, components = 0;
+  std::vector<double> weights;  // K, sum 1
+  std::vector<double> means;    // K x dim, row-major
+  std::vector<double> stds;     // K x dim, row-major
+
+  bool is_gaussian() const { return components == 1; }
+};
+
+// Validates shapes and values (weights positive, stds positive, all finite) and normalises the
+// weights; throws std::invalid_argument naming the model and the problem.
+ModelSpec make_model(const std::string& name, int dim, std::vector<double> weights, std::vector<double> means,
+                     std::vector<double> stds, const std::string& source);
+
+// Reads datasets "weights" (K), "means" (K x dim) and "stds" (K x dim) from an HDF5 file.
+ModelSpec load_model_file(const std::string& name, const std::string& path);
+
+// A reproducible random mixture: means uniform in [-spread, spread]^dim, stds uniform in
+// [std_min, std_max], weights uniform in [1, 2] normalised; drawn from the counter generator.
+ModelSpec random_mixture(const std::string& name, int dim, int components, std::uint64_t seed, double spread,
+                         double std_min, double std_max);
+
+DiagonalMixture to_device(const ModelSpec& spec);
+
+}  // namespace pfode::model

@@ -1,0 +1,71 @@
+#include "model/start_states.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "io/hdf5.hpp"
+#include "model/counter_rng.hpp"
+
+namespace pfode::model {
+
+StartMode parse_start_mode(const std::string& name) {
+  if (name == "marginal") return StartMode::marginal;
+  if (name == "prior") return StartMode::prior;
+  if (name == "file") return StartMode::file;
+  throw std::invalid_argument("unknown start mode '" + name + "' (known: marginal, prior, file)");
+}
+
+const char* start_mode_name(StartMode mode) {
+  switch (mode) {
+    case StartMode::marginal: return "marginal";
+    case StartMode::prior: return "prior";
+    default: return "file";
+  }
+}
+
+std::vector<double> start_states(const ModelSpec& model, const StartSpec& start, std::uint64_t seed, int samples,
+                                 double alpha_T, double sigma_T) {
+  const int dim = model.dim;
+  std::vector<double> y(static_cast<size_t>(samples) * dim);
+  const double s_T = sigma_T / alpha_T;
+  switch (start.mode) {
+    case StartMode::marginal:
+      for (int p = 0; p < samples; ++p) {
+        double u, unused;
+        counter_uniform2(seed, static_cast<std::uint32_t>(p), 0u, 1u, u, unused);
+        int k = 0;
+        for (double acc = model.weights[0]; k + 1 < model.components && u > acc; acc += model.weights[++k]) {
+        }
+        for (int j = 0; j < dim; ++j) {
+          const size_t at = static_cast<size_t>(k) * dim + j;
+          const double sd = std::sqrt(model.stds[at] * model.stds[at] + s_T * s_T);
+          y[static_cast<size_t>(p) * dim + j] = model.means[at] + sd * counter_normal(seed, p, j);
+        }
+      }
+      break;
+    case StartMode::prior: {
+      const double sd = std::sqrt(alpha_T * alpha_T + sigma_T * sigma_T) / alpha_T;
+      for (int p = 0; p < samples; ++p)
+        for (int j = 0; j < dim; ++j) y[static_cast<size_t>(p) * dim + j] = sd * counter_normal(seed, p, j);
+      break;
+    }
+    case StartMode::file: {
+      std::vector<hsize_t> shape;
+      std::vector<double> x;
+      try {
+        x = io::File::open_read(start.file).root().read_dataset(start.dataset, &shape);
+      } catch (const std::runtime_error& e) {
+        throw std::invalid_argument("start states: cannot read dataset '" + start.dataset + "' from '" + start.file +
+                                    "' (" + e.what() + ")");
+      }
+      if (shape.size() != 2 || static_cast<int>(shape[1]) != dim || static_cast<int>(shape[0]) < samples)
+        throw std::invalid_argument("start states: '" + start.file + "' dataset " + start.dataset + " must be at least " +
+                                    std::to_string(samples) + " x " + std::to_string(dim));
+      for (size_t i = 0; i < y.size(); ++i) y[i] = x[i] / alpha_T;
+      break;
+    }
+  }
+  return y;
+}
+
+}  // namespace pfode::model

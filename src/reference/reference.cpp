@@ -1,0 +1,89 @@
+#include "reference/reference.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace pfode::reference {
+
+namespace {
+
+struct Solve {
+  Kokkos::View<double***> y;
+  std::vector<long> nfe;
+  int failed = 0;
+};
+
+Solve integrate(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+                Kokkos::View<const double*> u_out, const Dop853Settings& settings) {
+  const int samples = static_cast<int>(y_start.extent(0));
+  const int outputs = static_cast<int>(u_out.extent(0));
+  solver::Workspace ws("pfode::reference::workspace", samples, dop853_slots, model.dim);
+  solver::NfeCounter nfe("pfode::reference::nfe", samples);
+  Kokkos::View<double***> y("pfode::reference::y", samples, outputs, model.dim);
+  Kokkos::View<int*> failed("pfode::reference::failed", samples);
+  Kokkos::parallel_for("pfode::reference::dop853", Kokkos::RangePolicy<>(0, samples),
+                       Dop853Kernel{dop853_coefficients(), settings, solver::Lane{ws, model, nfe, 0}, y_start, u_out,
+                                    y, failed});
+  Solve out;
+  out.y = y;
+  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+  out.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
+  int n_failed = 0;
+  Kokkos::parallel_reduce(
+      "pfode::reference::count_failed", Kokkos::RangePolicy<>(0, samples),
+      KOKKOS_LAMBDA(int p, int& acc) { acc += failed(p); }, n_failed);
+  out.failed = n_failed;
+  return out;
+}
+
+}  // namespace
+
+ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+                                  const std::vector<double>& s_out, const Dop853Settings& settings) {
+  for (size_t m = 1; m < s_out.size(); ++m)
+    if (!(s_out[m] < s_out[m - 1])) throw std::invalid_argument("reference times must be strictly decreasing in s");
+  const int outputs = static_cast<int>(s_out.size());
+  Kokkos::View<double*> u_out("pfode::reference::u_out", outputs);
+  auto u_host = Kokkos::create_mirror_view(u_out);
+  for (int m = 0; m < outputs; ++m) u_host(m) = std::log(s_out[m]);
+  Kokkos::deep_copy(u_out, u_host);
+
+  const Solve tight = integrate(model, y_start, u_out, settings);
+  Dop853Settings loose_settings = settings;
+  loose_settings.rtol *= 10.0;
+  loose_settings.atol *= 10.0;
+  const Solve loose = integrate(model, y_start, u_out, loose_settings);
+
+  const int samples = static_cast<int>(y_start.extent(0));
+  const int dim = model.dim;
+  double estimate = 0.0;
+  auto a = tight.y;
+  auto b = loose.y;
+  Kokkos::parallel_reduce(
+      "pfode::reference::error_estimate", Kokkos::RangePolicy<>(0, samples),
+      KOKKOS_LAMBDA(int p, double& worst) {
+        for (int m = 0; m < outputs; ++m) {
+          double sum = 0.0;
+          for (int c = 0; c < dim; ++c) sum += (a(p, m, c) - b(p, m, c)) * (a(p, m, c) - b(p, m, c));
+          const double rms = math::sqrt(sum / dim);
+          if (!(rms <= worst)) worst = rms;  // NaN propagates as the worst value
+        }
+      },
+      Kokkos::Max<double>(estimate));
+
+  ReferenceSolution ref;
+  ref.s = s_out;
+  ref.y = tight.y;
+  ref.tolerance = settings.rtol;
+  ref.failed_samples = tight.failed + loose.failed;
+  ref.error_estimate = estimate;
+  long total = 0;
+  for (long n : tight.nfe) {
+    total += n;
+    if (n > ref.nfe_max) ref.nfe_max = n;
+  }
+  ref.nfe_mean = samples > 0 ? static_cast<double>(total) / samples : 0.0;
+  return ref;
+}
+
+}  // namespace pfode::reference

@@ -1,0 +1,81 @@
+#include "schedule/registry.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace pfode::schedule {
+
+namespace {
+Schedule with(Kind kind, double t_min, double t_max, double p0, double p1) {
+  Schedule s;
+  s.kind = kind;
+  s.t_min = t_min;
+  s.t_max = t_max;
+  s.p0 = p0;
+  s.p1 = p1;
+  return s;
+}
+}  // namespace
+
+const std::vector<ScheduleInfo>& all_schedules() {
+  // t ranges follow the usual continuous-time conventions: VP stops at t = 1e-3, cosine at
+  // t = 0.9946 (where alpha would reach 0 soon after; DPM-Solver's choice), EDM spans
+  // sigma in [0.002, 80], flow stops short of alpha = 0.
+  static const std::vector<ScheduleInfo> table = {
+      {"vp-linear", Kind::vp_linear, "VP, linear beta in [beta_min, beta_max]",
+       with(Kind::vp_linear, 1e-3, 1.0, 0.1, 20.0), {"beta_min", "beta_max"}},
+      {"vp-cosine", Kind::vp_cosine, "VP, cosine alpha-bar with offset s (improved DDPM)",
+       with(Kind::vp_cosine, 1e-3, 0.9946, 0.008, 0.0), {"s"}},
+      {"ve", Kind::ve, "VE, geometric sigma from sigma_min to sigma_max",
+       with(Kind::ve, 0.0, 1.0, 0.01, 50.0), {"sigma_min", "sigma_max"}},
+      {"edm", Kind::edm, "EDM, alpha = 1, sigma = t", with(Kind::edm, 0.002, 80.0, 0.0, 0.0), {}},
+      {"flow", Kind::flow, "flow matching, alpha = 1 - t, sigma = t",
+       with(Kind::flow, 1e-3, 0.99, 0.0, 0.0), {}},
+  };
+  return table;
+}
+
+const ScheduleInfo& find_schedule(const std::string& name) {
+  for (const auto& info : all_schedules())
+    if (info.name == name) return info;
+  std::string known;
+  for (const auto& info : all_schedules()) known += (known.empty() ? "" : ", ") + info.name;
+  throw std::invalid_argument("unknown schedule '" + name + "' (known: " + known + ")");
+}
+
+Schedule make_schedule(const std::string& name, const std::map<std::string, double>& overrides) {
+  const ScheduleInfo& info = find_schedule(name);
+  Schedule s = info.defaults;
+  for (const auto& [key, value] : overrides) {
+    if (!std::isfinite(value)) throw std::invalid_argument("schedule " + name + ": " + key + " is not finite");
+    if (key == "t_min") s.t_min = value;
+    else if (key == "t_max") s.t_max = value;
+    else if (!info.parameter_names.empty() && key == info.parameter_names[0]) s.p0 = value;
+    else if (info.parameter_names.size() > 1 && key == info.parameter_names[1]) s.p1 = value;
+    else throw std::invalid_argument("schedule " + name + " has no parameter '" + key + "'");
+  }
+  auto fail = [&](const std::string& why) { throw std::invalid_argument("schedule " + name + ": " + why); };
+  if (!(s.t_min < s.t_max)) fail("t_min must be below t_max");
+  switch (s.kind) {
+    case Kind::vp_linear:
+      if (!(s.p0 > 0 && s.p1 > s.p0)) fail("need 0 < beta_min < beta_max");
+      if (!(s.t_min > 0)) fail("t_min must be > 0 (sigma vanishes at t = 0)");
+      break;
+    case Kind::vp_cosine:
+      if (!(s.p0 > 0)) fail("s must be > 0");
+      if (!(s.t_min > 0 && s.t_max < 1.0)) fail("need 0 < t_min and t_max < 1 (alpha vanishes at t = 1)");
+      break;
+    case Kind::ve:
+      if (!(s.p0 > 0 && s.p1 > s.p0)) fail("need 0 < sigma_min < sigma_max");
+      break;
+    case Kind::edm:
+      if (!(s.t_min > 0)) fail("t_min (= sigma_min) must be > 0");
+      break;
+    case Kind::flow:
+      if (!(s.t_min > 0 && s.t_max < 1.0)) fail("need 0 < t_min and t_max < 1");
+      break;
+  }
+  return s;
+}
+
+}  // namespace pfode::schedule

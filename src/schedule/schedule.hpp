@@ -1,0 +1,115 @@
+// Noise schedules: x_t = alpha_t x_0 + sigma_t n on t in [t_min, t_max].
+// Each gives alpha, sigma, the half log-SNR lambda = log(alpha/sigma), its inverse t(lambda),
+// f = d log alpha/dt and g^2 = -2 sigma^2 dlambda/dt (DESIGN.md section 1), all callable on the
+// device. A schedule is plain data (a kind plus two parameters), so kernels take it by value.
+#pragma once
+
+#include "compat/kokkos_compat.hpp"
+
+namespace pfode::schedule {
+
+enum class Kind {
+  vp_linear,  // beta(t) = beta_min + t (beta_max - beta_min)          (Song et al. 2021)
+  vp_cosine,  // alpha^2 = cos^2((t+s)/(1+s) pi/2) / cos^2(s/(1+s) pi/2) (Nichol & Dhariwal 2021)
+  ve,         // alpha = 1, sigma = sigma_min (sigma_max/sigma_min)^t  (Song et al. 2021)
+  edm,        // alpha = 1, sigma = t                                   (Karras et al. 2022)
+  flow,       // alpha = 1 - t, sigma = t                               (rectified flow / flow matching)
+};
+
+struct Schedule {
+  Kind kind = Kind::vp_linear;
+  double t_min = 1e-3, t_max = 1.0;
+  // vp_linear: beta_min, beta_max; vp_cosine: s (p1 unused); ve: sigma_min, sigma_max.
+  double p0 = 0.1, p1 = 20.0;
+
+  KOKKOS_INLINE_FUNCTION double log_alpha(double t) const {
+    switch (kind) {
+      case Kind::vp_linear: return -0.25 * t * t * (p1 - p0) - 0.5 * t * p0;
+      case Kind::vp_cosine: return math::log(math::cos(cosine_angle(t)) / math::cos(cosine_angle(0.0)));
+      case Kind::flow: return math::log1p(-t);
+      default: return 0.0;
+    }
+  }
+  KOKKOS_INLINE_FUNCTION double alpha(double t) const { return math::exp(log_alpha(t)); }
+
+  KOKKOS_INLINE_FUNCTION double sigma(double t) const {
+    switch (kind) {
+      case Kind::vp_linear:
+      case Kind::vp_cosine: return math::sqrt(-math::expm1(2.0 * log_alpha(t)));
+      case Kind::ve: return p0 * math::exp(t * math::log(p1 / p0));
+      default: return t;  // edm, flow
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION double lambda(double t) const {
+    switch (kind) {
+      case Kind::vp_linear:
+      case Kind::vp_cosine: {
+        const double la = log_alpha(t);
+        return la - 0.5 * math::log(-math::expm1(2.0 * la));
+      }
+      case Kind::ve: return -(math::log(p0) + t * math::log(p1 / p0));
+      case Kind::edm: return -math::log(t);
+      default: return math::log1p(-t) - math::log(t);  // flow
+    }
+  }
+
+  // s = sigma/alpha = exp(-lambda): the time of the canonical ODE.
+  KOKKOS_INLINE_FUNCTION double s(double t) const { return math::exp(-lambda(t)); }
+
+  KOKKOS_INLINE_FUNCTION double t_of_lambda(double lam) const {
+    switch (kind) {
+      case Kind::vp_linear: {
+        // log alpha = -softplus(-2 lambda)/2; solve the quadratic in t in its cancellation-free form.
+        const double l = math::softplus(-2.0 * lam);
+        return 2.0 * l / (p0 + math::sqrt(p0 * p0 + 2.0 * (p1 - p0) * l));
+      }
+      case Kind::vp_cosine: {
+        const double la = -0.5 * math::softplus(-2.0 * lam);
+        const double angle = math::acos(math::exp(la) * math::cos(cosine_angle(0.0)));
+        return angle * 2.0 * (1.0 + p0) / math::pi - p0;
+      }
+      case Kind::ve: return (-lam - math::log(p0)) / math::log(p1 / p0);
+      case Kind::edm: return math::exp(-lam);
+      default: return 1.0 / (1.0 + math::exp(lam));  // flow: t = sigmoid(-lambda)
+    }
+  }
+
+  // f = d log alpha / dt.
+  KOKKOS_INLINE_FUNCTION double f(double t) const {
+    switch (kind) {
+      case Kind::vp_linear: return -0.5 * (p0 + t * (p1 - p0));
+      case Kind::vp_cosine: return -math::tan(cosine_angle(t)) * 0.5 * math::pi / (1.0 + p0);
+      case Kind::flow: return -1.0 / (1.0 - t);
+      default: return 0.0;
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION double dlambda_dt(double t) const {
+    switch (kind) {
+      case Kind::vp_linear:
+      case Kind::vp_cosine: {
+        // lambda = log alpha - log(1 - alpha^2)/2  =>  dlambda/dt = f / sigma^2.
+        const double sig = sigma(t);
+        return f(t) / (sig * sig);
+      }
+      case Kind::ve: return -math::log(p1 / p0);
+      case Kind::edm: return -1.0 / t;
+      default: return -1.0 / (t * (1.0 - t));  // flow
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION double dlog_sigma_dt(double t) const { return f(t) - dlambda_dt(t); }
+
+  KOKKOS_INLINE_FUNCTION double g2(double t) const {
+    const double sig = sigma(t);
+    return -2.0 * sig * sig * dlambda_dt(t);
+  }
+
+ private:
+  KOKKOS_INLINE_FUNCTION double cosine_angle(double t) const {
+    return (t + p0) / (1.0 + p0) * 0.5 * math::pi;
+  }
+};
+
+}  // namespace pfode::schedule

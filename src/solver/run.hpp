@@ -1,0 +1,24 @@
+// Host entry point: run one solver over a batch of samples on one grid and bring back the
+// per-sample global errors along the grid, the LTE of every step and the NFE each sample spent.
+#pragma once
+
+#include <vector>
+
+#include "model/mixture.hpp"
+#include "solver/drivers.hpp"
+#include "solver/registry.hpp"
+
+namespace pfode::solver {
+
+struct SolverRun {
+  int samples = 0, steps = 0;
+  std::vector<double> global_error;     // samples x (steps + 1), row-major
+  std::vector<double> local_error;      // samples x steps (empty unless requested)
+  std::vector<double> exact_final_rms;  // samples
+  std::vector<long> nfe;                // samples, counted by the model during the trajectory
+};
+
+SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
+                     const ExactStates& exact, int samples, bool measure_local_error);
+
+}  // namespace pfode::solver

@@ -1,0 +1,58 @@
+// The time grid of one run, on the device: t_0 = t_max > ... > t_N = t_min with the schedule's
+// alpha, sigma and lambda at every point, plus the integration variable of classical methods.
+#pragma once
+
+#include <vector>
+
+#include "schedule/schedule.hpp"
+
+namespace pfode::solver {
+
+// Variable a classical (non-exponential) method integrates in. The ODE is written
+// dz/dtau = a(tau) z + b(tau) D(z / scale(tau), s(tau)):
+//   t:     z = x,            a = d log sigma/dt, b = alpha dlambda/dt, scale = alpha
+//   s:     z = y = x/alpha,  a = 1/s,            b = -1/s,             scale = 1
+//   log_s: z = y,            a = 1,              b = -1,               scale = 1
+enum class Variable { t, s, log_s };
+
+struct FieldPoint {
+  double scale, s, a, b;
+};
+
+struct StepGrid {
+  Kokkos::View<const double*> t, alpha, sigma, lambda, s;  // N + 1 points
+  int steps = 0;
+  schedule::Schedule schedule;
+  Variable variable = Variable::t;
+
+  // Integration variable at grid point i.
+  KOKKOS_INLINE_FUNCTION double tau(int i) const {
+    switch (variable) {
+      case Variable::t: return t(i);
+      case Variable::s: return s(i);
+      default: return -lambda(i);
+    }
+  }
+  // z = x * z_per_x(i) at grid points.
+  KOKKOS_INLINE_FUNCTION double z_per_x(int i) const { return variable == Variable::t ? 1.0 : 1.0 / alpha(i); }
+
+  KOKKOS_INLINE_FUNCTION FieldPoint field(double tau_value) const {
+    switch (variable) {
+      case Variable::t: {
+        const double tt = tau_value;
+        const double alpha_t = schedule.alpha(tt);
+        return {alpha_t, schedule.s(tt), schedule.dlog_sigma_dt(tt), alpha_t * schedule.dlambda_dt(tt)};
+      }
+      case Variable::s: return {1.0, tau_value, 1.0 / tau_value, -1.0 / tau_value};
+      default: return {1.0, math::exp(tau_value), 1.0, -1.0};
+    }
+  }
+};
+
+// Host-side builder: evaluates the schedule at the grid times and copies them to the device.
+StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<double>& times, Variable variable);
+
+const char* variable_name(Variable v);
+Variable parse_variable(const std::string& name);  // throws std::invalid_argument
+
+}  // namespace pfode::solver

@@ -1,0 +1,81 @@
+// Noise schedules against the identities of DESIGN.md section 1.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "schedule/registry.hpp"
+
+using pfode::schedule::all_schedules;
+
+namespace {
+// Interior test points (relative position in [t_min, t_max]).
+const double kFractions[] = {0.0, 1e-3, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0};
+double at(const pfode::schedule::Schedule& s, double f) { return s.t_min + f * (s.t_max - s.t_min); }
+}  // namespace
+
+TEST_CASE("every schedule: lambda is log(alpha/sigma), strictly decreasing, with an exact inverse", "[schedule]") {
+  for (const auto& info : all_schedules()) {
+    INFO(info.name);
+    const auto& s = info.defaults;
+    double previous = INFINITY;
+    for (int i = 0; i <= 1000; ++i) {
+      const double t = at(s, i / 1000.0);
+      const double lambda = s.lambda(t);
+      REQUIRE(lambda < previous);
+      previous = lambda;
+      REQUIRE(lambda == Approx(std::log(s.alpha(t) / s.sigma(t))).epsilon(1e-13).margin(1e-13));
+      REQUIRE(s.s(t) == Approx(s.sigma(t) / s.alpha(t)).epsilon(1e-13));
+      // Round trip t -> lambda -> t to 1e-12, relative to the interval.
+      REQUIRE(std::fabs(s.t_of_lambda(lambda) - t) <= 1e-12 * std::max(1.0, s.t_max));
+    }
+  }
+}
+
+TEST_CASE("every schedule: f and g^2 match finite differences of log alpha and sigma^2", "[schedule]") {
+  for (const auto& info : all_schedules()) {
+    INFO(info.name);
+    const auto& s = info.defaults;
+    for (double f : kFractions) {
+      const double t = at(s, f);
+      // Central differences of 4th order, kept inside [t_min, t_max].
+      const double h = 1e-4 * (s.t_max - s.t_min) * std::max(1e-3, std::min(f, 1.0 - f) + 1e-3);
+      const double tc = std::min(std::max(t, s.t_min + 2 * h), s.t_max - 2 * h);
+      auto d = [&](auto fn) {
+        return (-fn(tc + 2 * h) + 8 * fn(tc + h) - 8 * fn(tc - h) + fn(tc - 2 * h)) / (12 * h);
+      };
+      const double dlog_alpha = d([&](double x) { return s.log_alpha(x); });
+      const double dsigma2 = d([&](double x) { return s.sigma(x) * s.sigma(x); });
+      const double dlambda = d([&](double x) { return s.lambda(x); });
+      INFO("t = " << tc);
+      REQUIRE(s.f(tc) == Approx(dlog_alpha).epsilon(1e-7).margin(1e-9));
+      REQUIRE(s.dlambda_dt(tc) == Approx(dlambda).epsilon(1e-7));
+      // g^2 = d sigma^2/dt - 2 f sigma^2 = -2 sigma^2 dlambda/dt.
+      const double sig = s.sigma(tc);
+      REQUIRE(s.g2(tc) == Approx(dsigma2 - 2 * dlog_alpha * sig * sig).epsilon(1e-6));
+      REQUIRE(s.g2(tc) == Approx(-2 * sig * sig * dlambda).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE("schedules: published endpoint values", "[schedule]") {
+  // VP-linear: alpha^2(1) = exp(-(beta_min + beta_max)/2) (Song et al. 2021).
+  const auto vp = pfode::schedule::make_schedule("vp-linear");
+  REQUIRE(vp.alpha(1.0) * vp.alpha(1.0) == Approx(std::exp(-10.05)).epsilon(1e-14));
+  const auto edm = pfode::schedule::make_schedule("edm");
+  REQUIRE(edm.sigma(80.0) == 80.0);
+  REQUIRE(edm.alpha(3.0) == 1.0);
+  const auto flow = pfode::schedule::make_schedule("flow");
+  REQUIRE(flow.alpha(0.25) == Approx(0.75).epsilon(1e-15));
+  const auto ve = pfode::schedule::make_schedule("ve");
+  REQUIRE(ve.sigma(1.0) == Approx(50.0).epsilon(1e-14));
+  REQUIRE(ve.sigma(0.0) == Approx(0.01).epsilon(1e-14));
+  const auto cosine = pfode::schedule::make_schedule("vp-cosine");
+  REQUIRE(cosine.alpha(0.0) == Approx(1.0).epsilon(1e-15));
+}
+
+TEST_CASE("schedules: unknown names and bad parameters are rejected", "[schedule]") {
+  REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("vp-quadratic"), Catch::Contains("unknown schedule 'vp-quadratic'"));
+  REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("vp-linear", {{"beta_min", -1.0}}), Catch::Contains("beta_min"));
+  REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("edm", {{"rho", 7.0}}), Catch::Contains("no parameter 'rho'"));
+  REQUIRE_THROWS(pfode::schedule::make_schedule("flow", {{"t_max", 1.0}}));
+}
