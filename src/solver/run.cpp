@@ -18,12 +18,17 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
   const Lane lane{ws, model, nfe, 0};
+  using Clock = std::chrono::steady_clock;
+  auto start = Clock::now();
   Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, samples),
                        TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms});
+  Kokkos::fence();
+  const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
   SolverRun run;
   run.samples = samples;
   run.steps = steps;
+  run.trajectory_seconds = trajectory_seconds;
   auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
   auto ge_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), global_error);
   auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
@@ -37,8 +42,11 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
     // The LTE runs spend model evaluations of their own; they go to a separate counter.
     NfeCounter lte_nfe("pfode::solver::lte_nfe", samples);
     Kokkos::View<double**> local_error("pfode::solver::local_error", samples, steps);
+    start = Clock::now();
     Kokkos::parallel_for("pfode::solver::local_error", Kokkos::RangePolicy<>(0, samples),
                          LocalErrorKernel<Method>{method, grid, Lane{ws, model, lte_nfe, 0}, exact, local_error});
+    Kokkos::fence();
+    run.local_error_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     auto le_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local_error);
     run.local_error.resize(static_cast<size_t>(samples) * steps);
     for (int p = 0; p < samples; ++p)

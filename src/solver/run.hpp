@@ -2,6 +2,7 @@
 // per-sample global errors along the grid, the LTE of every step and the NFE each sample spent.
 #pragma once
 
+#include <chrono>
 #include <vector>
 
 #include "model/mixture.hpp"
@@ -16,6 +17,7 @@ struct SolverRun {
   std::vector<double> local_error;      // samples x steps (empty unless requested)
   std::vector<double> exact_final_rms;  // samples
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
+  double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
 };
 
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,

@@ -1,0 +1,25 @@
+// The pfode command-line commands; each returns the process exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pfode::app {
+
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;  // the run could not finish (e.g. reference or write failed)
+inline constexpr int exit_usage = 2;    // bad command line or config
+
+struct RunOptions {
+  std::string config;
+  std::string out;                     // overrides run.out when not empty
+  std::vector<std::string> overrides;  // section.key=value
+  bool force = false;
+  bool quiet = false;
+};
+
+int run_command(const RunOptions& options, int argc, char** argv);
+int list_command();
+
+
+}  // namespace pfode::app

@@ -1,0 +1,24 @@
+#include <cstdio>
+
+#include "app/commands.hpp"
+#include "schedule/registry.hpp"
+#include "solver/registry.hpp"
+#include "spacing/spacing.hpp"
+
+namespace pfode::app {
+
+int list_command() {
+  std::printf("Noise schedules\n");
+  for (const auto& s : schedule::all_schedules())
+    std::printf("  %-18s t in [%g, %g]  %s\n", s.name.c_str(), s.defaults.t_min, s.defaults.t_max, s.description.c_str());
+  std::printf("\nTime-step spacings\n");
+  for (const auto& s : spacing::all_spacings()) std::printf("  %-18s %s\n", s.name.c_str(), s.description.c_str());
+  std::printf("\nSolvers (order: global p; LTE p + 1)\n  %-18s %-12s %5s %8s  %s\n", "name", "family", "order",
+              "NFE/step", "reference");
+  for (const auto& s : solver::all_solvers())
+    std::printf("  %-18s %-12s %5d %8d  %s\n", s.name.c_str(), solver::family_name(s.family), s.order, s.nfe_per_step,
+                s.reference.c_str());
+  return exit_ok;
+}
+
+}  // namespace pfode::app

@@ -1,0 +1,223 @@
+#include "io/results_file.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <stdexcept>
+
+namespace pfode::io {
+
+namespace {
+
+std::vector<hsize_t> shape1(size_t n) { return {static_cast<hsize_t>(n)}; }
+std::string cell_name(int id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06d", id);
+  return buf;
+}
+
+void write_summary(const Group& g, const std::string& prefix, const metrics::SampleSummary& s) {
+  g.write_attribute(prefix + "_rms", s.rms);
+  g.write_attribute(prefix + "_max", s.max);
+  g.write_attribute(prefix + "_median", s.median);
+  g.write_attribute(prefix + "_p90", s.p90);
+}
+metrics::SampleSummary read_summary(const Group& g, const std::string& prefix) {
+  metrics::SampleSummary s;
+  s.rms = g.read_double_attribute(prefix + "_rms");
+  s.max = g.read_double_attribute(prefix + "_max");
+  s.median = g.read_double_attribute(prefix + "_median");
+  s.p90 = g.read_double_attribute(prefix + "_p90");
+  s.finite = std::isfinite(s.rms);
+  return s;
+}
+
+void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFit& f, const std::vector<double>& nfe) {
+  g.write_attribute(prefix + "_order", f.valid ? f.order : NAN);
+  g.write_attribute(prefix + "_order_stderr", f.valid ? f.standard_error : NAN);
+  g.write_attribute(prefix + "_fit_nfe_min", f.valid ? nfe[f.first] : NAN);
+  g.write_attribute(prefix + "_fit_nfe_max", f.valid ? nfe[f.last] : NAN);
+  g.write_dataset(prefix + "_local_order", f.local_order, shape1(f.local_order.size()));
+}
+
+}  // namespace
+
+void write_cell(const Group& parent, const sweep::CellResult& c) {
+  const Group g = parent.create_group(cell_name(c.id));
+  g.write_attribute("id", static_cast<long>(c.id));
+  g.write_attribute("model", c.model);
+  g.write_attribute("schedule", c.schedule);
+  g.write_attribute("spacing", c.spacing);
+  g.write_attribute("solver", c.solver);
+  g.write_attribute("variable", c.variable);
+  g.write_attribute("nfe_budget", c.nfe_budget);
+  g.write_attribute("steps", c.steps);
+  g.write_attribute("seed", c.seed);
+  g.write_attribute("samples", c.samples);
+  g.write_attribute("order_theory", c.order_theory);
+  g.write_attribute("nfe", c.nfe);
+  g.write_attribute("nfe_uniform", static_cast<long>(c.nfe_uniform));
+  g.write_attribute("status", c.status);
+  g.write_attribute("reference_error", c.reference_error);
+  g.write_attribute("near_floor", static_cast<long>(c.near_floor));
+  g.write_attribute("wall_time", c.wall_time);
+  g.write_attribute("lte_wall_time", c.lte_wall_time);
+  write_summary(g, "gte", c.gte_summary);
+  write_summary(g, "gte_relative", c.gte_relative_summary);
+  g.write_attribute("worst_samples", std::vector<long>(c.gte_summary.worst.begin(), c.gte_summary.worst.end()));
+  g.write_attribute("lte_step_median", c.lte_step_median);
+  g.write_dataset("t", c.t, shape1(c.t.size()));
+  g.write_dataset("lambda", c.lambda, shape1(c.lambda.size()));
+  g.write_dataset("gte", c.gte, shape1(c.gte.size()));
+  g.write_dataset("gte_relative", c.gte_relative, shape1(c.gte_relative.size()));
+  g.write_dataset("error_rms", c.error_rms, shape1(c.error_rms.size()));
+  g.write_dataset("error_max", c.error_max, shape1(c.error_max.size()));
+  g.write_dataset("error_median", c.error_median, shape1(c.error_median.size()));
+  g.write_dataset("lte_rms", c.lte_rms, shape1(c.lte_rms.size()));
+  g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
+  g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
+}
+
+sweep::CellResult read_cell(const Group& g) {
+  sweep::CellResult c;
+  c.id = static_cast<int>(g.read_long_attribute("id"));
+  c.model = g.read_string_attribute("model");
+  c.schedule = g.read_string_attribute("schedule");
+  c.spacing = g.read_string_attribute("spacing");
+  c.solver = g.read_string_attribute("solver");
+  c.variable = g.read_string_attribute("variable");
+  c.nfe_budget = g.read_long_attribute("nfe_budget");
+  c.steps = g.read_long_attribute("steps");
+  c.seed = g.read_long_attribute("seed");
+  c.samples = g.read_long_attribute("samples");
+  c.order_theory = g.read_long_attribute("order_theory");
+  c.nfe = g.read_long_attribute("nfe");
+  c.nfe_uniform = g.read_long_attribute("nfe_uniform") != 0;
+  c.status = g.read_string_attribute("status");
+  c.reference_error = g.read_double_attribute("reference_error");
+  c.near_floor = g.read_long_attribute("near_floor") != 0;
+  c.wall_time = g.read_double_attribute("wall_time");
+  c.lte_wall_time = g.read_double_attribute("lte_wall_time");
+  c.gte_summary = read_summary(g, "gte");
+  c.gte_relative_summary = read_summary(g, "gte_relative");
+  for (long w : g.read_long_vector_attribute("worst_samples")) c.gte_summary.worst.push_back(static_cast<int>(w));
+  c.lte_step_median = g.read_double_attribute("lte_step_median");
+  c.t = g.read_dataset("t");
+  c.lambda = g.read_dataset("lambda");
+  c.gte = g.read_dataset("gte");
+  c.gte_relative = g.read_dataset("gte_relative");
+  c.error_rms = g.read_dataset("error_rms");
+  c.error_max = g.read_dataset("error_max");
+  c.error_median = g.read_dataset("error_median");
+  c.lte_rms = g.read_dataset("lte_rms");
+  c.lte_max = g.read_dataset("lte_max");
+  c.lte_median = g.read_dataset("lte_median");
+  return c;
+}
+
+void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
+  const Group g = parent.create_group(r.model + "__" + r.schedule + "__seed" + std::to_string(r.seed));
+  g.write_attribute("model", r.model);
+  g.write_attribute("schedule", r.schedule);
+  g.write_attribute("seed", r.seed);
+  g.write_attribute("times", r.times);
+  g.write_attribute("tolerance", r.tolerance);
+  g.write_attribute("nfe_mean", r.nfe_mean);
+  g.write_attribute("nfe_max", r.nfe_max);
+  g.write_attribute("error_estimate", r.error_estimate);
+  g.write_attribute("exact_error", r.exact_error);
+  g.write_attribute("failed_samples", r.failed_samples);
+  g.write_attribute("wall_time", r.wall_time);
+}
+
+sweep::ReferenceRecord read_reference(const Group& g) {
+  sweep::ReferenceRecord r;
+  r.model = g.read_string_attribute("model");
+  r.schedule = g.read_string_attribute("schedule");
+  r.seed = g.read_long_attribute("seed");
+  r.times = g.read_long_attribute("times");
+  r.tolerance = g.read_double_attribute("tolerance");
+  r.nfe_mean = g.read_double_attribute("nfe_mean");
+  r.nfe_max = g.read_long_attribute("nfe_max");
+  r.error_estimate = g.read_double_attribute("error_estimate");
+  r.exact_error = g.read_double_attribute("exact_error");
+  r.failed_samples = g.read_long_attribute("failed_samples");
+  r.wall_time = g.read_double_attribute("wall_time");
+  return r;
+}
+
+void write_results_file(const std::string& path, const RunRecord& rec) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  std::remove(tmp.c_str());
+  try {
+    {
+      const File file = File::create(tmp);
+      const Group root = file.root();
+      const auto& p = rec.provenance;
+      root.write_attribute("format", std::string("pfode-results-1"));
+      root.write_attribute("pfode_version", p.pfode_version);
+      root.write_attribute("git_commit", p.git_commit);
+      root.write_attribute("kokkos_version", p.kokkos_version);
+      root.write_attribute("execution_space", p.execution_space);
+      root.write_attribute("host", p.host);
+      root.write_attribute("utc_start", p.utc_start);
+      root.write_attribute("utc_end", p.utc_end);
+      root.write_attribute("command_line", p.command_line);
+      root.write_attribute("config_path", p.config_path);
+      root.write_attribute("mpi_ranks", p.mpi_ranks);
+      root.write_string_dataset("config", rec.resolved_config);
+
+      const Group models = root.create_group("models");
+      for (const auto& m : rec.models) {
+        const Group g = models.create_group(m.name);
+        g.write_attribute("source", m.source);
+        g.write_attribute("dim", static_cast<long>(m.dim));
+        g.write_attribute("components", static_cast<long>(m.components));
+        g.write_dataset("weights", m.weights, shape1(m.weights.size()));
+        g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+        g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+      }
+      const Group refs = root.create_group("references");
+      for (const auto& r : rec.references) write_reference(refs, r);
+      const Group cells = root.create_group("cells");
+      for (const auto& c : rec.cells) write_cell(cells, c);
+
+      const Group series = root.create_group("series");
+      for (size_t k = 0; k < rec.series.size(); ++k) {
+        const auto& f = rec.series[k];
+        const Group g = series.create_group(cell_name(static_cast<int>(k)));
+        g.write_attribute("model", f.model);
+        g.write_attribute("schedule", f.schedule);
+        g.write_attribute("spacing", f.spacing);
+        g.write_attribute("solver", f.solver);
+        g.write_attribute("seed", f.seed);
+        g.write_attribute("order_theory", f.order_theory);
+        g.write_dataset("cells", std::vector<long>(f.cells.begin(), f.cells.end()));
+        g.write_dataset("nfe", f.nfe, shape1(f.nfe.size()));
+        write_fit(g, "gte", f.gte, f.nfe);
+        write_fit(g, "gte_median", f.gte_median, f.nfe);
+        write_fit(g, "lte", f.lte, f.nfe);
+      }
+      file.flush();
+    }
+    std::filesystem::rename(tmp, path);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+void check_output_path(const std::string& path, bool overwrite) {
+  namespace fs = std::filesystem;
+  if (path.empty()) throw std::invalid_argument("no output file given (run.out or --out)");
+  if (fs::exists(path) && !overwrite)
+    throw std::invalid_argument("output '" + path + "' exists; pass --force to replace it");
+  if (fs::is_directory(path)) throw std::invalid_argument("output '" + path + "' is a directory");
+  const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  if (!fs::is_directory(dir)) throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
+  if (access(dir.c_str(), W_OK) != 0) throw std::invalid_argument("output directory '" + dir.string() + "' is not writable");
+}
+
+}  // namespace pfode::io

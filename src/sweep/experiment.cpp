@@ -1,0 +1,224 @@
+#include "sweep/experiment.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/named_options.hpp"
+#include "schedule/registry.hpp"
+
+namespace pfode::sweep {
+
+namespace {
+
+namespace po = boost::program_options;
+using Settings = std::map<std::string, std::string>;  // "section.key" -> value
+
+Settings read_ini(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read config file '" + path + "'");
+  po::options_description none;
+  po::parsed_options parsed(nullptr);
+  try {
+    parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+  } catch (const po::error& e) {
+    throw std::invalid_argument("config " + path + ": " + e.what());
+  }
+  Settings settings;
+  for (const auto& opt : parsed.options) {
+    if (opt.string_key.find('.') == std::string::npos)
+      throw std::invalid_argument("config " + path + ": '" + opt.string_key + "' must be inside a [section]");
+    if (!settings.emplace(opt.string_key, opt.value.empty() ? "" : opt.value.front()).second)
+      throw std::invalid_argument("config " + path + ": '" + opt.string_key + "' is given twice");
+  }
+  return settings;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  int depth = 0;  // commas inside name[...] belong to the options
+  auto flush = [&] {
+    if (!item.empty()) items.push_back(item);
+    item.clear();
+  };
+  for (char ch : text) {
+    if (ch == '[') ++depth;
+    if (ch == ']') --depth;
+    if ((ch == ',' && depth == 0) || ch == ' ' || ch == '\t') flush();
+    else item += ch;
+  }
+  flush();
+  return items;
+}
+
+// Reads settings and records which keys were consumed, so leftovers can be reported as unknown.
+class Reader {
+ public:
+  explicit Reader(Settings s) : settings_(std::move(s)) {}
+
+  bool has(const std::string& key) const { return settings_.count(key) > 0; }
+  std::string text(const std::string& key, const std::string& fallback) {
+    used_.insert(key);
+    auto it = settings_.find(key);
+    const std::string value = it == settings_.end() ? fallback : it->second;
+    resolved_[key] = value;
+    return value;
+  }
+  std::string required(const std::string& key) {
+    if (!has(key) || settings_.at(key).empty()) throw std::invalid_argument("config: missing value for '" + key + "'");
+    return text(key, "");
+  }
+  long integer(const std::string& key, long fallback, long min_value) {
+    const long v = parse_long(text(key, std::to_string(fallback)), key);
+    if (v < min_value) throw std::invalid_argument(key + " = " + std::to_string(v) + " is below " + std::to_string(min_value));
+    return v;
+  }
+  double real(const std::string& key, const std::string& fallback) { return parse_double(text(key, fallback), key); }
+  std::vector<double> reals(const std::string& key) {
+    std::vector<double> out;
+    for (const auto& item : split_list(required(key))) out.push_back(parse_double(item, key));
+    return out;
+  }
+  std::vector<std::string> keys_in(const std::string& section) const {
+    std::vector<std::string> out;
+    for (const auto& [key, value] : settings_)
+      if (key.rfind(section + ".", 0) == 0) out.push_back(key);
+    return out;
+  }
+  void check_all_used() const {
+    for (const auto& [key, value] : settings_)
+      if (!used_.count(key)) throw std::invalid_argument("config: unknown setting '" + key + "'");
+  }
+  std::string resolved_text() const {
+    std::ostringstream out;
+    std::string section;
+    for (const auto& [key, value] : resolved_) {
+      const auto dot = key.rfind('.');
+      if (key.substr(0, dot) != section) {
+        section = key.substr(0, dot);
+        out << (out.tellp() > 0 ? "\n" : "") << "[" << section << "]\n";
+      }
+      out << key.substr(dot + 1) << " = " << value << "\n";
+    }
+    return out.str();
+  }
+
+ private:
+  Settings settings_;
+  std::set<std::string> used_;
+  std::map<std::string, std::string> resolved_;
+};
+
+// Rows separated by ';', values by spaces or commas.
+std::vector<double> matrix(Reader& r, const std::string& key, int rows, int cols) {
+  const std::string text = r.required(key);
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string row;
+  int n_rows = 0;
+  while (std::getline(ss, row, ';')) {
+    const auto items = split_list(row);
+    if (items.empty()) continue;
+    if (static_cast<int>(items.size()) != cols && !(cols > 0 && items.size() == 1))
+      throw std::invalid_argument(key + ": row " + std::to_string(n_rows + 1) + " has " + std::to_string(items.size()) +
+                                  " values, expected " + std::to_string(cols));
+    for (int j = 0; j < cols; ++j) out.push_back(parse_double(items.size() == 1 ? items[0] : items[j], key));
+    ++n_rows;
+  }
+  if (n_rows == 1 && rows > 1) {  // one row applies to every component
+    for (int k = 1; k < rows; ++k) out.insert(out.end(), out.begin(), out.begin() + cols);
+    n_rows = rows;
+  }
+  if (n_rows != rows)
+    throw std::invalid_argument(key + ": " + std::to_string(n_rows) + " rows, expected " + std::to_string(rows));
+  return out;
+}
+
+model::ModelSpec read_model(Reader& r, const std::string& name) {
+  const std::string p = "model." + name + ".";
+  if (r.keys_in("model." + name).empty()) throw std::invalid_argument("model '" + name + "' has no [model." + name + "] section");
+  const std::string kind = r.required(p + "kind");
+  if (kind == "gaussian" || kind == "mixture") {
+    const int dim = static_cast<int>(r.integer(p + "dim", 1, 1));
+    std::vector<double> weights = kind == "gaussian" ? std::vector<double>{1.0} : r.reals(p + "weights");
+    const int k = static_cast<int>(weights.size());
+    return model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
+  }
+  if (kind == "random-mixture") {
+    const int dim = static_cast<int>(r.integer(p + "dim", 2, 1));
+    const int k = static_cast<int>(r.integer(p + "components", 4, 1));
+    return model::random_mixture(name, dim, k, static_cast<std::uint64_t>(r.integer(p + "seed", 0, 0)),
+                                 r.real(p + "spread", "2.0"), r.real(p + "std_min", "0.3"), r.real(p + "std_max", "0.6"));
+  }
+  if (kind == "file") return model::load_model_file(name, r.required(p + "file"));
+  throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file)");
+}
+
+solver::SolverSpec read_solver(const std::string& label) {
+  const NamedOptions parsed = parse_named_options(label);
+  solver::SolverSpec spec;
+  spec.info = &solver::find_solver(parsed.name);
+  for (const auto& [key, value] : parsed.options) {
+    if (key == "variable" && spec.info->family == solver::Family::classical) spec.variable = solver::parse_variable(value);
+    else throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
+  }
+  return spec;
+}
+
+}  // namespace
+
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  Settings settings = read_ini(path);
+  for (const auto& item : overrides) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || item.substr(0, eq).find('.') == std::string::npos)
+      throw std::invalid_argument("--set '" + item + "': expected section.key=value");
+    settings[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  Reader r(settings);
+  Experiment e;
+  e.config_path = path;
+  e.out = r.text("run.out", "results/out.h5");
+  e.samples = static_cast<int>(r.integer("run.samples", 64, 1));
+  e.seeds.clear();
+  for (const auto& s : split_list(r.text("run.seeds", "0"))) {
+    const long seed = parse_long(s, "run.seeds");
+    if (seed < 0) throw std::invalid_argument("run.seeds: " + s + " must be >= 0");
+    e.seeds.push_back(static_cast<std::uint64_t>(seed));
+  }
+  if (e.seeds.empty()) throw std::invalid_argument("run.seeds: give at least one seed");
+  e.start.mode = model::parse_start_mode(r.text("run.start", "marginal"));
+  if (e.start.mode == model::StartMode::file) {
+    e.start.file = r.required("run.start_file");
+    e.start.dataset = r.text("run.start_dataset", "x_T");
+  }
+  e.reference_tolerance = r.real("run.reference_tolerance", "1e-13");
+  if (!(e.reference_tolerance >= 1e-14 && e.reference_tolerance <= 1e-6))
+    throw std::invalid_argument("run.reference_tolerance must be in [1e-14, 1e-6]");
+  e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
+
+  for (const auto& name : split_list(r.required("sweep.models"))) e.models.push_back(read_model(r, name));
+  for (const auto& name : split_list(r.required("sweep.schedules"))) {
+    std::map<std::string, double> params;
+    for (const auto& key : r.keys_in("schedule." + name))
+      params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
+    e.schedules.push_back({name, schedule::make_schedule(name, params)});
+  }
+  for (const auto& label : split_list(r.text("sweep.spacings", "uniform-lambda")))
+    e.spacings.push_back({label, spacing::parse_spacing(label)});
+  for (const auto& label : split_list(r.required("sweep.solvers"))) e.solvers.push_back({label, read_solver(label)});
+  for (const auto& n : split_list(r.required("sweep.nfe"))) {
+    const long v = parse_long(n, "sweep.nfe");
+    if (v < 1) throw std::invalid_argument("sweep.nfe: " + n + " must be >= 1");
+    e.nfe.push_back(static_cast<int>(v));
+  }
+  r.check_all_used();
+  e.resolved_config = r.resolved_text();
+  return e;
+}
+
+}  // namespace pfode::sweep

@@ -1,0 +1,52 @@
+// An experiment as the config file states it, validated and resolved: every axis of the sweep
+// with its values, the run settings, and the resolved text recorded in the output.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_spec.hpp"
+#include "model/start_states.hpp"
+#include "schedule/schedule.hpp"
+#include "solver/registry.hpp"
+#include "spacing/spacing.hpp"
+
+namespace pfode::sweep {
+
+struct ScheduleEntry {
+  std::string name;
+  schedule::Schedule schedule;
+};
+struct SpacingEntry {
+  std::string label;  // as written, e.g. "karras[rho=5]"
+  spacing::Spacing spacing;
+};
+struct SolverEntry {
+  std::string label;  // as written, e.g. "heun[variable=s]"
+  solver::SolverSpec spec;
+};
+
+struct Experiment {
+  std::string config_path;
+  std::string resolved_config;  // every setting after overrides and defaults, as INI text
+  std::string out;              // output HDF5 file
+  int samples = 64;
+  std::vector<std::uint64_t> seeds{0};
+  model::StartSpec start;
+  double reference_tolerance = 1e-13;
+  bool measure_local_error = true;
+
+  std::vector<model::ModelSpec> models;
+  std::vector<ScheduleEntry> schedules;
+  std::vector<SpacingEntry> spacings;
+  std::vector<SolverEntry> solvers;
+  std::vector<int> nfe;
+};
+
+// Reads an INI file (Boost.Program_options syntax), applies "section.key=value" overrides, and
+// validates everything before any compute; throws std::invalid_argument with one line naming
+// the problem.
+Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace pfode::sweep

@@ -1,0 +1,37 @@
+// The plan: the cartesian product models x schedules x spacings x solvers x NFE budgets x seeds,
+// each cell with its step count and time grid, all checked before any compute.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sweep/experiment.hpp"
+
+namespace pfode::sweep {
+
+struct Cell {
+  int id = 0;
+  int model = 0, schedule = 0, spacing = 0, solver = 0, budget = 0, seed = 0;  // indices into the experiment
+  int steps = 0;
+  long nfe_stated = 0;        // what the solver's registry entry says these steps cost
+  std::vector<double> times;  // t_0 = t_max > ... > t_N = t_min
+};
+
+// Cells with the same model, schedule and seed share start states and one reference solve.
+struct CellGroup {
+  int model = 0, schedule = 0, seed = 0;
+  std::vector<int> cells;  // ids
+};
+
+struct Plan {
+  std::vector<Cell> cells;
+  std::vector<CellGroup> groups;
+};
+
+// Throws std::invalid_argument naming the first invalid combination (e.g. an NFE below what a
+// solver needs for one step, or a custom grid whose length does not fit).
+Plan make_plan(const Experiment& e);
+
+std::string describe(const Experiment& e, const Cell& c);  // "model/schedule/spacing/solver/nfe/seed"
+
+}  // namespace pfode::sweep

@@ -1,0 +1,46 @@
+#include "sweep/results.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace pfode::sweep {
+
+std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells) {
+  using Key = std::tuple<std::string, std::string, std::string, std::string, long>;
+  std::map<Key, std::vector<const CellResult*>> series;
+  std::vector<Key> order;  // first appearance, so the output follows the plan
+  for (const auto& c : cells) {
+    Key key{c.model, c.schedule, c.spacing, c.solver, c.seed};
+    if (!series.count(key)) order.push_back(key);
+    series[key].push_back(&c);
+  }
+  std::vector<SeriesFit> fits;
+  for (const auto& key : order) {
+    auto members = series[key];
+    std::stable_sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->nfe < b->nfe; });
+    SeriesFit f;
+    std::tie(f.model, f.schedule, f.spacing, f.solver, f.seed) = key;
+    f.order_theory = members.front()->order_theory;
+    std::vector<double> rms, median, lte;
+    std::vector<bool> floor, lte_floor;
+    for (const auto* c : members) {
+      f.cells.push_back(c->id);
+      f.nfe.push_back(static_cast<double>(c->nfe));
+      rms.push_back(c->gte_summary.rms);
+      median.push_back(c->gte_summary.median);
+      lte.push_back(c->lte_step_median);
+      const bool unusable = c->near_floor || c->status != "ok";
+      floor.push_back(unusable);
+      lte_floor.push_back(c->status != "ok" || c->lte_rms.empty() ||
+                          c->lte_step_median <= 10.0 * c->reference_error);
+    }
+    f.gte = metrics::fit_order(f.nfe, rms, floor);
+    f.gte_median = metrics::fit_order(f.nfe, median, floor);
+    f.lte = metrics::fit_order(f.nfe, lte, lte_floor);
+    fits.push_back(std::move(f));
+  }
+  return fits;
+}
+
+}  // namespace pfode::sweep

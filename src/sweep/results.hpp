@@ -1,0 +1,53 @@
+// What a sweep measures: per cell (errors, NFE, grid, status, timing), per reference solve, and
+// per series of NFE budgets (fitted orders). Plain host data, written by io/ and read back by it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "metrics/order_fit.hpp"
+#include "metrics/statistics.hpp"
+
+namespace pfode::sweep {
+
+struct CellResult {
+  int id = 0;
+  std::string model, schedule, spacing, solver, variable;
+  long nfe_budget = 0, steps = 0, seed = 0, samples = 0, order_theory = 0;
+  long nfe = 0;              // model evaluations per sample, as counted by the model
+  bool nfe_uniform = true;   // every sample spent the same NFE
+  std::string status;        // "ok", "diverged"
+  double reference_error = 0;  // the reference's error estimate for this cell's group
+  bool near_floor = false;     // GTE RMS within 10x of reference_error
+  double wall_time = 0;      // seconds: trajectory kernel
+  double lte_wall_time = 0;  // seconds: the LTE kernel
+  std::vector<double> t, lambda;           // grid, N + 1
+  std::vector<double> gte;                 // per sample: RMS over coordinates of x_N - x*(t_N)
+  std::vector<double> gte_relative;        // per sample: gte / RMS of x*(t_N)
+  metrics::SampleSummary gte_summary, gte_relative_summary;
+  std::vector<double> error_rms, error_max, error_median;  // global error along the grid, N + 1
+  std::vector<double> lte_rms, lte_max, lte_median;        // per step, N (empty when not measured)
+  double lte_step_median = 0;  // median over steps of lte_rms: the LTE summary the order fit uses
+};
+
+struct ReferenceRecord {
+  std::string model, schedule;
+  long seed = 0, times = 0;
+  double tolerance = 0, nfe_mean = 0, error_estimate = 0;
+  double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)
+  long nfe_max = 0, failed_samples = 0;
+  double wall_time = 0;
+};
+
+// A convergence series: one (model, schedule, spacing, solver, seed) over all NFE budgets.
+struct SeriesFit {
+  std::string model, schedule, spacing, solver;
+  long seed = 0, order_theory = 0;
+  std::vector<int> cells;     // ids, by increasing NFE
+  std::vector<double> nfe;
+  metrics::OrderFit gte, gte_median, lte;
+};
+
+std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells);
+
+}  // namespace pfode::sweep

@@ -1,0 +1,169 @@
+#include "sweep/runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "reference/reference.hpp"
+#include "solver/run.hpp"
+
+namespace pfode::sweep {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Per-grid-point statistics over samples of a samples x columns matrix.
+void column_statistics(const std::vector<double>& matrix, int samples, int columns, std::vector<double>& rms,
+                       std::vector<double>& max, std::vector<double>& median) {
+  rms.resize(columns);
+  max.resize(columns);
+  median.resize(columns);
+  for (int i = 0; i < columns; ++i) {
+    const auto s = metrics::summarize(metrics::column(matrix, samples, columns, i));
+    rms[i] = s.rms;
+    max[i] = s.max;
+    median[i] = s.median;
+  }
+}
+
+double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y_start,
+                         const reference::ReferenceSolution& ref, const schedule::Schedule& sched) {
+  auto y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y);
+  const int samples = static_cast<int>(y.extent(0)), times = static_cast<int>(y.extent(1));
+  double worst = 0;
+  for (int k = 0; k < times; ++k) {
+    // Errors in x = alpha y; alpha at this s from the schedule's lambda inverse.
+    const double alpha = sched.alpha(sched.t_of_lambda(-std::log(ref.s[k])));
+    double sum = 0;
+    for (int p = 0; p < samples; ++p)
+      for (int j = 0; j < m.dim; ++j) {
+        const double c2 = m.stds[j] * m.stds[j], y0 = y_start[static_cast<size_t>(p) * m.dim + j];
+        const double exact = m.means[j] + (y0 - m.means[j]) * std::sqrt((c2 + ref.s[k] * ref.s[k]) /
+                                                                        (c2 + ref.s[0] * ref.s[0]));
+        const double d = alpha * (y(p, k, j) - exact);
+        sum += d * d;
+      }
+    worst = std::max(worst, std::sqrt(sum / (static_cast<double>(samples) * m.dim)));
+  }
+  return worst;
+}
+
+}  // namespace
+
+CellResult make_cell_result(const Experiment& e, const Cell& cell) {
+  CellResult r;
+  const auto& solver = e.solvers[cell.solver];
+  r.id = cell.id;
+  r.model = e.models[cell.model].name;
+  r.schedule = e.schedules[cell.schedule].name;
+  r.spacing = e.spacings[cell.spacing].label;
+  r.solver = solver.label;
+  r.variable = solver.spec.info->family == solver::Family::classical ? solver::variable_name(solver.spec.variable) : "lambda";
+  r.nfe_budget = e.nfe[cell.budget];
+  r.steps = cell.steps;
+  r.seed = static_cast<long>(e.seeds[cell.seed]);
+  r.samples = e.samples;
+  r.order_theory = solver.spec.info->order;
+  r.t = cell.times;
+  const auto& sched = e.schedules[cell.schedule].schedule;
+  for (double t : cell.times) r.lambda.push_back(sched.lambda(t));
+  return r;
+}
+
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
+  for (const auto& group : plan.groups) {
+    std::vector<int> todo;
+    for (int id : group.cells)
+      if (!skip.count(id)) todo.push_back(id);
+    if (todo.empty()) continue;
+    const auto& spec = e.models[group.model];
+    const auto& sched = e.schedules[group.schedule].schedule;
+    const auto model = model::to_device(spec);
+
+    // The union of every grid time in the group (all cells, so the reference and hence every
+    // cell's numbers are the same whichever cells a run or a rank computes), by decreasing s.
+    std::vector<double> times;
+    for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
+    std::sort(times.begin(), times.end(), std::greater<double>());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    std::vector<double> s_out;
+    for (double t : times) s_out.push_back(sched.s(t));
+    for (size_t k = 1; k < s_out.size(); ++k)
+      if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
+
+    const auto y_start_host =
+        model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max));
+    Kokkos::View<double**> y_start("pfode::sweep::y_start", e.samples, spec.dim);
+    {
+      auto h = Kokkos::create_mirror_view(y_start);
+      for (int p = 0; p < e.samples; ++p)
+        for (int j = 0; j < spec.dim; ++j) h(p, j) = y_start_host[static_cast<size_t>(p) * spec.dim + j];
+      Kokkos::deep_copy(y_start, h);
+    }
+
+    const auto ref_start = Clock::now();
+    reference::Dop853Settings settings;
+    settings.rtol = settings.atol = e.reference_tolerance;
+    const auto ref = reference::solve_reference(model, y_start, s_out, settings);
+    ReferenceRecord record;
+    record.model = spec.name;
+    record.schedule = e.schedules[group.schedule].name;
+    record.seed = static_cast<long>(e.seeds[group.seed]);
+    record.times = static_cast<long>(s_out.size());
+    record.tolerance = ref.tolerance;
+    record.nfe_mean = ref.nfe_mean;
+    record.nfe_max = ref.nfe_max;
+    record.error_estimate = ref.error_estimate;
+    record.failed_samples = ref.failed_samples;
+    if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, sched);
+    record.wall_time = seconds_since(ref_start);
+    if (callbacks.reference_done) callbacks.reference_done(record);
+    if (ref.failed_samples > 0)
+      throw std::runtime_error("reference solve failed for " + std::to_string(ref.failed_samples) + " samples of " +
+                               spec.name + "/" + record.schedule + " (step budget exhausted or non-finite states)");
+
+    for (int id : todo) {
+      const Cell& cell = plan.cells[id];
+      CellResult r = make_cell_result(e, cell);
+      r.reference_error = ref.error_estimate;
+      Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
+      {
+        auto h = Kokkos::create_mirror_view(index);
+        for (size_t i = 0; i < cell.times.size(); ++i)
+          h(i) = static_cast<int>(std::lower_bound(times.begin(), times.end(), cell.times[i], std::greater<double>()) -
+                                  times.begin());
+        Kokkos::deep_copy(index, h);
+      }
+      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
+      const solver::ExactStates exact{ref.y, index};
+      const auto run =
+          solver::run_solver(e.solvers[cell.solver].spec, grid, model, exact, e.samples, e.measure_local_error);
+      r.wall_time = run.trajectory_seconds;
+      r.lte_wall_time = run.local_error_seconds;
+
+      const int n = cell.steps;
+      r.nfe = *std::max_element(run.nfe.begin(), run.nfe.end());
+      r.nfe_uniform = std::all_of(run.nfe.begin(), run.nfe.end(), [&](long v) { return v == r.nfe; });
+      r.gte = metrics::column(run.global_error, e.samples, n + 1, n);
+      r.gte_relative.resize(e.samples);
+      for (int p = 0; p < e.samples; ++p) r.gte_relative[p] = r.gte[p] / run.exact_final_rms[p];
+      r.gte_summary = metrics::summarize(r.gte);
+      r.gte_relative_summary = metrics::summarize(r.gte_relative);
+      column_statistics(run.global_error, e.samples, n + 1, r.error_rms, r.error_max, r.error_median);
+      if (e.measure_local_error) {
+        column_statistics(run.local_error, e.samples, n, r.lte_rms, r.lte_max, r.lte_median);
+        r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
+      }
+      r.status = r.gte_summary.finite ? "ok" : "diverged";
+      r.near_floor = r.gte_summary.rms <= 10.0 * ref.error_estimate;
+      if (callbacks.cell_done) callbacks.cell_done(r);
+    }
+  }
+}
+
+}  // namespace pfode::sweep
