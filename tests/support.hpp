@@ -6,7 +6,7 @@
 #include "model/model_spec.hpp"
 #include "model/start_states.hpp"
 #include "reference/reference.hpp"
-#include "schedule/schedule.hpp"
+#include "schedule/registry.hpp"
 
 namespace pfode::test {
 
@@ -42,6 +42,69 @@ inline Kokkos::View<double**> marginal_starts(const model::ModelSpec& m, const s
 template <class View>
 auto to_host(const View& v) {
   return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+}
+
+}  // namespace pfode::test
+
+#include "solver/run.hpp"
+#include "spacing/spacing.hpp"
+#include "sweep/experiment.hpp"
+#include "sweep/plan.hpp"
+#include "sweep/runner.hpp"
+
+namespace pfode::test {
+
+inline sweep::SolverEntry solver_entry(const std::string& label) {
+  // Parse through the experiment reader's rules by way of a minimal config is overkill here:
+  // labels in tests are plain names or name[variable=...].
+  sweep::SolverEntry entry{label, {}};
+  const auto open = label.find('[');
+  entry.spec.info = &solver::find_solver(label.substr(0, open));
+  if (open != std::string::npos) {
+    const auto eq = label.find('=');
+    entry.spec.variable = solver::parse_variable(label.substr(eq + 1, label.size() - eq - 2));
+  }
+  return entry;
+}
+
+// A one-series experiment: model x schedule x spacing x solver over the given NFE budgets.
+inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string& schedule_name,
+                                    const std::string& spacing_label, const std::string& solver_label,
+                                    const std::vector<int>& nfe, int samples) {
+  sweep::Experiment e;
+  e.samples = samples;
+  e.models = {m};
+  e.schedules = {{schedule_name, schedule::make_schedule(schedule_name)}};
+  e.spacings = {{spacing_label, spacing::parse_spacing(spacing_label)}};
+  e.solvers = {solver_entry(solver_label)};
+  e.nfe = nfe;
+  return e;
+}
+
+inline std::vector<sweep::CellResult> run_cells(const sweep::Experiment& e) {
+  const auto plan = sweep::make_plan(e);
+  std::vector<sweep::CellResult> cells(plan.cells.size());
+  sweep::RunCallbacks cb;
+  cb.cell_done = [&](const sweep::CellResult& c) { cells[c.id] = c; };
+  sweep::run_plan(e, plan, {}, cb);
+  return cells;
+}
+
+// One solver on one grid with exact states from the reference: the raw SolverRun.
+inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
+                                       const std::vector<double>& times, const std::string& solver_label,
+                                       int samples, bool lte = false) {
+  const auto model = model::to_device(m);
+  const auto starts = marginal_starts(m, sched, samples);
+  std::vector<double> s_out;
+  for (double t : times) s_out.push_back(sched.s(t));
+  const auto ref = reference::solve_reference(model, starts, s_out);
+  Kokkos::View<int*> index("pfode::test::index", times.size());
+  auto h = Kokkos::create_mirror_view(index);
+  for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
+  Kokkos::deep_copy(index, h);
+  const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+  return solver::run_solver(solver_entry(solver_label).spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte);
 }
 
 }  // namespace pfode::test

@@ -9,9 +9,10 @@ namespace {
 void check(herr_t status, const std::string& what) {
   if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");
 }
-Handle string_type(size_t size) {
+// Variable-length UTF-8, so h5py reads str (not bytes) and h5dump prints the text.
+Handle string_type() {
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  check(H5Tset_size(type.id(), size == 0 ? 1 : size), "string type size");
+  check(H5Tset_size(type.id(), H5T_VARIABLE), "string type size");
   check(H5Tset_cset(type.id(), H5T_CSET_UTF8), "string type charset");
   return type;
 }
@@ -57,11 +58,12 @@ std::vector<std::string> Group::children() const {
 }
 
 void Group::write_attribute(const std::string& name, const std::string& value) const {
-  Handle type = string_type(value.size());
+  Handle type = string_type();
   Handle space = scalar_space();
   Handle attr(H5Acreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
               "create attribute " + name);
-  check(H5Awrite(attr.id(), type.id(), value.empty() ? "" : value.data()), "write attribute " + name);
+  const char* text = value.c_str();
+  check(H5Awrite(attr.id(), type.id(), &text), "write attribute " + name);
 }
 void Group::write_attribute(const std::string& name, double value) const {
   Handle space = scalar_space();
@@ -88,9 +90,7 @@ std::string Group::read_string_attribute(const std::string& name) const {
   if (H5Tget_class(type.id()) != H5T_STRING) throw std::runtime_error("HDF5: attribute " + name + " is not a string");
   if (H5Tis_variable_str(type.id()) > 0) {
     char* text = nullptr;
-    Handle mem(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-    check(H5Tset_size(mem.id(), H5T_VARIABLE), "string type size");
-    check(H5Aread(attr.id(), mem.id(), &text), "read attribute " + name);
+    check(H5Aread(attr.id(), type.id(), &text), "read attribute " + name);
     std::string out = text ? text : "";
     H5free_memory(text);
     return out;
@@ -139,11 +139,12 @@ void Group::write_dataset(const std::string& name, const std::vector<long>& valu
     check(H5Dwrite(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
 }
 void Group::write_string_dataset(const std::string& name, const std::string& text) const {
-  Handle type = string_type(text.size());
+  Handle type = string_type();
   Handle space = scalar_space();
   Handle set(H5Dcreate2(id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
              "create dataset " + name);
-  check(H5Dwrite(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, text.empty() ? "" : text.data()), "write " + name);
+  const char* data = text.c_str();
+  check(H5Dwrite(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &data), "write " + name);
 }
 
 std::vector<double> Group::read_dataset(const std::string& name, std::vector<hsize_t>* shape) const {
@@ -171,6 +172,13 @@ std::vector<long> Group::read_long_dataset(const std::string& name) const {
 std::string Group::read_string_dataset(const std::string& name) const {
   Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
   Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
+  if (H5Tis_variable_str(type.id()) > 0) {
+    char* text = nullptr;
+    check(H5Dread(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, &text), "read " + name);
+    std::string out = text ? text : "";
+    H5free_memory(text);
+    return out;
+  }
   std::string out(H5Tget_size(type.id()), '\0');
   check(H5Dread(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
   while (!out.empty() && out.back() == '\0') out.pop_back();

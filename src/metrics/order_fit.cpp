@@ -3,7 +3,6 @@
 #include <cmath>
 #include <limits>
 
-#include "metrics/statistics.hpp"
 
 namespace pfode::metrics {
 
@@ -20,16 +19,10 @@ OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& er
   int last = n - 1;
   while (last >= 0 && !usable(last)) --last;
   if (last < 2) return fit;
-  // Grow the range downwards while the new local order agrees with the ones already in it.
-  int first = last;
-  std::vector<double> inside;
-  while (first > 0 && usable(first - 1)) {
-    const double p = fit.local_order[first - 1];
-    if (inside.size() >= 2 && std::fabs(p - quantile(inside, 0.5)) > band) break;
-    inside.push_back(p);
-    --first;
-  }
-  if (last - first + 1 < 3) return fit;
+  if (!usable(last - 1) || !usable(last - 2)) return fit;
+  const double asymptotic = 0.5 * (fit.local_order[last - 1] + fit.local_order[last - 2]);
+  int first = last - 2;
+  while (first > 0 && usable(first - 1) && std::fabs(fit.local_order[first - 1] - asymptotic) <= band) --first;
 
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   const int m = last - first + 1;

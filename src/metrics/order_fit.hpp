@@ -14,10 +14,11 @@ struct OrderFit {
 };
 
 // nfe ascending. A point is unusable when its error is not finite and positive or when it is
-// flagged (e.g. within 10x of the reference's error). The asymptotic range is the longest run of
-// usable points ending at the largest usable NFE in which every local order stays within
-// `band` of the median local order of the points above it.
+// flagged (e.g. within 10x of the reference's error). The asymptotic range ends at the largest
+// usable NFE, holds at least its three last usable points, and extends to smaller NFE while each
+// local order stays within `band` of the asymptotic estimate (the mean of the two local orders at
+// the largest NFEs): pre-asymptotic points, whose local order still drifts, are left out.
 OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
-                   double band = 0.3);
+                   double band = 0.15);
 
 }  // namespace pfode::metrics

@@ -45,6 +45,7 @@ struct TrajectoryKernel {
   ExactStates exact;
   Kokkos::View<double**> global_error;  // (sample, N + 1), RMS over coordinates
   Kokkos::View<double*> exact_final_rms;  // (sample) RMS of x*(t_N), for relative errors
+  Kokkos::View<double**> final_state;     // (sample, coord) x_N
 
   KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
     Lane l = lane;
@@ -60,6 +61,7 @@ struct TrajectoryKernel {
     for (int c = 0; c < l.dim(); ++c) {
       const double x = exact.x(grid, sample, grid.steps, c);
       sum += x * x;
+      final_state(sample, c) = l(state_slot, c);
     }
     exact_final_rms(sample) = math::sqrt(sum / l.dim());
   }

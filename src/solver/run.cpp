@@ -17,11 +17,12 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
   NfeCounter nfe("pfode::solver::nfe", samples);
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
+  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, model.dim);
   const Lane lane{ws, model, nfe, 0};
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
   Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, samples),
-                       TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms});
+                       TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms, final_state});
   Kokkos::fence();
   const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -34,6 +35,10 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
   auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
   run.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
   run.exact_final_rms.assign(norm_host.data(), norm_host.data() + samples);
+  auto final_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), final_state);
+  run.final_state.resize(static_cast<size_t>(samples) * model.dim);
+  for (int p = 0; p < samples; ++p)
+    for (int c = 0; c < model.dim; ++c) run.final_state[static_cast<size_t>(p) * model.dim + c] = final_host(p, c);
   run.global_error.resize(static_cast<size_t>(samples) * (steps + 1));
   for (int p = 0; p < samples; ++p)
     for (int i = 0; i <= steps; ++i) run.global_error[static_cast<size_t>(p) * (steps + 1) + i] = ge_host(p, i);

@@ -16,6 +16,7 @@ struct SolverRun {
   std::vector<double> global_error;     // samples x (steps + 1), row-major
   std::vector<double> local_error;      // samples x steps (empty unless requested)
   std::vector<double> exact_final_rms;  // samples
+  std::vector<double> final_state;      // samples x dim, row-major: x_N
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
 };
