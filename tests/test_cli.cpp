@@ -1,0 +1,157 @@
+// The pfode executable on good and bad input: one clear line, a non-zero exit, no output left.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io/hdf5.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int status;
+  std::string err, out;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Sandbox {
+ public:
+  Sandbox() : dir_(fs::temp_directory_path() / ("pfode_cli_" + std::to_string(counter_++) + "_" + std::to_string(::getpid()))) {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~Sandbox() { fs::remove_all(dir_); }
+  fs::path path(const std::string& name) const { return dir_ / name; }
+  fs::path config(const std::string& text) const {
+    const auto p = path("x.ini");
+    std::ofstream(p) << text;
+    return p;
+  }
+  Result pfode(const std::string& args) const {
+    const std::string cmd = std::string(PFODE_EXECUTABLE) + " " + args + " > " + path("out.txt").string() + " 2> " +
+                            path("err.txt").string();
+    const int raw = std::system(cmd.c_str());
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(path("err.txt")), slurp(path("out.txt"))};
+  }
+  // Only the inputs remain: no results file, no temporary.
+  bool no_output() const {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const auto name = entry.path().filename().string();
+      if (name != "x.ini" && name != "out.txt" && name != "err.txt") return false;
+    }
+    return true;
+  }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path dir_;
+};
+
+std::string good_config(const std::string& out) {
+  return "[run]\nout = " + out +
+         "\nsamples = 4\n[sweep]\nmodels = g\nschedules = edm\nsolvers = euler heun\nnfe = 4 8\n"
+         "[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.5\n";
+}
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("cli: a good run writes the results file and prints the order table", "[cli]") {
+  Sandbox box;
+  const auto out = box.path("r.h5").string();
+  const auto r = box.pfode("run " + box.config(good_config(out)).string() + " -q");
+  REQUIRE(r.status == 0);
+  REQUIRE(fs::exists(out));
+  const auto file = pfode::io::File::open_read(out);
+  REQUIRE(file.root().read_string_attribute("format") == "pfode-results-1");
+  REQUIRE(file.root().open_group("cells").children().size() == 4);
+  // Existing output: refused without --force, replaced with it.
+  const auto again = box.pfode("run " + box.path("x.ini").string());
+  REQUIRE(again.status == 2);
+  REQUIRE(again.err == "pfode: error: output '" + out + "' exists; pass --force to replace it\n");
+  const auto forced = box.pfode("run " + box.path("x.ini").string() + " --force");
+  REQUIRE(forced.status == 0);
+  REQUIRE(forced.out.find("GTE order") != std::string::npos);
+}
+
+TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no output", "[cli]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sweep.solvers=euler,heunn", "unknown solver 'heunn'"},
+      {"sweep.schedules=vp-quadratic", "unknown schedule 'vp-quadratic'"},
+      {"sweep.spacings=log-t", "unknown spacing 'log-t'"},
+      {"sweep.models=g,h", "model 'h' has no [model.h] section"},
+      {"run.samples=0", "run.samples = 0 is below 1"},
+      {"run.samples=ten", "run.samples: 'ten' is not an integer"},
+      {"model.g.stds=0.5 -1", "stds must be positive"},
+      {"sweep.nfe=", "missing value for 'sweep.nfe'"},
+      {"sweep.solvers=rk4", "NFE 2 is below what solver rk4 needs"},  // with --set sweep.nfe=2
+      {"run.reference_tolerance=1e-20", "run.reference_tolerance must be in"},
+      {"run.colour=blue", "unknown setting 'run.colour'"},
+      {"schedule.edm.t_min=-1", "schedule edm: t_min"},
+      {"sweep.spacings=karras[rho=-2]", "rho must be > 0"},
+      {"run.out=/nonexistent/dir/r.h5", "output directory '/nonexistent/dir' does not exist"},
+  };
+  for (const auto& [set, message] : cases) {
+    Sandbox box;
+    const auto cfg = box.config(good_config(box.path("r.h5").string()));
+    std::string extra = set == "sweep.solvers=rk4" ? " --set sweep.nfe=2" : "";
+    const auto r = box.pfode("run " + cfg.string() + " --set '" + set + "'" + extra);
+    INFO(set << " -> " << r.err);
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.rfind("pfode: error: ", 0) == 0);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(box.no_output());
+  }
+}
+
+TEST_CASE("cli: missing config, bad arguments and unknown commands", "[cli]") {
+  Sandbox box;
+  auto r = box.pfode("run " + box.path("missing.ini").string());
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err.find("cannot read config file") != std::string::npos);
+  REQUIRE(lines(r.err) == 1);
+  r = box.pfode("run");
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  r = box.pfode("run " + box.config(good_config(box.path("r.h5").string())).string() + " --set nodot");
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err.find("expected section.key=value") != std::string::npos);
+  r = box.pfode("frobnicate");
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  r = box.pfode("run " + box.path("x.ini").string() + " --bogus");
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  REQUIRE(box.no_output());
+}
+
+TEST_CASE("cli: list and help", "[cli]") {
+  Sandbox box;
+  auto r = box.pfode("list");
+  REQUIRE(r.status == 0);
+  for (const char* name : {"vp-linear", "vp-cosine", "ve", "edm", "flow", "uniform-lambda", "karras", "euler", "heun",
+                           "rk4", "ddim"})
+    REQUIRE(r.out.find(name) != std::string::npos);
+  r = box.pfode("--help");
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.find("pfode run CONFIG.ini") != std::string::npos);
+}

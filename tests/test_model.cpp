@@ -1,0 +1,146 @@
+// Exact models: the denoiser against its definition, the score against the density, the counter
+// generator against its published test vector, and start states independent of the batch.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+
+#include "io/hdf5.hpp"
+#include "model/counter_rng.hpp"
+#include "support.hpp"
+
+using namespace pfode;
+
+namespace {
+
+// log p(x; t) of the mixture at x (schedule scale), on the host, straight from the definition.
+double log_density(const model::ModelSpec& m, const std::vector<double>& x, double alpha, double sigma) {
+  double total = 0;
+  for (int k = 0; k < m.components; ++k) {
+    double log_pk = std::log(m.weights[k]);
+    for (int j = 0; j < m.dim; ++j) {
+      const double sd = m.stds[k * m.dim + j];
+      const double var = alpha * alpha * sd * sd + sigma * sigma;
+      const double d = x[j] - alpha * m.means[k * m.dim + j];
+      log_pk += -0.5 * d * d / var - 0.5 * std::log(2 * M_PI * var);
+    }
+    total += std::exp(log_pk);
+  }
+  return std::log(total);
+}
+
+std::vector<double> denoise_on_device(const model::DiagonalMixture& dm, const std::vector<double>& y, double s) {
+  const int dim = dm.dim;
+  Kokkos::View<double*> in("in", dim), out("out", dim);
+  auto h = Kokkos::create_mirror_view(in);
+  for (int j = 0; j < dim; ++j) h(j) = y[j];
+  Kokkos::deep_copy(in, h);
+  Kokkos::parallel_for(
+      "test::denoise", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
+        dm.denoise([&](int j) { return in(j); }, s, [&](int j) -> double& { return out(j); });
+      });
+  auto o = test::to_host(out);
+  return std::vector<double>(o.data(), o.data() + dim);
+}
+
+}  // namespace
+
+TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[model]") {
+  auto r = model::philox4x32_10({{0, 0, 0, 0}}, 0, 0);
+  REQUIRE(r.word[0] == 0x6627e8d5u);
+  REQUIRE(r.word[1] == 0xe169c58du);
+  REQUIRE(r.word[2] == 0xbc57ac4cu);
+  REQUIRE(r.word[3] == 0x9b00dbd8u);
+  r = model::philox4x32_10({{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu);
+  REQUIRE(r.word[0] == 0x408f276du);
+  REQUIRE(r.word[1] == 0x41c83b0eu);
+  REQUIRE(r.word[2] == 0xa20bc7c6u);
+  REQUIRE(r.word[3] == 0x6d5451fdu);
+}
+
+TEST_CASE("mixture denoiser: D is the posterior mean and the score is grad log p", "[model]") {
+  const auto m = test::mixture2d();
+  const auto dm = model::to_device(m);
+  const auto sched = schedule::make_schedule("vp-linear");
+  for (double t : {0.01, 0.2, 0.6, 1.0})
+    for (const auto& x : std::vector<std::vector<double>>{{0.3, -0.2}, {-1.5, 0.4}, {2.0, 2.0}, {0.0, -3.0}}) {
+      const double alpha = sched.alpha(t), sigma = sched.sigma(t), s = sigma / alpha;
+      const std::vector<double> y = {x[0] / alpha, x[1] / alpha};
+      const auto d = denoise_on_device(dm, y, s);
+      // Score from x0 vs central differences of log p(x; t).
+      for (int j = 0; j < 2; ++j) {
+        const double h = 1e-5 * std::max(1.0, sigma);
+        auto xp = x, xm = x;
+        xp[j] += h;
+        xm[j] -= h;
+        const double fd = (log_density(m, xp, alpha, sigma) - log_density(m, xm, alpha, sigma)) / (2 * h);
+        INFO("t = " << t << ", j = " << j);
+        REQUIRE(model::score_from_x0(x[j], d[j], alpha, sigma) == Approx(fd).epsilon(1e-6).margin(1e-8));
+        // The four predictions are consistent: x0 = (x - sigma eps)/alpha, v = alpha eps - sigma x0.
+        const double eps = model::eps_from_x0(x[j], d[j], alpha, sigma);
+        REQUIRE((x[j] - sigma * eps) / alpha == Approx(d[j]).epsilon(1e-12));
+        REQUIRE(model::v_from_x0(x[j], d[j], alpha, sigma) == Approx(alpha * eps - sigma * d[j]).epsilon(1e-12));
+      }
+    }
+}
+
+TEST_CASE("mixture denoiser: far from every mode the log-sum-exp stays finite", "[model]") {
+  const auto dm = model::to_device(test::mixture2d());
+  const auto d = denoise_on_device(dm, {1e3, -1e3}, 1e-3);
+  REQUIRE(std::isfinite(d[0]));
+  REQUIRE(std::isfinite(d[1]));
+}
+
+TEST_CASE("start states depend on (seed, sample, coordinate) only", "[model]") {
+  const auto m = test::mixture2d();
+  const auto sched = schedule::make_schedule("vp-linear");
+  const double a = sched.alpha(1.0), s = sched.sigma(1.0);
+  const auto few = model::start_states(m, {}, 3, 5, a, s);
+  const auto many = model::start_states(m, {}, 3, 500, a, s);
+  for (size_t k = 0; k < few.size(); ++k) REQUIRE(few[k] == many[k]);
+  const auto other_seed = model::start_states(m, {}, 4, 5, a, s);
+  REQUIRE(other_seed[0] != few[0]);
+  // Marginal draws have the marginal's mean and variance (500 samples: loose, but not vacuous).
+  double mean = 0, var = 0;
+  for (int p = 0; p < 500; ++p) mean += many[2 * p] / 500;
+  for (int p = 0; p < 500; ++p) var += (many[2 * p] - mean) * (many[2 * p] - mean) / 499;
+  double exact_mean = 0, second = 0;
+  for (int k = 0; k < 3; ++k) {
+    const double sd2 = m.stds[2 * k] * m.stds[2 * k] + (s / a) * (s / a);
+    exact_mean += m.weights[k] * m.means[2 * k];
+    second += m.weights[k] * (sd2 + m.means[2 * k] * m.means[2 * k]);
+  }
+  const double exact_var = second - exact_mean * exact_mean;
+  REQUIRE(std::fabs(mean - exact_mean) < 5 * std::sqrt(exact_var / 500));
+  REQUIRE(var == Approx(exact_var).epsilon(0.2));
+}
+
+TEST_CASE("models and start states load from HDF5 files", "[model]") {
+  const std::string path = "pfode_test_model.h5";
+  std::remove(path.c_str());
+  const auto m = test::mixture2d();
+  {
+    const auto f = io::File::create(path);
+    const auto root = f.root();
+    root.write_dataset("weights", m.weights, {3});
+    root.write_dataset("means", m.means, {3, 2});
+    root.write_dataset("stds", m.stds, {3, 2});
+    root.write_dataset("x_T", {1.0, 2.0, 3.0, 4.0}, {2, 2});
+  }
+  const auto loaded = model::load_model_file("from_file", path);
+  REQUIRE(loaded.means == m.means);
+  REQUIRE(loaded.stds == m.stds);
+  REQUIRE(loaded.weights[0] == Approx(m.weights[0]).epsilon(1e-15));
+  model::StartSpec start{model::StartMode::file, path, "x_T"};
+  const auto y = model::start_states(m, start, 0, 2, 0.5, 0.8);
+  REQUIRE(y == std::vector<double>{2.0, 4.0, 6.0, 8.0});
+  REQUIRE_THROWS_WITH(model::start_states(m, start, 0, 3, 0.5, 0.8), Catch::Contains("at least 3 x 2"));
+  REQUIRE_THROWS_WITH(model::load_model_file("x", "missing.h5"), Catch::Contains("cannot read"));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("model definitions with wrong shapes or values are rejected", "[model]") {
+  REQUIRE_THROWS_WITH(model::make_model("m", 2, {1.0}, {0.0}, {1.0, 1.0}, "t"), Catch::Contains("means has 1 values"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {0.0}, "t"), Catch::Contains("stds must be positive"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {-1.0}, {0.0}, {1.0}, "t"), Catch::Contains("weights"));
+}

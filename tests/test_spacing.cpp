@@ -1,0 +1,61 @@
+// Time-step spacings: endpoints, monotonicity, counts, and the defining property of each.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "schedule/registry.hpp"
+#include "spacing/spacing.hpp"
+
+using namespace pfode;
+
+TEST_CASE("every spacing on every schedule: exact endpoints, strictly decreasing, N + 1 points", "[spacing]") {
+  for (const auto& sched_info : schedule::all_schedules())
+    for (const auto& sp_info : spacing::all_spacings()) {
+      if (sp_info.kind == spacing::Kind::custom) continue;
+      const auto& s = sched_info.defaults;
+      for (int n : {1, 2, 5, 17, 500}) {
+        INFO(sched_info.name << " / " << sp_info.name << " / " << n);
+        const auto t = spacing::make_grid(spacing::parse_spacing(sp_info.name), s, n);
+        REQUIRE(t.size() == static_cast<size_t>(n + 1));
+        REQUIRE(t.front() == s.t_max);
+        REQUIRE(t.back() == s.t_min);
+        for (int i = 1; i <= n; ++i) REQUIRE(t[i] < t[i - 1]);
+      }
+    }
+}
+
+TEST_CASE("spacings are uniform in the quantity they name", "[spacing]") {
+  const auto s = schedule::make_schedule("vp-linear");
+  const int n = 10;
+  auto uniform = [&](const char* name, auto quantity) {
+    const auto t = spacing::make_grid(spacing::parse_spacing(name), s, n);
+    const double step = quantity(t[1]) - quantity(t[0]);
+    for (int i = 1; i < n; ++i) REQUIRE(quantity(t[i + 1]) - quantity(t[i]) == Approx(step).epsilon(1e-9));
+  };
+  uniform("uniform-t", [](double t) { return t; });
+  uniform("uniform-lambda", [&](double t) { return s.lambda(t); });
+  uniform("quadratic-t", [](double t) { return std::sqrt(t); });
+  uniform("uniform-log-sigma", [&](double t) { return std::log(s.sigma(t)); });
+  uniform("karras", [&](double t) { return std::pow(s.s(t), 1.0 / 7.0); });
+  uniform("karras[rho=3]", [&](double t) { return std::pow(s.s(t), 1.0 / 3.0); });
+}
+
+TEST_CASE("custom spacing reads its grid from a file and fixes the step count", "[spacing]") {
+  const auto s = schedule::make_schedule("edm");
+  {
+    std::ofstream("pfode_test_grid.txt") << "# EDM, 3 steps\n80\n10 1\n0.002\n";
+  }
+  const auto sp = spacing::parse_spacing("custom[file=pfode_test_grid.txt]");
+  REQUIRE(spacing::make_grid(sp, s, 3) == std::vector<double>{80, 10, 1, 0.002});
+  REQUIRE_THROWS_WITH(spacing::make_grid(sp, s, 4), Catch::Contains("has 3 steps but the NFE budget gives 4"));
+  {
+    std::ofstream("pfode_test_grid.txt") << "80 10 20 0.002\n";
+  }
+  REQUIRE_THROWS_WITH(spacing::parse_spacing("custom[file=pfode_test_grid.txt]"), Catch::Contains("must decrease"));
+  std::remove("pfode_test_grid.txt");
+  REQUIRE_THROWS_WITH(spacing::parse_spacing("custom[file=missing.txt]"), Catch::Contains("cannot read"));
+  REQUIRE_THROWS_WITH(spacing::parse_spacing("custom"), Catch::Contains("needs a file"));
+  REQUIRE_THROWS_WITH(spacing::parse_spacing("karras[sigma=2]"), Catch::Contains("no option 'sigma'"));
+}
