@@ -54,18 +54,7 @@ auto to_host(const View& v) {
 
 namespace pfode::test {
 
-inline sweep::SolverEntry solver_entry(const std::string& label) {
-  // Parse through the experiment reader's rules by way of a minimal config is overkill here:
-  // labels in tests are plain names or name[variable=...].
-  sweep::SolverEntry entry{label, {}};
-  const auto open = label.find('[');
-  entry.spec.info = &solver::find_solver(label.substr(0, open));
-  if (open != std::string::npos) {
-    const auto eq = label.find('=');
-    entry.spec.variable = solver::parse_variable(label.substr(eq + 1, label.size() - eq - 2));
-  }
-  return entry;
-}
+inline sweep::SolverEntry solver_entry(const std::string& label) { return {label, solver::parse_solver(label)}; }
 
 // A one-series experiment: model x schedule x spacing x solver over the given NFE budgets.
 inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string& schedule_name,

@@ -51,7 +51,7 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_attribute("schedule", c.schedule);
   g.write_attribute("spacing", c.spacing);
   g.write_attribute("solver", c.solver);
-  g.write_attribute("variable", c.variable);
+  g.write_attribute("options", c.options);
   g.write_attribute("nfe_budget", c.nfe_budget);
   g.write_attribute("steps", c.steps);
   g.write_attribute("seed", c.seed);
@@ -87,7 +87,7 @@ sweep::CellResult read_cell(const Group& g) {
   c.schedule = g.read_string_attribute("schedule");
   c.spacing = g.read_string_attribute("spacing");
   c.solver = g.read_string_attribute("solver");
-  c.variable = g.read_string_attribute("variable");
+  c.options = g.read_string_attribute("options");
   c.nfe_budget = g.read_long_attribute("nfe_budget");
   c.steps = g.read_long_attribute("steps");
   c.seed = g.read_long_attribute("seed");

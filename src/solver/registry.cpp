@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/named_options.hpp"
+
 namespace pfode::solver {
 
 const std::vector<SolverInfo>& all_solvers() {
@@ -34,6 +36,22 @@ int steps_for_budget(const SolverSpec& spec, int nfe_budget) {
 }
 
 int nfe_for_steps(const SolverSpec& spec, int steps) { return steps * spec.info->nfe_per_step; }
+
+SolverSpec parse_solver(const std::string& label) {
+  const NamedOptions parsed = parse_named_options(label);
+  SolverSpec spec;
+  spec.info = &find_solver(parsed.name);
+  for (const auto& [key, value] : parsed.options) {
+    if (key == "variable" && spec.info->family == Family::classical) spec.variable = parse_variable(value);
+    else throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
+  }
+  return spec;
+}
+
+std::string describe_options(const SolverSpec& spec) {
+  if (spec.info->family == Family::classical) return std::string("variable=") + variable_name(spec.variable);
+  return "";
+}
 
 const char* family_name(Family f) { return f == Family::classical ? "classical" : "exponential"; }
 

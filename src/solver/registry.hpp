@@ -32,6 +32,13 @@ struct SolverSpec {
   Variable variable = Variable::t;  // classical methods only
 };
 
+// Parses "name" or "name[key=value,...]" (options as documented in README.md, "Solvers");
+// throws std::invalid_argument for unknown names, options or values.
+SolverSpec parse_solver(const std::string& label);
+
+// The options of a spec as "key=value" pairs, for the record (HDF5 and the resolved config).
+std::string describe_options(const SolverSpec& spec);
+
 // Steps that fit an NFE budget, and the NFE those steps cost; steps_for_budget throws
 // std::invalid_argument when the budget cannot pay for one step.
 int steps_for_budget(const SolverSpec& spec, int nfe_budget);

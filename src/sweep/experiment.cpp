@@ -158,17 +158,6 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
   throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file)");
 }
 
-solver::SolverSpec read_solver(const std::string& label) {
-  const NamedOptions parsed = parse_named_options(label);
-  solver::SolverSpec spec;
-  spec.info = &solver::find_solver(parsed.name);
-  for (const auto& [key, value] : parsed.options) {
-    if (key == "variable" && spec.info->family == solver::Family::classical) spec.variable = solver::parse_variable(value);
-    else throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
-  }
-  return spec;
-}
-
 }  // namespace
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
@@ -210,7 +199,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   }
   for (const auto& label : split_list(r.text("sweep.spacings", "uniform-lambda")))
     e.spacings.push_back({label, spacing::parse_spacing(label)});
-  for (const auto& label : split_list(r.required("sweep.solvers"))) e.solvers.push_back({label, read_solver(label)});
+  for (const auto& label : split_list(r.required("sweep.solvers"))) e.solvers.push_back({label, solver::parse_solver(label)});
   for (const auto& n : split_list(r.required("sweep.nfe"))) {
     const long v = parse_long(n, "sweep.nfe");
     if (v < 1) throw std::invalid_argument("sweep.nfe: " + n + " must be >= 1");

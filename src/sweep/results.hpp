@@ -12,7 +12,8 @@ namespace pfode::sweep {
 
 struct CellResult {
   int id = 0;
-  std::string model, schedule, spacing, solver, variable;
+  std::string model, schedule, spacing, solver;
+  std::string options;       // the solver options in effect, "key=value,..." (defaults included)
   long nfe_budget = 0, steps = 0, seed = 0, samples = 0, order_theory = 0;
   long nfe = 0;              // model evaluations per sample, as counted by the model
   bool nfe_uniform = true;   // every sample spent the same NFE

@@ -63,7 +63,7 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   r.schedule = e.schedules[cell.schedule].name;
   r.spacing = e.spacings[cell.spacing].label;
   r.solver = solver.label;
-  r.variable = solver.spec.info->family == solver::Family::classical ? solver::variable_name(solver.spec.variable) : "lambda";
+  r.options = solver::describe_options(solver.spec);
   r.nfe_budget = e.nfe[cell.budget];
   r.steps = cell.steps;
   r.seed = static_cast<long>(e.seeds[cell.seed]);
