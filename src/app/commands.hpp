@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "sweep/distribution.hpp"
+
 namespace pfode::app {
 
 inline constexpr int exit_ok = 0;
@@ -14,11 +16,12 @@ struct RunOptions {
   std::string config;
   std::string out;                     // overrides run.out when not empty
   std::vector<std::string> overrides;  // section.key=value
-  bool force = false;
+  bool force = false;   // replace an existing output and discard an interrupted run's checkpoint
+  bool resume = false;  // continue an interrupted run from its checkpoint
   bool quiet = false;
 };
 
-int run_command(const RunOptions& options, int argc, char** argv);
+int run_command(const RunOptions& options, int argc, char** argv, const sweep::Ranks& ranks);
 int list_command();
 
 

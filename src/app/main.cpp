@@ -12,7 +12,7 @@ namespace po = boost::program_options;
 namespace {
 
 const char* kUsage =
-    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
+    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume] [--quiet]\n"
     "       pfode list\n"
     "       pfode --help | --version\n"
     "\n"
@@ -20,13 +20,14 @@ const char* kUsage =
     "        fitted convergence orders (experiments/ holds ready-made files)\n"
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n";
 
-int run(int argc, char** argv) {
+int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   po::options_description opts("run options");
   pfode::app::RunOptions run;
   opts.add_options()("help,h", "show this help")("config", po::value(&run.config), "experiment file")(
       "out,o", po::value(&run.out), "output HDF5 file (overrides run.out)")(
       "set", po::value(&run.overrides)->composing(), "section.key=value override (repeatable)")(
-      "force", po::bool_switch(&run.force), "replace an existing output file")(
+      "force", po::bool_switch(&run.force), "replace an existing output file, discard an interrupted run")(
+      "resume", po::bool_switch(&run.resume), "continue an interrupted run, computing only missing cells")(
       "quiet,q", po::bool_switch(&run.quiet), "no progress or table");
   po::positional_options_description pos;
   pos.add("config", 1);
@@ -38,7 +39,8 @@ int run(int argc, char** argv) {
     return pfode::app::exit_ok;
   }
   if (run.config.empty()) throw po::error("run needs a config file");
-  return pfode::app::run_command(run, argc, argv);
+  if (run.force && run.resume) throw po::error("--force and --resume exclude each other");
+  return pfode::app::run_command(run, argc, argv, ranks);
 }
 
 }  // namespace
@@ -58,12 +60,14 @@ int main(int argc, char** argv) {
     std::cerr << "pfode: error: unknown command '" << command << "' (see pfode --help)\n";
     return pfode::app::exit_usage;
   }
+  // MPI first (it may rewrite argv), then Kokkos; they finalize in reverse order.
+  pfode::sweep::Ranks ranks(&argc, &argv);
   Kokkos::ScopeGuard kokkos(argc, argv);
   pfode::io::silence_hdf5_errors();
   try {
-    return run(argc, argv);
+    return run(argc, argv, ranks);
   } catch (const po::error& e) {
-    std::cerr << "pfode: error: " << e.what() << "\n";
+    if (ranks.first()) std::cerr << "pfode: error: " << e.what() << "\n";
     return pfode::app::exit_usage;
   }
 }

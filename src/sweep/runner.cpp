@@ -76,7 +76,8 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
 }
 
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
-  for (const auto& group : plan.groups) {
+  for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
+    const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
@@ -122,7 +123,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     record.failed_samples = ref.failed_samples;
     if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, sched);
     record.wall_time = seconds_since(ref_start);
-    if (callbacks.reference_done) callbacks.reference_done(record);
+    if (callbacks.reference_done) callbacks.reference_done(static_cast<int>(group_index), record);
     if (ref.failed_samples > 0)
       throw std::runtime_error("reference solve failed for " + std::to_string(ref.failed_samples) + " samples of " +
                                spec.name + "/" + record.schedule + " (step budget exhausted or non-finite states)");

@@ -12,7 +12,7 @@ namespace pfode::sweep {
 
 struct RunCallbacks {
   std::function<void(const CellResult&)> cell_done;         // after each cell (writing, progress)
-  std::function<void(const ReferenceRecord&)> reference_done;
+  std::function<void(int group, const ReferenceRecord&)> reference_done;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume).

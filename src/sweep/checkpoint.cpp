@@ -1,0 +1,119 @@
+#include "sweep/checkpoint.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "io/hdf5.hpp"
+#include "io/results_file.hpp"
+
+namespace pfode::sweep {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kConfigFile = "config.ini";
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes through `write(group)` into <dir>/<name>.h5 atomically.
+template <class Write>
+void write_atomically(const std::string& dir, const std::string& name, Write write) {
+  const std::string final_path = dir + "/" + name + ".h5";
+  const std::string tmp = dir + "/." + name + ".tmp." + std::to_string(getpid());
+  try {
+    {
+      const auto file = io::File::create(tmp);
+      write(file.root());
+      file.flush();
+    }
+    fs::rename(tmp, final_path);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+}
+
+std::vector<std::pair<int, fs::path>> numbered_files(const std::string& dir, const std::string& prefix) {
+  std::vector<std::pair<int, fs::path>> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".h5") continue;
+    out.emplace_back(std::stoi(name.substr(prefix.size())), entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+Checkpoint::Checkpoint(const std::string& out, const std::string& resolved_config, bool resume, bool create)
+    : dir_(directory_for(out)) {
+  existed_ = fs::is_directory(dir_);
+  if (!create) {
+    if (!existed_) throw std::runtime_error("checkpoint directory '" + dir_ + "' is missing");
+    return;
+  }
+  if (existed_) {
+    if (!resume)
+      throw std::invalid_argument("an interrupted run left '" + dir_ + "'; pass --resume to continue it or --force to start over");
+    if (read_text(fs::path(dir_) / kConfigFile) != resolved_config)
+      throw std::invalid_argument("'" + dir_ + "' was made from a different config; pass --force to start over");
+    for (const auto& entry : fs::directory_iterator(dir_))  // temporaries of a killed run
+      if (entry.path().filename().string().rfind(".", 0) == 0) fs::remove(entry.path());
+    return;
+  }
+  fs::create_directory(dir_);
+  const std::string tmp = dir_ + "/." + kConfigFile + ".tmp";
+  std::ofstream(tmp) << resolved_config;
+  fs::rename(tmp, fs::path(dir_) / kConfigFile);
+}
+
+std::set<int> Checkpoint::finished_cells() const {
+  std::set<int> ids;
+  for (const auto& [id, path] : numbered_files(dir_, "cell_")) ids.insert(id);
+  return ids;
+}
+
+void Checkpoint::save_cell(const CellResult& cell) const {
+  write_atomically(dir_, "cell_" + std::to_string(cell.id), [&](const io::Group& root) { io::write_cell(root, cell); });
+}
+
+void Checkpoint::save_reference(int group, const ReferenceRecord& ref) const {
+  write_atomically(dir_, "reference_" + std::to_string(group), [&](const io::Group& root) { io::write_reference(root, ref); });
+}
+
+std::vector<CellResult> Checkpoint::load_cells() const {
+  std::vector<CellResult> cells;
+  for (const auto& [id, path] : numbered_files(dir_, "cell_")) {
+    const auto root = io::File::open_read(path.string()).root();
+    cells.push_back(io::read_cell(root.open_group(root.children().front())));
+  }
+  return cells;
+}
+
+std::vector<ReferenceRecord> Checkpoint::load_references() const {
+  std::vector<ReferenceRecord> refs;
+  for (const auto& [group, path] : numbered_files(dir_, "reference_")) {
+    const auto root = io::File::open_read(path.string()).root();
+    refs.push_back(io::read_reference(root.open_group(root.children().front())));
+  }
+  return refs;
+}
+
+void Checkpoint::remove() const { fs::remove_all(dir_); }
+
+void Checkpoint::discard(const std::string& out) { fs::remove_all(directory_for(out)); }
+
+}  // namespace pfode::sweep

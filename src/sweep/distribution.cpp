@@ -1,0 +1,77 @@
+#include "sweep/distribution.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <numeric>
+
+#ifdef PFODE_HAVE_MPI
+#include <mpi.h>
+#endif
+
+namespace pfode::sweep {
+
+Ranks::Ranks(int* argc, char*** argv) {
+#ifdef PFODE_HAVE_MPI
+  MPI_Init(argc, argv);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+#else
+  (void)argc;
+  (void)argv;
+#endif
+}
+
+Ranks::~Ranks() {
+#ifdef PFODE_HAVE_MPI
+  MPI_Finalize();
+#endif
+}
+
+void Ranks::barrier() const {
+#ifdef PFODE_HAVE_MPI
+  MPI_Barrier(MPI_COMM_WORLD);
+#endif
+}
+
+bool Ranks::all(bool ok) const {
+#ifdef PFODE_HAVE_MPI
+  int local = ok ? 1 : 0, global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return global == 1;
+#else
+  return ok;
+#endif
+}
+
+void Ranks::abort(int status) const {
+#ifdef PFODE_HAVE_MPI
+  if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, status);
+#endif
+  std::exit(status);
+}
+
+double estimated_cost(const Experiment& e, const Cell& cell) {
+  const auto& m = e.models[cell.model];
+  // The LTE runs cost about as much again as the trajectory.
+  const double runs = e.measure_local_error ? 2.0 : 1.0;
+  return runs * static_cast<double>(cell.nfe_stated) * e.samples * m.dim * m.components;
+}
+
+std::set<int> cells_for_rank(const Experiment& e, const Plan& plan, const std::set<int>& finished, int rank, int size) {
+  std::vector<int> todo;
+  for (const auto& c : plan.cells)
+    if (!finished.count(c.id)) todo.push_back(c.id);
+  std::stable_sort(todo.begin(), todo.end(), [&](int a, int b) {
+    return estimated_cost(e, plan.cells[a]) > estimated_cost(e, plan.cells[b]);
+  });
+  std::vector<double> load(size, 0.0);
+  std::set<int> mine;
+  for (int id : todo) {
+    const int target = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
+    load[target] += estimated_cost(e, plan.cells[id]);
+    if (target == rank) mine.insert(id);
+  }
+  return mine;
+}
+
+}  // namespace pfode::sweep
