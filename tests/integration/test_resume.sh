@@ -1,0 +1,39 @@
+#!/bin/sh
+# pfode run --resume after kill -9 at random moments computes only the missing cells, and the
+# finished file holds the same numbers as an uninterrupted run.
+# Usage: test_resume.sh PFODE_EXECUTABLE SOURCE_DIR
+set -eu
+pfode=$1
+src=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# Same config text in two directories (the output path is relative), so the files must agree.
+mkdir "$work/whole" "$work/killed"
+sh "$src/tests/integration/sweep_config.sh" "$work/sweep.ini" results.h5
+(cd "$work/whole" && "$pfode" run ../sweep.ini -q)
+cd "$work/killed"
+
+# Kill at pseudo-random moments (fixed seed), resuming each time, until a run completes.
+kills=0
+delays="0.05 0.3 0.15 0.6 0.02 0.45 0.25 0.9 0.1 0.7"
+flag=""
+for delay in $delays; do
+  "$pfode" run ../sweep.ini -q $flag &
+  pid=$!
+  sleep "$delay"
+  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
+  wait "$pid" 2>/dev/null || true
+  flag="--resume"
+  [ -f results.h5 ] && break
+done
+if [ ! -f results.h5 ]; then
+  # A plain rerun must refuse to overwrite the interrupted run's checkpoint.
+  if "$pfode" run ../sweep.ini -q 2>"$work/err"; then echo "rerun without --resume did not refuse"; exit 1; fi
+  grep -q "pass --resume" "$work/err" || { echo "unexpected message: $(cat "$work/err")"; exit 1; }
+  "$pfode" run ../sweep.ini -q --resume
+fi
+[ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
+echo "killed $kills times"
+[ "$kills" -ge 1 ] || { echo "the run was never interrupted; the test proves nothing"; exit 1; }
+/usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/whole/results.h5" results.h5
