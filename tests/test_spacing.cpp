@@ -59,3 +59,27 @@ TEST_CASE("custom spacing reads its grid from a file and fixes the step count", 
   REQUIRE_THROWS_WITH(spacing::parse_spacing("custom"), Catch::Contains("needs a file"));
   REQUIRE_THROWS_WITH(spacing::parse_spacing("karras[sigma=2]"), Catch::Contains("no option 'sigma'"));
 }
+
+#include "sweep/experiment.hpp"
+
+TEST_CASE("common s interval: every schedule spans the same s = sigma/alpha", "[spacing]") {
+  const std::string path = "pfode_test_common_s.ini";
+  std::ofstream(path) << "[run]\ncommon_s_interval = true\n[sweep]\nmodels = g\nschedules = vp-linear vp-cosine edm flow ve\n"
+                         "solvers = euler\nnfe = 4\n[model.g]\nkind = gaussian\ndim = 1\nmeans = 0\nstds = 1\n";
+  const auto e = sweep::load_experiment(path, {});
+  std::remove(path.c_str());
+  const auto& first = e.schedules.front().schedule;
+  for (const auto& entry : e.schedules) {
+    INFO(entry.name);
+    REQUIRE(entry.schedule.s(entry.schedule.t_min) == Approx(first.s(first.t_min)).epsilon(1e-11));
+    REQUIRE(entry.schedule.s(entry.schedule.t_max) == Approx(first.s(first.t_max)).epsilon(1e-11));
+  }
+  // The common interval is the intersection of the default ranges.
+  double low = 0, high = INFINITY;
+  for (const auto& info : schedule::all_schedules()) {
+    low = std::max(low, info.defaults.s(info.defaults.t_min));
+    high = std::min(high, info.defaults.s(info.defaults.t_max));
+  }
+  REQUIRE(first.s(first.t_min) == Approx(low).epsilon(1e-11));
+  REQUIRE(first.s(first.t_max) == Approx(high).epsilon(1e-11));
+}

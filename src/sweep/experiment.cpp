@@ -1,6 +1,7 @@
 #include "sweep/experiment.hpp"
 
 #include <boost/program_options.hpp>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -158,6 +159,21 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
   throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file)");
 }
 
+// Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
+void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
+  double s_low = 0, s_high = INFINITY;
+  for (const auto& entry : schedules) {
+    s_low = std::max(s_low, entry.schedule.s(entry.schedule.t_min));
+    s_high = std::min(s_high, entry.schedule.s(entry.schedule.t_max));
+  }
+  if (!(s_low < s_high)) throw std::invalid_argument("run.common_s_interval: the schedules' s ranges do not overlap");
+  for (auto& entry : schedules) {
+    auto& sc = entry.schedule;
+    sc.t_min = std::max(sc.t_min, sc.t_of_lambda(-std::log(s_low)));
+    sc.t_max = std::min(sc.t_max, sc.t_of_lambda(-std::log(s_high)));
+  }
+}
+
 }  // namespace
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
@@ -197,6 +213,8 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
       params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
     e.schedules.push_back({name, schedule::make_schedule(name, params)});
   }
+  e.common_s_interval = parse_bool(r.text("run.common_s_interval", "false"), "run.common_s_interval");
+  if (e.common_s_interval) align_s_intervals(e.schedules);
   for (const auto& label : split_list(r.text("sweep.spacings", "uniform-lambda")))
     e.spacings.push_back({label, spacing::parse_spacing(label)});
   for (const auto& label : split_list(r.required("sweep.solvers"))) e.solvers.push_back({label, solver::parse_solver(label)});

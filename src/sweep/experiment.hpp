@@ -36,6 +36,9 @@ struct Experiment {
   model::StartSpec start;
   double reference_tolerance = 1e-13;
   bool measure_local_error = true;
+  // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
+  // ranges), so all integrate the same canonical ODE from the same start states.
+  bool common_s_interval = false;
 
   std::vector<model::ModelSpec> models;
   std::vector<ScheduleEntry> schedules;
