@@ -2,7 +2,7 @@
 # Installs the Debian packages pfode needs to build, test and plot, skipping those already present.
 set -eu
 
-PACKAGES="build-essential cmake pkg-config git
+PACKAGES="build-essential cmake pkg-config git procps
 libtrilinos-kokkos-dev libhdf5-dev hdf5-tools libboost-program-options-dev catch2
 libopenmpi-dev openmpi-bin
 python3-numpy python3-h5py python3-matplotlib python3-scipy"
