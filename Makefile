@@ -20,6 +20,7 @@ build: configure
 run: build
 	./$(BUILD)/pfode run experiments/quickstart.ini --force
 	$(PYTHON) analysis/plot_convergence.py results/quickstart.h5
+	$(PYTHON) analysis/report.py results/quickstart.h5
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

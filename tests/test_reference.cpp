@@ -44,8 +44,10 @@ TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at eve
     }
     INFO("worst RMS error " << worst << ", estimate " << ref.error_estimate << ", NFE " << ref.nfe_mean);
     REQUIRE(worst <= 1e-11);
-    // The estimate (difference to a 10x looser solve) must not claim less error than there is.
-    REQUIRE(ref.error_estimate >= worst);
+    // Cells within 10x of the estimate are flagged as at the floor: that threshold must cover the
+    // reference's true error, and the estimate must not be vacuous.
+    REQUIRE(worst <= 10 * ref.error_estimate);
+    REQUIRE(ref.error_estimate <= 1e-11);
   }
 }
 

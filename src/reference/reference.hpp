@@ -1,6 +1,6 @@
 // The high-accuracy reference: exact PF-ODE states through each sample's start state at any set
 // of requested s = sigma/alpha, by DOP853 in log s, with the NFE it spent and an estimate of its
-// own error (a second solve at 10x looser tolerance; their difference bounds the tighter one's error).
+// own error (the difference to a second solve through only a few of the times, see reference.cpp).
 #pragma once
 
 #include <vector>
@@ -15,7 +15,7 @@ struct ReferenceSolution {
   Kokkos::View<double***> y;            // (sample, m, coord) canonical states y = x / alpha
   double nfe_mean = 0.0;                // model evaluations per sample (tight solve)
   long nfe_max = 0;
-  double error_estimate = 0.0;          // max over samples and times of the RMS-over-coords difference
+  double error_estimate = 0.0;          // max over samples and shared times of the RMS-over-coords difference
   double tolerance = 0.0;
   int failed_samples = 0;
 };

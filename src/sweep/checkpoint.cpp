@@ -74,10 +74,15 @@ Checkpoint::Checkpoint(const std::string& out, const std::string& resolved_confi
       if (entry.path().filename().string().rfind(".", 0) == 0) fs::remove(entry.path());
     return;
   }
-  fs::create_directory(dir_);
-  const std::string tmp = dir_ + "/." + kConfigFile + ".tmp";
-  std::ofstream(tmp) << resolved_config;
-  fs::rename(tmp, fs::path(dir_) / kConfigFile);
+  // Set up under a temporary name and rename, so the directory never exists without its config.
+  const fs::path parent = fs::absolute(dir_).parent_path();
+  const std::string stale_prefix = fs::path(dir_).filename().string() + ".tmp.";
+  for (const auto& entry : fs::directory_iterator(parent))  // left by a run killed while setting up
+    if (entry.path().filename().string().rfind(stale_prefix, 0) == 0) fs::remove_all(entry.path());
+  const std::string tmp = dir_ + ".tmp." + std::to_string(getpid());
+  fs::create_directory(tmp);
+  std::ofstream(tmp + "/" + kConfigFile) << resolved_config;
+  fs::rename(tmp, dir_);
 }
 
 std::set<int> Checkpoint::finished_cells() const {

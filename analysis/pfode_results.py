@@ -1,0 +1,118 @@
+"""Read a pfode results file (HDF5, format "pfode-results-1") into plain Python structures.
+
+The analysis scripts go through this module only, so the file layout is decoded in one place.
+Values keep the exact numbers stored in the file (float64 attributes become Python floats), so
+tables written from them can be compared bit for bit against h5py.
+"""
+import os
+import sys
+
+import h5py
+import numpy as np
+
+FORMAT = "pfode-results-1"
+PROVENANCE_KEYS = ("pfode_version", "git_commit", "kokkos_version", "execution_space", "host",
+                   "utc_start", "utc_end", "command_line", "config_path", "mpi_ranks")
+SERIES_KEY = ("model", "schedule", "spacing", "solver", "seed")
+FIT_PREFIXES = ("gte", "gte_median", "lte")
+
+
+class ResultsError(Exception):
+    """The file is missing, unreadable, or not a pfode results file."""
+
+
+def _plain(value):
+    """h5py attribute -> str, int, float or numpy array (bytes decoded: older writers use them)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SO":
+            return [_plain(v) for v in value.tolist()]
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _attrs(obj):
+    return {key: _plain(value) for key, value in obj.attrs.items()}
+
+
+def _datasets(group):
+    return {key: np.asarray(group[key][()]) for key in group if isinstance(group[key], h5py.Dataset)}
+
+
+def _read_cell(group):
+    cell = _attrs(group)
+    cell.update(_datasets(group))
+    # Solver options are stored as "variable=t" (newer files) or a "variable" attribute.
+    if "variable" not in cell:
+        options = dict(item.split("=", 1) for item in str(cell.get("options", "")).split(",") if "=" in item)
+        cell["variable"] = options.get("variable", "")
+    return cell
+
+
+def _read_series(name, group, cells):
+    series = _attrs(group)
+    series["id"] = int(name)
+    series.update(_datasets(group))
+    series["cells"] = [int(i) for i in series.get("cells", [])]
+    members = [cells[i] for i in series["cells"]]
+    series["cell_records"] = members
+    # Per-cell values along the series (by increasing NFE), gathered for plotting and tables.
+    series["gte_rms"] = np.array([c["gte_rms"] for c in members], dtype=float)
+    series["gte_median"] = np.array([c["gte_median"] for c in members], dtype=float)
+    series["nfe_budget"] = np.array([c["nfe_budget"] for c in members], dtype=int)
+    series["near_floor"] = np.array([bool(c["near_floor"]) for c in members], dtype=bool)
+    series["status"] = [c["status"] for c in members]
+    if "nfe" not in series:
+        series["nfe"] = np.array([c["nfe"] for c in members], dtype=float)
+    return series
+
+
+def load(path):
+    """Load a whole results file.
+
+    Returns a dict: path, stem, provenance (dict), config (INI text), models, references (dicts
+    keyed by group name), cells (list of dicts, by id, attributes plus datasets as numpy arrays)
+    and series (list of dicts: attributes, datasets, and the member cells' gte_rms, gte_median,
+    nfe_budget, near_floor, status).
+    """
+    if not os.path.isfile(path):
+        raise ResultsError(f"{path}: no such file")
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise ResultsError(f"{path}: not an HDF5 file") from None
+    with f:
+        fmt = _plain(f.attrs.get("format", ""))
+        if fmt != FORMAT:
+            found = f"format {fmt!r}" if fmt else "no format attribute"
+            raise ResultsError(f"{path}: not a pfode results file ({found}, expected {FORMAT!r})")
+        provenance = {key: _plain(f.attrs[key]) for key in PROVENANCE_KEYS if key in f.attrs}
+        config = f["config"].asstr()[()] if "config" in f else ""
+        models = {name: {**_attrs(g), **_datasets(g)} for name, g in f.get("models", {}).items()}
+        references = {name: _attrs(g) for name, g in f.get("references", {}).items()}
+        cells = {int(name): _read_cell(g) for name, g in f.get("cells", {}).items()}
+        series = [_read_series(name, g, cells) for name, g in sorted(f.get("series", {}).items())]
+    return {"path": path, "stem": os.path.splitext(os.path.basename(path))[0], "provenance": provenance,
+            "config": config, "models": models, "references": references,
+            "cells": [cells[i] for i in sorted(cells)], "series": series}
+
+
+def load_or_exit(path, prog=None):
+    """load(), but a bad input file ends the script with one line on stderr and exit status 2."""
+    try:
+        return load(path)
+    except ResultsError as error:
+        prog = prog or os.path.basename(sys.argv[0])
+        print(f"{prog}: error: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def group(items, keys):
+    """Group dicts by the tuple of their values at keys, keeping first-appearance order."""
+    groups = {}
+    for item in items:
+        groups.setdefault(tuple(item[k] for k in keys), []).append(item)
+    return list(groups.items())

@@ -1,0 +1,321 @@
+#!/usr/bin/python3
+"""Write figures, order tables and a Markdown summary for one pfode results file.
+
+Usage: /usr/bin/python3 analysis/report.py results/quickstart.h5 [--outdir DIR] [--nfe N]
+Output (default DIR: a folder named after the file stem, next to the file): gte_vs_nfe.png,
+lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png, orders.csv, orders.md, summary.md.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numpy as np  # noqa: E402
+
+import plotting  # noqa: E402
+from pfode_results import group, load_or_exit  # noqa: E402
+
+# orders.csv columns: (name, how to get it from a series). Numbers are the file's own values.
+ORDER_COLUMNS = [
+    ("model", lambda s: s["model"]),
+    ("schedule", lambda s: s["schedule"]),
+    ("spacing", lambda s: s["spacing"]),
+    ("solver", lambda s: s["solver"]),
+    ("seed", lambda s: s["seed"]),
+    ("order_theory", lambda s: s["order_theory"]),
+    ("gte_order", lambda s: s["gte_order"]),
+    ("gte_order_stderr", lambda s: s["gte_order_stderr"]),
+    ("gte_median_order", lambda s: s["gte_median_order"]),
+    ("gte_median_order_stderr", lambda s: s["gte_median_order_stderr"]),
+    ("lte_order_theory", lambda s: s["order_theory"] + 1),
+    ("lte_order", lambda s: s["lte_order"]),
+    ("lte_order_stderr", lambda s: s["lte_order_stderr"]),
+    ("gte_fit_nfe_min", lambda s: s["gte_fit_nfe_min"]),
+    ("gte_fit_nfe_max", lambda s: s["gte_fit_nfe_max"]),
+    ("gte_median_fit_nfe_min", lambda s: s["gte_median_fit_nfe_min"]),
+    ("gte_median_fit_nfe_max", lambda s: s["gte_median_fit_nfe_max"]),
+    ("lte_fit_nfe_min", lambda s: s["lte_fit_nfe_min"]),
+    ("lte_fit_nfe_max", lambda s: s["lte_fit_nfe_max"]),
+    ("nfe_max", lambda s: s["nfe"][-1].item() if len(s["nfe"]) else math.nan),
+    ("gte_rms_at_nfe_max", lambda s: s["gte_rms"][-1].item() if len(s["gte_rms"]) else math.nan),
+]
+
+FIGURES = {
+    "gte_vs_nfe.png": "global truncation error (RMS over samples) vs NFE per solver, log-log, with the "
+                      "fitted order and NFE^-1..NFE^-4 guides; one panel per model x schedule x spacing",
+    "lte_vs_lambda.png": "local truncation error of each step vs lambda at the step start, each solver at "
+                         "its largest NFE: where along the trajectory the error is made",
+    "global_error_steps.png": "global error (RMS over samples) at every grid point vs lambda, each solver at "
+                              "one mid NFE budget: how the error builds up along the trajectory",
+    "spacing_heatmap.png": "log10 GTE RMS for every spacing x solver at one NFE budget: which time grid "
+                           "suits which solver",
+}
+
+
+def csv_value(value):
+    """Repr-level text, so a float parsed back from orders.csv equals the HDF5 value exactly."""
+    return "%.17g" % value if isinstance(value, float) else str(value)
+
+
+def order_rows(results):
+    return [{name: get(s) for name, get in ORDER_COLUMNS} for s in results["series"]]
+
+
+def write_csv(rows, path):
+    with open(path, "w", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([name for name, _ in ORDER_COLUMNS])
+        writer.writerows([[csv_value(row[name]) for name, _ in ORDER_COLUMNS] for row in rows])
+
+
+def fmt(value, spec):
+    return format(value, spec) if math.isfinite(value) else "n/a"
+
+
+def fit_range(lo, hi):
+    return f"{lo:g}–{hi:g}" if math.isfinite(lo) and math.isfinite(hi) else "no fit"
+
+
+def markdown_orders(rows):
+    """The order table in Markdown, rounded for reading (orders.csv has the exact numbers)."""
+    head = ["model", "schedule", "spacing", "solver", "seed", "theory p", "GTE p", "± se", "median-GTE p",
+            "LTE p (theory)", "± se", "GTE fit NFE", "largest NFE", "GTE RMS there"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 5 + "---:|" * (len(head) - 5)]
+    for r in rows:
+        cells = [r["model"], r["schedule"], r["spacing"], r["solver"], r["seed"], r["order_theory"],
+                 fmt(r["gte_order"], ".3f"), fmt(r["gte_order_stderr"], ".3f"), fmt(r["gte_median_order"], ".3f"),
+                 f"{fmt(r['lte_order'], '.3f')} ({r['lte_order_theory']})", fmt(r["lte_order_stderr"], ".3f"),
+                 fit_range(r["gte_fit_nfe_min"], r["gte_fit_nfe_max"]), fmt(r["nfe_max"], "g"),
+                 fmt(r["gte_rms_at_nfe_max"], ".3e")]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def order_flags(series, tolerance):
+    """Series whose fitted GTE or LTE order misses theory by more than tolerance, or has no fit
+    (LTE only where the run recorded it)."""
+    flags = []
+    for s in series:
+        name = " / ".join(str(s[k]) for k in ("model", "schedule", "spacing", "solver")) + f" / seed {s['seed']}"
+        checks = [("GTE", s["gte_order"], s["order_theory"])]
+        if any(len(c.get("lte_rms", ())) for c in s["cell_records"]):
+            checks.append(("LTE", s["lte_order"], s["order_theory"] + 1))
+        for what, measured, theory in checks:
+            if not math.isfinite(measured):
+                flags.append(f"{name}: no valid {what} order fit")
+            elif abs(measured - theory) > tolerance:
+                flags.append(f"{name}: {what} order {measured:.3f}, theory {theory} "
+                             f"(off by {measured - theory:+.3f})")
+    return flags
+
+
+# ---- figures --------------------------------------------------------------------------------
+
+def first_seed_by_solver(cells):
+    """Cells of one panel, lowest seed only (per-step curves of several seeds would overlap)."""
+    seed = min(c["seed"] for c in cells)
+    return seed, group([c for c in cells if c["seed"] == seed], ("solver",))
+
+
+def positive(x, y):
+    keep = np.isfinite(y) & (y > 0)
+    return x[keep], y[keep]
+
+
+def per_step_figure(results, title, ylabel, pick, curve, empty="no per-step data recorded"):
+    """Panels of per-step curves vs lambda; pick(cells of one solver) chooses the cell to show,
+    curve(cell) returns (lambda, values)."""
+    styles = plotting.solver_styles(results["series"] or results["cells"])
+    groups, common = plotting.panels(results["cells"])
+    fig, axes = plotting.grid(len(groups))
+    for ax, (panel_title, cells) in zip(axes, groups):
+        seed, by_solver = first_seed_by_solver(cells)
+        for (solver,), members in by_solver:
+            cell = pick(members, by_solver)
+            color, marker = styles[solver]
+            x, y = positive(*curve(cell))
+            if len(x):
+                ax.plot(x, y, color=color, marker=marker, ms=2.5, lw=1,
+                        label=f"{solver}, NFE {cell['nfe']} ({cell['steps']} steps)")
+        ax.set_title(panel_title + (f", seed {seed}" if len({c['seed'] for c in cells}) > 1 else ""))
+        if not ax.lines:
+            ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center")
+            ax.set_xticks([]), ax.set_yticks([])
+            continue
+        ax.set_yscale("log")
+        ax.set_xlabel(plotting.LAMBDA_LABEL, fontsize=9)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    plotting.suptitle(fig, f"{title} — {results['stem']}", common)
+    return fig
+
+
+def lte_figure(results):
+    return per_step_figure(
+        results, "Local truncation error per step, each solver at its largest NFE",
+        "LTE of the step, RMS over samples",
+        lambda members, _: max(members, key=lambda c: c["nfe_budget"]),
+        lambda c: (c["lambda"][:len(c["lte_rms"])], c["lte_rms"]), "no LTE recorded (run with lte = true)")
+
+
+def mid_budget(by_solver):
+    """The middle NFE budget among those every solver of the panel ran."""
+    common = set.intersection(*({c["nfe_budget"] for c in members} for _, members in by_solver))
+    budgets = sorted(common) or sorted({c["nfe_budget"] for _, m in by_solver for c in m})
+    return budgets[len(budgets) // 2]
+
+
+def global_error_figure(results):
+    def pick(members, by_solver):
+        budget = mid_budget(by_solver)
+        return min(members, key=lambda c: (abs(c["nfe_budget"] - budget), c["nfe_budget"]))
+    return per_step_figure(results, "Global error along the trajectory at a mid NFE budget",
+                           "global error at the grid point, RMS over samples", pick,
+                           lambda c: (c["lambda"], c["error_rms"]))
+
+
+def heatmap_budget(cells, requested):
+    """--nfe, else the largest budget that every spacing of the panel ran."""
+    if requested:
+        return requested
+    per_spacing = [{c["nfe_budget"] for c in members} for _, members in group(cells, ("spacing",))]
+    common = set.intersection(*per_spacing)
+    return max(common) if common else None
+
+
+def heatmap_figure(results, requested_nfe=None):
+    """Spacing x solver heatmap of log10 GTE RMS at one NFE budget, one panel per model x schedule."""
+    groups, common = plotting.panels(results["cells"], ("model", "schedule"))
+    fig, axes = plotting.grid(len(groups), width=max(5.5, 1.6 + 1.5 * len({c["solver"] for c in results["cells"]})),
+                              height=max(3.2, 1.8 + 0.6 * len({c["spacing"] for c in results["cells"]})), ncols=2)
+    for ax, (panel_title, cells) in zip(axes, groups):
+        budget = heatmap_budget(cells, requested_nfe)
+        spacings = list(dict.fromkeys(c["spacing"] for c in cells))
+        solvers = list(dict.fromkeys(c["solver"] for c in cells))
+        grid = np.full((len(spacings), len(solvers)), np.nan)
+        diverged = np.zeros(grid.shape, dtype=bool)
+        seeds = {c["seed"] for c in cells}
+        for (spacing, solver), members in group([c for c in cells if c["nfe_budget"] == budget],
+                                                ("spacing", "solver")):
+            i, j = spacings.index(spacing), solvers.index(solver)
+            gte = np.array([m["gte_rms"] for m in members], float)
+            diverged[i, j] = any(m["status"] != "ok" for m in members) or not np.all(np.isfinite(gte))
+            if not diverged[i, j] and np.all(gte > 0):
+                grid[i, j] = np.mean(np.log10(gte))  # geometric mean over seeds
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto")
+        finite = grid[np.isfinite(grid)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0
+        # Bold: the best spacing for each solver (the colours mostly tell solvers apart).
+        best = {j: np.nanargmin(grid[:, j]) for j in range(len(solvers))
+                if len(spacings) > 1 and np.isfinite(grid[:, j]).any()}
+        for (i, j), value in np.ndenumerate(grid):
+            text = "diverged" if diverged[i, j] else ("n/a" if not math.isfinite(value) else f"{10 ** value:.2e}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if best.get(j) == i else None,
+                    color="white" if not math.isfinite(value) or value < middle else "black")
+        ax.set_xticks(range(len(solvers)), solvers)
+        ax.set_yticks(range(len(spacings)), spacings)
+        ax.set_xlabel("solver"), ax.set_ylabel("time-step spacing")
+        note = f", geometric mean over {len(seeds)} seeds" if len(seeds) > 1 else ""
+        at = f"NFE budget {budget}" if budget else "no NFE budget common to all spacings"
+        ax.set_title(f"{panel_title}, {at}{note}" + ("\nbold: best spacing for each solver" if best else ""),
+                     fontsize=10)
+        fig.colorbar(image, ax=ax, label="log10 GTE RMS (lower is better)")
+    plotting.suptitle(fig, f"GTE by spacing and solver — {results['stem']}", common)
+    return fig
+
+
+# ---- summary --------------------------------------------------------------------------------
+
+def cell_counts(results):
+    lines = ["| model | schedule | spacing | cells | ok | diverged | near floor |", "|---|---|---|---:|---:|---:|---:|"]
+    for key, cells in group(results["cells"], plotting.PANEL_KEYS):
+        ok = sum(c["status"] == "ok" for c in cells)
+        floor = sum(bool(c["near_floor"]) for c in cells)
+        lines.append(f"| {' | '.join(key)} | {len(cells)} | {ok} | {len(cells) - ok} | {floor} |")
+    return "\n".join(lines)
+
+
+def reference_notes(results):
+    """Reference solves, with notes on what limits how small an error the file can resolve."""
+    lines = ["| reference | times | tolerance | NFE mean | error estimate | exact error | failed samples |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    notes = []
+    for name, r in results["references"].items():
+        exact = "n/a" if r["exact_error"] < 0 else f"{r['exact_error']:.2e}"
+        lines.append(f"| {name} | {r['times']} | {r['tolerance']:.0e} | {r['nfe_mean']:.0f} | "
+                     f"{r['error_estimate']:.2e} | {exact} | {r['failed_samples']} |")
+        if r["error_estimate"] == 0:
+            notes.append(f"{name}: the reference error estimate is exactly 0, so no cell can be marked near_floor"
+                         + (f" (the closed-form error is {exact})." if r["exact_error"] > 0 else "."))
+        elif r["exact_error"] > r["error_estimate"]:
+            notes.append(f"{name}: the closed-form error ({exact}) exceeds the estimate "
+                         f"({r['error_estimate']:.2e}), so near_floor may miss cells at the floor.")
+        if r["failed_samples"]:
+            notes.append(f"{name}: {r['failed_samples']} reference samples failed.")
+    return "\n".join(lines), notes
+
+
+def summary(results, rows, tolerance):
+    p = results["provenance"]
+    prov = [("pfode version", "pfode_version"), ("git commit", "git_commit"), ("Kokkos version", "kokkos_version"),
+            ("execution space", "execution_space"), ("MPI ranks", "mpi_ranks"), ("host", "host"),
+            ("UTC start", "utc_start"), ("UTC end", "utc_end"), ("command line", "command_line"),
+            ("config file", "config_path")]
+    cells = results["cells"]
+    ok = sum(c["status"] == "ok" for c in cells)
+    floor = sum(bool(c["near_floor"]) for c in cells)
+    refs, notes = reference_notes(results)
+    flags = order_flags(results["series"], tolerance)
+    out = [f"# pfode report: {os.path.basename(results['path'])}", "", "## Provenance", "", "| | |", "|---|---|"]
+    out += [f"| {label} | `{p.get(key, 'n/a')}` |" for label, key in prov]
+    out += ["", "## Cells", "",
+            f"{len(cells)} cells: {ok} ok, {len(cells) - ok} diverged; {floor} near the reference-error floor "
+            f"(GTE within 10x of the reference error; excluded from the order fits).", "", cell_counts(results),
+            "", "## Reference solutions", "", refs, ""]
+    out += [f"- {n}" for n in notes] + ([""] if notes else [])
+    out += ["## Measured convergence orders", "",
+            "Least-squares slopes of log error vs log NFE over each series' asymptotic range (the fit NFE "
+            "range); theory: GTE order p, LTE order p + 1. Exact numbers: orders.csv.", "", markdown_orders(rows),
+            f"## Flags (measured order off theory by more than {tolerance:g})", ""]
+    out += [f"- {f}" for f in flags] or [f"None: every GTE and LTE order is within {tolerance:g} of theory."]
+    out += ["", "## Figures", ""] + [f"- `{name}`: {text}." for name, text in FIGURES.items()]
+    out += ["", "## Configuration", "", "```ini", results["config"].rstrip(), "```", ""]
+    return "\n".join(out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", help="pfode results file (HDF5)")
+    parser.add_argument("--outdir", help="output folder (default: <stem>/ next to RESULTS)")
+    parser.add_argument("--nfe", type=int, help="NFE budget of the spacing heatmap "
+                        "(default: the largest budget every spacing ran)")
+    parser.add_argument("--tolerance", type=float, default=0.15,
+                        help="flag series whose order misses theory by more than this (default 0.15)")
+    args = parser.parse_args(argv)
+    results = load_or_exit(args.results)
+    if not results["series"]:
+        parser.exit(2, f"{parser.prog}: error: {args.results}: no convergence series in the file\n")
+    outdir = args.outdir or os.path.join(os.path.dirname(args.results), results["stem"])
+    os.makedirs(outdir, exist_ok=True)
+
+    def path(name):
+        return os.path.join(outdir, name)
+
+    plotting.save(plotting.convergence_figure(results), path("gte_vs_nfe.png"))
+    plotting.save(lte_figure(results), path("lte_vs_lambda.png"))
+    plotting.save(global_error_figure(results), path("global_error_steps.png"))
+    plotting.save(heatmap_figure(results, args.nfe), path("spacing_heatmap.png"))
+    rows = order_rows(results)
+    write_csv(rows, path("orders.csv"))
+    with open(path("orders.md"), "w") as out:
+        out.write(f"# Convergence orders: {os.path.basename(args.results)}\n\n" + markdown_orders(rows))
+    with open(path("summary.md"), "w") as out:
+        out.write(summary(results, rows, args.tolerance))
+    print(outdir)
+
+
+if __name__ == "__main__":
+    main()
