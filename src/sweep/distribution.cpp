@@ -10,9 +10,21 @@
 
 namespace pfode::sweep {
 
+namespace {
+// Whether a process launcher (mpirun/mpiexec, srun) started us. Started directly, pfode runs as
+// one rank without initialising MPI, which would otherwise spawn a singleton runtime per run.
+bool launched_by_mpi() {
+  for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
+    if (std::getenv(var)) return true;
+  return false;
+}
+}  // namespace
+
 Ranks::Ranks(int* argc, char*** argv) {
 #ifdef PFODE_HAVE_MPI
+  if (!launched_by_mpi()) return;
   MPI_Init(argc, argv);
+  initialised_ = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 #else
@@ -23,31 +35,25 @@ Ranks::Ranks(int* argc, char*** argv) {
 
 Ranks::~Ranks() {
 #ifdef PFODE_HAVE_MPI
-  MPI_Finalize();
+  if (initialised_) MPI_Finalize();
 #endif
 }
 
 void Ranks::barrier() const {
 #ifdef PFODE_HAVE_MPI
-  MPI_Barrier(MPI_COMM_WORLD);
+  if (initialised_) MPI_Barrier(MPI_COMM_WORLD);
 #endif
 }
 
 bool Ranks::all(bool ok) const {
 #ifdef PFODE_HAVE_MPI
+  if (!initialised_) return ok;
   int local = ok ? 1 : 0, global = 0;
   MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
   return global == 1;
 #else
   return ok;
 #endif
-}
-
-void Ranks::abort(int status) const {
-#ifdef PFODE_HAVE_MPI
-  if (size_ > 1) MPI_Abort(MPI_COMM_WORLD, status);
-#endif
-  std::exit(status);
 }
 
 double estimated_cost(const Experiment& e, const Cell& cell) {

@@ -12,7 +12,7 @@ namespace pfode::sweep {
 
 class Ranks {
  public:
-  Ranks(int* argc, char*** argv);  // MPI_Init when built with MPI
+  Ranks(int* argc, char*** argv);  // MPI_Init when built with MPI and started by an MPI launcher
   ~Ranks();                        // MPI_Finalize
   Ranks(const Ranks&) = delete;
   Ranks& operator=(const Ranks&) = delete;
@@ -23,10 +23,10 @@ class Ranks {
   void barrier() const;
   // Logical AND over ranks: whether every rank succeeded.
   bool all(bool ok) const;
-  [[noreturn]] void abort(int status) const;
 
  private:
   int rank_ = 0, size_ = 1;
+  bool initialised_ = false;
 };
 
 // Model evaluations x coordinates x components: proportional to a cell's compute time.

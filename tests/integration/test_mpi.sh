@@ -22,14 +22,14 @@ cd "$work/two"
 # Interrupt a 2-rank run, then resume it with 2 ranks.
 rm results.h5
 # shellcheck disable=SC2086
-"$mpiexec" $flags "$pfode" run ../sweep.ini -q &
+"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q &
 pid=$!
 sleep 0.8
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-pkill -9 -f "$pfode run ../sweep.ini" 2>/dev/null || true
+pkill -9 -f "$work/sweep.ini" 2>/dev/null || true  # ranks orphaned by the kill
 sleep 0.2
 # shellcheck disable=SC2086
-"$mpiexec" $flags "$pfode" run ../sweep.ini -q --resume
+"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
