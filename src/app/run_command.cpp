@@ -123,6 +123,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   try {
     rec.resolved_config = experiment.resolved_config;
     rec.models = experiment.models;
+    rec.schedules = experiment.schedules;
     rec.cells = checkpoint->load_cells();
     rec.references = checkpoint->load_references();
     if (rec.cells.size() != plan.cells.size())

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "schedule/registry.hpp"
+
 namespace pfode::io {
 
 namespace {
@@ -178,6 +180,16 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
         g.write_dataset("weights", m.weights, shape1(m.weights.size()));
         g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
         g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+      }
+      const Group schedules = root.create_group("schedules");
+      for (const auto& entry : rec.schedules) {
+        const Group g = schedules.create_group(entry.name);
+        const auto& info = schedule::find_schedule(entry.name);
+        g.write_attribute("description", info.description);
+        g.write_attribute("t_min", entry.schedule.t_min);
+        g.write_attribute("t_max", entry.schedule.t_max);
+        const double params[2] = {entry.schedule.p0, entry.schedule.p1};
+        for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
       }
       const Group refs = root.create_group("references");
       for (const auto& r : rec.references) write_reference(refs, r);

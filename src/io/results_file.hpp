@@ -17,6 +17,7 @@ struct RunRecord {
   Provenance provenance;
   std::string resolved_config;
   std::vector<model::ModelSpec> models;
+  std::vector<sweep::ScheduleEntry> schedules;
   std::vector<sweep::ReferenceRecord> references;
   std::vector<sweep::CellResult> cells;  // by id
   std::vector<sweep::SeriesFit> series;
