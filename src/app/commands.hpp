@@ -23,6 +23,8 @@ struct RunOptions {
 
 int run_command(const RunOptions& options, int argc, char** argv, const sweep::Ranks& ranks);
 int list_command();
+// `pfode bench [options]`: throughput benchmark (src/bench); argv[1] is "bench".
+int bench_command(int argc, char** argv);
 
 
 }  // namespace pfode::app

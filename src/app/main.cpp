@@ -14,11 +14,13 @@ namespace {
 const char* kUsage =
     "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume] [--quiet]\n"
     "       pfode list\n"
+    "       pfode bench [--quick] [options]   (pfode bench --help)\n"
     "       pfode --help | --version\n"
     "\n"
     "  run   run the sweep an experiment file describes; writes one HDF5 file and prints the\n"
     "        fitted convergence orders (experiments/ holds ready-made files)\n"
-    "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n";
+    "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
+    "  bench throughput of the solver, reference and model kernels (sample-evaluations/s, FLOP/s)\n";
 
 int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   po::options_description opts("run options");
@@ -56,6 +58,16 @@ int main(int argc, char** argv) {
     return pfode::app::exit_ok;
   }
   if (command == "list") return pfode::app::list_command();
+  if (command == "bench") {
+    Kokkos::ScopeGuard kokkos(argc, argv);
+    pfode::io::silence_hdf5_errors();
+    try {
+      return pfode::app::bench_command(argc, argv);
+    } catch (const std::exception& e) {  // bad options or an unreadable problem file
+      std::cerr << "pfode: error: " << e.what() << "\n";
+      return pfode::app::exit_usage;
+    }
+  }
   if (command != "run") {
     std::cerr << "pfode: error: unknown command '" << command << "' (see pfode --help)\n";
     return pfode::app::exit_usage;

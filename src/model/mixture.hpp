@@ -2,6 +2,11 @@
 //   D(y, s) = sum_k r_k(y, s) [mu_k + c_k^2 / (c_k^2 + s^2) (y - mu_k)],
 // with responsibilities r_k from a streaming log-sum-exp, so no scratch memory is needed per sample.
 // One component is the Gaussian, which also has the closed-form PF-ODE solution below.
+// Cost (the inner loop of every sweep): per (component, coordinate) two divisions and ~11 FLOPs;
+// the log-determinant takes one log per log_chunk coordinates (of the product of their variances)
+// instead of one per coordinate, which halved the time of a 16-D, 8-component evaluation.
+// (Computing a chunk's reciprocals from one division by prefix products was tried: slower, the
+// multiply chain is latency-bound.)
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
@@ -28,16 +33,11 @@ struct DiagonalMixture {
     }
     double running_max = 0.0, normaliser = 0.0;
     for (int k = 0; k < components; ++k) {
-      double log_r = log_weights(k);
-      for (int j = 0; j < dim; ++j) {
-        const double v = variances(k, j) + s2;
-        const double diff = y(j) - means(k, j);
-        log_r -= 0.5 * (diff * diff / v + math::log(v));
-      }
+      const double log_r = log_weights(k) - 0.5 * log_gauss_terms(y, s2, k);
       if (k == 0) {
         running_max = log_r;
         normaliser = 1.0;
-        for (int j = 0; j < dim; ++j) out(j) = posterior_mean(k, j, y(j), s2);
+        accumulate_mean(y, s2, k, 0.0, 1.0, true, out);
         continue;
       }
       // Weights relative to the largest log-responsibility seen so far; what was accumulated
@@ -49,8 +49,9 @@ struct DiagonalMixture {
       } else {
         fresh = math::exp(log_r - running_max);
       }
+      if (fresh == 0.0) continue;  // exp underflowed (carried is 1): adding 0 * mean changes nothing
       normaliser = normaliser * carried + fresh;
-      for (int j = 0; j < dim; ++j) out(j) = out(j) * carried + fresh * posterior_mean(k, j, y(j), s2);
+      accumulate_mean(y, s2, k, carried, fresh, false, out);
     }
     const double inv = 1.0 / normaliser;
     for (int j = 0; j < dim; ++j) out(j) *= inv;
@@ -64,6 +65,62 @@ struct DiagonalMixture {
   }
 
  private:
+  static constexpr int log_chunk = 16;
+
+  // sum_j [(y_j - mu_kj)^2 / v_kj + log v_kj] with v_kj = c_kj^2 + s^2. The log-determinant takes
+  // the log of a product of log_chunk variances; the product stays a normal double while the
+  // variances lie within ~1e-19 < v < 1e19 (s < 3e9, c > 3e-10); otherwise that chunk falls back
+  // to one log per coordinate, so the result is the same to rounding either way.
+  template <class In>
+  KOKKOS_INLINE_FUNCTION double log_gauss_terms(const In& y, double s2, int k) const {
+    double quad = 0.0, log_det = 0.0;
+    int j0 = 0;
+    for (; j0 + log_chunk <= dim; j0 += log_chunk) {
+      double v[log_chunk], q[log_chunk];
+      for (int c = 0; c < log_chunk; ++c) {
+        v[c] = variances(k, j0 + c) + s2;
+        const double diff = y(j0 + c) - means(k, j0 + c);
+        q[c] = diff * diff / v[c];
+      }
+      for (int w = log_chunk / 2; w > 0; w /= 2)  // pairwise: no long dependency chain
+        for (int c = 0; c < w; ++c) {
+          v[c] *= v[c + w];
+          q[c] += q[c + w];
+        }
+      quad += q[0];
+      log_det += chunk_log(v[0], k, j0, j0 + log_chunk, s2);
+    }
+    if (j0 < dim) {
+      double prod = 1.0;
+      for (int j = j0; j < dim; ++j) {
+        const double v = variances(k, j) + s2;
+        const double diff = y(j) - means(k, j);
+        quad += diff * diff / v;
+        prod *= v;
+      }
+      log_det += chunk_log(prod, k, j0, dim, s2);
+    }
+    return quad + log_det;
+  }
+
+  KOKKOS_INLINE_FUNCTION double chunk_log(double prod, int k, int j0, int j1, double s2) const {
+    if (prod > 2.2250738585072014e-308 && prod < 1.7976931348623157e308) return math::log(prod);
+    double sum = 0.0;  // also propagates a NaN
+    for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + s2);
+    return sum;
+  }
+
+  // out <- out * carried + fresh * m_k (or out <- m_k when first), m_k the posterior mean of k.
+  template <class In, class Out>
+  KOKKOS_INLINE_FUNCTION void accumulate_mean(const In& y, double s2, int k, double carried, double fresh,
+                                              bool first, const Out& out) const {
+    if (first) {
+      for (int j = 0; j < dim; ++j) out(j) = posterior_mean(k, j, y(j), s2);
+    } else {
+      for (int j = 0; j < dim; ++j) out(j) = out(j) * carried + fresh * posterior_mean(k, j, y(j), s2);
+    }
+  }
+
   KOKKOS_INLINE_FUNCTION double posterior_mean(int k, int j, double yj, double s2) const {
     const double c2 = variances(k, j);
     return means(k, j) + c2 / (c2 + s2) * (yj - means(k, j));

@@ -1,0 +1,205 @@
+#include "bench/bench.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "io/hdf5.hpp"
+#include "model/start_states.hpp"
+#include "reference/reference.hpp"
+#include "schedule/registry.hpp"
+#include "solver/run.hpp"
+#include "spacing/spacing.hpp"
+
+namespace pfode::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <class F>
+double best_seconds(int repeats, F&& f) {
+  double best = 1e300;
+  for (int r = 0; r < std::max(1, repeats); ++r) {
+    const auto start = Clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return best;
+}
+
+Kokkos::View<double**> starts_view(const Problem& p) {
+  const int dim = p.model.dim;
+  Kokkos::View<double**> v("pfode::bench::y_start", p.samples, dim);
+  auto h = Kokkos::create_mirror_view(v);
+  for (int i = 0; i < p.samples; ++i)
+    for (int j = 0; j < dim; ++j) h(i, j) = p.y_start[static_cast<size_t>(i) * dim + j];
+  Kokkos::deep_copy(v, h);
+  return v;
+}
+
+std::vector<double> final_of(const Kokkos::View<double***>& y, int m) {
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
+  std::vector<double> out(h.extent(0) * h.extent(2));
+  for (size_t i = 0; i < h.extent(0); ++i)
+    for (size_t j = 0; j < h.extent(2); ++j) out[i * h.extent(2) + j] = h(i, m, j);
+  return out;
+}
+
+}  // namespace
+
+EvalCost denoise_cost(int dim, int components) {
+  const double d = dim, k = components;
+  EvalCost c;
+  c.bytes = 8.0 * (2 * k * d + k + 2 * d);
+  if (components == 1) {  // out = mu + c^2/(c^2 + s^2) (y - mu): add, div, sub, mul, add
+    c.flops = 5 * d + 1;
+    c.divisions = d;
+    return c;
+  }
+  const double chunks = std::ceil(d / 16.0);  // one log per 16 variances (DiagonalMixture::log_chunk)
+  // Per (k, j): v = c^2 + s^2, diff, diff^2 / v, += (4); product of v (1); posterior mean
+  // mu + c^2/v diff (3); out * carried + fresh * mean (3).
+  // Per k: log-det sum (chunks), log r = log w - (quad + log det)/2 (3), exponent and rescaling (4).
+  // Per evaluation: s^2, 1/normaliser, dim multiplies.
+  c.flops = 11 * k * d + k * (chunks + 7) + d + 2;
+  c.divisions = 2 * k * d + 1;
+  c.exps = k - 1;
+  c.logs = k * chunks;
+  return c;
+}
+
+Problem random_problem(int dim, int components, int samples, std::uint64_t seed) {
+  Problem p;
+  p.schedule = schedule::make_schedule("edm");
+  p.model = model::random_mixture("bench", dim, components, seed, 3.0, 0.2, 1.0);
+  p.samples = samples;
+  p.y_start = model::start_states(p.model, {}, seed, samples, p.schedule.alpha(p.schedule.t_max),
+                                  p.schedule.sigma(p.schedule.t_max));
+  return p;
+}
+
+Problem load_problem(const std::string& path, int samples) {
+  Problem p;
+  p.schedule = schedule::make_schedule("edm");
+  p.model = model::load_model_file("bench", path);
+  std::vector<hsize_t> shape;
+  const auto x = io::File::open_read(path).root().read_dataset("x_T", &shape);
+  if (shape.size() != 2 || static_cast<int>(shape[1]) != p.model.dim)
+    throw std::invalid_argument("bench: x_T in '" + path + "' must be samples x dim");
+  p.samples = samples > 0 ? std::min<int>(samples, static_cast<int>(shape[0])) : static_cast<int>(shape[0]);
+  p.y_start.assign(x.begin(), x.begin() + static_cast<long>(p.samples) * p.model.dim);
+  return p;
+}
+
+double time_model(const Problem& p, int evals, int repeats) {
+  const auto model = model::to_device(p.model);
+  solver::Workspace ws("pfode::bench::workspace", p.samples, 2, p.model.dim);
+  solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
+  auto y0 = starts_view(p);
+  Kokkos::parallel_for(
+      "pfode::bench::load", Kokkos::RangePolicy<>(0, p.samples), KOKKOS_LAMBDA(int i) {
+        for (int j = 0; j < model.dim; ++j) ws(i, 0, j) = y0(i, j);
+      });
+  const solver::Lane lane{ws, model, nfe, 0};
+  return best_seconds(repeats, [&] {
+    Kokkos::parallel_for(
+        "pfode::bench::model", Kokkos::RangePolicy<>(0, p.samples), KOKKOS_LAMBDA(int i) {
+          solver::Lane l = lane;
+          l.sample = i;
+          // s sweeps the EDM range geometrically, as a trajectory does.
+          for (int e = 0; e < evals; ++e) l.denoise(0, 1.0, 80.0 * math::exp(-10.6 * e / evals), 1);
+        });
+    Kokkos::fence();
+  });
+}
+
+Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats) {
+  const auto spec = solver::parse_solver(label);
+  const int steps = solver::steps_for_budget(spec, nfe_budget);
+  Timing t;
+  t.name = label;
+  t.steps = steps;
+  t.times = spacing::make_grid(spacing::parse_spacing("karras"), p.schedule, steps);
+  const auto grid = solver::make_step_grid(p.schedule, t.times, spec.variable);
+  const auto model = model::to_device(p.model);
+  // The trajectory kernel compares with exact states at every grid point; timing needs none, so
+  // every grid point reads the start state (the comparison costs the same).
+  Kokkos::View<double***> exact("pfode::bench::exact", p.samples, 1, p.model.dim);
+  Kokkos::deep_copy(Kokkos::subview(exact, Kokkos::ALL, 0, Kokkos::ALL), starts_view(p));
+  Kokkos::View<int*> index("pfode::bench::index", steps + 1);  // zeros
+  solver::SolverRun run;
+  t.seconds = best_seconds(repeats, [&] {
+    run = solver::run_solver(spec, grid, model, solver::ExactStates{exact, index}, p.samples, false);
+  });
+  t.nfe = static_cast<double>(*std::max_element(run.nfe.begin(), run.nfe.end()));
+  t.final_state = run.final_state;
+  return t;
+}
+
+Timing time_dop853(const Problem& p, double tol, int repeats) {
+  const auto model = model::to_device(p.model);
+  const auto y0 = starts_view(p);
+  const int dim = p.model.dim;
+  Kokkos::View<double*> u("pfode::bench::u", 2);
+  auto uh = Kokkos::create_mirror_view(u);
+  uh(0) = std::log(p.schedule.s(p.schedule.t_max));
+  uh(1) = std::log(p.schedule.s(p.schedule.t_min));
+  Kokkos::deep_copy(u, uh);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = tol;
+  solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
+  Kokkos::View<double***> y("pfode::bench::y", p.samples, 2, dim);
+  Kokkos::View<int*> failed("pfode::bench::failed", p.samples);
+  Timing t;
+  t.name = "dop853";
+  t.seconds = best_seconds(repeats, [&] {
+    solver::Workspace ws("pfode::bench::workspace", p.samples, reference::dop853_slots, dim);
+    Kokkos::deep_copy(nfe, 0);
+    Kokkos::parallel_for("pfode::bench::dop853", Kokkos::RangePolicy<>(0, p.samples),
+                         reference::Dop853Kernel{reference::dop853_coefficients(), settings,
+                                                 solver::Lane{ws, model, nfe, 0}, y0, u, y, failed});
+    Kokkos::fence();
+  });
+  auto nh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+  auto fh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), failed);
+  double total = 0;
+  for (int i = 0; i < p.samples; ++i) {
+    total += nh(i);
+    if (fh(i)) throw std::runtime_error("bench: DOP853 failed on sample " + std::to_string(i));
+  }
+  t.nfe = total / p.samples;
+  t.final_state = final_of(y, 1);
+  return t;
+}
+
+Timing time_solve_reference(const Problem& p, double tol, int points, int repeats) {
+  const auto model = model::to_device(p.model);
+  const auto y0 = starts_view(p);
+  const auto times = spacing::make_grid(spacing::parse_spacing("karras"), p.schedule, points - 1);
+  std::vector<double> s_out;
+  for (double t : times) s_out.push_back(p.schedule.s(t));
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = tol;
+  reference::ReferenceSolution ref;
+  Timing t;
+  t.name = "solve_reference";
+  t.seconds = best_seconds(repeats, [&] { ref = reference::solve_reference(model, y0, s_out, settings); });
+  t.nfe = ref.nfe_mean;
+  t.final_state = final_of(ref.y, points - 1);
+  return t;
+}
+
+double rms_error(const std::vector<double>& a, const std::vector<double>& b, int dim) {
+  const size_t samples = a.size() / dim;
+  double total = 0;
+  for (size_t i = 0; i < samples; ++i) {
+    double sum = 0;
+    for (int j = 0; j < dim; ++j) sum += (a[i * dim + j] - b[i * dim + j]) * (a[i * dim + j] - b[i * dim + j]);
+    total += sum / dim;
+  }
+  return std::sqrt(total / samples);
+}
+
+}  // namespace pfode::bench

@@ -1,0 +1,65 @@
+// Throughput benchmark of pfode's kernels: the model evaluation alone, the fixed-grid solvers as a
+// sweep runs them (solver::run_solver, no LTE) and the DOP853 reference, on one problem: a
+// diagonal Gaussian mixture and start states, on the EDM schedule (alpha = 1, so x = y and t = s,
+// and every solver integrates the canonical ODE dy/ds = (y - D(y, s))/s on a Karras grid).
+// Throughput is sample-evaluations per second: samples x NFE per sample / wall seconds.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/model_spec.hpp"
+#include "schedule/schedule.hpp"
+
+namespace pfode::bench {
+
+// Cost of one model evaluation D(y, s) (DiagonalMixture::denoise) for one sample.
+// Convention: add, sub, mul, div each 1 FLOP, a fused multiply-add 2; exp and log are counted
+// separately, not as FLOPs; each operation the formula needs is counted once (the kernel's own
+// recomputation, e.g. of c^2 + s^2 in its second pass, is not credited). Bytes: every distinct
+// double an evaluation reads or writes, once (model parameters 2 K dim + K, input and output
+// 2 dim) -- the traffic if nothing stayed in cache between evaluations.
+struct EvalCost {
+  double flops = 0, divisions = 0, exps = 0, logs = 0, bytes = 0;
+};
+EvalCost denoise_cost(int dim, int components);
+
+struct Problem {
+  model::ModelSpec model;
+  std::vector<double> y_start;  // samples x dim, canonical y_T = x_T (alpha = 1) at s = t_max
+  int samples = 0;
+  schedule::Schedule schedule;  // edm, t in [0.002, 80]
+};
+
+// A random mixture (means in [-3, 3], stds in [0.2, 1]) with exact marginal start states.
+Problem random_problem(int dim, int components, int samples, std::uint64_t seed = 1);
+// Datasets weights (K), means and stds (K x dim), x_T (samples x dim) from one HDF5 file.
+Problem load_problem(const std::string& path, int samples = 0);  // 0: every row of x_T
+
+// Best-of-`repeats` wall time of a kernel that evaluates D `evals` times per sample at varying s.
+double time_model(const Problem& p, int evals, int repeats);
+
+struct Timing {
+  std::string name;
+  int steps = 0;             // solver steps (0 for the adaptive reference)
+  double nfe = 0;            // model evaluations per sample (mean for the reference)
+  double seconds = 0;        // best of the repeats, wall time of the whole call
+  std::vector<double> final_state;  // samples x dim at s_min
+  std::vector<double> times;        // the grid (solvers)
+  double evals_per_second(int samples) const { return samples * nfe / seconds; }
+};
+
+// One fixed-grid solver ("rk4", "heun", "ddim", any registry label) with an NFE budget, on a
+// Karras grid, through solver::run_solver without LTE.
+Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats);
+// One DOP853 solve per sample from s_max to s_min (rtol = atol = tol): what scipy's solve_ivp does.
+Timing time_dop853(const Problem& p, double tol, int repeats);
+// reference::solve_reference as a sweep calls it: outputs at every point of a grid of `points`,
+// plus its second solve for the error estimate.
+Timing time_solve_reference(const Problem& p, double tol, int points, int repeats);
+
+// RMS over samples of the per-sample RMS-over-coordinates difference.
+double rms_error(const std::vector<double>& a, const std::vector<double>& b, int dim);
+
+}  // namespace pfode::bench

@@ -1,0 +1,58 @@
+// The benchmark code (src/bench, `pfode bench`): it runs on a tiny problem and its FLOP and byte
+// counts are consistent. Nothing here is timed: benchmarks are not tests.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
+
+#include "bench/bench.hpp"
+#include "bench/machine.hpp"
+
+using namespace pfode;
+
+TEST_CASE("bench: model-evaluation cost grows as K x dim", "[bench]") {
+  for (int dim : {16, 64, 256})
+    for (int k : {2, 8, 64}) {
+      const auto c = bench::denoise_cost(dim, k), c2k = bench::denoise_cost(dim, 2 * k),
+                 c2d = bench::denoise_cost(2 * dim, k);
+      // Doubling either size doubles the work, up to the per-component and per-coordinate terms.
+      CHECK(c2k.flops / c.flops == Approx(2.0).epsilon(0.05));
+      CHECK(c2d.flops / c.flops == Approx(2.0).epsilon(0.05));
+      CHECK(c2k.divisions / c.divisions == Approx(2.0).epsilon(0.01));
+      CHECK(c2d.bytes / c.bytes == Approx(2.0).epsilon(0.05));
+      CHECK(c.bytes == 8.0 * (2 * k * dim + k + 2 * dim));
+      CHECK(c.exps == k - 1);
+      CHECK(c.logs == k * ((dim + 15) / 16));
+      CHECK(c.flops > 10.0 * k * dim);
+    }
+  const auto g = bench::denoise_cost(16, 1);  // the Gaussian: no exp, no log
+  CHECK(g.exps == 0);
+  CHECK(g.logs == 0);
+  CHECK(g.flops == 5 * 16 + 1);
+}
+
+TEST_CASE("bench: the timing paths run and agree with each other on a tiny problem", "[bench]") {
+  const auto p = bench::random_problem(3, 2, 4);
+  REQUIRE(p.y_start.size() == 12u);
+  CHECK(bench::time_model(p, 4, 1) > 0);
+  const auto rk4 = bench::time_solver(p, "rk4", 400, 1);
+  CHECK(rk4.nfe == 400);
+  CHECK(rk4.steps == 100);
+  const auto tight = bench::time_dop853(p, 1e-12, 1);
+  const auto loose = bench::time_dop853(p, 1e-8, 1);
+  CHECK(tight.nfe > loose.nfe);
+  CHECK(bench::rms_error(loose.final_state, tight.final_state, 3) < 1e-6);
+  CHECK(bench::rms_error(rk4.final_state, tight.final_state, 3) < 1e-3);  // 100 rk4 steps
+  const auto ref = bench::time_solve_reference(p, 1e-12, 9, 1);
+  CHECK(bench::rms_error(ref.final_state, tight.final_state, 3) < 1e-9);
+  const auto peak = bench::measure_peak(0.01);
+  CHECK(peak.gflops > 0);
+  CHECK(peak.build_gflops > 0);
+}
+
+TEST_CASE("bench: pfode bench --quick runs", "[bench]") {
+  const std::string cmd = std::string(PFODE_EXECUTABLE) + " bench --quick > pfode_test_bench.txt 2>&1";
+  CHECK(std::system(cmd.c_str()) == 0);
+  CHECK(std::system((std::string(PFODE_EXECUTABLE) + " bench --bogus > /dev/null 2>&1").c_str()) != 0);
+  std::remove("pfode_test_bench.txt");
+}
