@@ -29,7 +29,7 @@ ORDER_COLUMNS = [
     ("gte_order_stderr", lambda s: s["gte_order_stderr"]),
     ("gte_median_order", lambda s: s["gte_median_order"]),
     ("gte_median_order_stderr", lambda s: s["gte_median_order_stderr"]),
-    ("lte_order_theory", lambda s: s["order_theory"] + 1),
+    ("lte_order_theory", lambda s: s["lte_order_theory"]),
     ("lte_order", lambda s: s["lte_order"]),
     ("lte_order_stderr", lambda s: s["lte_order_stderr"]),
     ("gte_fit_nfe_min", lambda s: s["gte_fit_nfe_min"]),
@@ -101,7 +101,7 @@ def order_flags(series, tolerance):
         name = " / ".join(str(s[k]) for k in ("model", "schedule", "spacing", "solver")) + f" / seed {s['seed']}"
         checks = [("GTE", s["gte_order"], s["order_theory"])]
         if any(len(c.get("lte_rms", ())) for c in s["cell_records"]):
-            checks.append(("LTE", s["lte_order"], s["order_theory"] + 1))
+            checks.append(("LTE", s["lte_order"], s["lte_order_theory"]))
         for what, measured, theory in checks:
             if not math.isfinite(measured):
                 flags.append(f"{name}: no valid {what} order fit")

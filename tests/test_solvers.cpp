@@ -3,7 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
 
+#include "solver/dpm_solver.hpp"
 #include "solver/registry.hpp"
 #include "support.hpp"
 
@@ -15,21 +19,63 @@ namespace {
 // the asymptotic range among them.
 const std::vector<int> kBudgets = {24, 36, 48, 72, 96, 144, 192, 288, 384, 576, 768, 1152, 1536};
 
-void check_orders(const model::ModelSpec& m, const std::string& solver_name) {
-  const auto e = test::experiment(m, "vp-linear", "uniform-lambda", solver_name, kBudgets, 32);
+// The 16-D, 8-component mixture: means uniform in [-0.5, 0.5]^16 (typical distance ~1.6) and
+// stds in [0.3, 0.6], so neighbouring modes overlap moderately.
+model::ModelSpec mix16() { return model::random_mixture("mix16", 16, 8, 3, 0.5, 0.3, 0.6); }
+
+// Where a solver's asymptotic range lies beyond kBudgets, or a model makes its leading error term
+// vanish, the case is listed here with the reason; nothing else is special-cased.
+struct Expectation {
+  std::vector<int> budgets = kBudgets;
+  bool at_least = false;  // superconvergent: the fitted order must be >= p - 0.15
+};
+
+Expectation expectation(const std::string& model, const std::string& solver) {
+  Expectation x;
+  // DPM-Solver-fast ends with orders 2, 1 (NFE % 3 == 0): the order-1 last step's O(h^2) error
+  // overtakes the order-3 steps' O(h^3) only at a few thousand NFE.
+  if (solver == "dpm-solver-fast") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+  // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
+  // multistep integrators integrates to (nearly) zero; the error falls at order >= 4 down to
+  // the reference floor. Measured, not assumed: the mixtures show order 3.
+  if (model == "gaussian" && (solver == "deis-3" || solver == "dpm-solver++3m[coefficients=taylor]")) x.at_least = true;
+  return x;
+}
+
+std::string label_of(const sweep::SeriesFit& f) {
+  std::ostringstream out;
+  out << "GTE order " << f.gte.order << " +- " << f.gte.standard_error << " over NFE "
+      << (f.gte.valid ? f.nfe[f.gte.first] : 0) << ".." << (f.gte.valid ? f.nfe[f.gte.last] : 0) << ", LTE order "
+      << f.lte.order << ", median-GTE order " << f.gte_median.order;
+  return out.str();
+}
+
+void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32) {
+  const Expectation x = expectation(m.name, solver_name);
+  auto e = test::experiment(m, "vp-linear", "uniform-lambda", solver_name, x.budgets, samples);
+  // A tighter reference than the sweeps' default lowers the floor below which LTEs are unusable,
+  // so fifth-order LTEs reach their asymptotic range.
+  e.reference_tolerance = 1e-14;
   const auto cells = test::run_cells(e);
   const auto fits = sweep::fit_series(cells);
   REQUIRE(fits.size() == 1);
   const auto& f = fits[0];
-  const int p = e.solvers[0].spec.info->order;
-  INFO(m.name << " / " << solver_name << ": GTE order " << f.gte.order << " +- " << f.gte.standard_error << " over NFE "
-              << (f.gte.valid ? f.nfe[f.gte.first] : 0) << ".." << (f.gte.valid ? f.nfe[f.gte.last] : 0)
-              << ", LTE order " << f.lte.order << ", median-GTE order " << f.gte_median.order);
+  const int p = solver::theoretical_order(e.solvers[0].spec);
+  // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
+  const int p_step = solver::local_order(e.solvers[0].spec);
+  INFO(m.name << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
+  if (std::getenv("PFODE_PRINT_ORDERS"))
+    std::printf("ORDER %-10s %-40s theory %d  %s\n", m.name.c_str(), solver_name.c_str(), p, label_of(f).c_str());
+  if (std::getenv("PFODE_PRINT_CELLS"))
+    for (const auto& c : cells)
+      std::printf("CELL %s %s nfe %ld gte %.3e median %.3e lte %.3e ref %.1e\n", m.name.c_str(), solver_name.c_str(), c.nfe,
+                  c.gte_summary.rms, c.gte_summary.median, c.lte_step_median, c.reference_error);
   REQUIRE(f.gte.valid);
-  REQUIRE(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
-  CHECK(std::fabs(f.gte.order - p) <= 0.15);
+  CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
+  if (x.at_least) CHECK(f.gte.order >= p - 0.15);
+  else CHECK(std::fabs(f.gte.order - p) <= 0.15);
   REQUIRE(f.lte.valid);
-  CHECK(std::fabs(f.lte.order - (p + 1)) <= 0.15);
+  CHECK(std::fabs(f.lte.order - (p_step + 1)) <= 0.15);
   for (const auto& c : cells) {
     REQUIRE(c.status == "ok");
     REQUIRE(c.nfe_uniform);
@@ -37,14 +83,40 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name) {
   }
 }
 
+// Solvers the order tests run: every registry entry with its defaults, plus the option
+// variants whose theory differs.
+std::vector<std::string> order_test_labels() {
+  std::vector<std::string> labels;
+  for (const auto& info : solver::all_solvers()) labels.push_back(info.name);
+  for (const char* extra : {"dpm-solver++3m[coefficients=taylor]", "unipc-2[corrector=off]", "unipc-2[variant=bh2]",
+                            "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]"})
+    labels.push_back(extra);
+  return labels;
+}
+
 }  // namespace
 
+TEST_CASE("probe (set PROBE to a space-separated list of solver labels)", "[.probe]") {
+  const char* env = std::getenv("PROBE");
+  std::istringstream list(env ? env : "");
+  std::string name;
+  while (list >> name) {
+    check_orders(test::gaussian(4), name);
+    check_orders(test::mixture2d(), name);
+    check_orders(mix16(), name);
+  }
+}
+
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a Gaussian", "[solvers]") {
-  for (const auto& info : solver::all_solvers()) check_orders(test::gaussian(4), info.name);
+  for (const auto& label : order_test_labels()) check_orders(test::gaussian(4), label);
 }
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component mixture", "[solvers]") {
-  for (const auto& info : solver::all_solvers()) check_orders(test::mixture2d(), info.name);
+  for (const auto& label : order_test_labels()) check_orders(test::mixture2d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
+  for (const auto& label : order_test_labels()) check_orders(mix16(), label);
 }
 
 TEST_CASE("classical solvers converge at their order in every integration variable", "[solvers]") {
@@ -53,6 +125,88 @@ TEST_CASE("classical solvers converge at their order in every integration variab
       INFO(name << " in " << variable);
       check_orders(test::mixture2d(), std::string(name) + "[variable=" + variable + "]");
     }
+}
+
+TEST_CASE("first-order exponential integrators are DDIM to round-off", "[solvers]") {
+  const auto m = test::mixture2d();
+  for (const char* sched_name : {"vp-linear", "edm"}) {
+    const auto sched = schedule::make_schedule(sched_name);
+    const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, 25);
+    const auto ddim = test::solve_on_grid(m, sched, times, "ddim", 16);
+    for (const char* label : {"dpm-solver-1", "dpm-solver++2m[order=1]", "dpm-solver++3m[order=1]", "deis-1",
+                              "unipc-1[corrector=off]"}) {
+      INFO(sched_name << ": " << label);
+      const auto run = test::solve_on_grid(m, sched, times, label, 16);
+      for (size_t k = 0; k < ddim.final_state.size(); ++k)
+        REQUIRE(std::fabs(run.final_state[k] - ddim.final_state[k]) <= 1e-13 * std::max(1.0, std::fabs(ddim.final_state[k])));
+    }
+  }
+}
+
+TEST_CASE("EDM Heun is Heun in s except for an Euler last step", "[solvers]") {
+  // With one step EDM Heun is Euler in s; its NFE is 2N - 1.
+  const auto m = test::mixture2d();
+  const auto sched = schedule::make_schedule("edm");
+  const auto one = spacing::make_grid(spacing::parse_spacing("karras"), sched, 1);
+  const auto edm = test::solve_on_grid(m, sched, one, "edm-heun", 8);
+  const auto euler = test::solve_on_grid(m, sched, one, "euler[variable=s]", 8);
+  for (size_t k = 0; k < edm.final_state.size(); ++k)
+    REQUIRE(std::fabs(edm.final_state[k] - euler.final_state[k]) <= 1e-13 * std::max(1.0, std::fabs(euler.final_state[k])));
+  const auto spec = solver::parse_solver("edm-heun");
+  CHECK(solver::nfe_for_steps(spec, 18) == 35);
+  CHECK(solver::steps_for_budget(spec, 35) == 18);
+}
+
+TEST_CASE("solver options: parsed, recorded, validated; theory follows them", "[solvers]") {
+  using solver::parse_solver;
+  CHECK(solver::describe_options(parse_solver("ab3")) == "variable=t,lower_order_final=off,warmup=rk,final=none");
+  CHECK(solver::describe_options(parse_solver("ab2[lower_order_final=10,final=denoise]")) ==
+        "variable=t,lower_order_final=10,warmup=multistep,final=denoise");
+  CHECK(solver::describe_options(parse_solver("unipc-2[variant=bh2,corrector=off]")) ==
+        "lower_order_final=off,warmup=multistep,corrector=off,variant=bh2,final=none");
+  CHECK(solver::describe_options(parse_solver("ddim")) == "final=none");
+  CHECK(solver::theoretical_order(parse_solver("unipc-3")) == 4);
+  CHECK(solver::theoretical_order(parse_solver("unipc-3[warmup=multistep]")) == 3);
+  CHECK(solver::theoretical_order(parse_solver("unipc-3[corrector=off]")) == 3);
+  CHECK(solver::theoretical_order(parse_solver("deis-3[lower_order_final=on]")) == 2);
+  CHECK(solver::theoretical_order(parse_solver("deis-3[lower_order_final=10]")) == 3);
+  CHECK(solver::theoretical_order(parse_solver("dpm-solver++3m")) == 2);
+  CHECK(solver::theoretical_order(parse_solver("dpm-solver++3m[coefficients=taylor]")) == 3);
+  CHECK(solver::theoretical_order(solver::with_budget(parse_solver("dpm-solver-fast"), 20)) == 3);
+  CHECK(solver::theoretical_order(solver::with_budget(parse_solver("dpm-solver-fast"), 21)) == 2);
+  for (const char* bad : {"ddim[variable=s]", "ab2[warmup=euler]", "unipc-1[variant=bh3]", "deis-2[order=2]",
+                          "dpm-solver++2m[order=3]", "ab3[lower_order_final=0]", "heun[final=zero]"})
+    CHECK_THROWS_AS(parse_solver(bad), std::invalid_argument);
+}
+
+TEST_CASE("DPM-Solver-fast spends exactly its budget with the official order mix", "[solvers]") {
+  const auto m = test::gaussian(2);
+  const auto sched = schedule::make_schedule("vp-linear");
+  for (int budget : {1, 2, 3, 4, 5, 6, 10, 11, 12, 20}) {
+    const auto spec = solver::with_budget(solver::parse_solver("dpm-solver-fast"), budget);
+    const int steps = solver::steps_for_budget(spec, budget);
+    CHECK(steps == budget / 3 + 1);
+    CHECK(solver::nfe_for_steps(spec, steps) == budget);
+    // Run through the registry path with the bound budget: counted NFE = budget.
+    const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, steps);
+    const auto model = model::to_device(m);
+    const auto starts = test::marginal_starts(m, sched, 2);
+    std::vector<double> s_out;
+    for (double t : times) s_out.push_back(sched.s(t));
+    const auto ref = reference::solve_reference(model, starts, s_out);
+    Kokkos::View<int*> index("index", times.size());
+    auto h = Kokkos::create_mirror_view(index);
+    for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
+    Kokkos::deep_copy(index, h);
+    const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+    const auto run = solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, 2, false);
+    for (long n : run.nfe) CHECK(n == budget);
+  }
+  CHECK(solver::dpm_solver_fast_order(0, 3, 6) == 3);
+  CHECK(solver::dpm_solver_fast_order(1, 3, 6) == 2);
+  CHECK(solver::dpm_solver_fast_order(2, 3, 6) == 1);
+  CHECK(solver::dpm_solver_fast_order(2, 3, 7) == 1);
+  CHECK(solver::dpm_solver_fast_order(2, 3, 8) == 2);
 }
 
 TEST_CASE("DDIM is Euler in s to round-off", "[solvers]") {
@@ -71,17 +225,21 @@ TEST_CASE("DDIM is Euler in s to round-off", "[solvers]") {
 TEST_CASE("NFE is counted by the model: every sample spends exactly the stated cost", "[solvers]") {
   const auto m = test::gaussian(2);
   const auto sched = schedule::make_schedule("edm");
-  for (const auto& info : solver::all_solvers())
+  std::vector<std::string> labels = order_test_labels();
+  for (const char* extra : {"ab4[warmup=rk]", "pndm[final=denoise]", "unipc-3[lower_order_final=on]", "edm-heun[final=denoise]"})
+    labels.push_back(extra);
+  for (const auto& label : labels)
     for (int budget : {1, 2, 3, 4, 7, 10, 33}) {
-      solver::SolverSpec spec{&info};
-      if (budget < info.nfe_per_step) {
+      INFO(label << " budget " << budget);
+      const solver::SolverSpec spec = solver::parse_solver(label);
+      if (budget < solver::nfe_for_steps(spec, 1)) {
         REQUIRE_THROWS_WITH(solver::steps_for_budget(spec, budget), Catch::Contains("below what solver"));
         continue;
       }
       const int steps = solver::steps_for_budget(spec, budget);
       REQUIRE(solver::nfe_for_steps(spec, steps) <= budget);
       const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, steps);
-      const auto run = test::solve_on_grid(m, sched, times, info.name, 3);
+      const auto run = test::solve_on_grid(m, sched, times, label, 3);
       for (long n : run.nfe) REQUIRE(n == solver::nfe_for_steps(spec, steps));
     }
 }

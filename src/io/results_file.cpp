@@ -59,6 +59,7 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_attribute("seed", c.seed);
   g.write_attribute("samples", c.samples);
   g.write_attribute("order_theory", c.order_theory);
+  g.write_attribute("lte_order_theory", c.lte_order_theory);
   g.write_attribute("nfe", c.nfe);
   g.write_attribute("nfe_uniform", static_cast<long>(c.nfe_uniform));
   g.write_attribute("status", c.status);
@@ -95,6 +96,7 @@ sweep::CellResult read_cell(const Group& g) {
   c.seed = g.read_long_attribute("seed");
   c.samples = g.read_long_attribute("samples");
   c.order_theory = g.read_long_attribute("order_theory");
+  c.lte_order_theory = g.read_long_attribute("lte_order_theory");
   c.nfe = g.read_long_attribute("nfe");
   c.nfe_uniform = g.read_long_attribute("nfe_uniform") != 0;
   c.status = g.read_string_attribute("status");
@@ -206,6 +208,7 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
         g.write_attribute("solver", f.solver);
         g.write_attribute("seed", f.seed);
         g.write_attribute("order_theory", f.order_theory);
+        g.write_attribute("lte_order_theory", f.lte_order_theory);
         g.write_dataset("cells", std::vector<long>(f.cells.begin(), f.cells.end()));
         g.write_dataset("nfe", f.nfe, shape1(f.nfe.size()));
         write_fit(g, "gte", f.gte, f.nfe);

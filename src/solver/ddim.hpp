@@ -10,16 +10,18 @@
 namespace pfode::solver {
 
 struct Ddim {
-  static constexpr int history_depth = 1;
   static constexpr bool carries_eval = false;
+  KOKKOS_INLINE_FUNCTION int history_depth() const { return 1; }
   static constexpr int denoised_slot = first_method_slot;
   int slots() const { return first_method_slot + 1; }
 
-  KOKKOS_INLINE_FUNCTION void observe(const Lane& lane, int slot, const StepGrid& g, int j) const {
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
   }
 
-  KOKKOS_INLINE_FUNCTION void step(const Lane& lane, const StepGrid& g, int i) const {
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double factor = math::expm1(g.lambda(i) - g.lambda(i + 1));
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     for (int c = 0; c < lane.dim(); ++c) {

@@ -4,8 +4,10 @@
 // launches or host round trips.
 //
 // A method M provides
-//   history_depth       how many past grid points its step reads (1 for single-step methods)
+//   history_depth()     how many past grid points its step reads (1 for single-step methods)
 //   carries_eval        whether its step already evaluates the model at the next grid point
+//                       (then that evaluation is the history entry of i + 1, and observe is only
+//                       called at the start and by the LTE priming)
 //   observe(lane, slot, grid, j)  evaluate the model on the x held in `slot` at grid point j and
 //                                 record what the method keeps from it (its history entry for j)
 //   step(lane, grid, i)           advance the state slot from grid point i to i + 1
@@ -46,6 +48,7 @@ struct TrajectoryKernel {
   Kokkos::View<double**> global_error;  // (sample, N + 1), RMS over coordinates
   Kokkos::View<double*> exact_final_rms;  // (sample) RMS of x*(t_N), for relative errors
   Kokkos::View<double**> final_state;     // (sample, coord) x_N
+  bool final_denoise = false;  // x_N <- alpha_N D(x_N / alpha_N, s_N) after the last step (+1 NFE)
 
   KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
     Lane l = lane;
@@ -56,6 +59,12 @@ struct TrajectoryKernel {
       if (i == 0 || !Method::carries_eval) method.observe(l, state_slot, grid, i);
       method.step(l, grid, i);
       global_error(sample, i + 1) = rms_difference(l, state_slot, exact, grid, i + 1);
+    }
+    if (final_denoise) {
+      const int n = grid.steps;
+      l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
+      for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c);
+      global_error(sample, n) = rms_difference(l, state_slot, exact, grid, n);
     }
     double sum = 0.0;
     for (int c = 0; c < l.dim(); ++c) {
@@ -81,7 +90,7 @@ struct LocalErrorKernel {
     Lane l = lane;
     l.sample = sample;
     for (int i = 0; i < grid.steps; ++i) {
-      const int first = i - Method::history_depth + 1 > 0 ? i - Method::history_depth + 1 : 0;
+      const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
       for (int j = first; j <= i; ++j) {
         const int slot = j == i ? state_slot : scratch_slot;
         for (int c = 0; c < l.dim(); ++c) l(slot, c) = exact.x(grid, sample, j, c);

@@ -29,20 +29,24 @@ Tableau rk4_tableau();
 struct ExplicitRK {
   Tableau tableau;
 
-  static constexpr int history_depth = 1;
+  int stage_slot = first_method_slot;  // stage derivatives K_0 .. K_{s-1}
+
   static constexpr bool carries_eval = false;
-  static constexpr int stage_slot = first_method_slot;  // stage derivatives K_0 .. K_{s-1}
-  int slots() const { return first_method_slot + tableau.stages; }
+  KOKKOS_INLINE_FUNCTION int history_depth() const { return 1; }
+  int slots() const { return stage_slot + tableau.stages; }
 
   // K_0 <- f(tau_j, z_j) for the x stored in `slot` at grid point j.
-  KOKKOS_INLINE_FUNCTION void observe(const Lane& lane, int slot, const StepGrid& g, int j) const {
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     const FieldPoint p = g.field(g.tau(j));
     lane.denoise(slot, g.alpha(j), g.s(j), stage_slot);
     const double zx = g.z_per_x(j);
     for (int c = 0; c < lane.dim(); ++c) lane(stage_slot, c) = p.a * zx * lane(slot, c) + p.b * lane(stage_slot, c);
   }
 
-  KOKKOS_INLINE_FUNCTION void step(const Lane& lane, const StepGrid& g, int i) const {
+  // Needs K_0 of grid point i in stage_slot (observe).
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double tau0 = g.tau(i), h = g.tau(i + 1) - tau0;
     const double zx0 = g.z_per_x(i), xz1 = 1.0 / g.z_per_x(i + 1);
     for (int k = 1; k < tableau.stages; ++k) {

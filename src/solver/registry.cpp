@@ -1,20 +1,62 @@
 #include "solver/registry.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/named_options.hpp"
+#include "solver/dpm_solver.hpp"
 
 namespace pfode::solver {
 
 const std::vector<SolverInfo>& all_solvers() {
+  const unsigned classical = opt_variable, multistep = opt_lower_order_final;
   static const std::vector<SolverInfo> table = {
-      {"euler", SolverId::euler, Family::classical, 1, 1, "Euler 1768", "explicit Euler"},
-      {"midpoint", SolverId::midpoint, Family::classical, 2, 2, "Runge 1895", "explicit midpoint rule"},
-      {"heun", SolverId::heun, Family::classical, 2, 2, "Heun 1900", "Heun / explicit trapezoid"},
-      {"rk3", SolverId::rk3, Family::classical, 3, 3, "Kutta 1901", "Kutta's third-order method"},
-      {"rk4", SolverId::rk4, Family::classical, 4, 4, "Kutta 1901", "classical fourth-order Runge-Kutta"},
+      {"euler", SolverId::euler, Family::classical, 1, 1, "Euler 1768", "explicit Euler", classical},
+      {"midpoint", SolverId::midpoint, Family::classical, 2, 2, "Runge 1895", "explicit midpoint rule", classical},
+      {"heun", SolverId::heun, Family::classical, 2, 2, "Heun 1900", "Heun / explicit trapezoid", classical},
+      {"rk3", SolverId::rk3, Family::classical, 3, 3, "Kutta 1901", "Kutta's third-order method", classical},
+      {"rk4", SolverId::rk4, Family::classical, 4, 4, "Kutta 1901", "classical fourth-order Runge-Kutta", classical},
+      {"ab2", SolverId::ab2, Family::classical, 2, 1, "Bashforth & Adams 1883",
+       "variable-step Adams-Bashforth, order 2", classical | multistep | opt_warmup},
+      {"ab3", SolverId::ab3, Family::classical, 3, 1, "Bashforth & Adams 1883",
+       "variable-step Adams-Bashforth, order 3", classical | multistep | opt_warmup},
+      {"ab4", SolverId::ab4, Family::classical, 4, 1, "Bashforth & Adams 1883",
+       "variable-step Adams-Bashforth, order 4", classical | multistep | opt_warmup},
+      {"edm-heun", SolverId::edm_heun, Family::classical, 2, 2, "Karras et al., NeurIPS 2022",
+       "EDM Heun in s, Euler on the last interval (NFE 2N - 1)"},
       {"ddim", SolverId::ddim, Family::exponential, 1, 1, "Song, Meng & Ermon, ICLR 2021",
        "deterministic DDIM = Euler in s = sigma/alpha"},
+      {"dpm-solver-1", SolverId::dpm_solver_1, Family::exponential, 1, 1, "Lu et al., NeurIPS 2022",
+       "DPM-Solver-1, noise prediction (= DDIM)"},
+      {"dpm-solver-2", SolverId::dpm_solver_2, Family::exponential, 2, 2, "Lu et al., NeurIPS 2022",
+       "singlestep DPM-Solver-2, noise prediction, r1 = 1/2"},
+      {"dpm-solver-3", SolverId::dpm_solver_3, Family::exponential, 3, 3, "Lu et al., NeurIPS 2022",
+       "singlestep DPM-Solver-3, noise prediction, r1 = 1/3, r2 = 2/3"},
+      {"dpm-solver-fast", SolverId::dpm_solver_fast, Family::exponential, 2, 3, "Lu et al., NeurIPS 2022",
+       "DPM-Solver-fast: orders 3,..,3 then 2/1, exactly the budget (order 3 if NFE % 3 == 2)"},
+      {"dpm-solver++2s", SolverId::dpm_solver_pp_2s, Family::exponential, 2, 2, "Lu et al., arXiv:2211.01095",
+       "singlestep DPM-Solver++(2S), data prediction"},
+      {"dpm-solver++2m", SolverId::dpm_solver_pp_2m, Family::exponential, 2, 1, "Lu et al., arXiv:2211.01095",
+       "multistep DPM-Solver++(2M), data prediction", multistep | opt_warmup | opt_order},
+      {"dpm-solver++3m", SolverId::dpm_solver_pp_3m, Family::exponential, 2, 1, "Lu et al., arXiv:2211.01095",
+       "multistep DPM-Solver++(3M), official coefficients: order 2 (coefficients=taylor: 3)",
+       multistep | opt_warmup | opt_order | opt_coefficients},
+      {"deis-1", SolverId::deis_1, Family::exponential, 1, 1, "Zhang & Chen, ICLR 2023", "tAB-DEIS order 1 (= DDIM)",
+       multistep | opt_warmup},
+      {"deis-2", SolverId::deis_2, Family::exponential, 2, 1, "Zhang & Chen, ICLR 2023",
+       "tAB-DEIS order 2, eps Lagrange in lambda, exact weights", multistep | opt_warmup},
+      {"deis-3", SolverId::deis_3, Family::exponential, 3, 1, "Zhang & Chen, ICLR 2023",
+       "tAB-DEIS order 3, eps Lagrange in lambda, exact weights", multistep | opt_warmup},
+      {"pndm", SolverId::pndm, Family::exponential, 2, 1, "Liu et al., ICLR 2022",
+       "F-PNDM: PLMS + 3 pseudo-RK4 warm-up steps (order 4 only on grids uniform in s)"},
+      {"ipndm", SolverId::ipndm, Family::exponential, 2, 1, "Zhang & Chen, ICLR 2023",
+       "iPNDM: PLMS + lower-order warm-up (order 4 only on grids uniform in s)", multistep},
+      {"unipc-1", SolverId::unipc_1, Family::exponential, 2, 1, "Zhao et al., NeurIPS 2023",
+       "UniP-1 + UniC-1 (order 2; corrector=off: DDIM)", multistep | opt_warmup | opt_unipc},
+      {"unipc-2", SolverId::unipc_2, Family::exponential, 3, 1, "Zhao et al., NeurIPS 2023",
+       "UniP-2 + UniC-2 (order 3; corrector=off: 2)", multistep | opt_warmup | opt_unipc},
+      {"unipc-3", SolverId::unipc_3, Family::exponential, 4, 1, "Zhao et al., NeurIPS 2023",
+       "UniP-3 + UniC-3 (order 4; corrector=off: 3)", multistep | opt_warmup | opt_unipc},
   };
   return table;
 }
@@ -27,30 +69,210 @@ const SolverInfo& find_solver(const std::string& name) {
   throw std::invalid_argument("unknown solver '" + name + "' (known: " + known + ")");
 }
 
-int steps_for_budget(const SolverSpec& spec, int nfe_budget) {
-  const int steps = nfe_budget / spec.info->nfe_per_step;
-  if (steps < 1)
-    throw std::invalid_argument("NFE " + std::to_string(nfe_budget) + " is below what solver " + spec.info->name +
-                                " needs for one step (" + std::to_string(spec.info->nfe_per_step) + ")");
-  return steps;
+namespace {
+
+bool is_unipc(SolverId id) { return id == SolverId::unipc_1 || id == SolverId::unipc_2 || id == SolverId::unipc_3; }
+
+bool has_warmup(const SolverSpec& spec) { return (spec.info->options & opt_warmup) != 0; }
+
+// DPM-Solver-fast's NFE for `steps` outer steps (final denoise not included).
+int fast_nfe(const SolverSpec& spec, int steps) {
+  if (spec.nfe_budget <= 0) return steps == 1 ? 1 : 3 * steps - 3;
+  const int nfe = spec.nfe_budget - (spec.final_denoise ? 1 : 0);
+  if (nfe / 3 + 1 != steps)
+    throw std::logic_error("dpm-solver-fast bound to NFE " + std::to_string(spec.nfe_budget) + " cannot take " +
+                           std::to_string(steps) + " steps");
+  return nfe;
 }
 
-int nfe_for_steps(const SolverSpec& spec, int steps) { return steps * spec.info->nfe_per_step; }
+// Model evaluations of step i (the evaluation at grid point i included).
+int step_cost(const SolverSpec& spec, int i, int steps) {
+  switch (spec.info->id) {
+    case SolverId::ab2:
+    case SolverId::ab3:
+    case SolverId::ab4:
+    case SolverId::dpm_solver_pp_2m:
+    case SolverId::dpm_solver_pp_3m:
+    case SolverId::deis_1:
+    case SolverId::deis_2:
+    case SolverId::deis_3:
+    case SolverId::unipc_1:
+    case SolverId::unipc_2:
+    case SolverId::unipc_3: {
+      const int q = multistep_order(spec);
+      return rk_warmup(spec) && i < q - 1 ? q : 1;
+    }
+    case SolverId::edm_heun: return i == steps - 1 ? 1 : 2;
+    case SolverId::dpm_solver_fast: return dpm_solver_fast_order(i, steps, fast_nfe(spec, steps));
+    case SolverId::pndm: return i < 3 ? 4 : 1;
+    default: return spec.info->nfe_per_step;
+  }
+}
+
+int parse_int(const std::string& key, const std::string& value) {
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || value.empty()) throw std::invalid_argument("option " + key + ": '" + value + "' is not an integer");
+  return v;
+}
+
+bool parse_on_off(const std::string& key, const std::string& value) {
+  if (value == "on" || value == "true") return true;
+  if (value == "off" || value == "false") return false;
+  throw std::invalid_argument("option " + key + ": '" + value + "' (known: on, off)");
+}
+
+}  // namespace
+
+int multistep_order(const SolverSpec& spec) {
+  if (spec.order > 0) return spec.order;
+  switch (spec.info->id) {
+    case SolverId::dpm_solver_pp_3m: return 3;
+    case SolverId::pndm:
+    case SolverId::ipndm: return 4;
+    case SolverId::unipc_1: return 1;
+    case SolverId::unipc_2: return 2;
+    case SolverId::unipc_3: return 3;
+    default: return spec.info->order;
+  }
+}
+
+bool rk_warmup(const SolverSpec& spec) {
+  if (!has_warmup(spec)) return false;
+  if (spec.warmup != Warmup::automatic) return spec.warmup == Warmup::rk;
+  // The cap a lower-order first step imposes (theoretical_order): rk where it would bind.
+  return local_order(spec) > (is_unipc(spec.info->id) && spec.corrector ? 3 : 2);
+}
+
+int local_order(const SolverSpec& spec) {
+  const SolverId id = spec.info->id;
+  if (id == SolverId::dpm_solver_fast) return 3;
+  if (!has_warmup(spec)) return spec.info->order;
+  int p = multistep_order(spec);
+  if (id == SolverId::dpm_solver_pp_3m && p == 3 && !spec.taylor_d2) p = 2;
+  if (is_unipc(id) && spec.corrector) p += 1;
+  return p;
+}
+
+int theoretical_order(const SolverSpec& spec) {
+  int p = spec.info->order;
+  const SolverId id = spec.info->id;
+  if (id == SolverId::dpm_solver_fast) {
+    const int nfe = spec.nfe_budget - (spec.final_denoise ? 1 : 0);
+    p = spec.nfe_budget > 0 && nfe % 3 == 2 ? 3 : 2;  // the last step's order + 1, at most 3
+  }
+  if (has_warmup(spec)) {
+    p = multistep_order(spec);
+    if (id == SolverId::dpm_solver_pp_3m && p == 3 && !spec.taylor_d2) p = 2;
+    if (is_unipc(id) && spec.corrector) p += 1;
+    // A first-order first step (UniPC: UniP-1 + UniC-1, second order) has a local error
+    // O(h^2) (O(h^3)) that no later step removes.
+    if (!rk_warmup(spec)) p = std::min(p, is_unipc(id) && spec.corrector ? 3 : 2);
+  }
+  // An order-1 last step has a local error O(h^2): the global order cannot exceed 2.
+  if (spec.lower_order_final_below == lower_order_final_always) p = std::min(p, 2);
+  return p;
+}
+
+SolverSpec with_budget(SolverSpec spec, int nfe_budget) {
+  if (spec.info->id == SolverId::dpm_solver_fast) spec.nfe_budget = nfe_budget;
+  return spec;
+}
+
+int nfe_for_steps(const SolverSpec& spec, int steps) {
+  int nfe = spec.final_denoise ? 1 : 0;
+  if (spec.info->id == SolverId::dpm_solver_fast) return nfe + fast_nfe(spec, steps);
+  for (int i = 0; i < steps; ++i) nfe += step_cost(spec, i, steps);
+  return nfe;
+}
+
+int steps_for_budget(const SolverSpec& spec, int nfe_budget) {
+  const int min_nfe = spec.info->id == SolverId::dpm_solver_fast ? 1 + (spec.final_denoise ? 1 : 0) : nfe_for_steps(spec, 1);
+  if (min_nfe > nfe_budget)
+    throw std::invalid_argument("NFE " + std::to_string(nfe_budget) + " is below what solver " + spec.info->name +
+                                " needs for one step (" + std::to_string(min_nfe) + ")");
+  if (spec.info->id == SolverId::dpm_solver_fast) return (nfe_budget - (spec.final_denoise ? 1 : 0)) / 3 + 1;
+  // The NFE grows with the number of steps: the largest affordable count by bisection.
+  int lo = 1, hi = nfe_budget;
+  while (lo < hi) {
+    const int mid = lo + (hi - lo + 1) / 2;
+    if (nfe_for_steps(spec, mid) <= nfe_budget) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 
 SolverSpec parse_solver(const std::string& label) {
   const NamedOptions parsed = parse_named_options(label);
   SolverSpec spec;
   spec.info = &find_solver(parsed.name);
+  const unsigned accepts = spec.info->options;
   for (const auto& [key, value] : parsed.options) {
-    if (key == "variable" && spec.info->family == Family::classical) spec.variable = parse_variable(value);
-    else throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
+    if (key == "variable" && (accepts & opt_variable)) {
+      spec.variable = parse_variable(value);
+    } else if (key == "lower_order_final" && (accepts & opt_lower_order_final)) {
+      if (value == "off") spec.lower_order_final_below = 0;
+      else if (value == "on") spec.lower_order_final_below = lower_order_final_always;
+      else {
+        spec.lower_order_final_below = parse_int(key, value);
+        if (spec.lower_order_final_below < 1)
+          throw std::invalid_argument("option lower_order_final: '" + value + "' (known: off, on, or N >= 1 steps)");
+      }
+    } else if (key == "warmup" && (accepts & opt_warmup)) {
+      if (value == "auto") spec.warmup = Warmup::automatic;
+      else if (value == "multistep") spec.warmup = Warmup::multistep;
+      else if (value == "rk") spec.warmup = Warmup::rk;
+      else throw std::invalid_argument("option warmup: '" + value + "' (known: auto, multistep, rk)");
+    } else if (key == "final") {
+      if (value == "none") spec.final_denoise = false;
+      else if (value == "denoise") spec.final_denoise = true;
+      else throw std::invalid_argument("option final: '" + value + "' (known: none, denoise)");
+    } else if (key == "corrector" && (accepts & opt_unipc)) {
+      spec.corrector = parse_on_off(key, value);
+    } else if (key == "variant" && (accepts & opt_unipc)) {
+      if (value == "bh1") spec.unipc_variant = 0;
+      else if (value == "bh2") spec.unipc_variant = 1;
+      else throw std::invalid_argument("option variant: '" + value + "' (known: bh1, bh2)");
+    } else if (key == "coefficients" && (accepts & opt_coefficients)) {
+      if (value == "official") spec.taylor_d2 = false;
+      else if (value == "taylor") spec.taylor_d2 = true;
+      else throw std::invalid_argument("option coefficients: '" + value + "' (known: official, taylor)");
+    } else if (key == "order" && (accepts & opt_order)) {
+      spec.order = parse_int(key, value);
+      const int max_order = spec.info->id == SolverId::dpm_solver_pp_3m ? 3 : spec.info->order;
+      if (spec.order < 1 || spec.order > max_order)
+        throw std::invalid_argument("option order: " + value + " is outside 1.." + std::to_string(max_order));
+    } else {
+      throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
+    }
   }
   return spec;
 }
 
 std::string describe_options(const SolverSpec& spec) {
-  if (spec.info->family == Family::classical) return std::string("variable=") + variable_name(spec.variable);
-  return "";
+  const unsigned accepts = spec.info->options;
+  std::string out;
+  auto add = [&](const std::string& kv) { out += (out.empty() ? "" : ",") + kv; };
+  if (accepts & opt_variable) add(std::string("variable=") + variable_name(spec.variable));
+  if (accepts & opt_order) add("order=" + std::to_string(multistep_order(spec)));
+  if (accepts & opt_lower_order_final)
+    add("lower_order_final=" + std::string(spec.lower_order_final_below == 0 ? "off"
+                                           : spec.lower_order_final_below == lower_order_final_always
+                                               ? "on"
+                                               : std::to_string(spec.lower_order_final_below)));
+  if (accepts & opt_warmup) add(std::string("warmup=") + (rk_warmup(spec) ? "rk" : "multistep"));
+  if (accepts & opt_coefficients) add(std::string("coefficients=") + (spec.taylor_d2 ? "taylor" : "official"));
+  if (accepts & opt_unipc) {
+    add(std::string("corrector=") + (spec.corrector ? "on" : "off"));
+    add(std::string("variant=") + (spec.unipc_variant == 0 ? "bh1" : "bh2"));
+  }
+  add(std::string("final=") + (spec.final_denoise ? "denoise" : "none"));
+  return out;
 }
 
 const char* family_name(Family f) { return f == Family::classical ? "classical" : "exponential"; }

@@ -9,27 +9,61 @@
 
 namespace pfode::solver {
 
-enum class SolverId { euler, midpoint, heun, rk3, rk4, ddim };
+enum class SolverId {
+  euler, midpoint, heun, rk3, rk4, ab2, ab3, ab4, edm_heun, ddim,
+  dpm_solver_1, dpm_solver_2, dpm_solver_3, dpm_solver_fast,
+  dpm_solver_pp_2s, dpm_solver_pp_2m, dpm_solver_pp_3m,
+  deis_1, deis_2, deis_3, pndm, ipndm, unipc_1, unipc_2, unipc_3
+};
 
 enum class Family { classical, exponential };
+
+// Options a solver accepts (bit mask in SolverInfo::options); `final` is accepted by all.
+enum OptionBits : unsigned {
+  opt_variable = 1u << 0,           // integration variable of classical methods
+  opt_lower_order_final = 1u << 1,  // multistep methods
+  opt_warmup = 1u << 2,             // multistep warm-up: lower-order multistep or Runge-Kutta
+  opt_unipc = 1u << 3,              // corrector, variant
+  opt_order = 1u << 4,              // lower the order of a multistep method (order=1..p)
+  opt_coefficients = 1u << 5,       // dpm-solver++3m: official | taylor
+};
 
 struct SolverInfo {
   std::string name;
   SolverId id;
   Family family;
-  int order;          // theoretical global order p (LTE order p + 1)
-  int nfe_per_step;   // model evaluations per step
+  int order;          // theoretical global order p with default options (LTE order p + 1)
+  int nfe_per_step;   // model evaluations per step (after warm-up; last-step savings aside)
   std::string reference;
   std::string description;
+  unsigned options = 0;
 };
 
 const std::vector<SolverInfo>& all_solvers();
 const SolverInfo& find_solver(const std::string& name);  // throws std::invalid_argument
 
-// A solver as a cell uses it: the registry entry plus its recorded options.
+// Warm-up of multistep methods: lower-order multistep steps, or Runge-Kutta steps of the method's
+// order (classical RK for AB, singlestep DPM-Solver for exponential methods); automatic = rk
+// where a first-order first step would cap the global order (order >= 3; UniPC: >= 4), else
+// multistep.
+enum class Warmup { automatic, multistep, rk };
+
+// lower_order_final = on: lower orders on the last steps whatever the number of steps.
+inline constexpr int lower_order_final_always = 1 << 30;
+
+// A solver as a cell uses it: the registry entry plus its recorded options (defaults as in
+// README.md, "Solvers": the ones for truncation-error studies).
 struct SolverSpec {
   const SolverInfo* info = nullptr;
   Variable variable = Variable::t;  // classical methods only
+  int lower_order_final_below = 0;  // 0: off; lower_order_final_always: on; N: only when steps < N
+  Warmup warmup = Warmup::automatic;
+  bool taylor_d2 = false;           // dpm-solver++3m: coefficients=taylor (2 phi_3 on D2)
+  bool final_denoise = false;       // x_N <- alpha_N D(x_N) at +1 NFE
+  bool corrector = true;            // UniPC
+  int unipc_variant = 0;            // UniPC: 0 = bh1, 1 = bh2
+  int order = 0;                    // 0: the entry's order; else a lower multistep order
+  int nfe_budget = 0;               // dpm-solver-fast: the budget it spends exactly (0: unbound)
 };
 
 // Parses "name" or "name[key=value,...]" (options as documented in README.md, "Solvers");
@@ -39,7 +73,26 @@ SolverSpec parse_solver(const std::string& label);
 // The options of a spec as "key=value" pairs, for the record (HDF5 and the resolved config).
 std::string describe_options(const SolverSpec& spec);
 
-// Steps that fit an NFE budget, and the NFE those steps cost; steps_for_budget throws
+// Theoretical global order of a spec: the entry's order as changed by its options (UniPC without
+// corrector, a lowered multistep order, lower_order_final = on).
+int theoretical_order(const SolverSpec& spec);
+
+// Order of a typical step (the LTE order is local_order + 1): theoretical_order without the caps
+// that a few steps impose on the global error (a low-order warm-up or last step).
+int local_order(const SolverSpec& spec);
+
+// Order of the multistep formula a spec runs (AB, DPM-Solver++ multistep, DEIS, iPNDM, UniP),
+// and whether its warm-up is by Runge-Kutta steps (Warmup::automatic resolved).
+int multistep_order(const SolverSpec& spec);
+bool rk_warmup(const SolverSpec& spec);
+
+// The spec bound to one NFE budget: DPM-Solver-fast then spends exactly that budget (its order
+// mix depends on budget % 3, which the number of steps alone does not tell). Other solvers are
+// unaffected. Unbound, DPM-Solver-fast spends the smallest NFE with that many steps.
+SolverSpec with_budget(SolverSpec spec, int nfe_budget);
+
+// Steps that fit an NFE budget, and the NFE those steps cost (every evaluation counted: warm-up
+// stages, a skipped last correction, the final denoise); steps_for_budget throws
 // std::invalid_argument when the budget cannot pay for one step.
 int steps_for_budget(const SolverSpec& spec, int nfe_budget);
 int nfe_for_steps(const SolverSpec& spec, int steps);

@@ -2,8 +2,15 @@
 
 #include <stdexcept>
 
+#include "solver/adams_bashforth.hpp"
 #include "solver/ddim.hpp"
+#include "solver/deis.hpp"
+#include "solver/dpm_solver.hpp"
+#include "solver/dpm_solver_pp.hpp"
+#include "solver/edm_heun.hpp"
 #include "solver/explicit_rk.hpp"
+#include "solver/pndm.hpp"
+#include "solver/unipc.hpp"
 
 namespace pfode::solver {
 
@@ -11,7 +18,7 @@ namespace {
 
 template <class Method>
 SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
-                     const ExactStates& exact, int samples, bool measure_local_error) {
+                     const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
   const int steps = grid.steps;
   Workspace ws("pfode::solver::workspace", samples, method.slots(), model.dim);
   NfeCounter nfe("pfode::solver::nfe", samples);
@@ -22,7 +29,8 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
   Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, samples),
-                       TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms, final_state});
+                       TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms, final_state,
+                                                final_denoise});
   Kokkos::fence();
   const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -66,14 +74,51 @@ SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::
                      const ExactStates& exact, int samples, bool measure_local_error) {
   StepGrid g = grid;
   g.variable = spec.variable;
+  const int lof = spec.lower_order_final_below;
+  auto run = [&](const auto& method) {
+    return run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise);
+  };
+  const OrderSchedule orders{multistep_order(spec), lof};
+  // Runge-Kutta warm-up by singlestep DPM-Solver, its slots after the method's history.
+  const auto warmup = [&](int eps_slot) {
+    SinglestepWarmup w;
+    w.enabled = rk_warmup(spec);
+    w.warm.eps_slot = eps_slot;
+    return w;
+  };
   switch (spec.info->id) {
-    case SolverId::euler: return run_method(ExplicitRK{euler_tableau()}, g, model, exact, samples, measure_local_error);
-    case SolverId::midpoint:
-      return run_method(ExplicitRK{midpoint_tableau()}, g, model, exact, samples, measure_local_error);
-    case SolverId::heun: return run_method(ExplicitRK{heun_tableau()}, g, model, exact, samples, measure_local_error);
-    case SolverId::rk3: return run_method(ExplicitRK{rk3_tableau()}, g, model, exact, samples, measure_local_error);
-    case SolverId::rk4: return run_method(ExplicitRK{rk4_tableau()}, g, model, exact, samples, measure_local_error);
-    case SolverId::ddim: return run_method(Ddim{}, g, model, exact, samples, measure_local_error);
+    case SolverId::euler: return run(ExplicitRK{euler_tableau()});
+    case SolverId::midpoint: return run(ExplicitRK{midpoint_tableau()});
+    case SolverId::heun: return run(ExplicitRK{heun_tableau()});
+    case SolverId::rk3: return run(ExplicitRK{rk3_tableau()});
+    case SolverId::rk4: return run(ExplicitRK{rk4_tableau()});
+    case SolverId::ab2:
+    case SolverId::ab3:
+    case SolverId::ab4: return run(AdamsBashforth::make(spec.info->order, lof, rk_warmup(spec)));
+    case SolverId::edm_heun: return run(EdmHeun{});
+    case SolverId::ddim: return run(Ddim{});
+    case SolverId::dpm_solver_1: return run(DpmSolver{1, 0});
+    case SolverId::dpm_solver_2: return run(DpmSolver{2, 0});
+    case SolverId::dpm_solver_3: return run(DpmSolver{3, 0});
+    case SolverId::dpm_solver_fast:
+      return run(DpmSolver{3, nfe_for_steps(spec, grid.steps) - (spec.final_denoise ? 1 : 0)});
+    case SolverId::dpm_solver_pp_2s: return run(DpmSolverPP2S{});
+    case SolverId::dpm_solver_pp_2m:
+    case SolverId::dpm_solver_pp_3m:
+      return run(DpmSolverPPMultistep{orders, spec.taylor_d2, warmup(first_method_slot + Ring::size)});
+    case SolverId::deis_1:
+    case SolverId::deis_2:
+    case SolverId::deis_3: return run(Deis{orders, warmup(first_method_slot + Ring::size)});
+    case SolverId::pndm: return run(Pndm{OrderSchedule{4, 0}, true});
+    case SolverId::ipndm: return run(Pndm{orders, false});
+    case SolverId::unipc_1:
+    case SolverId::unipc_2:
+    case SolverId::unipc_3: {
+      const auto variant = spec.unipc_variant == 0 ? UnipcVariant::bh1 : UnipcVariant::bh2;
+      const auto w = warmup(Unipc<true>::base_slot + 1);
+      if (spec.corrector) return run(Unipc<true>{orders, variant, w});
+      return run(Unipc<false>{orders, variant, w});
+    }
   }
   throw std::logic_error("solver without a method: " + spec.info->name);
 }

@@ -27,7 +27,7 @@ Plan make_plan(const Experiment& e) {
               c.solver = static_cast<int>(so);
               c.budget = static_cast<int>(b);
               c.seed = seed;
-              const auto& spec = e.solvers[so].spec;
+              const auto spec = solver::with_budget(e.solvers[so].spec, e.nfe[b]);
               try {
                 c.steps = solver::steps_for_budget(spec, e.nfe[b]);
                 c.nfe_stated = solver::nfe_for_steps(spec, c.steps);

@@ -22,6 +22,7 @@ std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells) {
     SeriesFit f;
     std::tie(f.model, f.schedule, f.spacing, f.solver, f.seed) = key;
     f.order_theory = members.front()->order_theory;
+    f.lte_order_theory = members.front()->lte_order_theory;
     std::vector<double> rms, median, lte;
     std::vector<bool> floor, lte_floor;
     for (const auto* c : members) {

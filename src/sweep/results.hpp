@@ -14,7 +14,9 @@ struct CellResult {
   int id = 0;
   std::string model, schedule, spacing, solver;
   std::string options;       // the solver options in effect, "key=value,..." (defaults included)
-  long nfe_budget = 0, steps = 0, seed = 0, samples = 0, order_theory = 0;
+  long nfe_budget = 0, steps = 0, seed = 0, samples = 0;
+  long order_theory = 0;      // GTE order the options in effect should give
+  long lte_order_theory = 0;  // LTE order of a typical step (local order + 1)
   long nfe = 0;              // model evaluations per sample, as counted by the model
   bool nfe_uniform = true;   // every sample spent the same NFE
   std::string status;        // "ok", "diverged"
@@ -43,7 +45,7 @@ struct ReferenceRecord {
 // A convergence series: one (model, schedule, spacing, solver, seed) over all NFE budgets.
 struct SeriesFit {
   std::string model, schedule, spacing, solver;
-  long seed = 0, order_theory = 0;
+  long seed = 0, order_theory = 0, lte_order_theory = 0;
   std::vector<int> cells;     // ids, by increasing NFE
   std::vector<double> nfe;
   metrics::OrderFit gte, gte_median, lte;

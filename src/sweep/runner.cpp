@@ -68,7 +68,9 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   r.steps = cell.steps;
   r.seed = static_cast<long>(e.seeds[cell.seed]);
   r.samples = e.samples;
-  r.order_theory = solver.spec.info->order;
+  const auto spec = solver::with_budget(solver.spec, e.nfe[cell.budget]);
+  r.order_theory = solver::theoretical_order(spec);
+  r.lte_order_theory = solver::local_order(spec) + 1;
   r.t = cell.times;
   const auto& sched = e.schedules[cell.schedule].schedule;
   for (double t : cell.times) r.lambda.push_back(sched.lambda(t));
@@ -143,7 +145,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
       const solver::ExactStates exact{ref.y, index};
       const auto run =
-          solver::run_solver(e.solvers[cell.solver].spec, grid, model, exact, e.samples, e.measure_local_error);
+          solver::run_solver(solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]), grid, model, exact,
+                             e.samples, e.measure_local_error);
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 
