@@ -66,6 +66,7 @@ inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string
   e.schedules = {{schedule_name, schedule::make_schedule(schedule_name)}};
   e.spacings = {{spacing_label, spacing::parse_spacing(spacing_label)}};
   e.solvers = {solver_entry(solver_label)};
+  e.spacing_solver_pairs = {{0, 0}};
   e.nfe = nfe;
   return e;
 }

@@ -69,3 +69,18 @@ TEST_CASE("reference: the device closed form and DOP853 agree on a mixture's Gau
     for (int m = 0; m < 5; ++m)
       for (int j = 0; j < 3; ++j) REQUIRE(b(p, m, j) == Approx(a(p, m, j)).epsilon(1e-12).margin(1e-12));
 }
+
+TEST_CASE("reference: a NaN sample makes the error estimate NaN on any thread count", "[reference]") {
+  // The estimate is a maximum over samples that lets NaN through; with a reduction it depended on
+  // which thread held the NaN sample (here the last one, never on thread 0 of a parallel backend).
+  const auto spec = test::gaussian(2);
+  const auto sched = schedule::make_schedule("edm");
+  const int samples = 16;
+  auto starts = test::marginal_starts(spec, sched, samples);
+  auto h = test::to_host(starts);
+  for (int j = 0; j < spec.dim; ++j) h(samples - 1, j) = std::nan("");
+  Kokkos::deep_copy(starts, h);
+  const auto ref = reference::solve_reference(model::to_device(spec), starts, {80.0, 1.0, 0.002});
+  REQUIRE(ref.failed_samples >= 1);
+  REQUIRE(std::isnan(ref.error_estimate));
+}

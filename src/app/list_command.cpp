@@ -2,6 +2,7 @@
 
 #include "app/commands.hpp"
 #include "schedule/registry.hpp"
+#include "solver/presets.hpp"
 #include "solver/registry.hpp"
 #include "spacing/spacing.hpp"
 
@@ -18,6 +19,10 @@ int list_command() {
   for (const auto& s : solver::all_solvers())
     std::printf("  %-18s %-12s %5d %8d  %s\n", s.name.c_str(), solver::family_name(s.family), s.order, s.nfe_per_step,
                 s.reference.c_str());
+  std::printf("\nPresets (sweep.presets): the spacing and solver conventions of widely used implementations\n");
+  for (const auto& p : solver::all_presets())
+    std::printf("  %-26s %s on %s\n  %-26s %s\n", p.name.c_str(), p.solver.c_str(), p.spacing.c_str(), "",
+                p.description.c_str());
   return exit_ok;
 }
 

@@ -62,6 +62,9 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_attribute("lte_order_theory", c.lte_order_theory);
   g.write_attribute("nfe", c.nfe);
   g.write_attribute("nfe_uniform", static_cast<long>(c.nfe_uniform));
+  g.write_attribute("nfe_mean", c.nfe_mean);
+  g.write_attribute("steps_accepted_mean", c.steps_accepted_mean);
+  g.write_attribute("steps_rejected_mean", c.steps_rejected_mean);
   g.write_attribute("status", c.status);
   g.write_attribute("reference_error", c.reference_error);
   g.write_attribute("near_floor", static_cast<long>(c.near_floor));
@@ -99,6 +102,9 @@ sweep::CellResult read_cell(const Group& g) {
   c.lte_order_theory = g.read_long_attribute("lte_order_theory");
   c.nfe = g.read_long_attribute("nfe");
   c.nfe_uniform = g.read_long_attribute("nfe_uniform") != 0;
+  c.nfe_mean = g.read_double_attribute("nfe_mean");
+  c.steps_accepted_mean = g.read_double_attribute("steps_accepted_mean");
+  c.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
   c.status = g.read_string_attribute("status");
   c.reference_error = g.read_double_attribute("reference_error");
   c.near_floor = g.read_long_attribute("near_floor") != 0;

@@ -77,12 +77,15 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
 
   const int samples = static_cast<int>(y_start.extent(0));
   const int dim = model.dim;
-  double estimate = 0.0;
   auto a = tight.y;
   auto b = sparse.y;
-  Kokkos::parallel_reduce(
-      "pfode::reference::error_estimate", Kokkos::RangePolicy<>(0, samples),
-      KOKKOS_LAMBDA(int p, double& worst) {
+  // Worst per sample on the device, the maximum over samples on the host, a NaN (a sample that
+  // never got going) winning over everything: a Kokkos::Max reduction drops a NaN in its joins
+  // (src > dest is false), so whether it was reported depended on the thread count.
+  Kokkos::View<double*> worst("pfode::reference::worst", samples);
+  Kokkos::parallel_for(
+      "pfode::reference::error_estimate", Kokkos::RangePolicy<>(0, samples), KOKKOS_LAMBDA(int p) {
+        double w = 0.0;
         for (int k = 0; k < n_sparse; ++k) {
           double sum = 0.0;
           for (int c = 0; c < dim; ++c) {
@@ -90,10 +93,14 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
             sum += d * d;
           }
           const double rms = math::sqrt(sum / dim);
-          if (!(rms <= worst)) worst = rms;  // NaN propagates as the worst value
+          if (rms > w || rms != rms) w = rms;  // a NaN is the worst value and stays
         }
-      },
-      Kokkos::Max<double>(estimate));
+        worst(p) = w;
+      });
+  auto worst_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), worst);
+  double estimate = 0.0;
+  for (int p = 0; p < samples; ++p)
+    if (worst_host(p) > estimate || worst_host(p) != worst_host(p)) estimate = worst_host(p);
 
   ReferenceSolution ref;
   ref.s = s_out;

@@ -1,6 +1,8 @@
 #include "solver/registry.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 #include "common/named_options.hpp"
@@ -57,6 +59,13 @@ const std::vector<SolverInfo>& all_solvers() {
        "UniP-2 + UniC-2 (order 3; corrector=off: 2)", multistep | opt_warmup | opt_unipc},
       {"unipc-3", SolverId::unipc_3, Family::exponential, 4, 1, "Zhao et al., NeurIPS 2023",
        "UniP-3 + UniC-3 (order 4; corrector=off: 3)", multistep | opt_warmup | opt_unipc},
+      {"dopri5", SolverId::dopri5, Family::classical, 5, 6, "Dormand & Prince, J. Comput. Appl. Math. 1980",
+       "adaptive Dormand-Prince 5(4), FSAL, PI control, in log s by default; budget -> tolerance",
+       opt_variable | opt_tolerance, true, 13.0},
+      {"dpm-solver-12", SolverId::dpm_solver_12, Family::exponential, 2, 2, "Lu et al., NeurIPS 2022",
+       "adaptive DPM-Solver-12 (Algorithm 4): DPM-Solver-2 with a DPM-Solver-1 error estimate", opt_tolerance, true, 2.0},
+      {"dpm-solver-23", SolverId::dpm_solver_23, Family::exponential, 3, 3, "Lu et al., NeurIPS 2022",
+       "adaptive DPM-Solver-23 (Algorithm 4): DPM-Solver-3 with a DPM-Solver-2 error estimate", opt_tolerance, true, 2.5},
   };
   return table;
 }
@@ -69,7 +78,38 @@ const SolverInfo& find_solver(const std::string& name) {
   throw std::invalid_argument("unknown solver '" + name + "' (known: " + known + ")");
 }
 
+bool is_adaptive(const SolverSpec& spec) { return spec.info->adaptive; }
+
+double tolerance_for_budget(const SolverInfo& info, int nfe_budget) {
+  if (!info.adaptive) throw std::logic_error(info.name + " has no tolerance");
+  if (nfe_budget < 1) throw std::invalid_argument("an adaptive solver's budget must be >= 1");
+  return std::min(1e-1, std::max(1e-12, std::pow(info.nfe_coefficient / nfe_budget, info.order)));
+}
+
+Tolerances tolerances_for(const SolverSpec& spec) {
+  Tolerances t{spec.atol, spec.rtol};
+  if (t.atol > 0 && t.rtol > 0) return t;
+  if (spec.nfe_budget <= 0)
+    throw std::invalid_argument("adaptive solver " + spec.info->name + " needs a budget or tol=... to set its tolerance");
+  const double tol = tolerance_for_budget(*spec.info, spec.nfe_budget);
+  if (!(t.atol > 0)) t.atol = tol;
+  if (!(t.rtol > 0)) t.rtol = tol;
+  return t;
+}
+
 namespace {
+
+std::string format_double(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+double parse_tolerance(const std::string& key, const std::string& value) {
+  const double v = parse_double(value, "option " + key);
+  if (!(v > 0 && v < 1)) throw std::invalid_argument("option " + key + ": '" + value + "' must be in (0, 1)");
+  return v;
+}
 
 bool is_unipc(SolverId id) { return id == SolverId::unipc_1 || id == SolverId::unipc_2 || id == SolverId::unipc_3; }
 
@@ -180,11 +220,12 @@ int theoretical_order(const SolverSpec& spec) {
 }
 
 SolverSpec with_budget(SolverSpec spec, int nfe_budget) {
-  if (spec.info->id == SolverId::dpm_solver_fast) spec.nfe_budget = nfe_budget;
+  if (spec.info->id == SolverId::dpm_solver_fast || is_adaptive(spec)) spec.nfe_budget = nfe_budget;
   return spec;
 }
 
 int nfe_for_steps(const SolverSpec& spec, int steps) {
+  if (is_adaptive(spec)) return spec.nfe_budget > 0 ? spec.nfe_budget : 0;  // an estimate, not a count
   int nfe = spec.final_denoise ? 1 : 0;
   if (spec.info->id == SolverId::dpm_solver_fast) return nfe + fast_nfe(spec, steps);
   for (int i = 0; i < steps; ++i) nfe += step_cost(spec, i, steps);
@@ -192,6 +233,11 @@ int nfe_for_steps(const SolverSpec& spec, int steps) {
 }
 
 int steps_for_budget(const SolverSpec& spec, int nfe_budget) {
+  if (is_adaptive(spec)) {
+    if (nfe_budget < 1) throw std::invalid_argument("NFE " + std::to_string(nfe_budget) + " is below what solver " +
+                                                    spec.info->name + " needs (a budget >= 1 selects its tolerance)");
+    return 1;
+  }
   const int min_nfe = spec.info->id == SolverId::dpm_solver_fast ? 1 + (spec.final_denoise ? 1 : 0) : nfe_for_steps(spec, 1);
   if (min_nfe > nfe_budget)
     throw std::invalid_argument("NFE " + std::to_string(nfe_budget) + " is below what solver " + spec.info->name +
@@ -211,6 +257,7 @@ SolverSpec parse_solver(const std::string& label) {
   const NamedOptions parsed = parse_named_options(label);
   SolverSpec spec;
   spec.info = &find_solver(parsed.name);
+  if (spec.info->id == SolverId::dopri5) spec.variable = Variable::log_s;  // like the reference
   const unsigned accepts = spec.info->options;
   for (const auto& [key, value] : parsed.options) {
     if (key == "variable" && (accepts & opt_variable)) {
@@ -247,6 +294,12 @@ SolverSpec parse_solver(const std::string& label) {
       const int max_order = spec.info->id == SolverId::dpm_solver_pp_3m ? 3 : spec.info->order;
       if (spec.order < 1 || spec.order > max_order)
         throw std::invalid_argument("option order: " + value + " is outside 1.." + std::to_string(max_order));
+    } else if (key == "tol" && (accepts & opt_tolerance)) {
+      spec.atol = spec.rtol = parse_tolerance(key, value);
+    } else if (key == "atol" && (accepts & opt_tolerance)) {
+      spec.atol = parse_tolerance(key, value);
+    } else if (key == "rtol" && (accepts & opt_tolerance)) {
+      spec.rtol = parse_tolerance(key, value);
     } else {
       throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
     }
@@ -270,6 +323,15 @@ std::string describe_options(const SolverSpec& spec) {
   if (accepts & opt_unipc) {
     add(std::string("corrector=") + (spec.corrector ? "on" : "off"));
     add(std::string("variant=") + (spec.unipc_variant == 0 ? "bh1" : "bh2"));
+  }
+  if (accepts & opt_tolerance) {
+    if ((spec.atol > 0 && spec.rtol > 0) || spec.nfe_budget > 0) {
+      const Tolerances t = tolerances_for(spec);
+      add("atol=" + format_double(t.atol));
+      add("rtol=" + format_double(t.rtol));
+    } else {
+      add("tol=from-budget");
+    }
   }
   add(std::string("final=") + (spec.final_denoise ? "denoise" : "none"));
   return out;

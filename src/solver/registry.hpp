@@ -13,7 +13,8 @@ enum class SolverId {
   euler, midpoint, heun, rk3, rk4, ab2, ab3, ab4, edm_heun, ddim,
   dpm_solver_1, dpm_solver_2, dpm_solver_3, dpm_solver_fast,
   dpm_solver_pp_2s, dpm_solver_pp_2m, dpm_solver_pp_3m,
-  deis_1, deis_2, deis_3, pndm, ipndm, unipc_1, unipc_2, unipc_3
+  deis_1, deis_2, deis_3, pndm, ipndm, unipc_1, unipc_2, unipc_3,
+  dopri5, dpm_solver_12, dpm_solver_23
 };
 
 enum class Family { classical, exponential };
@@ -26,6 +27,7 @@ enum OptionBits : unsigned {
   opt_unipc = 1u << 3,              // corrector, variant
   opt_order = 1u << 4,              // lower the order of a multistep method (order=1..p)
   opt_coefficients = 1u << 5,       // dpm-solver++3m: official | taylor
+  opt_tolerance = 1u << 6,          // adaptive solvers: tol, atol, rtol
 };
 
 struct SolverInfo {
@@ -37,6 +39,14 @@ struct SolverInfo {
   std::string reference;
   std::string description;
   unsigned options = 0;
+  // Adaptive step size (dopri5, dpm-solver-12/23): each sample takes its own steps between the
+  // points of its grid (a sweep gives it [t_max, t_min]); the budget selects the tolerance
+  // (tolerances_for), nfe_per_step is per attempted step, the NFE is what each sample spends
+  // (it differs between samples), and LTE is not defined.
+  bool adaptive = false;
+  // Adaptive: K in the asymptotic NFE ~ K tol^(-1/p), measured on the 4-D test Gaussian on
+  // vp-linear (tests/test_solvers_adaptive.cpp); the budget B selects tol = (K / B)^p.
+  double nfe_coefficient = 0;
 };
 
 const std::vector<SolverInfo>& all_solvers();
@@ -63,8 +73,23 @@ struct SolverSpec {
   bool corrector = true;            // UniPC
   int unipc_variant = 0;            // UniPC: 0 = bh1, 1 = bh2
   int order = 0;                    // 0: the entry's order; else a lower multistep order
-  int nfe_budget = 0;               // dpm-solver-fast: the budget it spends exactly (0: unbound)
+  int nfe_budget = 0;               // dpm-solver-fast: the budget it spends exactly; adaptive: selects
+                                    // the tolerance (0: unbound)
+  double atol = 0, rtol = 0;        // adaptive: tolerances set by options (0: from the budget)
 };
+
+bool is_adaptive(const SolverSpec& spec);
+
+// Tolerances of an adaptive spec: the options tol / atol / rtol where given, otherwise
+// atol = rtol = (K / B)^p for the bound budget B (K = SolverInfo::nfe_coefficient, p = order),
+// clamped to [1e-12, 1e-1]: the tolerance at which the method spends about B NFE on the test
+// Gaussian once B is past its start-up cost (elsewhere the NFE differs; what is recorded is
+// what was spent). Throws std::invalid_argument for an unbound spec without explicit tolerances.
+struct Tolerances {
+  double atol, rtol;
+};
+Tolerances tolerances_for(const SolverSpec& spec);
+double tolerance_for_budget(const SolverInfo& info, int nfe_budget);
 
 // Parses "name" or "name[key=value,...]" (options as documented in README.md, "Solvers");
 // throws std::invalid_argument for unknown names, options or values.
@@ -94,6 +119,9 @@ SolverSpec with_budget(SolverSpec spec, int nfe_budget);
 // Steps that fit an NFE budget, and the NFE those steps cost (every evaluation counted: warm-up
 // stages, a skipped last correction, the final denoise); steps_for_budget throws
 // std::invalid_argument when the budget cannot pay for one step.
+// Adaptive solvers: steps_for_budget is 1 for any budget >= 1 (the grid [t_max, t_min]; the solver
+// picks its own steps inside) and nfe_for_steps is no count but a cost estimate for load
+// balancing: the bound budget (0 when unbound). Never compare it with a counted NFE.
 int steps_for_budget(const SolverSpec& spec, int nfe_budget);
 int nfe_for_steps(const SolverSpec& spec, int steps);
 

@@ -14,10 +14,12 @@ namespace pfode::solver {
 struct SolverRun {
   int samples = 0, steps = 0;
   std::vector<double> global_error;     // samples x (steps + 1), row-major
-  std::vector<double> local_error;      // samples x steps (empty unless requested)
+  std::vector<double> local_error;      // samples x steps (empty unless requested; adaptive solvers:
+                                        // NaN, LTE is not defined for them)
   std::vector<double> exact_final_rms;  // samples
   std::vector<double> final_state;      // samples x dim, row-major: x_N
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
+  std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
 };
 

@@ -10,6 +10,7 @@
 
 #include "common/named_options.hpp"
 #include "schedule/registry.hpp"
+#include "solver/presets.hpp"
 
 namespace pfode::sweep {
 
@@ -217,7 +218,17 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   if (e.common_s_interval) align_s_intervals(e.schedules);
   for (const auto& label : split_list(r.text("sweep.spacings", "uniform-lambda")))
     e.spacings.push_back({label, spacing::parse_spacing(label)});
-  for (const auto& label : split_list(r.required("sweep.solvers"))) e.solvers.push_back({label, solver::parse_solver(label)});
+  const auto presets = split_list(r.text("sweep.presets", ""));
+  const auto solvers = presets.empty() ? split_list(r.required("sweep.solvers")) : split_list(r.text("sweep.solvers", ""));
+  for (const auto& label : solvers) e.solvers.push_back({label, solver::parse_solver(label)});
+  for (size_t sp = 0; sp < e.spacings.size(); ++sp)
+    for (size_t so = 0; so < e.solvers.size(); ++so) e.spacing_solver_pairs.emplace_back(sp, so);
+  for (const auto& name : presets) {
+    const auto& preset = solver::find_preset(name);
+    e.spacings.push_back({preset.spacing, spacing::parse_spacing(preset.spacing)});
+    e.solvers.push_back({preset.name, solver::parse_solver(preset.solver)});
+    e.spacing_solver_pairs.emplace_back(e.spacings.size() - 1, e.solvers.size() - 1);
+  }
   for (const auto& n : split_list(r.required("sweep.nfe"))) {
     const long v = parse_long(n, "sweep.nfe");
     if (v < 1) throw std::invalid_argument("sweep.nfe: " + n + " must be >= 1");

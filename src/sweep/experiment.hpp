@@ -44,6 +44,10 @@ struct Experiment {
   std::vector<ScheduleEntry> schedules;
   std::vector<SpacingEntry> spacings;
   std::vector<SolverEntry> solvers;
+  // The (spacing, solver) pairs the plan crosses with the other axes: every spacing with every
+  // solver of the config, plus each preset's own pair (a preset's spacing and solver are appended
+  // to the lists above but are not crossed with the others).
+  std::vector<std::pair<int, int>> spacing_solver_pairs;
   std::vector<int> nfe;
 };
 

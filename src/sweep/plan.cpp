@@ -15,29 +15,28 @@ Plan make_plan(const Experiment& e) {
 
   for (int m = 0; m < n_models; ++m)
     for (int sc = 0; sc < n_schedules; ++sc)
-      for (size_t sp = 0; sp < e.spacings.size(); ++sp)
-        for (size_t so = 0; so < e.solvers.size(); ++so)
-          for (size_t b = 0; b < e.nfe.size(); ++b)
-            for (int seed = 0; seed < n_seeds; ++seed) {
-              Cell c;
-              c.id = static_cast<int>(plan.cells.size());
-              c.model = m;
-              c.schedule = sc;
-              c.spacing = static_cast<int>(sp);
-              c.solver = static_cast<int>(so);
-              c.budget = static_cast<int>(b);
-              c.seed = seed;
-              const auto spec = solver::with_budget(e.solvers[so].spec, e.nfe[b]);
-              try {
-                c.steps = solver::steps_for_budget(spec, e.nfe[b]);
-                c.nfe_stated = solver::nfe_for_steps(spec, c.steps);
-                c.times = spacing::make_grid(e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps);
-              } catch (const std::invalid_argument& err) {
-                throw std::invalid_argument("cell " + describe(e, c) + ": " + err.what());
-              }
-              group_of(m, sc, seed).cells.push_back(c.id);
-              plan.cells.push_back(std::move(c));
+      for (const auto& [sp, so] : e.spacing_solver_pairs)
+        for (size_t b = 0; b < e.nfe.size(); ++b)
+          for (int seed = 0; seed < n_seeds; ++seed) {
+            Cell c;
+            c.id = static_cast<int>(plan.cells.size());
+            c.model = m;
+            c.schedule = sc;
+            c.spacing = static_cast<int>(sp);
+            c.solver = static_cast<int>(so);
+            c.budget = static_cast<int>(b);
+            c.seed = seed;
+            const auto spec = solver::with_budget(e.solvers[so].spec, e.nfe[b]);
+            try {
+              c.steps = solver::steps_for_budget(spec, e.nfe[b]);
+              c.nfe_stated = solver::nfe_for_steps(spec, c.steps);
+              c.times = spacing::make_grid(e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps);
+            } catch (const std::invalid_argument& err) {
+              throw std::invalid_argument("cell " + describe(e, c) + ": " + err.what());
             }
+            group_of(m, sc, seed).cells.push_back(c.id);
+            plan.cells.push_back(std::move(c));
+          }
   return plan;
 }
 

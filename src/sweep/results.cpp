@@ -18,7 +18,7 @@ std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells) {
   std::vector<SeriesFit> fits;
   for (const auto& key : order) {
     auto members = series[key];
-    std::stable_sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->nfe < b->nfe; });
+    std::stable_sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->nfe_mean < b->nfe_mean; });
     SeriesFit f;
     std::tie(f.model, f.schedule, f.spacing, f.solver, f.seed) = key;
     f.order_theory = members.front()->order_theory;
@@ -27,7 +27,7 @@ std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells) {
     std::vector<bool> floor, lte_floor;
     for (const auto* c : members) {
       f.cells.push_back(c->id);
-      f.nfe.push_back(static_cast<double>(c->nfe));
+      f.nfe.push_back(c->nfe_mean);
       rms.push_back(c->gte_summary.rms);
       median.push_back(c->gte_summary.median);
       lte.push_back(c->lte_step_median);

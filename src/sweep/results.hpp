@@ -17,8 +17,10 @@ struct CellResult {
   long nfe_budget = 0, steps = 0, seed = 0, samples = 0;
   long order_theory = 0;      // GTE order the options in effect should give
   long lte_order_theory = 0;  // LTE order of a typical step (local order + 1)
-  long nfe = 0;              // model evaluations per sample, as counted by the model
+  long nfe = 0;              // model evaluations per sample, as counted by the model (max over samples)
+  double nfe_mean = 0;       // mean over samples (differs from nfe only for adaptive solvers)
   bool nfe_uniform = true;   // every sample spent the same NFE
+  double steps_accepted_mean = 0, steps_rejected_mean = 0;  // adaptive solvers (steps = 1 for them)
   std::string status;        // "ok", "diverged"
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
@@ -47,7 +49,7 @@ struct SeriesFit {
   std::string model, schedule, spacing, solver;
   long seed = 0, order_theory = 0, lte_order_theory = 0;
   std::vector<int> cells;     // ids, by increasing NFE
-  std::vector<double> nfe;
+  std::vector<double> nfe;    // mean NFE per sample of each cell
   metrics::OrderFit gte, gte_median, lte;
 };
 

@@ -53,6 +53,12 @@ double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y
   return worst;
 }
 
+double mean(const std::vector<long>& values) {
+  double sum = 0;
+  for (long v : values) sum += static_cast<double>(v);
+  return values.empty() ? 0.0 : sum / values.size();
+}
+
 }  // namespace
 
 CellResult make_cell_result(const Experiment& e, const Cell& cell) {
@@ -63,7 +69,7 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   r.schedule = e.schedules[cell.schedule].name;
   r.spacing = e.spacings[cell.spacing].label;
   r.solver = solver.label;
-  r.options = solver::describe_options(solver.spec);
+  r.options = solver::describe_options(solver::with_budget(solver.spec, e.nfe[cell.budget]));
   r.nfe_budget = e.nfe[cell.budget];
   r.steps = cell.steps;
   r.seed = static_cast<long>(e.seeds[cell.seed]);
@@ -144,22 +150,28 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       }
       const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
       const solver::ExactStates exact{ref.y, index};
-      const auto run =
-          solver::run_solver(solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]), grid, model, exact,
-                             e.samples, e.measure_local_error);
+      const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
+      // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
+      const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
+      const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte);
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 
       const int n = cell.steps;
       r.nfe = *std::max_element(run.nfe.begin(), run.nfe.end());
       r.nfe_uniform = std::all_of(run.nfe.begin(), run.nfe.end(), [&](long v) { return v == r.nfe; });
+      r.nfe_mean = mean(run.nfe);
+      if (!run.accepted_steps.empty()) {
+        r.steps_accepted_mean = mean(run.accepted_steps);
+        r.steps_rejected_mean = mean(run.rejected_steps);
+      }
       r.gte = metrics::column(run.global_error, e.samples, n + 1, n);
       r.gte_relative.resize(e.samples);
       for (int p = 0; p < e.samples; ++p) r.gte_relative[p] = r.gte[p] / run.exact_final_rms[p];
       r.gte_summary = metrics::summarize(r.gte);
       r.gte_relative_summary = metrics::summarize(r.gte_relative);
       column_statistics(run.global_error, e.samples, n + 1, r.error_rms, r.error_max, r.error_median);
-      if (e.measure_local_error) {
+      if (measure_lte) {
         column_statistics(run.local_error, e.samples, n, r.lte_rms, r.lte_max, r.lte_median);
         r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
       }

@@ -1,0 +1,224 @@
+// Adaptive solvers (dopri5, dpm-solver-12, dpm-solver-23): swept by tolerance on exact models,
+// the GTE follows the tolerance, the NFE they spend grows as it tightens, the GTE falls with the
+// NFE at the method's order, every model evaluation is accounted for by the attempted steps, and
+// a sweep runs them end to end on the grid [t_max, t_min].
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+
+#include "solver/adaptive.hpp"
+#include "solver/registry.hpp"
+#include "support.hpp"
+
+using namespace pfode;
+
+namespace {
+
+// Tolerances per solver: down to where the NFE stays affordable (DPM-Solver-12 needs ~2e5 at
+// 1e-10); dopri5 goes to 1e-12 (GTE ~1e-13, still above the reference's ~1e-14) because its
+// asymptotic range starts late.
+std::vector<double> tolerances(const std::string& solver_name, double tightest = 0) {
+  const double last = solver_name == "dpm-solver-12" ? 1e-7 : solver_name == "dpm-solver-23" ? 1e-9 : 1e-12;
+  std::vector<double> tols;
+  for (double tol = 1e-3; tol >= last * 0.99; tol /= 10) tols.push_back(tol);
+  if (tightest > 0) tols.erase(tols.begin(), tols.begin() + static_cast<long>(std::lround(std::log10(1e-3 / tightest))));
+  return tols;
+}
+
+struct TolPoint {
+  double tol, gte_rms, nfe_mean;
+  long nfe_min, nfe_max;
+};
+
+double mean(const std::vector<long>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+}
+
+// One tolerance sweep on the two-point grid [t_max, t_min], with the NFE ledger checked per sample.
+std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::string& schedule_name,
+                                      const std::string& solver_name, const std::string& options,
+                                      const std::vector<double>& kTolerances, int samples = 16) {
+  const auto sched = schedule::make_schedule(schedule_name);
+  const std::vector<double> times = {sched.t_max, sched.t_min};
+  std::vector<TolPoint> points;
+  for (double tol : kTolerances) {
+    char label[96];
+    std::snprintf(label, sizeof label, "%s[%stol=%g]", solver_name.c_str(), options.c_str(), tol);
+    const auto spec = solver::parse_solver(label);
+    const auto run = test::solve_on_grid(m, sched, times, label, samples);
+    TolPoint p{tol, 0.0, mean(run.nfe), run.nfe[0], run.nfe[0]};
+    double sum = 0.0;
+    for (int s = 0; s < samples; ++s) {
+      const double e = run.global_error[static_cast<size_t>(s) * 2 + 1];
+      REQUIRE(std::isfinite(e));
+      sum += e * e;
+      p.nfe_min = std::min(p.nfe_min, run.nfe[s]);
+      p.nfe_max = std::max(p.nfe_max, run.nfe[s]);
+      // Every evaluation is part of an attempted step: dopri5 spends 6 per attempt after f(t_0)
+      // and the initial-step probe; DPM-Solver-k spends k per attempt.
+      const long attempts = run.accepted_steps[s] + run.rejected_steps[s];
+      const long expected = spec.info->id == solver::SolverId::dopri5 ? 2 + 6 * attempts : spec.info->order * attempts;
+      REQUIRE(run.nfe[s] == expected);
+      REQUIRE(run.accepted_steps[s] >= 1);
+    }
+    p.gte_rms = std::sqrt(sum / samples);
+    points.push_back(p);
+    if (std::getenv("PFODE_PRINT_ADAPTIVE"))
+      std::printf("ADAPTIVE %-10s %-10s %-14s tol %.0e  NFE mean %8.1f [%ld, %ld]  GTE %.3e  GTE/tol %.2f\n",
+                  m.name.c_str(), schedule_name.c_str(), solver_name.c_str(), tol, p.nfe_mean, p.nfe_min, p.nfe_max,
+                  p.gte_rms, p.gte_rms / tol);
+  }
+  return points;
+}
+
+// Least-squares slope of log y against log x.
+double slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const int n = static_cast<int>(x.size());
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (int k = 0; k < n; ++k) {
+    const double lx = std::log(x[k]), ly = std::log(y[k]);
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+  }
+  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+}
+
+// The fitted order uses the three tightest tolerances: at loose ones a start-up cost that does
+// not grow with 1/tol inflates the apparent order (dopri5 in log s: ~6 over 1e-3..1e-12, ~5.4
+// over 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README).
+void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name, const std::string& solver_name,
+                    const std::string& options = "", bool check_order = true, double loosest = 1e-3) {
+  const auto tols = tolerances(solver_name, loosest);
+  const auto points = tolerance_sweep(m, schedule_name, solver_name, options, tols);
+  const int p = solver::find_solver(solver_name).order;
+  std::vector<double> tol, gte, nfe, tight_gte, tight_nfe;
+  for (size_t k = 0; k < points.size(); ++k) {
+    tol.push_back(points[k].tol);
+    gte.push_back(points[k].gte_rms);
+    nfe.push_back(points[k].nfe_mean);
+    if (k + 3 >= points.size()) {
+      tight_gte.push_back(points[k].gte_rms);
+      tight_nfe.push_back(points[k].nfe_mean);
+    }
+  }
+  const double order = -slope(tight_nfe, tight_gte), proportionality = slope(tol, gte);
+  INFO(m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "]: GTE order in NFE "
+               << order << " (tightest three tolerances), d log GTE / d log tol " << proportionality);
+  if (std::getenv("PFODE_PRINT_ADAPTIVE"))
+    std::printf("ADAPTIVE-FIT %s %s %s[%s]: order %.2f (all: %.2f), proportionality %.2f\n", m.name.c_str(),
+                schedule_name.c_str(), solver_name.c_str(), options.c_str(), order, -slope(nfe, gte), proportionality);
+  for (size_t k = 0; k < points.size(); ++k) {
+    INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
+    // The global error stays within a modest factor of the tolerance (the control bounds local
+    // errors; their sum over the trajectory is what this checks).
+    CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
+    if (k > 0) {
+      CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
+      CHECK(points[k].gte_rms < points[k - 1].gte_rms);    // and a smaller error
+    }
+  }
+  // Tolerance proportionality: the GTE falls about as fast as the tolerance.
+  CHECK(proportionality > 0.7);
+  CHECK(proportionality < 1.3);
+  // The GTE against the NFE actually spent falls at the method's order.
+  if (check_order) CHECK(std::fabs(order - p) <= 0.75);
+}
+
+}  // namespace
+
+TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NFE (Gaussian)", "[solvers_adaptive]") {
+  for (const char* name : {"dopri5", "dpm-solver-12", "dpm-solver-23"}) check_adaptive(test::gaussian(4), "vp-linear", name);
+}
+
+TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NFE (2-D mixture)", "[solvers_adaptive]") {
+  for (const char* name : {"dopri5", "dpm-solver-12", "dpm-solver-23"}) check_adaptive(test::mixture2d(), "vp-linear", name);
+  for (const char* name : {"dopri5", "dpm-solver-23"}) check_adaptive(test::mixture2d(), "edm", name);
+}
+
+TEST_CASE("dopri5 converges in every integration variable", "[solvers_adaptive]") {
+  // In s the control is erratic above tol ~1e-5 (dy/ds has a 1/s factor: measured GTE/tol up to
+  // ~70 at 1e-3), so s starts at 1e-6, and its apparent order is still ~6.5 at 1e-12
+  // (pre-asymptotic): only the tolerance behaviour is checked there.
+  check_adaptive(test::mixture2d(), "vp-linear", "dopri5", "variable=t,");
+  check_adaptive(test::mixture2d(), "vp-linear", "dopri5", "variable=s,", false, 1e-6);
+}
+
+TEST_CASE("Dormand-Prince tableau: row sums, order conditions, FSAL, embedded order 4", "[solvers_adaptive]") {
+  const auto k = solver::dopri5_tableau();
+  double b_sum = 0, b_c = 0, b_c2 = 0, b_c3 = 0, b_c4 = 0, e_sum = 0, e_c = 0, e_c2 = 0, e_c3 = 0, e_c4 = 0;
+  for (int i = 0; i < 7; ++i) {
+    double row = 0;
+    for (int j = 0; j < i; ++j) row += k.a[i][j];
+    CHECK(row == Approx(k.c[i]).margin(1e-15));
+    if (i == 6)
+      for (int j = 0; j < 7; ++j) CHECK(k.a[6][j] == k.b[j]);  // first same as last
+    const double c = k.c[i];
+    b_sum += k.b[i];
+    b_c += k.b[i] * c;
+    b_c2 += k.b[i] * c * c;
+    b_c3 += k.b[i] * c * c * c;
+    b_c4 += k.b[i] * c * c * c * c;
+    e_sum += k.e[i];
+    e_c += k.e[i] * c;
+    e_c2 += k.e[i] * c * c;
+    e_c3 += k.e[i] * c * c * c;
+    e_c4 += k.e[i] * c * c * c * c;
+  }
+  // Quadrature conditions: 5th order integrates c^q exactly up to q = 4; the 4th-order
+  // companion up to q = 3, so e = b - b_hat annihilates c^0..c^3 but not c^4.
+  CHECK(b_sum == Approx(1.0).margin(1e-15));
+  CHECK(b_c == Approx(1.0 / 2).margin(1e-15));
+  CHECK(b_c2 == Approx(1.0 / 3).margin(1e-15));
+  CHECK(b_c3 == Approx(1.0 / 4).margin(1e-15));
+  CHECK(b_c4 == Approx(1.0 / 5).margin(1e-15));
+  CHECK(std::fabs(e_sum) < 1e-15);
+  CHECK(std::fabs(e_c) < 1e-15);
+  CHECK(std::fabs(e_c2) < 1e-15);
+  CHECK(std::fabs(e_c3) < 1e-15);
+  CHECK(std::fabs(e_c4) > 1e-6);
+}
+
+TEST_CASE("adaptive solvers in a sweep: budget selects the tolerance, NFE is what was spent", "[solvers_adaptive]") {
+  using solver::parse_solver;
+  const auto spec = parse_solver("dpm-solver-23");
+  CHECK(solver::is_adaptive(spec));
+  CHECK_FALSE(solver::is_adaptive(parse_solver("dpm-solver-3")));
+  CHECK(solver::steps_for_budget(spec, 1) == 1);
+  CHECK(solver::steps_for_budget(spec, 500) == 1);
+  CHECK_THROWS_AS(solver::steps_for_budget(spec, 0), std::invalid_argument);
+  CHECK(solver::tolerance_for_budget(*spec.info, 250) == Approx(1e-6));  // (2.5 / 250)^3
+  CHECK(solver::tolerance_for_budget(solver::find_solver("dopri5"), 1000000) == 1e-12);  // clamped
+  CHECK(solver::tolerance_for_budget(solver::find_solver("dpm-solver-12"), 2) == 0.1);  // clamped
+  CHECK(solver::describe_options(spec) == "tol=from-budget,final=none");
+  CHECK(solver::describe_options(solver::with_budget(spec, 250)) == "atol=1e-06,rtol=1e-06,final=none");
+  CHECK(solver::describe_options(parse_solver("dopri5[atol=1e-9,rtol=1e-7]")) ==
+        "variable=log_s,atol=1e-09,rtol=1e-07,final=none");
+  CHECK(solver::tolerances_for(solver::with_budget(parse_solver("dopri5[tol=1e-4]"), 64)).atol == 1e-4);
+  CHECK_THROWS_AS(solver::tolerances_for(spec), std::invalid_argument);
+  for (const char* bad : {"dopri5[tol=0]", "dopri5[tol=2]", "dpm-solver-12[variable=s]", "dpm-solver-23[order=2]",
+                          "rk4[tol=1e-3]"})
+    CHECK_THROWS_AS(parse_solver(bad), std::invalid_argument);
+  CHECK(solver::theoretical_order(parse_solver("dopri5")) == 5);
+
+  auto e = test::experiment(test::mixture2d(), "vp-linear", "uniform-lambda", "dpm-solver-23", {8, 32, 128}, 16);
+  const auto cells = test::run_cells(e);
+  REQUIRE(cells.size() == 3);
+  for (size_t k = 0; k < cells.size(); ++k) {
+    const auto& c = cells[k];
+    INFO("budget " << c.nfe_budget << ": NFE " << c.nfe << ", GTE " << c.gte_summary.rms);
+    CHECK(c.status == "ok");
+    CHECK(c.steps == 1);
+    CHECK(c.t.size() == 2);
+    CHECK(c.error_rms.size() == 2);
+    CHECK(c.nfe > 0);
+    if (k > 0) {
+      CHECK(c.nfe > cells[k - 1].nfe);
+      CHECK(c.gte_summary.rms < cells[k - 1].gte_summary.rms);
+    }
+  }
+}
