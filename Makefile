@@ -18,6 +18,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
+	@mkdir -p results
 	./$(BUILD)/pfode run experiments/quickstart.ini --force
 	$(PYTHON) analysis/plot_convergence.py results/quickstart.h5
 	$(PYTHON) analysis/report.py results/quickstart.h5
