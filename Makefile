@@ -17,7 +17,8 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+run: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target pfode
 	@mkdir -p results
 	./$(BUILD)/pfode run experiments/quickstart.ini --force
 	$(PYTHON) analysis/plot_convergence.py results/quickstart.h5

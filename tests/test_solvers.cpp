@@ -3,9 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <sstream>
 
 #include "solver/dpm_solver.hpp"
 #include "solver/registry.hpp"
@@ -64,12 +61,6 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
   const int p_step = solver::local_order(e.solvers[0].spec);
   INFO(m.name << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
-  if (std::getenv("PFODE_PRINT_ORDERS"))
-    std::printf("ORDER %-10s %-40s theory %d  %s\n", m.name.c_str(), solver_name.c_str(), p, label_of(f).c_str());
-  if (std::getenv("PFODE_PRINT_CELLS"))
-    for (const auto& c : cells)
-      std::printf("CELL %s %s nfe %ld gte %.3e median %.3e lte %.3e ref %.1e\n", m.name.c_str(), solver_name.c_str(), c.nfe,
-                  c.gte_summary.rms, c.gte_summary.median, c.lte_step_median, c.reference_error);
   REQUIRE(f.gte.valid);
   CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
   if (x.at_least) CHECK(f.gte.order >= p - 0.15);
@@ -99,17 +90,6 @@ std::vector<std::string> order_test_labels() {
 }
 
 }  // namespace
-
-TEST_CASE("probe (set PROBE to a space-separated list of solver labels)", "[.probe]") {
-  const char* env = std::getenv("PROBE");
-  std::istringstream list(env ? env : "");
-  std::string name;
-  while (list >> name) {
-    check_orders(test::gaussian(4), name);
-    check_orders(test::mixture2d(), name);
-    check_orders(mix16(), name);
-  }
-}
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a Gaussian", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::gaussian(4), label);
