@@ -1,7 +1,10 @@
 // pfode: truncation errors and convergence orders of probability-flow ODE samplers against
 // exact ground truth. `pfode --help` lists the commands.
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "app/commands.hpp"
 #include "compat/kokkos_compat.hpp"
@@ -58,8 +61,13 @@ int main(int argc, char** argv) {
     return pfode::app::exit_ok;
   }
   if (command == "list") return pfode::app::list_command();
+  // Kokkos takes --help as its own and prints its options: a command's help needs no Kokkos.
+  const bool help = std::any_of(argv + 2, argv + argc, [](const char* a) {
+    return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0;
+  });
   if (command == "bench") {
-    Kokkos::ScopeGuard kokkos(argc, argv);
+    std::optional<Kokkos::ScopeGuard> kokkos;
+    if (!help) kokkos.emplace(argc, argv);
     pfode::io::silence_hdf5_errors();
     try {
       return pfode::app::bench_command(argc, argv);
@@ -74,7 +82,8 @@ int main(int argc, char** argv) {
   }
   // MPI first (it may rewrite argv), then Kokkos; they finalize in reverse order.
   pfode::sweep::Ranks ranks(&argc, &argv);
-  Kokkos::ScopeGuard kokkos(argc, argv);
+  std::optional<Kokkos::ScopeGuard> kokkos;
+  if (!help) kokkos.emplace(argc, argv);
   pfode::io::silence_hdf5_errors();
   try {
     return run(argc, argv, ranks);
