@@ -11,24 +11,27 @@
 using namespace pfode;
 
 TEST_CASE("bench: model-evaluation cost grows as K x dim", "[bench]") {
-  for (int dim : {16, 64, 256})
-    for (int k : {2, 8, 64}) {
-      const auto c = bench::denoise_cost(dim, k), c2k = bench::denoise_cost(dim, 2 * k),
-                 c2d = bench::denoise_cost(2 * dim, k);
-      // Doubling either size doubles the work, up to the per-component and per-coordinate terms.
-      CHECK(c2k.flops / c.flops == Approx(2.0).epsilon(0.05));
-      CHECK(c2d.flops / c.flops == Approx(2.0).epsilon(0.05));
-      CHECK(c2k.divisions / c.divisions == Approx(2.0).epsilon(0.01));
-      CHECK(c2d.bytes / c.bytes == Approx(2.0).epsilon(0.05));
-      CHECK(c.bytes == 8.0 * (2 * k * dim + k + 2 * dim));
-      CHECK(c.exps == k - 1);
-      CHECK(c.logs == k * ((dim + 15) / 16));
-      CHECK(c.flops > 10.0 * k * dim);
-    }
-  const auto g = bench::denoise_cost(16, 1);  // the Gaussian: no exp, no log
+  for (int pack : {1, 16})
+    for (int dim : {16, 64, 256})
+      for (int k : {2, 8, 64}) {
+        const auto c = bench::denoise_cost(dim, k, pack), c2k = bench::denoise_cost(dim, 2 * k, pack),
+                   c2d = bench::denoise_cost(2 * dim, k, pack);
+        // Doubling either size doubles the work, up to the per-component and per-coordinate terms.
+        CHECK(c2k.flops / c.flops == Approx(2.0).epsilon(0.05));
+        CHECK(c2d.flops / c.flops == Approx(2.0).epsilon(0.05));
+        CHECK((c2k.divisions - 1) / (c.divisions - 1) == Approx(2.0).epsilon(0.05));  // 1 / normaliser: per sample
+        CHECK(c2d.bytes / c.bytes == Approx(2.0).epsilon(0.05));
+        CHECK(c.bytes == 8.0 * (2 * k * dim + k + 2 * dim));
+        CHECK(c.exps == k - 1);
+        CHECK(c.logs == Approx(k * ((dim + 15) / 16) / double(pack)));
+        // Per sample and (k, j) ten operations; the s-only ones (four per (k, j)) are shared by a pack.
+        CHECK(c.flops == Approx(10.0 * k * dim + 4.0 * k * dim / pack).epsilon(0.05));
+        CHECK(c.divisions - 1 == Approx(k * dim / double(pack)).epsilon(0.05));
+      }
+  const auto g = bench::denoise_cost(16, 1, 1);  // the Gaussian: no exp, no log
   CHECK(g.exps == 0);
   CHECK(g.logs == 0);
-  CHECK(g.flops == 5 * 16 + 1);
+  CHECK(g.flops == 4 * 16 + 2 * 16 + 1);
 }
 
 TEST_CASE("bench: the timing paths run and agree with each other on a tiny problem", "[bench]") {

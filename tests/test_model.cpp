@@ -4,9 +4,11 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
+#include "model/vector_exp.hpp"
 #include "support.hpp"
 
 using namespace pfode;
@@ -31,13 +33,16 @@ double log_density(const model::ModelSpec& m, const std::vector<double>& x, doub
 
 std::vector<double> denoise_on_device(const model::DiagonalMixture& dm, const std::vector<double>& y, double s) {
   const int dim = dm.dim;
-  Kokkos::View<double*> in("in", dim), out("out", dim);
+  using P = model::Pack<1>;
+  Kokkos::View<P*> in("in", dim), out("out", dim);
+  Kokkos::View<double*> scratch("scratch", dim);
   auto h = Kokkos::create_mirror_view(in);
   for (int j = 0; j < dim; ++j) h(j) = y[j];
   Kokkos::deep_copy(in, h);
   Kokkos::parallel_for(
       "test::denoise", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
-        dm.denoise([&](int j) { return in(j); }, s, [&](int j) -> double& { return out(j); });
+        dm.denoise<1>([&](int j) -> const P& { return in(j); }, s, [&](int j) -> P& { return out(j); },
+                      [&](int j) -> double& { return scratch(j); });
       });
   auto o = test::to_host(out);
   return std::vector<double>(o.data(), o.data() + dim);
@@ -89,6 +94,83 @@ TEST_CASE("mixture denoiser: far from every mode the log-sum-exp stays finite", 
   const auto d = denoise_on_device(dm, {1e3, -1e3}, 1e-3);
   REQUIRE(std::isfinite(d[0]));
   REQUIRE(std::isfinite(d[1]));
+}
+
+TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is evaluated in", "[model]") {
+  constexpr int W = 16;
+  using P = model::Pack<W>;
+  // 37 coordinates: two full log-determinant chunks and a remainder.
+  for (const auto& m : {model::random_mixture("mix16", 16, 8, 5, 1.5, 0.2, 0.7),
+                        model::random_mixture("mix37", 37, 5, 6, 1.5, 0.2, 0.7)}) {
+    const auto dm = model::to_device(m);
+    const int dim = m.dim;
+    const auto y = model::start_states(m, {}, 9, W, 1.0, 2.0);
+    Kokkos::View<P*> packed_in("packed_in", dim), packed_out("packed_out", dim);
+    Kokkos::View<model::Pack<1>**> single_in("single_in", W, dim), single_out("single_out", W, dim);
+    Kokkos::View<double**> row("row", W + 1, dim);
+    auto pin = Kokkos::create_mirror_view(packed_in);
+    auto sin = Kokkos::create_mirror_view(single_in);
+    for (int w = 0; w < W; ++w)
+      for (int j = 0; j < dim; ++j) pin(j)[w] = sin(w, j) = y[static_cast<size_t>(w) * dim + j];
+    Kokkos::deep_copy(packed_in, pin);
+    Kokkos::deep_copy(single_in, sin);
+    for (double s : {1e-3, 0.3, 2.0, 80.0}) {
+      Kokkos::parallel_for(
+          "test::pack", Kokkos::RangePolicy<>(0, W + 1), KOKKOS_LAMBDA(int i) {
+            if (i == W) {
+              dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s,
+                            [&](int j) -> P& { return packed_out(j); }, [&](int j) -> double& { return row(i, j); });
+            } else {
+              using P1 = model::Pack<1>;
+              dm.denoise<1>([&](int j) -> const P1& { return single_in(i, j); }, s,
+                            [&](int j) -> P1& { return single_out(i, j); }, [&](int j) -> double& { return row(i, j); });
+            }
+          });
+      const auto packed = test::to_host(packed_out);
+      const auto single = test::to_host(single_out);
+      for (int w = 0; w < W; ++w)
+        for (int j = 0; j < dim; ++j) {
+          INFO(m.name << ", s = " << s << ", sample " << w << ", coordinate " << j);
+          REQUIRE(packed(j)[w] == static_cast<double>(single(w, j)));  // bit for bit
+        }
+    }
+  }
+}
+
+TEST_CASE("the model's vectorisable exp is within 2 ulp of libm on [-745, 0]", "[model]") {
+  std::vector<double> xs = {0.0, -0.0, -1e-300, -1e-17, -0.34657359027997264, -0.34657359027997275, -1.0, -708.0,
+                            -708.4, -709.0, -740.0, -744.4, -745.1, -746.0, -800.0};
+  for (int i = 0; i <= 200000; ++i) xs.push_back(-745.0 * i / 200000.0);
+  for (int i = 0; i <= 10000; ++i) xs.push_back(-std::ldexp(1.0, -40) * i);  // tiny arguments
+  Kokkos::View<double*> in("in", xs.size()), out("out", xs.size());
+  auto h = Kokkos::create_mirror_view(in);
+  for (size_t i = 0; i < xs.size(); ++i) h(i) = xs[i];
+  Kokkos::deep_copy(in, h);
+  Kokkos::parallel_for(
+      "test::exp", Kokkos::RangePolicy<>(0, static_cast<int>(xs.size())),
+      KOKKOS_LAMBDA(int i) { out(i) = model::exp_nonpositive(in(i)); });
+  const auto got = test::to_host(out);
+  double worst_ulp = 0.0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double want = std::exp(xs[i]);
+    // In ulps of the result; below the normal range one ulp is the smallest subnormal.
+    const double ulp = std::max(std::nextafter(want, 1.0) - want, std::numeric_limits<double>::denorm_min());
+    const double err = std::fabs(got(i) - want) / ulp;
+    INFO("x = " << xs[i] << ": " << got(i) << " vs libm " << want);
+    REQUIRE(err <= 2.0);
+    worst_ulp = std::max(worst_ulp, err);
+  }
+  INFO("worst " << worst_ulp << " ulp");
+  CHECK(worst_ulp > 0.0);  // the comparison really ran on rounded results
+  Kokkos::View<double*> special("special", 2);
+  Kokkos::parallel_for(
+      "test::exp_special", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
+        special(0) = model::exp_nonpositive(-std::numeric_limits<double>::infinity());
+        special(1) = model::exp_nonpositive(std::numeric_limits<double>::quiet_NaN());
+      });
+  const auto sp = test::to_host(special);
+  REQUIRE(sp(0) == 0.0);
+  REQUIRE(std::isnan(sp(1)));
 }
 
 TEST_CASE("start states depend on (seed, sample, coordinate) only", "[model]") {

@@ -31,6 +31,7 @@ constexpr int kMaxDegree = 5;
 // A lane whose "model" is D = P(lambda) + L y (data form) or eps = P(lambda) + L y (eps form),
 // lambda = -log s; one sample, one coordinate.
 struct PolyLane {
+  using Value = double;
   Kokkos::View<double***> ws;
   double a[kMaxDegree + 1] = {};
   double coupling = 0.0;

@@ -12,6 +12,7 @@
 #include "bench/bench.hpp"
 #include "bench/machine.hpp"
 #include "io/hdf5.hpp"
+#include "solver/lane.hpp"
 
 namespace po = boost::program_options;
 
@@ -64,12 +65,12 @@ struct Size {
 
 void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int samples, int ref_samples, int nfe,
                  double tol, double work, int repeats) {
-  std::printf("Throughput over model size (%d samples; DOP853 on %d samples at tol %.0e; one core)\n", samples,
-              ref_samples, tol);
+  std::printf("Throughput over model size (%d samples in packs of %d; DOP853 on %d samples at tol %.0e; one core)\n",
+              samples, solver::pack_width, ref_samples, tol);
   std::printf("%5s %4s %9s %6s %5s %5s %8s %9s %7s %7s %10s %10s %10s %7s\n", "dim", "K", "FLOP/eval", "div", "exp",
               "log", "bytes", "ns/eval", "GFLOP/s", "%peak", "rk4 eval/s", "ddim", "dop853", "NFE");
   for (const auto& sz : sizes) {
-    const auto c = bench::denoise_cost(sz.dim, sz.components);
+    const auto c = bench::denoise_cost(sz.dim, sz.components, solver::pack_width);
     const auto p = bench::random_problem(sz.dim, sz.components, samples);
     const int evals = evals_for(samples, sz.dim, sz.components, work);
     const double s = bench::time_model(p, evals, repeats);
@@ -77,7 +78,7 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
     const auto rk4 = bench::time_solver(p, "rk4", nfe, repeats);
     const auto ddim = bench::time_solver(p, "ddim", nfe, repeats);
     const auto ref = bench::time_dop853(bench::random_problem(sz.dim, sz.components, ref_samples), tol, 1);
-    std::printf("%5d %4d %9.0f %6.0f %5.0f %5.0f %8.0f %9.1f %7.2f %6.1f%% %10.3g %10.3g %10.3g %7.0f\n", sz.dim,
+    std::printf("%5d %4d %9.0f %6.1f %5.0f %5.2g %8.0f %9.1f %7.2f %6.1f%% %10.3g %10.3g %10.3g %7.0f\n", sz.dim,
                 sz.components, c.flops, c.divisions, c.exps, c.logs, c.bytes, ns, c.flops / ns,
                 100 * c.flops / ns / m.peak.gflops, rk4.evals_per_second(samples), ddim.evals_per_second(samples),
                 ref.evals_per_second(ref_samples), ref.nfe);

@@ -49,24 +49,27 @@ std::vector<double> final_of(const Kokkos::View<double***>& y, int m) {
 
 }  // namespace
 
-EvalCost denoise_cost(int dim, int components) {
-  const double d = dim, k = components;
+EvalCost denoise_cost(int dim, int components, int pack) {
+  const double d = dim, k = components, w = pack;
   EvalCost c;
   c.bytes = 8.0 * (2 * k * d + k + 2 * d);
-  if (components == 1) {  // out = mu + c^2/(c^2 + s^2) (y - mu): add, div, sub, mul, add
-    c.flops = 5 * d + 1;
-    c.divisions = d;
+  // Per sample: y = x / scale (d); per pack: 1 / scale.
+  if (components == 1) {  // out = mu + shrink (y - mu): sub, mul, add; shrink = c^2/(c^2 + s^2) per pack
+    c.flops = 4 * d + (2 * d + 1) / w;
+    c.divisions = (d + 1) / w;
     return c;
   }
   const double chunks = std::ceil(d / 16.0);  // one log per 16 variances (DiagonalMixture::log_chunk)
-  // Per (k, j): v = c^2 + s^2, diff, diff^2 / v, += (4); product of v (1); posterior mean
-  // mu + c^2/v diff (3); out * carried + fresh * mean (3).
-  // Per k: log-det sum (chunks), log r = log w - (quad + log det)/2 (3), exponent and rescaling (4).
-  // Per evaluation: s^2, 1/normaliser, dim multiplies.
-  c.flops = 11 * k * d + k * (chunks + 7) + d + 2;
-  c.divisions = 2 * k * d + 1;
+  // Per sample and (k, j): quadratic form (y - mu)^2 / v: sub, mul, mul, add (4); posterior mean
+  // mu + shrink (y - mu): sub, mul, add (3); out * carried + fresh * mean: mul, mul, add (3, not for
+  // k = 0). Per sample and k: log r (3), its difference to the running maximum (1), the
+  // normaliser (2), exp for k > 0. Per sample: 1 / normaliser, d multiplies.
+  // Per pack and (k, j): v = c^2 + s^2, 1 / v, shrink = c^2 / v, the product for the
+  // log-determinant (4, one division); per pack and k: one log per chunk of 16.
+  c.flops = 10 * k * d - 3 * d + 6 * k + 1 + 2 * d + (4 * k * d + 1) / w;
+  c.divisions = 1 + (k * d + 1) / w;
   c.exps = k - 1;
-  c.logs = k * chunks;
+  c.logs = k * chunks / w;
   return c;
 }
 
@@ -95,19 +98,23 @@ Problem load_problem(const std::string& path, int samples) {
 
 double time_model(const Problem& p, int evals, int repeats) {
   const auto model = model::to_device(p.model);
-  solver::Workspace ws("pfode::bench::workspace", p.samples, 2, p.model.dim);
+  constexpr int W = solver::pack_width;
   solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
   auto y0 = starts_view(p);
+  const auto lane = solver::make_lane<W>("pfode::bench", p.samples, 2, model, nfe);
+  const int packs = solver::packs_of<W>(p.samples);
   Kokkos::parallel_for(
-      "pfode::bench::load", Kokkos::RangePolicy<>(0, p.samples), KOKKOS_LAMBDA(int i) {
-        for (int j = 0; j < model.dim; ++j) ws(i, 0, j) = y0(i, j);
+      "pfode::bench::load", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
+        solver::Lane<W> l = lane;
+        l.pack = i;
+        for (int j = 0; j < model.dim; ++j)
+          for (int w = 0; w < W; ++w) l(0, j)[w] = y0(l.sample(w), j);
       });
-  const solver::Lane lane{ws, model, nfe, 0};
   return best_seconds(repeats, [&] {
     Kokkos::parallel_for(
-        "pfode::bench::model", Kokkos::RangePolicy<>(0, p.samples), KOKKOS_LAMBDA(int i) {
-          solver::Lane l = lane;
-          l.sample = i;
+        "pfode::bench::model", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
+          solver::Lane<W> l = lane;
+          l.pack = i;
           // s sweeps the EDM range geometrically, as a trajectory does.
           for (int e = 0; e < evals; ++e) l.denoise(0, 1.0, 80.0 * math::exp(-10.6 * e / evals), 1);
         });
@@ -155,11 +162,10 @@ Timing time_dop853(const Problem& p, double tol, int repeats) {
   Timing t;
   t.name = "dop853";
   t.seconds = best_seconds(repeats, [&] {
-    solver::Workspace ws("pfode::bench::workspace", p.samples, reference::dop853_slots, dim);
+    const auto lane = solver::make_lane<1>("pfode::bench", p.samples, reference::dop853_slots, model, nfe);
     Kokkos::deep_copy(nfe, 0);
     Kokkos::parallel_for("pfode::bench::dop853", Kokkos::RangePolicy<>(0, p.samples),
-                         reference::Dop853Kernel{reference::dop853_coefficients(), settings,
-                                                 solver::Lane{ws, model, nfe, 0}, y0, u, y, failed});
+                         reference::Dop853Kernel{reference::dop853_coefficients(), settings, lane, y0, u, y, failed});
     Kokkos::fence();
   });
   auto nh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);

@@ -14,16 +14,17 @@
 
 namespace pfode::bench {
 
-// Cost of one model evaluation D(y, s) (DiagonalMixture::denoise) for one sample.
+// Cost of one model evaluation D(y, s) (DiagonalMixture::denoise, through solver::Lane) for one
+// sample, when `pack` samples share the terms that depend on s only (1/(c^2 + s^2), the
+// log-determinants), which are then counted once per pack and divided by it.
 // Convention: add, sub, mul, div each 1 FLOP, a fused multiply-add 2; exp and log are counted
-// separately, not as FLOPs; each operation the formula needs is counted once (the kernel's own
-// recomputation, e.g. of c^2 + s^2 in its second pass, is not credited). Bytes: every distinct
-// double an evaluation reads or writes, once (model parameters 2 K dim + K, input and output
-// 2 dim) -- the traffic if nothing stayed in cache between evaluations.
+// separately, not as FLOPs; each operation the formula needs is counted once. Bytes: every
+// distinct double an evaluation reads or writes, once (model parameters 2 K dim + K, input and
+// output 2 dim) -- the traffic if nothing stayed in cache between evaluations.
 struct EvalCost {
   double flops = 0, divisions = 0, exps = 0, logs = 0, bytes = 0;
 };
-EvalCost denoise_cost(int dim, int components);
+EvalCost denoise_cost(int dim, int components, int pack);
 
 struct Problem {
   model::ModelSpec model;

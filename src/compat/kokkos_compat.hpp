@@ -5,6 +5,11 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstdint>
+#if KOKKOS_VERSION < 40100
+#include <cstring>
+#endif
+
 namespace pfode::math {
 
 #if KOKKOS_VERSION >= 30700
@@ -38,6 +43,27 @@ inline constexpr double pi = 3.14159265358979323846;
 // log(1 + e^x) without overflow for large x or loss of digits for very negative x.
 KOKKOS_INLINE_FUNCTION double softplus(double x) {
   return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+// The bits of a double and back (Kokkos::bit_cast from 4.1; host-only memcpy before, where Debian's
+// Kokkos 3.4 has the Serial backend only).
+KOKKOS_INLINE_FUNCTION std::uint64_t bits_of(double x) {
+#if KOKKOS_VERSION >= 40100
+  return Kokkos::bit_cast<std::uint64_t>(x);
+#else
+  std::uint64_t u;
+  std::memcpy(&u, &x, sizeof u);
+  return u;
+#endif
+}
+KOKKOS_INLINE_FUNCTION double double_of(std::uint64_t u) {
+#if KOKKOS_VERSION >= 40100
+  return Kokkos::bit_cast<double>(u);
+#else
+  double x;
+  std::memcpy(&x, &u, sizeof x);
+  return x;
+#endif
 }
 
 KOKKOS_INLINE_FUNCTION double max(double a, double b) { return a > b ? a : b; }

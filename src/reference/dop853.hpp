@@ -20,7 +20,7 @@ inline constexpr int dop853_slots = 15;
 struct Dop853Kernel {
   Dop853Coefficients k;
   Dop853Settings settings;
-  solver::Lane lane;
+  solver::Lane<1> lane;  // per-sample step control: one sample per thread
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
   Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
@@ -28,14 +28,14 @@ struct Dop853Kernel {
 
   static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14;
 
-  KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane& l, int in_slot, double u, int out_slot) const {
+  KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane<1>& l, int in_slot, double u, int out_slot) const {
     l.denoise(in_slot, 1.0, math::exp(u), out_slot);
     for (int c = 0; c < l.dim(); ++c) l(out_slot, c) = l(in_slot, c) - l(out_slot, c);
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    solver::Lane l = lane;
-    l.sample = sample;
+    solver::Lane<1> l = lane;
+    l.pack = sample;
     const int n = l.dim();
     for (int c = 0; c < n; ++c) {
       l(y_slot, c) = y_start(sample, c);
@@ -82,7 +82,7 @@ struct Dop853Kernel {
 
   // One DOP853 step of size h from (u, y): trial solution in trial_slot, f there in f_trial_slot.
   // Returns Hairer's error norm (accept when <= 1).
-  KOKKOS_INLINE_FUNCTION double trial_step(const solver::Lane& l, double u, double h) const {
+  KOKKOS_INLINE_FUNCTION double trial_step(const solver::Lane<1>& l, double u, double h) const {
     const int n = l.dim();
     for (int s = 1; s < Dop853Coefficients::stages; ++s) {
       for (int c = 0; c < n; ++c) {

@@ -15,7 +15,7 @@ struct ReferenceSolution {
   Kokkos::View<double***> y;            // (sample, m, coord) canonical states y = x / alpha
   double nfe_mean = 0.0;                // model evaluations per sample (tight solve)
   long nfe_max = 0;
-  double error_estimate = 0.0;          // max over samples and shared times of the RMS-over-coords difference
+  double error_estimate = 0.0;          // RMS over samples of each sample's largest RMS-over-coords difference
   double tolerance = 0.0;
   int failed_samples = 0;
 };

@@ -59,7 +59,7 @@ struct AdamsBashforth {
     lagrange_weights(q, theta, moments, coeff);
     const double zx0 = g.z_per_x(i), xz1 = 1.0 / g.z_per_x(i + 1);
     for (int c = 0; c < lane.dim(); ++c) {
-      double z = zx0 * lane(state_slot, c);
+      auto z = zx0 * lane(state_slot, c);
       for (int j = 0; j < q; ++j) z += h * coeff[j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = z * xz1;
     }

@@ -301,7 +301,7 @@ template <class Method>
 struct AdaptiveKernel {
   Method method;
   StepGrid grid;
-  Lane lane;
+  Lane<1> lane;  // per-sample step control: one sample per thread
   ExactStates exact;
   Kokkos::View<double**> global_error;    // (sample, N + 1)
   Kokkos::View<double*> exact_final_rms;  // (sample)
@@ -310,8 +310,8 @@ struct AdaptiveKernel {
   bool final_denoise = false;
 
   KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    Lane l = lane;
-    l.sample = sample;
+    Lane<1> l = lane;
+    l.pack = sample;
     const int n = grid.steps;
     for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = exact.x(grid, sample, 0, c);
     global_error(sample, 0) = 0.0;
@@ -322,12 +322,12 @@ struct AdaptiveKernel {
       ok = ok && method.advance(l, grid, m, st);
       if (!ok)
         for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = quiet_nan();
-      global_error(sample, m) = rms_difference(l, state_slot, exact, grid, m);
+      global_error(sample, m) = rms_difference(l, 0, state_slot, exact, grid, m);
     }
     if (final_denoise && ok) {
       l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
       for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c);
-      global_error(sample, n) = rms_difference(l, state_slot, exact, grid, n);
+      global_error(sample, n) = rms_difference(l, 0, state_slot, exact, grid, n);
     }
     double sum = 0.0;
     for (int c = 0; c < l.dim(); ++c) {

@@ -25,7 +25,7 @@ struct Ddim {
     const double factor = math::expm1(g.lambda(i) - g.lambda(i + 1));
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     for (int c = 0; c < lane.dim(); ++c) {
-      const double y = lane(state_slot, c) * inv_alpha0;
+      const auto y = lane(state_slot, c) * inv_alpha0;
       lane(state_slot, c) = alpha1 * (y + factor * (y - lane(denoised_slot, c)));
     }
   }

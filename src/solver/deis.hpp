@@ -46,7 +46,7 @@ struct Deis {
     lagrange_weights(q, theta, moments, coeff);
     const double scale = g.s(i + 1) * h, inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     for (int c = 0; c < lane.dim(); ++c) {
-      double y = lane(state_slot, c) * inv_alpha0;
+      auto y = lane(state_slot, c) * inv_alpha0;
       for (int j = 0; j < q; ++j) y -= scale * coeff[j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = alpha1 * y;
     }

@@ -70,7 +70,7 @@ struct DpmSolver {
       for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c);
       eps_of_y(lane, scratch_slot, s_u, e1);
       for (int c = 0; c < lane.dim(); ++c) {
-        const double e = lane(e0, c), d = lane(e1, c) - e;
+        const auto e = lane(e0, c), d = lane(e1, c) - e;
         lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * (phi_1 * e + 0.5 / r1 * phi_1 * d));
       }
       return;
@@ -83,13 +83,13 @@ struct DpmSolver {
     for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u1 * phi_11 * lane(e0, c);
     eps_of_y(lane, scratch_slot, s_u1, e1);
     for (int c = 0; c < lane.dim(); ++c) {
-      const double e = lane(e0, c);
+      const auto e = lane(e0, c);
       lane(scratch_slot, c) =
           lane(state_slot, c) * inv_alpha0 - s_u2 * (phi_12 * e + r2 / r1 * phi_22 * (lane(e1, c) - e));
     }
     eps_of_y(lane, scratch_slot, s_u2, e2);
     for (int c = 0; c < lane.dim(); ++c) {
-      const double e = lane(e0, c);
+      const auto e = lane(e0, c);
       lane(state_slot, c) =
           alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * (phi_1 * e + phi_2 / r2 * (lane(e2, c) - e)));
     }

@@ -1,7 +1,7 @@
 // Device kernels that drive any solver method over a batch of samples: the trajectory from the
 // start state (global error at every grid point) and the one-step runs from exact inputs (LTE).
-// One thread per sample runs the whole loop over steps with the model fused in: no per-step
-// launches or host round trips.
+// One thread per pack of samples (solver/lane.hpp) runs the whole loop over steps with the model
+// fused in: no per-step launches or host round trips.
 //
 // A method M provides
 //   history_depth()     how many past grid points its step reads (1 for single-step methods)
@@ -29,75 +29,94 @@ struct ExactStates {
   }
 };
 
-KOKKOS_INLINE_FUNCTION double rms_difference(const Lane& lane, int slot, const ExactStates& exact,
+// slot <- x*(t_i) for every sample of the pack.
+template <class L>
+KOKKOS_INLINE_FUNCTION void load_exact(const L& lane, int slot, const ExactStates& exact, const StepGrid& g, int i) {
+  for (int c = 0; c < lane.dim(); ++c)
+    for (int w = 0; w < L::width; ++w) lane(slot, c)[w] = exact.x(g, lane.sample(w), i, c);
+}
+
+// RMS over coordinates of x - x*(t_i) for the sample in position w.
+template <class L>
+KOKKOS_INLINE_FUNCTION double rms_difference(const L& lane, int w, int slot, const ExactStates& exact,
                                              const StepGrid& g, int i) {
   double sum = 0.0;
   for (int c = 0; c < lane.dim(); ++c) {
-    const double d = lane(slot, c) - exact.x(g, lane.sample, i, c);
+    const double d = lane(slot, c)[w] - exact.x(g, lane.sample(w), i, c);
     sum += d * d;
   }
   return math::sqrt(sum / lane.dim());
 }
 
-template <class Method>
+template <class Method, int W>
 struct TrajectoryKernel {
   Method method;
   StepGrid grid;
-  Lane lane;
+  Lane<W> lane;
   ExactStates exact;
-  Kokkos::View<double**> global_error;  // (sample, N + 1), RMS over coordinates
+  Kokkos::View<double**> global_error;    // (sample, N + 1), RMS over coordinates
   Kokkos::View<double*> exact_final_rms;  // (sample) RMS of x*(t_N), for relative errors
   Kokkos::View<double**> final_state;     // (sample, coord) x_N
   bool final_denoise = false;  // x_N <- alpha_N D(x_N / alpha_N, s_N) after the last step (+1 NFE)
 
-  KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    Lane l = lane;
-    l.sample = sample;
-    for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = exact.x(grid, sample, 0, c);
-    global_error(sample, 0) = 0.0;
+  KOKKOS_INLINE_FUNCTION void record_error(const Lane<W>& l, int i) const {
+    for (int w = 0; w < W; ++w)
+      if (l.holds(w)) global_error(l.sample(w), i) = rms_difference(l, w, state_slot, exact, grid, i);
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
+    Lane<W> l = lane;
+    l.pack = pack;
+    load_exact(l, state_slot, exact, grid, 0);
+    record_error(l, 0);
     for (int i = 0; i < grid.steps; ++i) {
       if (i == 0 || !Method::carries_eval) method.observe(l, state_slot, grid, i);
       method.step(l, grid, i);
-      global_error(sample, i + 1) = rms_difference(l, state_slot, exact, grid, i + 1);
+      record_error(l, i + 1);
     }
+    const int n = grid.steps;
     if (final_denoise) {
-      const int n = grid.steps;
       l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
       for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c);
-      global_error(sample, n) = rms_difference(l, state_slot, exact, grid, n);
+      record_error(l, n);
     }
-    double sum = 0.0;
-    for (int c = 0; c < l.dim(); ++c) {
-      const double x = exact.x(grid, sample, grid.steps, c);
-      sum += x * x;
-      final_state(sample, c) = l(state_slot, c);
+    for (int w = 0; w < W; ++w) {
+      if (!l.holds(w)) continue;
+      const int sample = l.sample(w);
+      double sum = 0.0;
+      for (int c = 0; c < l.dim(); ++c) {
+        const double x = exact.x(grid, sample, n, c);
+        sum += x * x;
+        final_state(sample, c) = l(state_slot, c)[w];
+      }
+      exact_final_rms(sample) = math::sqrt(sum / l.dim());
     }
-    exact_final_rms(sample) = math::sqrt(sum / l.dim());
   }
 };
 
 // LTE of step i: the state and the history the step reads are exact (model outputs evaluated on
 // x*(t_i), x*(t_{i-1}), ...); stages inside the step are the method's own.
-template <class Method>
+template <class Method, int W>
 struct LocalErrorKernel {
   Method method;
   StepGrid grid;
-  Lane lane;
+  Lane<W> lane;
   ExactStates exact;
   Kokkos::View<double**> local_error;  // (sample, N)
 
-  KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    Lane l = lane;
-    l.sample = sample;
+  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
+    Lane<W> l = lane;
+    l.pack = pack;
     for (int i = 0; i < grid.steps; ++i) {
       const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
       for (int j = first; j <= i; ++j) {
         const int slot = j == i ? state_slot : scratch_slot;
-        for (int c = 0; c < l.dim(); ++c) l(slot, c) = exact.x(grid, sample, j, c);
+        load_exact(l, slot, exact, grid, j);
         method.observe(l, slot, grid, j);
       }
       method.step(l, grid, i);
-      local_error(sample, i) = rms_difference(l, state_slot, exact, grid, i + 1);
+      for (int w = 0; w < W; ++w)
+        if (l.holds(w)) local_error(l.sample(w), i) = rms_difference(l, w, state_slot, exact, grid, i + 1);
     }
   }
 };

@@ -39,7 +39,7 @@ struct EdmHeun {
     lane.denoise(scratch_slot, 1.0, s1, denoised_slot);
     const double inv_s1 = 1.0 / s1;
     for (int c = 0; c < lane.dim(); ++c) {
-      const double d1 = (lane(scratch_slot, c) - lane(denoised_slot, c)) * inv_s1;
+      const auto d1 = (lane(scratch_slot, c) - lane(denoised_slot, c)) * inv_s1;
       lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + 0.5 * ds * (lane(slope_slot, c) + d1));
     }
   }

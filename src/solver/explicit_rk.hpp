@@ -53,7 +53,7 @@ struct ExplicitRK {
       // The last stage of methods with c = 1 lands on the grid point itself, exactly.
       const FieldPoint p = g.field(tableau.c[k] == 1.0 ? g.tau(i + 1) : tau0 + tableau.c[k] * h);
       for (int c = 0; c < lane.dim(); ++c) {
-        double z = zx0 * lane(state_slot, c);
+        auto z = zx0 * lane(state_slot, c);
         for (int m = 0; m < k; ++m) z += h * tableau.a[k][m] * lane(stage_slot + m, c);
         lane(scratch_slot, c) = z;
       }
@@ -62,7 +62,7 @@ struct ExplicitRK {
         lane(stage_slot + k, c) = p.a * lane(scratch_slot, c) + p.b * lane(stage_slot + k, c);
     }
     for (int c = 0; c < lane.dim(); ++c) {
-      double z = zx0 * lane(state_slot, c);
+      auto z = zx0 * lane(state_slot, c);
       for (int k = 0; k < tableau.stages; ++k) z += h * tableau.b[k] * lane(stage_slot + k, c);
       lane(state_slot, c) = z * xz1;
     }

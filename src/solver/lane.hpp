@@ -1,14 +1,22 @@
-// The per-sample view that solver steps work through: workspace slots of one sample, and the
-// model evaluation that counts itself (NFE is counted where it is spent, never inferred).
+// The view that solver steps work through: the workspace slots of one pack of W samples (one
+// thread's share of the batch, model/pack.hpp), and the model evaluation that counts itself (NFE
+// is counted where it is spent, never inferred).
 #pragma once
+
+#include <string>
 
 #include "model/mixture.hpp"
 
 namespace pfode::solver {
 
-// Workspace layout (sample, slot, coordinate): with Kokkos' default layouts the sample index is
-// the contiguous one on GPUs (coalesced across threads) and the coordinate one on CPUs.
-using Workspace = Kokkos::View<double***>;
+// Samples per thread of the fixed-grid drivers: a SIMD pack on CPUs; one per thread on GPUs,
+// where neighbouring threads then read neighbouring samples (coalesced).
+#if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
+inline constexpr int pack_width = 1;
+#else
+inline constexpr int pack_width = 16;
+#endif
+
 using NfeCounter = Kokkos::View<long*>;
 
 // Slots every driver uses; a method's own slots start at first_method_slot.
@@ -16,24 +24,62 @@ inline constexpr int state_slot = 0;    // x at the current grid point (schedule
 inline constexpr int scratch_slot = 1;  // stage inputs, exact states while priming history
 inline constexpr int first_method_slot = 2;
 
+template <int W>
 struct Lane {
-  Workspace ws;
+  using Value = model::Pack<W>;
+  static constexpr int width = W;
+
+  // (pack, slot, coordinate): with Kokkos' default layouts the pack index is the contiguous one on
+  // GPUs and the coordinate one on CPUs. The last slot holds the model's input y = x / scale.
+  Kokkos::View<Value***> ws;
+  Kokkos::View<double**> model_scratch;  // (pack, coordinate)
   model::DiagonalMixture model;
-  NfeCounter nfe;
-  int sample = 0;
+  NfeCounter nfe;  // per sample
+  int samples = 0;
+  int pack = 0;
 
   KOKKOS_INLINE_FUNCTION int dim() const { return model.dim; }
-  KOKKOS_INLINE_FUNCTION double& operator()(int slot, int j) const { return ws(sample, slot, j); }
+  KOKKOS_INLINE_FUNCTION Value& operator()(int slot, int j) const { return ws(pack, slot, j); }
+  // Sample held in position w; the positions past the end of the batch repeat the last sample
+  // (their results are discarded), so every position computes on valid numbers.
+  KOKKOS_INLINE_FUNCTION int sample(int w) const {
+    const int p = pack * W + w;
+    return p < samples ? p : samples - 1;
+  }
+  KOKKOS_INLINE_FUNCTION bool holds(int w) const { return pack * W + w < samples; }
 
-  // out_slot <- D(in_slot / scale, s): one model evaluation of this sample.
+  // out_slot <- D(in_slot / scale, s): one model evaluation of each sample of the pack.
   KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
     const double inv_scale = 1.0 / scale;
+    const int y_slot = static_cast<int>(ws.extent(1)) - 1;
+    for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
     const auto& w = ws;
-    const int i = sample;
-    model.denoise([&](int j) { return w(i, in_slot, j) * inv_scale; }, s,
-                  [&](int j) -> double& { return w(i, out_slot, j); });
-    nfe(sample) += 1;
+    const auto& row = model_scratch;
+    const int p = pack;
+    model.denoise<W>([&](int j) -> const Value& { return w(p, y_slot, j); }, s,
+                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> double& { return row(p, j); });
+    for (int i = 0; i < W; ++i)
+      if (holds(i)) nfe(sample(i)) += 1;
   }
 };
+
+template <int W>
+int packs_of(int samples) {
+  return (samples + W - 1) / W;
+}
+
+// Workspace of `slots` slots (plus the model's) for `samples` samples in packs of W.
+template <int W>
+Lane<W> make_lane(const std::string& label, int samples, int slots, const model::DiagonalMixture& model,
+                  const NfeCounter& nfe) {
+  const int packs = packs_of<W>(samples);
+  Lane<W> lane;
+  lane.ws = Kokkos::View<model::Pack<W>***>(label + "::workspace", packs, slots + 1, model.dim);
+  lane.model_scratch = Kokkos::View<double**>(label + "::model_scratch", packs, model.dim);
+  lane.model = model;
+  lane.nfe = nfe;
+  lane.samples = samples;
+  return lane;
+}
 
 }  // namespace pfode::solver

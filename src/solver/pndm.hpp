@@ -57,7 +57,7 @@ struct Pndm {
       for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s1 - s0) * lane(e3, c);
       eps_of_y(lane, scratch_slot, s1, e4);
       for (int c = 0; c < lane.dim(); ++c) {
-        const double e = (lane(e0, c) + 2.0 * lane(e2, c) + 2.0 * lane(e3, c) + lane(e4, c)) / 6.0;
+        const auto e = (lane(e0, c) + 2.0 * lane(e2, c) + 2.0 * lane(e3, c) + lane(e4, c)) / 6.0;
         lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + (s1 - s0) * e);
       }
       return;
@@ -69,7 +69,7 @@ struct Pndm {
                             {55.0 / 24, -59.0 / 24, 37.0 / 24, -9.0 / 24}};
     const int q = orders.at(i, g.steps);  // 4 after F-PNDM's three warm-up steps
     for (int c = 0; c < lane.dim(); ++c) {
-      double e = 0.0;
+      typename L::Value e = 0.0;
       for (int j = 0; j < q; ++j) e += w[q - 1][j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + (s1 - s0) * e);
     }

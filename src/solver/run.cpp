@@ -22,17 +22,17 @@ template <class Method>
 SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
   const int steps = grid.steps;
-  Workspace ws("pfode::solver::workspace", samples, method.slots(), model.dim);
+  constexpr int W = pack_width;
   NfeCounter nfe("pfode::solver::nfe", samples);
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
   Kokkos::View<double**> final_state("pfode::solver::final_state", samples, model.dim);
-  const Lane lane{ws, model, nfe, 0};
+  const auto lane = make_lane<W>("pfode::solver", samples, method.slots(), model, nfe);
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
-  Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, samples),
-                       TrajectoryKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms, final_state,
-                                                final_denoise});
+  Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, packs_of<W>(samples)),
+                       TrajectoryKernel<Method, W>{method, grid, lane, exact, global_error, exact_final_rms,
+                                                   final_state, final_denoise});
   Kokkos::fence();
   const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
 
@@ -58,8 +58,10 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
     NfeCounter lte_nfe("pfode::solver::lte_nfe", samples);
     Kokkos::View<double**> local_error("pfode::solver::local_error", samples, steps);
     start = Clock::now();
-    Kokkos::parallel_for("pfode::solver::local_error", Kokkos::RangePolicy<>(0, samples),
-                         LocalErrorKernel<Method>{method, grid, Lane{ws, model, lte_nfe, 0}, exact, local_error});
+    Lane<W> lte_lane = lane;
+    lte_lane.nfe = lte_nfe;
+    Kokkos::parallel_for("pfode::solver::local_error", Kokkos::RangePolicy<>(0, packs_of<W>(samples)),
+                         LocalErrorKernel<Method, W>{method, grid, lte_lane, exact, local_error});
     Kokkos::fence();
     run.local_error_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     auto le_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local_error);
@@ -76,13 +78,12 @@ template <class Method>
 SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
                        const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
   const int steps = grid.steps;
-  Workspace ws("pfode::solver::workspace", samples, method.slots(), model.dim);
   NfeCounter nfe("pfode::solver::nfe", samples);
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
   Kokkos::View<double**> final_state("pfode::solver::final_state", samples, model.dim);
   Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
-  const Lane lane{ws, model, nfe, 0};
+  const auto lane = make_lane<1>("pfode::solver", samples, method.slots(), model, nfe);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   Kokkos::parallel_for("pfode::solver::adaptive_trajectory", Kokkos::RangePolicy<>(0, samples),

@@ -82,9 +82,9 @@ struct Unipc {
     const int m0 = ring.slot(i);
     // y~ = e^{-h} y_i - (e^{-h} - 1) D_i - B(h) sum_k rho_p[k] (D_{i-k-1} - D_i) / rks[k]
     for (int c = 0; c < lane.dim(); ++c) {
-      const double d0 = lane(m0, c);
-      const double base = decay * lane(state_slot, c) * inv_alpha0 - phi_1 * d0;
-      double pred = 0.0;
+      const auto d0 = lane(m0, c);
+      const auto base = decay * lane(state_slot, c) * inv_alpha0 - phi_1 * d0;
+      typename L::Value pred = 0.0;
       for (int k = 1; k < q; ++k) pred += rho_p[k - 1] * (lane(ring.slot(i - k), c) - d0) / rks[k - 1];
       lane(base_slot, c) = base;
       lane(scratch_slot, c) = base - b_h * pred;
@@ -96,8 +96,8 @@ struct Unipc {
     const int m1 = ring.slot(i + 1);
     lane.denoise(scratch_slot, 1.0, g.s(i + 1), m1);
     for (int c = 0; c < lane.dim(); ++c) {
-      const double d0 = lane(m0, c);
-      double corr = rho_c[q - 1] * (lane(m1, c) - d0);
+      const auto d0 = lane(m0, c);
+      auto corr = rho_c[q - 1] * (lane(m1, c) - d0);
       for (int k = 1; k < q; ++k) corr += rho_c[k - 1] * (lane(ring.slot(i - k), c) - d0) / rks[k - 1];
       lane(state_slot, c) = alpha1 * (lane(base_slot, c) - b_h * corr);
     }
