@@ -19,16 +19,23 @@ cd "$work/two"
 "$mpiexec" $flags "$pfode" run ../sweep.ini -q
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
 
-# Interrupt a 2-rank run, then resume it with 2 ranks.
+# Interrupt a 2-rank run as soon as its first cell is checkpointed (a fixed delay is longer than
+# the whole run on a fast machine), then resume it with 2 ranks.
 rm results.h5
 # shellcheck disable=SC2086
 "$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q &
 pid=$!
-sleep 0.8
+polls=0
+while [ "$polls" -lt 3000 ] && ! ls results.h5.partial/cell_*.h5 >/dev/null 2>&1; do
+  sleep 0.01
+  polls=$((polls + 1))
+done
 kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
 pkill -9 -f "$work/sweep.ini" 2>/dev/null || true  # ranks orphaned by the kill
+wait "$pid" 2>/dev/null || true
 sleep 0.2
+[ ! -f results.h5 ] || { echo "the run finished before it was interrupted; the test proves nothing"; exit 1; }
+[ -d results.h5.partial ] || { echo "no checkpoint to resume from"; exit 1; }
 # shellcheck disable=SC2086
 "$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
