@@ -4,7 +4,7 @@
 // One component is the Gaussian, which also has the closed-form PF-ODE solution below.
 // It evaluates a pack of W samples at one s (model/pack.hpp): the terms that depend on s only --
 // 1/(c_kj^2 + s^2) and the log-determinant -- are computed once per pack and component, so the
-// per-sample work is ~9 FLOPs per (component, coordinate), without divisions, vectorised over W.
+// per-sample work is ~10 FLOPs per (component, coordinate), without divisions, vectorised over W.
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
