@@ -71,10 +71,11 @@ struct DiagonalMixture {
         const double mu = means(k, j), shrink = variances(k, j) * inv_v(j);
         // Copies in locals: the compiler then knows nothing aliases and vectorises over w.
         const Pack<W> yj = y(j);
-        Pack<W> o = k == 0 ? Pack<W>(0.0) : out(j);
+        Pack<W> o;
         if (k == 0) {
           for (int w = 0; w < W; ++w) o[w] = mu + shrink * (yj[w] - mu);
         } else {
+          o = out(j);
           for (int w = 0; w < W; ++w) o[w] = o[w] * carried[w] + fresh[w] * (mu + shrink * (yj[w] - mu));
         }
         out(j) = o;

@@ -30,7 +30,7 @@ struct Lane {
   static constexpr int width = W;
 
   // (pack, slot, coordinate): with Kokkos' default layouts the pack index is the contiguous one on
-  // GPUs and the coordinate one on CPUs. The last slot holds the model's input y = x / scale.
+  // GPUs and the coordinate one on CPUs. The last slot holds the model's rescaled input y = x / scale.
   Kokkos::View<Value***> ws;
   Kokkos::View<double**> model_scratch;  // (pack, coordinate)
   model::DiagonalMixture model;
@@ -48,11 +48,15 @@ struct Lane {
   }
   KOKKOS_INLINE_FUNCTION bool holds(int w) const { return pack * W + w < samples; }
 
-  // out_slot <- D(in_slot / scale, s): one model evaluation of each sample of the pack.
+  // out_slot <- D(in_slot / scale, s): one model evaluation of each sample of the pack. The input
+  // is rescaled into the last slot, unless scale is 1 (y-space callers, the reference).
   KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
-    const double inv_scale = 1.0 / scale;
-    const int y_slot = static_cast<int>(ws.extent(1)) - 1;
-    for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
+    int y_slot = in_slot;
+    if (scale != 1.0) {
+      const double inv_scale = 1.0 / scale;
+      y_slot = static_cast<int>(ws.extent(1)) - 1;
+      for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
+    }
     const auto& w = ws;
     const auto& row = model_scratch;
     const int p = pack;
