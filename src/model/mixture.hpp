@@ -25,13 +25,15 @@ struct DiagonalMixture {
   template <int W, class In, class Out, class Row>
   KOKKOS_INLINE_FUNCTION void denoise(const In& y, double s, const Out& out, const Row& inv_v) const {
     const double s2 = s * s;
+    // Values pass through local arrays filled and drained by loops over w: the compiler then knows
+    // nothing aliases, keeps them in vector registers and never mixes scalar and vector accesses.
+    double yv[W], ov[W];
     if (components == 1) {
       for (int j = 0; j < dim; ++j) {
         const double c2 = variances(0, j), mu = means(0, j), shrink = c2 / (c2 + s2);
-        const Pack<W> yj = y(j);
-        Pack<W> o;
-        for (int w = 0; w < W; ++w) o[w] = mu + shrink * (yj[w] - mu);
-        out(j) = o;
+        for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
+        for (int w = 0; w < W; ++w) ov[w] = mu + shrink * (yv[w] - mu);
+        for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
       return;
     }
@@ -42,9 +44,9 @@ struct DiagonalMixture {
       for (int w = 0; w < W; ++w) quad[w] = 0.0;
       for (int j = 0; j < dim; ++j) {
         const double mu = means(k, j), iv = inv_v(j);
-        const Pack<W> yj = y(j);
+        for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         for (int w = 0; w < W; ++w) {
-          const double d = yj[w] - mu;
+          const double d = yv[w] - mu;
           quad[w] += d * d * iv;
         }
       }
@@ -57,36 +59,34 @@ struct DiagonalMixture {
       } else {
         // Weights relative to the largest log-responsibility seen so far; what was accumulated is
         // rescaled when a larger one appears, so no exponential overflows. A NaN propagates.
+        double log_r[W], e[W];
+        for (int w = 0; w < W; ++w) log_r[w] = log_w - 0.5 * (quad[w] + log_det);
+        for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
         for (int w = 0; w < W; ++w) {
-          const double log_r = log_w - 0.5 * (quad[w] + log_det), d = log_r - running_max[w];
-          const double e = exp_nonpositive(-math::fabs(d));
-          const bool larger = d > 0.0;
-          carried[w] = larger ? e : 1.0;
-          fresh[w] = larger ? 1.0 : e;
-          running_max[w] = larger ? log_r : running_max[w];
+          const bool larger = log_r[w] > running_max[w];
+          carried[w] = larger ? e[w] : 1.0;
+          fresh[w] = larger ? 1.0 : e[w];
+          running_max[w] = larger ? log_r[w] : running_max[w];
           normaliser[w] = normaliser[w] * carried[w] + fresh[w];
         }
       }
       for (int j = 0; j < dim; ++j) {
         const double mu = means(k, j), shrink = variances(k, j) * inv_v(j);
-        // Copies in locals: the compiler then knows nothing aliases and vectorises over w.
-        const Pack<W> yj = y(j);
-        Pack<W> o;
+        for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         if (k == 0) {
-          for (int w = 0; w < W; ++w) o[w] = mu + shrink * (yj[w] - mu);
+          for (int w = 0; w < W; ++w) ov[w] = mu + shrink * (yv[w] - mu);
         } else {
-          o = out(j);
-          for (int w = 0; w < W; ++w) o[w] = o[w] * carried[w] + fresh[w] * (mu + shrink * (yj[w] - mu));
+          for (int w = 0; w < W; ++w) ov[w] = out(j)[w];
+          for (int w = 0; w < W; ++w) ov[w] = ov[w] * carried[w] + fresh[w] * (mu + shrink * (yv[w] - mu));
         }
-        out(j) = o;
+        for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
     }
     double inv[W];
     for (int w = 0; w < W; ++w) inv[w] = 1.0 / normaliser[w];
     for (int j = 0; j < dim; ++j) {
-      Pack<W> o = out(j);
-      for (int w = 0; w < W; ++w) o[w] *= inv[w];
-      out(j) = o;
+      for (int w = 0; w < W; ++w) ov[w] = out(j)[w];
+      for (int w = 0; w < W; ++w) out(j)[w] = ov[w] * inv[w];
     }
   }
 

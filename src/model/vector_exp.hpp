@@ -15,7 +15,10 @@ KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
   constexpr double ln2_hi = 6.93147180369123816490e-01;  // n ln2_hi is exact for |n| < 2^11
   constexpr double ln2_lo = 1.90821492927058770002e-10;
   constexpr double round_magic = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
-  const double xc = x < -746.0 ? -746.0 : x;           // e^-746 rounds to 0; a NaN passes through
+  // xc = max(x, -746) (e^-746 rounds to 0; a NaN passes through) as a bit select: a branch here
+  // would let the compiler specialise the code after it per branch, and then it cannot vectorise.
+  const std::uint64_t below = 0 - static_cast<std::uint64_t>(x < -746.0);
+  const double xc = math::double_of((math::bits_of(-746.0) & below) | (math::bits_of(x) & ~below));
   const double shifted = xc * log2e + round_magic;
   const double n = shifted - round_magic;
   const double r = (xc - n * ln2_hi) - n * ln2_lo;
@@ -33,11 +36,14 @@ KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
   p = p * r + 0.5;
   p = p * r + 1.0;
   p = p * r + 1.0;
-  // n is an integer in [-1076, 0], held in the low bits of `shifted`; 2^n = 2^h * 2^(n - h).
-  const auto ni = static_cast<std::int64_t>(math::bits_of(shifted) - math::bits_of(round_magic));
-  const std::int64_t h = ni / 2;
-  const double scale_a = math::double_of(static_cast<std::uint64_t>(h + 1023) << 52);
-  const double scale_b = math::double_of(static_cast<std::uint64_t>(ni - h + 1023) << 52);
+  // n is an integer in [-1076, 0]; 2^n = 2^h * 2^(n - h) with h = round(n / 2). Exponent bits come
+  // from unsigned integer arithmetic on the rounded doubles (no float-to-int conversion or signed
+  // shift, which AVX2 lacks for 64-bit lanes); the wrap-around of negative h cancels in h + 1023.
+  const double h = (n * 0.5 + round_magic) - round_magic;
+  const std::uint64_t hb = math::bits_of(h + round_magic) - math::bits_of(round_magic);
+  const std::uint64_t nb = math::bits_of(shifted) - math::bits_of(round_magic);
+  const double scale_a = math::double_of((hb + 1023) << 52);
+  const double scale_b = math::double_of((nb - hb + 1023) << 52);
   return p * scale_a * scale_b;
 }
 
