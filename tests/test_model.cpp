@@ -8,7 +8,7 @@
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
-#include "model/vector_exp.hpp"
+#include "model/vector_math.hpp"
 #include "support.hpp"
 
 using namespace pfode;
@@ -96,7 +96,7 @@ TEST_CASE("mixture denoiser: far from every mode the log-sum-exp stays finite", 
   REQUIRE(std::isfinite(d[1]));
 }
 
-TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is evaluated in", "[model]") {
+TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s", "[model]") {
   constexpr int W = 16;
   using P = model::Pack<W>;
   // 37 coordinates: two full log-determinant chunks and a remainder.
@@ -114,25 +114,35 @@ TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is eval
       for (int j = 0; j < dim; ++j) pin(j)[w] = sin(w, j) = y[static_cast<size_t>(w) * dim + j];
     Kokkos::deep_copy(packed_in, pin);
     Kokkos::deep_copy(single_in, sin);
+    Kokkos::View<P*> own_row("own_row", dim), own_out("own_out", dim);
     for (double s : {1e-3, 0.3, 2.0, 80.0}) {
-      Kokkos::parallel_for(
-          "test::pack", Kokkos::RangePolicy<>(0, W + 1), KOKKOS_LAMBDA(int i) {
-            if (i == W) {
-              dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s,
-                            [&](int j) -> P& { return packed_out(j); }, [&](int j) -> double& { return row(i, j); });
-            } else {
-              using P1 = model::Pack<1>;
-              dm.denoise<1>([&](int j) -> const P1& { return single_in(i, j); }, s,
-                            [&](int j) -> P1& { return single_out(i, j); }, [&](int j) -> double& { return row(i, j); });
-            }
-          });
-      const auto packed = test::to_host(packed_out);
-      const auto single = test::to_host(single_out);
-      for (int w = 0; w < W; ++w)
-        for (int j = 0; j < dim; ++j) {
-          INFO(m.name << ", s = " << s << ", sample " << w << ", coordinate " << j);
-          REQUIRE(packed(j)[w] == static_cast<double>(single(w, j)));  // bit for bit
-        }
+      // The pack at one shared s; each sample alone at that s; and the pack with every sample at
+      // its own s (s scaled by 1 + w/4), compared with each sample alone at its s.
+      for (bool own : {false, true}) {
+        Kokkos::parallel_for(
+            "test::pack", Kokkos::RangePolicy<>(0, W + 1), KOKKOS_LAMBDA(int i) {
+              const auto s_of = [&](int w) { return own ? s * (1.0 + 0.25 * w) : s; };
+              if (i == W) {
+                dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s,
+                              [&](int j) -> P& { return packed_out(j); }, [&](int j) -> double& { return row(i, j); });
+                P s_each;
+                for (int w = 0; w < W; ++w) s_each[w] = s_of(w);
+                dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s_each,
+                              [&](int j) -> P& { return own_out(j); }, [&](int j) -> P& { return own_row(j); });
+              } else {
+                using P1 = model::Pack<1>;
+                dm.denoise<1>([&](int j) -> const P1& { return single_in(i, j); }, s_of(i),
+                              [&](int j) -> P1& { return single_out(i, j); }, [&](int j) -> double& { return row(i, j); });
+              }
+            });
+        const auto packed = test::to_host(own ? own_out : packed_out);
+        const auto single = test::to_host(single_out);
+        for (int w = 0; w < W; ++w)
+          for (int j = 0; j < dim; ++j) {
+            INFO(m.name << ", s = " << s << (own ? " scaled per sample" : "") << ", sample " << w << ", coordinate " << j);
+            REQUIRE(packed(j)[w] == static_cast<double>(single(w, j)));  // bit for bit
+          }
+      }
     }
   }
 }
@@ -171,6 +181,37 @@ TEST_CASE("the model's vectorisable exp is within 2 ulp of libm on [-745, 0]", "
   const auto sp = test::to_host(special);
   REQUIRE(sp(0) == 0.0);
   REQUIRE(std::isnan(sp(1)));
+}
+
+TEST_CASE("the model's vectorisable log is within 3 ulp of libm on the normal range", "[model]") {
+  std::vector<double> xs = {std::numeric_limits<double>::min(), std::numeric_limits<double>::max(), 1.0, 2.0, 0.5,
+                            1.4142135623730951, 1.4142135623730949, 0.70710678118654746, 1.0 + 1e-15, 1.0 - 1e-16};
+  for (int i = 0; i <= 200000; ++i) xs.push_back(std::exp(-708.0 + 1417.0 * i / 200000.0));
+  for (int i = -10000; i <= 10000; ++i) xs.push_back(1.0 + std::ldexp(1.0, -30) * i);  // near 1, where log is small
+  for (int i = 0; i <= 10000; ++i) xs.push_back(0.5 + 1.5 * i / 10000.0);  // across the sqrt(2) reduction boundary
+  Kokkos::View<double*> in("in", xs.size()), out("out", xs.size());
+  auto h = Kokkos::create_mirror_view(in);
+  for (size_t i = 0; i < xs.size(); ++i) h(i) = xs[i];
+  Kokkos::deep_copy(in, h);
+  Kokkos::parallel_for(
+      "test::log", Kokkos::RangePolicy<>(0, static_cast<int>(xs.size())),
+      KOKKOS_LAMBDA(int i) { out(i) = model::log_normal(in(i)); });
+  const auto got = test::to_host(out);
+  double worst_ulp = 0.0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const double want = std::log(xs[i]);
+    INFO("x = " << xs[i] << ": " << got(i) << " vs libm " << want);
+    if (want == 0.0) {
+      REQUIRE(got(i) == 0.0);
+      continue;
+    }
+    const double ulp = std::nextafter(std::fabs(want), 2.0 * std::fabs(want)) - std::fabs(want);
+    const double err = std::fabs(got(i) - want) / ulp;
+    REQUIRE(err <= 3.0);
+    worst_ulp = std::max(worst_ulp, err);
+  }
+  INFO("worst " << worst_ulp << " ulp");
+  CHECK(worst_ulp > 0.0);
 }
 
 TEST_CASE("start states depend on (seed, sample, coordinate) only", "[model]") {

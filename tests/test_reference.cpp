@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <tuple>
+#include <type_traits>
 
+#include "reference/dop853.hpp"
 #include "reference/reference.hpp"
 #include "schedule/registry.hpp"
 #include "spacing/spacing.hpp"
@@ -83,4 +86,45 @@ TEST_CASE("reference: a NaN sample makes the error estimate NaN on any thread co
   const auto ref = reference::solve_reference(model::to_device(spec), starts, {80.0, 1.0, 0.002});
   REQUIRE(ref.failed_samples >= 1);
   REQUIRE(std::isnan(ref.error_estimate));
+}
+
+TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it is solved in", "[reference]") {
+  // Samples of a pack share instructions but not steps: solved 16 to a thread (CPU packs) or one
+  // to a thread (GPUs), every state and evaluation count is the same, bit for bit. 19 samples: a
+  // full pack and a partial one; sample 3 is NaN, so it fails and idles beside the others.
+  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const auto dm = model::to_device(spec);
+  const auto sched = schedule::make_schedule("edm");
+  const int samples = 19;
+  auto starts = test::marginal_starts(spec, sched, samples);
+  auto h = test::to_host(starts);
+  h(3, 2) = std::nan("");
+  Kokkos::deep_copy(starts, h);
+  Kokkos::View<double*> u("u", 4);
+  auto uh = Kokkos::create_mirror_view(u);
+  const double s_out[] = {80.0, 3.0, 0.1, 0.002};
+  for (int m = 0; m < 4; ++m) uh(m) = std::log(s_out[m]);
+  Kokkos::deep_copy(u, uh);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = 1e-10;
+  auto solve = [&](auto width) {
+    constexpr int W = decltype(width)::value;
+    solver::NfeCounter nfe("nfe", samples);
+    Kokkos::View<double***> y("y", samples, 4, spec.dim);
+    Kokkos::View<int*> failed("failed", samples);
+    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed);
+    return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
+  };
+  const auto [y16, nfe16, failed16] = solve(std::integral_constant<int, 16>{});
+  const auto [y1, nfe1, failed1] = solve(std::integral_constant<int, 1>{});
+  for (int p = 0; p < samples; ++p) {
+    INFO("sample " << p);
+    REQUIRE(failed16(p) == (p == 3 ? 1 : 0));
+    REQUIRE(failed1(p) == failed16(p));
+    REQUIRE(nfe1(p) == nfe16(p));
+    if (p != 3) REQUIRE(nfe16(p) > 12);
+    for (int m = 0; m < 4; ++m)
+      for (int j = 0; j < spec.dim; ++j)
+        if (p != 3) REQUIRE(y16(p, m, j) == y1(p, m, j));
+  }
 }

@@ -162,10 +162,8 @@ Timing time_dop853(const Problem& p, double tol, int repeats) {
   Timing t;
   t.name = "dop853";
   t.seconds = best_seconds(repeats, [&] {
-    const auto lane = solver::make_lane<1>("pfode::bench", p.samples, reference::dop853_slots, model, nfe);
     Kokkos::deep_copy(nfe, 0);
-    Kokkos::parallel_for("pfode::bench::dop853", Kokkos::RangePolicy<>(0, p.samples),
-                         reference::Dop853Kernel{reference::dop853_coefficients(), settings, lane, y0, u, y, failed});
+    reference::dop853("pfode::bench", model, y0, u, settings, nfe, y, failed);
     Kokkos::fence();
   });
   auto nh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);

@@ -2,14 +2,15 @@
 //   D(y, s) = sum_k r_k(y, s) [mu_k + c_k^2 / (c_k^2 + s^2) (y - mu_k)],
 // with responsibilities r_k from a streaming log-sum-exp, so no scratch memory per component.
 // One component is the Gaussian, which also has the closed-form PF-ODE solution below.
-// It evaluates a pack of W samples at one s (model/pack.hpp): the terms that depend on s only --
-// 1/(c_kj^2 + s^2) and the log-determinant -- are computed once per pack and component, so the
-// per-sample work is ~10 FLOPs per (component, coordinate), without divisions, vectorised over W.
+// It evaluates a pack of W samples (model/pack.hpp), vectorised over W. When they share one s, the
+// terms that depend on s only -- 1/(c_kj^2 + s^2) and the log-determinant -- are computed once per
+// pack and component, so the per-sample work is ~10 FLOPs per (component, coordinate), without
+// divisions; with one s per sample (adaptive step control) they are computed per sample.
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
 #include "model/pack.hpp"
-#include "model/vector_exp.hpp"
+#include "model/vector_math.hpp"
 
 namespace pfode::model {
 
@@ -21,46 +22,52 @@ struct DiagonalMixture {
   int dim = 0;
 
   // Writes D(y, s) of W samples through out(j) (a Pack<W>&); y(j) reads their input coordinates
-  // (a Pack<W>); inv_v(j) is scratch for dim doubles. out must not alias y or inv_v.
-  template <int W, class In, class Out, class Row>
-  KOKKOS_INLINE_FUNCTION void denoise(const In& y, double s, const Out& out, const Row& inv_v) const {
-    const double s2 = s * s;
+  // (a Pack<W>). s is one double shared by the pack (fixed-grid solvers: the s-only terms are
+  // computed once per pack) or a Pack<W> with each sample's own s (per-sample step control);
+  // scratch(j) is a double& or a Pack<W>& to match. out must not alias y or scratch.
+  // Each sample's arithmetic is the same whether s is shared or its own, and whatever W is.
+  template <int W, class S, class In, class Out, class Row>
+  KOKKOS_INLINE_FUNCTION void denoise(const In& y, const S& s, const Out& out, const Row& scratch) const {
+    const S s2 = s * s;
     // Values pass through local arrays filled and drained by loops over w: the compiler then knows
     // nothing aliases, keeps them in vector registers and never mixes scalar and vector accesses.
     double yv[W], ov[W];
     if (components == 1) {
       for (int j = 0; j < dim; ++j) {
-        const double c2 = variances(0, j), mu = means(0, j), shrink = c2 / (c2 + s2);
+        const double c2 = variances(0, j), mu = means(0, j);
+        const S shrink = c2 / (c2 + s2);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
-        for (int w = 0; w < W; ++w) ov[w] = mu + shrink * (yv[w] - mu);
+        for (int w = 0; w < W; ++w) ov[w] = mu + lane(shrink, w) * (yv[w] - mu);
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
       return;
     }
     double running_max[W], normaliser[W], carried[W], fresh[W];
     for (int k = 0; k < components; ++k) {
-      const double log_det = s_terms(k, s2, inv_v);
+      double log_det[W];
+      s_terms<W>(k, s2, scratch, log_det);
       double quad[W];
       for (int w = 0; w < W; ++w) quad[w] = 0.0;
       for (int j = 0; j < dim; ++j) {
-        const double mu = means(k, j), iv = inv_v(j);
+        const double mu = means(k, j);
+        const S iv = scratch(j);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         for (int w = 0; w < W; ++w) {
           const double d = yv[w] - mu;
-          quad[w] += d * d * iv;
+          quad[w] += d * d * lane(iv, w);
         }
       }
       const double log_w = log_weights(k);
       if (k == 0) {
         for (int w = 0; w < W; ++w) {
-          running_max[w] = log_w - 0.5 * (quad[w] + log_det);
+          running_max[w] = log_w - 0.5 * (quad[w] + log_det[w]);
           normaliser[w] = 1.0;
         }
       } else {
         // Weights relative to the largest log-responsibility seen so far; what was accumulated is
         // rescaled when a larger one appears, so no exponential overflows. A NaN propagates.
         double log_r[W], e[W];
-        for (int w = 0; w < W; ++w) log_r[w] = log_w - 0.5 * (quad[w] + log_det);
+        for (int w = 0; w < W; ++w) log_r[w] = log_w - 0.5 * (quad[w] + log_det[w]);
         for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
         for (int w = 0; w < W; ++w) {
           const bool larger = log_r[w] > running_max[w];
@@ -71,13 +78,15 @@ struct DiagonalMixture {
         }
       }
       for (int j = 0; j < dim; ++j) {
-        const double mu = means(k, j), shrink = variances(k, j) * inv_v(j);
+        const double mu = means(k, j);
+        const S shrink = variances(k, j) * scratch(j);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         if (k == 0) {
-          for (int w = 0; w < W; ++w) ov[w] = mu + shrink * (yv[w] - mu);
+          for (int w = 0; w < W; ++w) ov[w] = mu + lane(shrink, w) * (yv[w] - mu);
         } else {
           for (int w = 0; w < W; ++w) ov[w] = out(j)[w];
-          for (int w = 0; w < W; ++w) ov[w] = ov[w] * carried[w] + fresh[w] * (mu + shrink * (yv[w] - mu));
+          for (int w = 0; w < W; ++w)
+            ov[w] = ov[w] * carried[w] + fresh[w] * (mu + lane(shrink, w) * (yv[w] - mu));
         }
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
@@ -100,39 +109,68 @@ struct DiagonalMixture {
  private:
   static constexpr int log_chunk = 16;
 
-  // inv_v(j) <- 1 / v_kj with v_kj = c_kj^2 + s^2; returns sum_j log v_kj. The log-determinant
-  // takes the log of a product of log_chunk variances; the product stays a normal double while
-  // the variances lie within ~1e-19 < v < 1e19 (s < 3e9, c > 3e-10); otherwise that chunk falls
-  // back to one log per coordinate, so the result is the same to rounding either way.
-  template <class Row>
-  KOKKOS_INLINE_FUNCTION double s_terms(int k, double s2, const Row& inv_v) const {
-    double log_det = 0.0;
-    int j0 = 0;
-    for (; j0 + log_chunk <= dim; j0 += log_chunk) {
-      double v[log_chunk];  // straight-line loops over the chunk vectorise
-      for (int c = 0; c < log_chunk; ++c) v[c] = variances(k, j0 + c) + s2;
-      for (int c = 0; c < log_chunk; ++c) inv_v(j0 + c) = 1.0 / v[c];
-      for (int w = log_chunk / 2; w > 0; w /= 2)  // pairwise: no long dependency chain
-        for (int c = 0; c < w; ++c) v[c] *= v[c + w];
-      log_det += chunk_log(v[0], k, j0, j0 + log_chunk, s2);
-    }
-    if (j0 < dim) {
-      double prod = 1.0;
-      for (int j = j0; j < dim; ++j) {
-        const double v = variances(k, j) + s2;
-        inv_v(j) = 1.0 / v;
-        prod *= v;
-      }
-      log_det += chunk_log(prod, k, j0, dim, s2);
-    }
-    return log_det;
+  // Sample w's value of a shared (double) or per-sample (Pack) quantity.
+  KOKKOS_INLINE_FUNCTION static double lane(double x, int) { return x; }
+  template <int W>
+  KOKKOS_INLINE_FUNCTION static double lane(const Pack<W>& x, int w) {
+    return x[w];
   }
 
-  KOKKOS_INLINE_FUNCTION double chunk_log(double prod, int k, int j0, int j1, double s2) const {
-    if (prod > 2.2250738585072014e-308 && prod < 1.7976931348623157e308) return math::log(prod);
-    double sum = 0.0;  // also propagates a NaN
-    for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + s2);
-    return sum;
+  // scratch(j) <- 1 / v_kj with v_kj = c_kj^2 + s^2; log_det[w] <- sum_j log v_kj of sample w. The
+  // log-determinant takes the log of a product of log_chunk variances; the product stays a normal
+  // double while the variances lie within ~1e-19 < v < 1e19 (s < 3e9, c > 3e-10); otherwise that
+  // chunk falls back to one log per coordinate, so the result is the same to rounding either way.
+  template <int W, class S, class Row>
+  KOKKOS_INLINE_FUNCTION void s_terms(int k, const S& s2, const Row& scratch, double (&log_det)[W]) const {
+    for (int w = 0; w < W; ++w) log_det[w] = 0.0;
+    for (int j0 = 0; j0 < dim; j0 += log_chunk) {
+      const int n = dim - j0 < log_chunk ? dim - j0 : log_chunk;
+      S v[log_chunk];  // straight-line loops over the chunk vectorise
+      for (int c = 0; c < n; ++c) v[c] = variances(k, j0 + c) + s2;
+      for (int c = 0; c < n; ++c) scratch(j0 + c) = 1.0 / v[c];
+      for (int c = n; c < log_chunk; ++c) v[c] = 1.0;
+      for (int half = log_chunk / 2; half > 0; half /= 2)  // pairwise: no long dependency chain
+        for (int c = 0; c < half; ++c) v[c] *= v[c + half];
+      add_chunk_log<W>(v[0], k, j0, j0 + n, s2, log_det);
+    }
+  }
+
+  // log_det[w] += log of sample w's chunk product, or the per-coordinate sum where it left the
+  // normal range (also propagates a NaN).
+  template <int W, class S>
+  KOKKOS_INLINE_FUNCTION void add_chunk_log(const S& prod, int k, int j0, int j1, const S& s2,
+                                            double (&log_det)[W]) const {
+    if constexpr (std::is_same_v<S, double>) {  // shared s: one log for the pack
+      double lg = 0.0;
+      if (normal(prod)) {
+        lg = log_normal(prod);
+      } else {
+        for (int j = j0; j < j1; ++j) lg += math::log(variances(k, j) + s2);
+      }
+      for (int w = 0; w < W; ++w) log_det[w] += lg;
+      return;
+    }
+    bool all_normal = true;
+    for (int w = 0; w < W; ++w) all_normal = all_normal && normal(lane(prod, w));
+    if (all_normal) {
+      double lg[W];
+      for (int w = 0; w < W; ++w) lg[w] = log_normal(lane(prod, w));
+      for (int w = 0; w < W; ++w) log_det[w] += lg[w];
+      return;
+    }
+    for (int w = 0; w < W; ++w) {
+      if (normal(lane(prod, w))) {
+        log_det[w] += log_normal(lane(prod, w));
+        continue;
+      }
+      double sum = 0.0;
+      for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + lane(s2, w));
+      log_det[w] += sum;
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION static bool normal(double x) {
+    return x >= 2.2250738585072014e-308 && x <= 1.7976931348623157e308;
   }
 };
 

@@ -4,6 +4,8 @@
 // clipped), with Hairer's error norm and step-size control. 12 model evaluations per step (FSAL).
 #pragma once
 
+#include <string>
+
 #include "reference/dop853_coefficients.hpp"
 #include "solver/lane.hpp"
 
@@ -17,10 +19,16 @@ struct Dop853Settings {
 // Slots: 0 y, 1 stage input / trial solution, 2..13 stages K_0..K_11, 14 f at the trial solution.
 inline constexpr int dop853_slots = 15;
 
+// One thread integrates a pack of W samples (solver/lane.hpp) in lock step, each with its own u,
+// step size, error control and output index, so a sample's solution is the same whatever pack it
+// is in and whatever W is; only its evaluations are shared instructions. A sample that has reached
+// the last output (or failed) idles until the pack is done, uncounted.
+template <int W>
 struct Dop853Kernel {
+  using Value = model::Pack<W>;
   Dop853Coefficients k;
   Dop853Settings settings;
-  solver::Lane<1> lane;  // per-sample step control: one sample per thread
+  solver::Lane<W> lane;
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
   Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
@@ -28,91 +36,142 @@ struct Dop853Kernel {
 
   static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14;
 
-  KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane<1>& l, int in_slot, double u, int out_slot) const {
-    l.denoise(in_slot, 1.0, math::exp(u), out_slot);
+  KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane<W>& l, int in_slot, const Value& u, int out_slot,
+                                         const bool (&counted)[W]) const {
+    Value s;
+    for (int w = 0; w < W; ++w) s[w] = math::exp(u[w]);
+    l.denoise_each(in_slot, s, out_slot, counted);
     for (int c = 0; c < l.dim(); ++c) l(out_slot, c) = l(in_slot, c) - l(out_slot, c);
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    solver::Lane<1> l = lane;
-    l.pack = sample;
+  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
+    solver::Lane<W> l = lane;
+    l.pack = pack;
     const int n = l.dim();
-    for (int c = 0; c < n; ++c) {
-      l(y_slot, c) = y_start(sample, c);
-      y_out(sample, 0, c) = y_start(sample, c);
-    }
+    for (int c = 0; c < n; ++c)
+      for (int w = 0; w < W; ++w) l(y_slot, c)[w] = y_start(l.sample(w), c);
     const int outputs = static_cast<int>(u_out.extent(0));
-    failed(sample) = 0;
+    for (int w = 0; w < W; ++w) {
+      if (!l.holds(w)) continue;
+      failed(l.sample(w)) = 0;
+      for (int c = 0; c < n; ++c) y_out(l.sample(w), 0, c) = y_start(l.sample(w), c);
+    }
     if (outputs < 2) return;
-    double u = u_out(0);
-    derivative(l, y_slot, u, stage_slot);
-    double h = -math::min(0.05, u_out(0) - u_out(outputs - 1));  // control adapts it within a few steps
-    long taken = 0;
-    for (int m = 1; m < outputs; ++m) {
-      const double target = u_out(m);
-      while (u > target) {
-        if (++taken > settings.max_steps) {
-          failed(sample) = 1;
-          return;
-        }
-        const bool lands = u + h <= target;
-        const double step = lands ? target - u : h;
-        const double err = trial_step(l, u, step);
-        if (!(err <= 1.0)) {  // rejected (also when err is NaN): shrink and retry
-          const double shrink = math::isfinite(err) ? math::max(0.2, 0.9 * math::pow(err, -0.125)) : 0.2;
-          h = step * shrink;
-          if (!(math::fabs(h) > 1e-14 * math::max(1.0, math::fabs(u)))) {
-            failed(sample) = 1;
-            return;
-          }
+    Value u, h;
+    int next_output[W];
+    long taken[W];
+    bool active[W];
+    for (int w = 0; w < W; ++w) {
+      u[w] = u_out(0);
+      h[w] = -math::min(0.05, u_out(0) - u_out(outputs - 1));  // control adapts it within a few steps
+      next_output[w] = 1;
+      taken[w] = 0;
+      active[w] = l.holds(w);  // positions past the end of the batch only keep the lock step
+    }
+    derivative(l, y_slot, u, stage_slot, active);
+    for (;;) {
+      bool any = false;
+      for (int w = 0; w < W; ++w) {
+        if (active[w] && ++taken[w] > settings.max_steps) fail(l, w, active);
+        any = any || active[w];
+      }
+      if (!any) return;
+      Value step;
+      bool lands[W];
+      for (int w = 0; w < W; ++w) {
+        const double target = active[w] ? u_out(next_output[w]) : u[w];
+        lands[w] = u[w] + h[w] <= target;
+        step[w] = !active[w] ? 0.0 : lands[w] ? target - u[w] : h[w];
+      }
+      double err[W];
+      trial_step(l, u, step, active, err);
+      bool accepted[W];
+      for (int w = 0; w < W; ++w) {
+        accepted[w] = active[w] && err[w] <= 1.0;
+        if (!active[w]) continue;
+        if (!accepted[w]) {  // rejected (also when err is NaN): shrink and retry
+          const double shrink = math::isfinite(err[w]) ? math::max(0.2, 0.9 * math::pow(err[w], -0.125)) : 0.2;
+          h[w] = step[w] * shrink;
+          if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w])))) fail(l, w, active);
           continue;
         }
-        for (int c = 0; c < n; ++c) {
-          l(y_slot, c) = l(trial_slot, c);
-          l(stage_slot, c) = l(f_trial_slot, c);  // first same as last
-        }
-        u = lands ? target : u + step;
-        const double grow = err > 0 ? math::min(10.0, math::max(0.2, 0.9 * math::pow(err, -0.125))) : 10.0;
+        u[w] = lands[w] ? u_out(next_output[w]) : u[w] + step[w];
+        const double grow = err[w] > 0 ? math::min(10.0, math::max(0.2, 0.9 * math::pow(err[w], -0.125))) : 10.0;
         // A step clipped to land on an output says nothing about the step the control wants.
-        if (!lands || grow < 1.0) h = step * grow;
+        if (!lands[w] || grow < 1.0) h[w] = step[w] * grow;
       }
-      for (int c = 0; c < n; ++c) y_out(sample, m, c) = l(y_slot, c);
+      for (int c = 0; c < n; ++c) {
+        Value y = l(y_slot, c), f = l(stage_slot, c);
+        const Value trial = l(trial_slot, c), f_trial = l(f_trial_slot, c);
+        for (int w = 0; w < W; ++w) {
+          y[w] = accepted[w] ? trial[w] : y[w];
+          f[w] = accepted[w] ? f_trial[w] : f[w];  // first same as last
+        }
+        l(y_slot, c) = y;
+        l(stage_slot, c) = f;
+      }
+      for (int w = 0; w < W; ++w) {
+        if (!accepted[w] || !lands[w]) continue;
+        for (int c = 0; c < n; ++c) y_out(l.sample(w), next_output[w], c) = l(y_slot, c)[w];
+        if (++next_output[w] == outputs) active[w] = false;
+      }
     }
   }
 
-  // One DOP853 step of size h from (u, y): trial solution in trial_slot, f there in f_trial_slot.
-  // Returns Hairer's error norm (accept when <= 1).
-  KOKKOS_INLINE_FUNCTION double trial_step(const solver::Lane<1>& l, double u, double h) const {
+  KOKKOS_INLINE_FUNCTION void fail(const solver::Lane<W>& l, int w, bool (&active)[W]) const {
+    failed(l.sample(w)) = 1;
+    active[w] = false;
+  }
+
+  // One DOP853 step of size h[w] from (u[w], y) for every sample: trial solution in trial_slot, f
+  // there in f_trial_slot, Hairer's error norm in err[w] (accept when <= 1).
+  KOKKOS_INLINE_FUNCTION void trial_step(const solver::Lane<W>& l, const Value& u, const Value& h,
+                                         const bool (&counted)[W], double (&err)[W]) const {
     const int n = l.dim();
     for (int s = 1; s < Dop853Coefficients::stages; ++s) {
       for (int c = 0; c < n; ++c) {
-        double acc = 0.0;
+        Value acc = 0.0;
         for (int j = 0; j < s; ++j) acc += k.a[s][j] * l(stage_slot + j, c);
         l(trial_slot, c) = l(y_slot, c) + h * acc;
       }
-      derivative(l, trial_slot, u + k.c[s] * h, stage_slot + s);
+      derivative(l, trial_slot, u + k.c[s] * h, stage_slot + s, counted);
     }
     for (int c = 0; c < n; ++c) {
-      double acc = 0.0;
+      Value acc = 0.0;
       for (int j = 0; j < Dop853Coefficients::stages; ++j) acc += k.b[j] * l(stage_slot + j, c);
       l(trial_slot, c) = l(y_slot, c) + h * acc;
     }
-    derivative(l, trial_slot, u + h, f_trial_slot);
-    double err5 = 0.0, err3 = 0.0;
+    derivative(l, trial_slot, u + h, f_trial_slot, counted);
+    double err5[W], err3[W];
+    for (int w = 0; w < W; ++w) err5[w] = err3[w] = 0.0;
     for (int c = 0; c < n; ++c) {
-      const double scale =
-          settings.atol + settings.rtol * math::max(math::fabs(l(y_slot, c)), math::fabs(l(trial_slot, c)));
-      double e5 = k.e5[12] * l(f_trial_slot, c), e3 = k.e3[12] * l(f_trial_slot, c);
+      const Value y = l(y_slot, c), trial = l(trial_slot, c);
+      Value e5 = k.e5[12] * l(f_trial_slot, c), e3 = k.e3[12] * l(f_trial_slot, c);
       for (int j = 0; j < Dop853Coefficients::stages; ++j) {
         e5 += k.e5[j] * l(stage_slot + j, c);
         e3 += k.e3[j] * l(stage_slot + j, c);
       }
-      err5 += (e5 / scale) * (e5 / scale);
-      err3 += (e3 / scale) * (e3 / scale);
+      for (int w = 0; w < W; ++w) {
+        const double scale = settings.atol + settings.rtol * math::max(math::fabs(y[w]), math::fabs(trial[w]));
+        err5[w] += (e5[w] / scale) * (e5[w] / scale);
+        err3[w] += (e3[w] / scale) * (e3[w] / scale);
+      }
     }
-    if (err5 == 0.0 && err3 == 0.0) return 0.0;
-    return math::fabs(h) * err5 / math::sqrt(n * (err5 + 0.01 * err3));
+    for (int w = 0; w < W; ++w)
+      err[w] = err5[w] == 0.0 && err3[w] == 0.0 ? 0.0 : math::fabs(h[w]) * err5[w] / math::sqrt(n * (err5[w] + 0.01 * err3[w]));
   }
 };
+
+// y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W; nfe
+// counts each sample's evaluations, failed marks the samples that did not get through.
+template <int W = solver::pack_width>
+void dop853(const std::string& label, const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+            Kokkos::View<const double*> u_out, const Dop853Settings& settings, const solver::NfeCounter& nfe,
+            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed) {
+  const int samples = static_cast<int>(y_start.extent(0));
+  const auto lane = solver::make_lane<W>(label, samples, dop853_slots, model, nfe);
+  Kokkos::parallel_for(label + "::dop853", Kokkos::RangePolicy<>(0, solver::packs_of<W>(samples)),
+                       Dop853Kernel<W>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
+}
 
 }  // namespace pfode::reference

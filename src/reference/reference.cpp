@@ -20,10 +20,7 @@ Solve integrate(const model::DiagonalMixture& model, Kokkos::View<const double**
   solver::NfeCounter nfe("pfode::reference::nfe", samples);
   Kokkos::View<double***> y("pfode::reference::y", samples, outputs, model.dim);
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
-  Kokkos::parallel_for("pfode::reference::dop853", Kokkos::RangePolicy<>(0, samples),
-                       Dop853Kernel{dop853_coefficients(), settings,
-                                    solver::make_lane<1>("pfode::reference", samples, dop853_slots, model, nfe), y_start, u_out,
-                                    y, failed});
+  dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed);
   Solve out;
   out.y = y;
   auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);

@@ -32,7 +32,7 @@ struct Lane {
   // (pack, slot, coordinate): with Kokkos' default layouts the pack index is the contiguous one on
   // GPUs and the coordinate one on CPUs. The last slot holds the model's rescaled input y = x / scale.
   Kokkos::View<Value***> ws;
-  Kokkos::View<double**> model_scratch;  // (pack, coordinate)
+  Kokkos::View<Value**> model_scratch;  // (pack, coordinate)
   model::DiagonalMixture model;
   NfeCounter nfe;  // per sample
   int samples = 0;
@@ -61,9 +61,21 @@ struct Lane {
     const auto& row = model_scratch;
     const int p = pack;
     model.denoise<W>([&](int j) -> const Value& { return w(p, y_slot, j); }, s,
-                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> double& { return row(p, j); });
+                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> double& { return row(p, j)[0]; });
     for (int i = 0; i < W; ++i)
       if (holds(i)) nfe(sample(i)) += 1;
+  }
+
+  // out_slot <- D(in_slot, s) with each sample at its own s (per-sample step control, y space);
+  // an evaluation is counted for the samples marked in `counted` (the others idle in lock step).
+  KOKKOS_INLINE_FUNCTION void denoise_each(int in_slot, const Value& s, int out_slot, const bool (&counted)[W]) const {
+    const auto& w = ws;
+    const auto& row = model_scratch;
+    const int p = pack;
+    model.denoise<W>([&](int j) -> const Value& { return w(p, in_slot, j); }, s,
+                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> Value& { return row(p, j); });
+    for (int i = 0; i < W; ++i)
+      if (holds(i) && counted[i]) nfe(sample(i)) += 1;
   }
 };
 
@@ -79,7 +91,7 @@ Lane<W> make_lane(const std::string& label, int samples, int slots, const model:
   const int packs = packs_of<W>(samples);
   Lane<W> lane;
   lane.ws = Kokkos::View<model::Pack<W>***>(label + "::workspace", packs, slots + 1, model.dim);
-  lane.model_scratch = Kokkos::View<double**>(label + "::model_scratch", packs, model.dim);
+  lane.model_scratch = Kokkos::View<model::Pack<W>**>(label + "::model_scratch", packs, model.dim);
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;

@@ -1,9 +1,13 @@
-// e^x for x <= 0 in straight-line arithmetic, so a loop over a pack of samples vectorises (a libm
+// exp and log in straight-line arithmetic, so a loop over a pack of samples vectorises (a libm
 // call per element does not, and mixing scalar results into vector loads stalls the pipeline).
+//
+// exp_nonpositive: e^x for x <= 0.
 // Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, degree-13 Taylor polynomial (truncation
 // < 4e-18 relative), and 2^n built from exponent bits in two halves so that results down to the
 // smallest subnormal are exact scalings. Accuracy: within 2 ulp of libm over [-745, 0]
 // (tests/test_model.cpp); a NaN gives a NaN and -inf gives 0.
+//
+// log_normal: log x for a positive normal finite x (callers check the range).
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
@@ -45,6 +49,39 @@ KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
   const double scale_a = math::double_of((hb + 1023) << 52);
   const double scale_b = math::double_of((nb - hb + 1023) << 52);
   return p * scale_a * scale_b;
+}
+
+// x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| < 0.172,
+// summed to f^21 (truncation < 1e-18 relative); m - 1 is exact, so the result is within 3 ulp of
+// libm (tests/test_model.cpp). The exponent comes out of the bits by unsigned arithmetic only.
+KOKKOS_INLINE_FUNCTION double log_normal(double x) {
+  constexpr double ln2_hi = 6.93147180369123816490e-01;  // e ln2_hi is exact for |e| < 2^11
+  constexpr double ln2_lo = 1.90821492927058770002e-10;
+  constexpr std::uint64_t mantissa = (std::uint64_t{1} << 52) - 1;
+  constexpr std::uint64_t one = std::uint64_t{1023} << 52;
+  constexpr double round_magic = 6755399441055744.0;
+  const std::uint64_t bits = math::bits_of(x);
+  // m1 in [1, 2); above sqrt(2) halve it (exponent field 1022) and count one more power of 2.
+  const double m1 = math::double_of((bits & mantissa) | one);
+  const std::uint64_t high = 0 - static_cast<std::uint64_t>(m1 > 1.4142135623730951);
+  const double m = math::double_of((bits & mantissa) | (one - (high & (std::uint64_t{1} << 52))));
+  // e = biased exponent - 1023 (+1 when halved), built as a double from its integer bits.
+  const std::uint64_t biased = (bits >> 52) + (high & 1);
+  const double e = math::double_of(math::bits_of(round_magic) + biased) - round_magic - 1023.0;
+  const double f = (m - 1.0) / (m + 1.0), f2 = f * f;
+  double p = 1.0 / 21.0;
+  p = p * f2 + 1.0 / 19.0;
+  p = p * f2 + 1.0 / 17.0;
+  p = p * f2 + 1.0 / 15.0;
+  p = p * f2 + 1.0 / 13.0;
+  p = p * f2 + 1.0 / 11.0;
+  p = p * f2 + 1.0 / 9.0;
+  p = p * f2 + 1.0 / 7.0;
+  p = p * f2 + 1.0 / 5.0;
+  p = p * f2 + 1.0 / 3.0;
+  // log m = 2f + 2f f2 p', with the leading term kept separate for accuracy.
+  const double log_m = 2.0 * f + 2.0 * f * (f2 * p);
+  return e * ln2_hi + (e * ln2_lo + log_m);
 }
 
 }  // namespace pfode::model
