@@ -37,7 +37,7 @@ struct DiagonalMixture {
         const double c2 = variances(0, j), mu = means(0, j);
         const S shrink = c2 / (c2 + s2);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
-        for (int w = 0; w < W; ++w) ov[w] = mu + lane(shrink, w) * (yv[w] - mu);
+        for (int w = 0; w < W; ++w) ov[w] = mu + of_sample(shrink, w) * (yv[w] - mu);
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
       return;
@@ -54,7 +54,7 @@ struct DiagonalMixture {
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         for (int w = 0; w < W; ++w) {
           const double d = yv[w] - mu;
-          quad[w] += d * d * lane(iv, w);
+          quad[w] += d * d * of_sample(iv, w);
         }
       }
       const double log_w = log_weights(k);
@@ -82,11 +82,11 @@ struct DiagonalMixture {
         const S shrink = variances(k, j) * scratch(j);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         if (k == 0) {
-          for (int w = 0; w < W; ++w) ov[w] = mu + lane(shrink, w) * (yv[w] - mu);
+          for (int w = 0; w < W; ++w) ov[w] = mu + of_sample(shrink, w) * (yv[w] - mu);
         } else {
           for (int w = 0; w < W; ++w) ov[w] = out(j)[w];
           for (int w = 0; w < W; ++w)
-            ov[w] = ov[w] * carried[w] + fresh[w] * (mu + lane(shrink, w) * (yv[w] - mu));
+            ov[w] = ov[w] * carried[w] + fresh[w] * (mu + of_sample(shrink, w) * (yv[w] - mu));
         }
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
@@ -110,9 +110,9 @@ struct DiagonalMixture {
   static constexpr int log_chunk = 16;
 
   // Sample w's value of a shared (double) or per-sample (Pack) quantity.
-  KOKKOS_INLINE_FUNCTION static double lane(double x, int) { return x; }
+  KOKKOS_INLINE_FUNCTION static double of_sample(double x, int) { return x; }
   template <int W>
-  KOKKOS_INLINE_FUNCTION static double lane(const Pack<W>& x, int w) {
+  KOKKOS_INLINE_FUNCTION static double of_sample(const Pack<W>& x, int w) {
     return x[w];
   }
 
@@ -151,20 +151,20 @@ struct DiagonalMixture {
       return;
     }
     bool all_normal = true;
-    for (int w = 0; w < W; ++w) all_normal = all_normal && normal(lane(prod, w));
+    for (int w = 0; w < W; ++w) all_normal = all_normal && normal(of_sample(prod, w));
     if (all_normal) {
       double lg[W];
-      for (int w = 0; w < W; ++w) lg[w] = log_normal(lane(prod, w));
+      for (int w = 0; w < W; ++w) lg[w] = log_normal(of_sample(prod, w));
       for (int w = 0; w < W; ++w) log_det[w] += lg[w];
       return;
     }
     for (int w = 0; w < W; ++w) {
-      if (normal(lane(prod, w))) {
-        log_det[w] += log_normal(lane(prod, w));
+      if (normal(of_sample(prod, w))) {
+        log_det[w] += log_normal(of_sample(prod, w));
         continue;
       }
       double sum = 0.0;
-      for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + lane(s2, w));
+      for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + of_sample(s2, w));
       log_det[w] += sum;
     }
   }
