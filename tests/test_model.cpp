@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
@@ -147,40 +149,48 @@ TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is eval
   }
 }
 
+// f(x) for every x in xs, evaluated on the device (f: a functor with a device call operator).
+template <class F>
+std::vector<double> on_device(const std::string& label, const std::vector<double>& xs, F f) {
+  Kokkos::View<double*> in(label + "::in", xs.size()), out(label + "::out", xs.size());
+  auto h = Kokkos::create_mirror_view(in);
+  for (size_t i = 0; i < xs.size(); ++i) h(i) = xs[i];
+  Kokkos::deep_copy(in, h);
+  Kokkos::parallel_for(
+      label, Kokkos::RangePolicy<>(0, static_cast<int>(xs.size())), KOKKOS_LAMBDA(int i) { out(i) = f(in(i)); });
+  const auto got = test::to_host(out);
+  return std::vector<double>(got.data(), got.data() + got.extent(0));
+}
+
+struct ExpNonpositive {
+  KOKKOS_INLINE_FUNCTION double operator()(double x) const { return model::exp_nonpositive(x); }
+};
+struct LogNormal {
+  KOKKOS_INLINE_FUNCTION double operator()(double x) const { return model::log_normal(x); }
+};
+
 TEST_CASE("the model's vectorisable exp is within 2 ulp of libm on [-745, 0]", "[model]") {
   std::vector<double> xs = {0.0, -0.0, -1e-300, -1e-17, -0.34657359027997264, -0.34657359027997275, -1.0, -708.0,
                             -708.4, -709.0, -740.0, -744.4, -745.1, -746.0, -800.0};
   for (int i = 0; i <= 200000; ++i) xs.push_back(-745.0 * i / 200000.0);
   for (int i = 0; i <= 10000; ++i) xs.push_back(-std::ldexp(1.0, -40) * i);  // tiny arguments
-  Kokkos::View<double*> in("in", xs.size()), out("out", xs.size());
-  auto h = Kokkos::create_mirror_view(in);
-  for (size_t i = 0; i < xs.size(); ++i) h(i) = xs[i];
-  Kokkos::deep_copy(in, h);
-  Kokkos::parallel_for(
-      "test::exp", Kokkos::RangePolicy<>(0, static_cast<int>(xs.size())),
-      KOKKOS_LAMBDA(int i) { out(i) = model::exp_nonpositive(in(i)); });
-  const auto got = test::to_host(out);
+  const auto got = on_device("test::exp", xs, ExpNonpositive{});
   double worst_ulp = 0.0;
   for (size_t i = 0; i < xs.size(); ++i) {
     const double want = std::exp(xs[i]);
     // In ulps of the result; below the normal range one ulp is the smallest subnormal.
     const double ulp = std::max(std::nextafter(want, 1.0) - want, std::numeric_limits<double>::denorm_min());
-    const double err = std::fabs(got(i) - want) / ulp;
-    INFO("x = " << xs[i] << ": " << got(i) << " vs libm " << want);
+    const double err = std::fabs(got[i] - want) / ulp;
+    INFO("x = " << xs[i] << ": " << got[i] << " vs libm " << want);
     REQUIRE(err <= 2.0);
     worst_ulp = std::max(worst_ulp, err);
   }
   INFO("worst " << worst_ulp << " ulp");
   CHECK(worst_ulp > 0.0);  // the comparison really ran on rounded results
-  Kokkos::View<double*> special("special", 2);
-  Kokkos::parallel_for(
-      "test::exp_special", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
-        special(0) = model::exp_nonpositive(-std::numeric_limits<double>::infinity());
-        special(1) = model::exp_nonpositive(std::numeric_limits<double>::quiet_NaN());
-      });
-  const auto sp = test::to_host(special);
-  REQUIRE(sp(0) == 0.0);
-  REQUIRE(std::isnan(sp(1)));
+  const auto sp = on_device("test::exp_special", {-std::numeric_limits<double>::infinity(),
+                                                  std::numeric_limits<double>::quiet_NaN()}, ExpNonpositive{});
+  REQUIRE(sp[0] == 0.0);
+  REQUIRE(std::isnan(sp[1]));
 }
 
 TEST_CASE("the model's vectorisable log is within 3 ulp of libm on the normal range", "[model]") {
@@ -189,24 +199,17 @@ TEST_CASE("the model's vectorisable log is within 3 ulp of libm on the normal ra
   for (int i = 0; i <= 200000; ++i) xs.push_back(std::exp(-708.0 + 1417.0 * i / 200000.0));
   for (int i = -10000; i <= 10000; ++i) xs.push_back(1.0 + std::ldexp(1.0, -30) * i);  // near 1, where log is small
   for (int i = 0; i <= 10000; ++i) xs.push_back(0.5 + 1.5 * i / 10000.0);  // across the sqrt(2) reduction boundary
-  Kokkos::View<double*> in("in", xs.size()), out("out", xs.size());
-  auto h = Kokkos::create_mirror_view(in);
-  for (size_t i = 0; i < xs.size(); ++i) h(i) = xs[i];
-  Kokkos::deep_copy(in, h);
-  Kokkos::parallel_for(
-      "test::log", Kokkos::RangePolicy<>(0, static_cast<int>(xs.size())),
-      KOKKOS_LAMBDA(int i) { out(i) = model::log_normal(in(i)); });
-  const auto got = test::to_host(out);
+  const auto got = on_device("test::log", xs, LogNormal{});
   double worst_ulp = 0.0;
   for (size_t i = 0; i < xs.size(); ++i) {
     const double want = std::log(xs[i]);
-    INFO("x = " << xs[i] << ": " << got(i) << " vs libm " << want);
+    INFO("x = " << xs[i] << ": " << got[i] << " vs libm " << want);
     if (want == 0.0) {
-      REQUIRE(got(i) == 0.0);
+      REQUIRE(got[i] == 0.0);
       continue;
     }
     const double ulp = std::nextafter(std::fabs(want), 2.0 * std::fabs(want)) - std::fabs(want);
-    const double err = std::fabs(got(i) - want) / ulp;
+    const double err = std::fabs(got[i] - want) / ulp;
     REQUIRE(err <= 3.0);
     worst_ulp = std::max(worst_ulp, err);
   }

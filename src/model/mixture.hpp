@@ -135,38 +135,33 @@ struct DiagonalMixture {
     }
   }
 
-  // log_det[w] += log of sample w's chunk product, or the per-coordinate sum where it left the
-  // normal range (also propagates a NaN).
+  // log_det[w] += log of sample w's chunk product (chunk_log).
   template <int W, class S>
   KOKKOS_INLINE_FUNCTION void add_chunk_log(const S& prod, int k, int j0, int j1, const S& s2,
                                             double (&log_det)[W]) const {
     if constexpr (std::is_same_v<S, double>) {  // shared s: one log for the pack
-      double lg = 0.0;
-      if (normal(prod)) {
-        lg = log_normal(prod);
-      } else {
-        for (int j = j0; j < j1; ++j) lg += math::log(variances(k, j) + s2);
-      }
+      const double lg = chunk_log(prod, k, j0, j1, s2);
       for (int w = 0; w < W; ++w) log_det[w] += lg;
-      return;
-    }
-    bool all_normal = true;
-    for (int w = 0; w < W; ++w) all_normal = all_normal && normal(of_sample(prod, w));
-    if (all_normal) {
+    } else {
+      bool all_normal = true;
+      for (int w = 0; w < W; ++w) all_normal = all_normal && normal(prod[w]);
       double lg[W];
-      for (int w = 0; w < W; ++w) lg[w] = log_normal(of_sample(prod, w));
-      for (int w = 0; w < W; ++w) log_det[w] += lg[w];
-      return;
-    }
-    for (int w = 0; w < W; ++w) {
-      if (normal(of_sample(prod, w))) {
-        log_det[w] += log_normal(of_sample(prod, w));
-        continue;
+      if (all_normal) {  // the usual case, as straight-line code that vectorises
+        for (int w = 0; w < W; ++w) lg[w] = log_normal(prod[w]);
+      } else {
+        for (int w = 0; w < W; ++w) lg[w] = chunk_log(prod[w], k, j0, j1, s2[w]);
       }
-      double sum = 0.0;
-      for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + of_sample(s2, w));
-      log_det[w] += sum;
+      for (int w = 0; w < W; ++w) log_det[w] += lg[w];
     }
+  }
+
+  // Log of a chunk product of variances, or the sum of their logs where the product left the
+  // normal range (also propagates a NaN).
+  KOKKOS_INLINE_FUNCTION double chunk_log(double prod, int k, int j0, int j1, double s2) const {
+    if (normal(prod)) return log_normal(prod);
+    double sum = 0.0;
+    for (int j = j0; j < j1; ++j) sum += math::log(variances(k, j) + s2);
+    return sum;
   }
 
   KOKKOS_INLINE_FUNCTION static bool normal(double x) {

@@ -57,11 +57,9 @@ struct Lane {
       y_slot = static_cast<int>(ws.extent(1)) - 1;
       for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
     }
-    const auto& w = ws;
     const auto& row = model_scratch;
     const int p = pack;
-    model.denoise<W>([&](int j) -> const Value& { return w(p, y_slot, j); }, s,
-                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> double& { return row(p, j)[0]; });
+    evaluate(y_slot, s, out_slot, [&](int j) -> double& { return row(p, j)[0]; });
     for (int i = 0; i < W; ++i)
       if (holds(i)) nfe(sample(i)) += 1;
   }
@@ -69,13 +67,20 @@ struct Lane {
   // out_slot <- D(in_slot, s) with each sample at its own s (per-sample step control, y space);
   // an evaluation is counted for the samples marked in `counted` (the others idle in lock step).
   KOKKOS_INLINE_FUNCTION void denoise_each(int in_slot, const Value& s, int out_slot, const bool (&counted)[W]) const {
-    const auto& w = ws;
     const auto& row = model_scratch;
     const int p = pack;
-    model.denoise<W>([&](int j) -> const Value& { return w(p, in_slot, j); }, s,
-                     [&](int j) -> Value& { return w(p, out_slot, j); }, [&](int j) -> Value& { return row(p, j); });
+    evaluate(in_slot, s, out_slot, [&](int j) -> Value& { return row(p, j); });
     for (int i = 0; i < W; ++i)
       if (holds(i) && counted[i]) nfe(sample(i)) += 1;
+  }
+
+  // The model on y_slot at a shared (double) or per-sample (Value) s; scratch(j) to match.
+  template <class S, class Scratch>
+  KOKKOS_INLINE_FUNCTION void evaluate(int y_slot, const S& s, int out_slot, const Scratch& scratch) const {
+    const auto& w = ws;
+    const int p = pack;
+    model.denoise<W>([&](int j) -> const Value& { return w(p, y_slot, j); }, s,
+                     [&](int j) -> Value& { return w(p, out_slot, j); }, scratch);
   }
 };
 
