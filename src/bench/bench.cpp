@@ -54,19 +54,19 @@ EvalCost denoise_cost(int dim, int components, int pack) {
   EvalCost c;
   c.bytes = 8.0 * (2 * k * d + k + 2 * d);
   // Per sample: y = x / scale (d); per pack: 1 / scale.
-  if (components == 1) {  // out = mu + shrink (y - mu): sub, mul, add; shrink = c^2/(c^2 + s^2) per pack
-    c.flops = 4 * d + (2 * d + 1) / w;
+  if (components == 1) {  // out = shrink y + offset: one fma; per pack v = c^2 + s^2, 1 / v, shrink, offset (5)
+    c.flops = 3 * d + (5 * d + 1) / w;
     c.divisions = (d + 1) / w;
     return c;
   }
   const double chunks = std::ceil(d / 16.0);  // one log per 16 variances (DiagonalMixture::log_chunk)
-  // Per sample and (k, j): quadratic form (y - mu)^2 / v: sub, mul, mul, add (4); posterior mean
-  // mu + shrink (y - mu): sub, mul, add (3); out * carried + fresh * mean: mul, mul, add (3, not for
-  // k = 0). Per sample and k: log r (3), its difference to the running maximum (1), the
-  // normaliser (2), exp for k > 0. Per sample: 1 / normaliser, d multiplies.
-  // Per pack and (k, j): v = c^2 + s^2, 1 / v, shrink = c^2 / v, the product for the
-  // log-determinant (4, one division); per pack and k: one log per chunk of 16.
-  c.flops = 10 * k * d - 3 * d + 6 * k + 1 + 2 * d + (4 * k * d + 1) / w;
+  // Per sample and (k, j): quadratic form (y - mu)^2 / v as sub, mul, fma (4); posterior mean
+  // shrink y + offset, fma (2); for k > 0 out * carried + fresh * mean, mul and fma (3). Per sample
+  // and k: log r (3); for k > 0 its difference to the running maximum (1) and the normaliser (2),
+  // exp. Per sample: 1 / normaliser and d multiplies. Per pack and (k, j): v = c^2 + s^2, 1 / v,
+  // shrink = c^2 / v, offset = mu s^2 / v, the product for the log-determinant (6, one division);
+  // per pack and k: one log per chunk of 16.
+  c.flops = 9 * k * d - 3 * d + 6 * k - 3 + 2 * d + 1 + (6 * k * d + 1) / w;
   c.divisions = 1 + (k * d + 1) / w;
   c.exps = k - 1;
   c.logs = k * chunks / w;

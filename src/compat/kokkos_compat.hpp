@@ -1,10 +1,14 @@
 // The one place where Kokkos versions differ for pfode.
 // Kokkos 3.4 (Debian's Trilinos package) keeps its math functions in Kokkos::Experimental;
 // Kokkos >= 3.7 / 4.x moved them to Kokkos. Device code calls pfode::math::exp etc.
+// math::fma is the one fused multiply-add pfode uses: it rounds once, exactly, on every backend
+// (hardware FMA where the build targets it, libm otherwise), so explicit fmas give the same numbers
+// on CPUs and GPUs, where contraction left to the compiler would not.
 #pragma once
 
 #include <Kokkos_Core.hpp>
 
+#include <cmath>
 #include <cstdint>
 #if KOKKOS_VERSION < 40100
 #include <cstring>
@@ -18,6 +22,7 @@ using Kokkos::cos;
 using Kokkos::exp;
 using Kokkos::expm1;
 using Kokkos::fabs;
+using Kokkos::fma;
 using Kokkos::isfinite;
 using Kokkos::log;
 using Kokkos::log1p;
@@ -36,6 +41,7 @@ using Kokkos::Experimental::log1p;
 using Kokkos::Experimental::pow;
 using Kokkos::Experimental::sqrt;
 using Kokkos::Experimental::tan;
+using std::fma;  // Kokkos 3.4 has none; Debian's build is host-only (Serial)
 #endif
 
 inline constexpr double pi = 3.14159265358979323846;

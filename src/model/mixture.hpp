@@ -34,10 +34,10 @@ struct DiagonalMixture {
     double yv[W], ov[W];
     if (components == 1) {
       for (int j = 0; j < dim; ++j) {
-        const double c2 = variances(0, j), mu = means(0, j);
-        const S shrink = c2 / (c2 + s2);
+        const S inv = 1.0 / (variances(0, j) + s2);
+        const S shrink = variances(0, j) * inv, offset = means(0, j) * s2 * inv;
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
-        for (int w = 0; w < W; ++w) ov[w] = mu + of_sample(shrink, w) * (yv[w] - mu);
+        for (int w = 0; w < W; ++w) ov[w] = math::fma(of_sample(shrink, w), yv[w], of_sample(offset, w));
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }
       return;
@@ -54,39 +54,40 @@ struct DiagonalMixture {
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         for (int w = 0; w < W; ++w) {
           const double d = yv[w] - mu;
-          quad[w] += d * d * of_sample(iv, w);
+          quad[w] = math::fma(d * of_sample(iv, w), d, quad[w]);
         }
       }
       const double log_w = log_weights(k);
       if (k == 0) {
         for (int w = 0; w < W; ++w) {
-          running_max[w] = log_w - 0.5 * (quad[w] + log_det[w]);
+          running_max[w] = math::fma(-0.5, quad[w] + log_det[w], log_w);
           normaliser[w] = 1.0;
         }
       } else {
         // Weights relative to the largest log-responsibility seen so far; what was accumulated is
         // rescaled when a larger one appears, so no exponential overflows. A NaN propagates.
         double log_r[W], e[W];
-        for (int w = 0; w < W; ++w) log_r[w] = log_w - 0.5 * (quad[w] + log_det[w]);
+        for (int w = 0; w < W; ++w) log_r[w] = math::fma(-0.5, quad[w] + log_det[w], log_w);
         for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
         for (int w = 0; w < W; ++w) {
           const bool larger = log_r[w] > running_max[w];
           carried[w] = larger ? e[w] : 1.0;
           fresh[w] = larger ? 1.0 : e[w];
           running_max[w] = larger ? log_r[w] : running_max[w];
-          normaliser[w] = normaliser[w] * carried[w] + fresh[w];
+          normaliser[w] = math::fma(normaliser[w], carried[w], fresh[w]);
         }
       }
       for (int j = 0; j < dim; ++j) {
-        const double mu = means(k, j);
-        const S shrink = variances(k, j) * scratch(j);
+        // The component's posterior mean mu + c^2/v (y - mu) = shrink y + offset, one fma.
+        const S shrink = variances(k, j) * scratch(j), offset = means(k, j) * s2 * scratch(j);
         for (int w = 0; w < W; ++w) yv[w] = y(j)[w];
         if (k == 0) {
-          for (int w = 0; w < W; ++w) ov[w] = mu + of_sample(shrink, w) * (yv[w] - mu);
+          for (int w = 0; w < W; ++w) ov[w] = math::fma(of_sample(shrink, w), yv[w], of_sample(offset, w));
         } else {
           for (int w = 0; w < W; ++w) ov[w] = out(j)[w];
           for (int w = 0; w < W; ++w)
-            ov[w] = ov[w] * carried[w] + fresh[w] * (mu + of_sample(shrink, w) * (yv[w] - mu));
+            ov[w] = math::fma(ov[w], carried[w],
+                              fresh[w] * math::fma(of_sample(shrink, w), yv[w], of_sample(offset, w)));
         }
         for (int w = 0; w < W; ++w) out(j)[w] = ov[w];
       }

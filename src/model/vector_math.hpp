@@ -23,27 +23,26 @@ KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
   // would let the compiler specialise the code after it per branch, and then it cannot vectorise.
   const std::uint64_t below = 0 - static_cast<std::uint64_t>(x < -746.0);
   const double xc = math::double_of((math::bits_of(-746.0) & below) | (math::bits_of(x) & ~below));
-  const double shifted = xc * log2e + round_magic;
+  const double shifted = math::fma(xc, log2e, round_magic);
   const double n = shifted - round_magic;
-  const double r = (xc - n * ln2_hi) - n * ln2_lo;
-  double p = 1.0 / 6227020800.0;  // 1/13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
+  const double r = math::fma(-n, ln2_lo, math::fma(-n, ln2_hi, xc));
+  // Estrin's scheme: the same polynomial in 4 dependent fmas instead of 13, so that the exponentials
+  // of several samples and components overlap.
+  const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const double q01 = math::fma(r, 1.0, 1.0), q23 = math::fma(r, 1.0 / 6.0, 0.5);
+  const double q45 = math::fma(r, 1.0 / 120.0, 1.0 / 24.0), q67 = math::fma(r, 1.0 / 5040.0, 1.0 / 720.0);
+  const double q89 = math::fma(r, 1.0 / 362880.0, 1.0 / 40320.0);
+  const double q1011 = math::fma(r, 1.0 / 39916800.0, 1.0 / 3628800.0);
+  const double q1213 = math::fma(r, 1.0 / 6227020800.0, 1.0 / 479001600.0);
+  const double q03 = math::fma(r2, q23, q01), q47 = math::fma(r2, q67, q45);
+  const double q811 = math::fma(r2, q1011, q89);
+  const double q813 = math::fma(r4, q1213, q811);
+  const double q07 = math::fma(r4, q47, q03);
+  const double p = math::fma(r8, q813, q07);
   // n is an integer in [-1076, 0]; 2^n = 2^h * 2^(n - h) with h = round(n / 2). Exponent bits come
   // from unsigned integer arithmetic on the rounded doubles (no float-to-int conversion or signed
   // shift, which AVX2 lacks for 64-bit lanes); the wrap-around of negative h cancels in h + 1023.
-  const double h = (n * 0.5 + round_magic) - round_magic;
+  const double h = math::fma(n, 0.5, round_magic) - round_magic;
   const std::uint64_t hb = math::bits_of(h + round_magic) - math::bits_of(round_magic);
   const std::uint64_t nb = math::bits_of(shifted) - math::bits_of(round_magic);
   const double scale_a = math::double_of((hb + 1023) << 52);
@@ -70,18 +69,18 @@ KOKKOS_INLINE_FUNCTION double log_normal(double x) {
   const double e = math::double_of(math::bits_of(round_magic) + biased) - round_magic - 1023.0;
   const double f = (m - 1.0) / (m + 1.0), f2 = f * f;
   double p = 1.0 / 21.0;
-  p = p * f2 + 1.0 / 19.0;
-  p = p * f2 + 1.0 / 17.0;
-  p = p * f2 + 1.0 / 15.0;
-  p = p * f2 + 1.0 / 13.0;
-  p = p * f2 + 1.0 / 11.0;
-  p = p * f2 + 1.0 / 9.0;
-  p = p * f2 + 1.0 / 7.0;
-  p = p * f2 + 1.0 / 5.0;
-  p = p * f2 + 1.0 / 3.0;
+  p = math::fma(p, f2, 1.0 / 19.0);
+  p = math::fma(p, f2, 1.0 / 17.0);
+  p = math::fma(p, f2, 1.0 / 15.0);
+  p = math::fma(p, f2, 1.0 / 13.0);
+  p = math::fma(p, f2, 1.0 / 11.0);
+  p = math::fma(p, f2, 1.0 / 9.0);
+  p = math::fma(p, f2, 1.0 / 7.0);
+  p = math::fma(p, f2, 1.0 / 5.0);
+  p = math::fma(p, f2, 1.0 / 3.0);
   // log m = 2f + 2f f2 p', with the leading term kept separate for accuracy.
-  const double log_m = 2.0 * f + 2.0 * f * (f2 * p);
-  return e * ln2_hi + (e * ln2_lo + log_m);
+  const double log_m = math::fma(2.0 * f, f2 * p, 2.0 * f);
+  return math::fma(e, ln2_hi, math::fma(e, ln2_lo, log_m));
 }
 
 }  // namespace pfode::model
