@@ -18,14 +18,17 @@ TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at eve
   const auto spec = test::gaussian(4);
   const auto model = model::to_device(spec);
   const int samples = 16;
+  for (bool pack_step : {false, true})
   for (const auto& info : schedule::all_schedules()) {
-    INFO(info.name);
+    INFO(info.name << (pack_step ? ", packs share steps" : ""));
     const auto& sched = info.defaults;
     const auto starts = test::marginal_starts(spec, sched, samples);
     const auto times = spacing::make_grid(spacing::parse_spacing("uniform-t"), sched, 40);
     std::vector<double> s_out;
     for (double t : times) s_out.push_back(sched.s(t));
-    const auto ref = reference::solve_reference(model, starts, s_out);
+    reference::Dop853Settings settings;
+    settings.pack_step = pack_step;
+    const auto ref = reference::solve_reference(model, starts, s_out, settings);
     REQUIRE(ref.failed_samples == 0);
     REQUIRE(ref.nfe_mean > 12);
     const auto y = test::to_host(ref.y);
@@ -127,4 +130,59 @@ TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it 
       for (int j = 0; j < spec.dim; ++j)
         if (p != 3) REQUIRE(y16(p, m, j) == y1(p, m, j));
   }
+}
+
+TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sample fails alone, "
+          "and the result is the same whatever the backend's pack width",
+          "[reference]") {
+  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const auto dm = model::to_device(spec);
+  const auto sched = schedule::make_schedule("edm");
+  const int samples = 19;  // a full pack of 16 and a partial one
+  auto starts = test::marginal_starts(spec, sched, samples);
+  auto h = test::to_host(starts);
+  h(3, 2) = std::nan("");
+  Kokkos::deep_copy(starts, h);
+  const double s_out[] = {80.0, 3.0, 0.1, 0.002};
+  Kokkos::View<double*> u("u", 4);
+  auto uh = Kokkos::create_mirror_view(u);
+  for (int m = 0; m < 4; ++m) uh(m) = std::log(s_out[m]);
+  Kokkos::deep_copy(u, uh);
+  auto solve = [&](auto width, bool pack_step, double tol) {
+    constexpr int W = decltype(width)::value;
+    reference::Dop853Settings settings;
+    settings.rtol = settings.atol = tol;
+    settings.pack_step = pack_step;
+    solver::NfeCounter nfe("nfe", samples);
+    Kokkos::View<double***> y("y", samples, 4, spec.dim);
+    Kokkos::View<int*> failed("failed", samples);
+    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed);
+    return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
+  };
+  using One = std::integral_constant<int, 1>;
+  using Sixteen = std::integral_constant<int, 16>;
+  const auto [y, nfe, failed] = solve(Sixteen{}, true, 1e-10);
+  const auto [y1, nfe1, failed1] = solve(One{}, true, 1e-10);  // as on a GPU: still packs of 16
+  const auto [y_own, nfe_own, failed_own] = solve(Sixteen{}, false, 1e-10);
+  const auto [y_exact, nfe_exact, failed_exact] = solve(Sixteen{}, false, 1e-13);
+  double err_shared = 0, err_own = 0;
+  for (int p = 0; p < samples; ++p) {
+    INFO("sample " << p);
+    REQUIRE(failed(p) == (p == 3 ? 1 : 0));
+    REQUIRE(failed1(p) == failed(p));
+    REQUIRE(nfe1(p) == nfe(p));
+    if (p == 3) continue;
+    // One step sequence per pack: every sample of a pack spends the same evaluations.
+    const int first = p < 16 ? 0 : 16;
+    REQUIRE(nfe(p) == nfe(first));
+    for (int m = 0; m < 4; ++m)
+      for (int j = 0; j < spec.dim; ++j) {
+        REQUIRE(y1(p, m, j) == y(p, m, j));
+        err_shared = std::max(err_shared, std::fabs(y(p, m, j) - y_exact(p, m, j)));
+        err_own = std::max(err_own, std::fabs(y_own(p, m, j) - y_exact(p, m, j)));
+      }
+  }
+  INFO("largest error: shared steps " << err_shared << ", own steps " << err_own);
+  REQUIRE(err_shared <= err_own);
+  REQUIRE(err_shared <= 1e-9);
 }

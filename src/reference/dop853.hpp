@@ -14,6 +14,10 @@ namespace pfode::reference {
 struct Dop853Settings {
   double rtol = 1e-13, atol = 1e-13;
   long max_steps = 200000;  // per sample, over the whole integration
+  // false: every sample has its own step-size control, so its solution does not depend on any
+  // other sample. true: the samples of a pack share each step (the largest error norm decides),
+  // as a system of all of them stacked would, so the model computes its s-only terms once per pack.
+  bool pack_step = false;
 };
 
 // Slots: 0 y, 1 stage input / trial solution, 2..13 stages K_0..K_11, 14 f at the trial solution.
@@ -22,7 +26,9 @@ inline constexpr int dop853_slots = 15;
 // One thread integrates a pack of W samples (solver/lane.hpp) in lock step, each with its own u,
 // step size, error control and output index, so a sample's solution is the same whatever pack it
 // is in and whatever W is; only its evaluations are shared instructions. A sample that has reached
-// the last output (or failed) idles until the pack is done, uncounted.
+// the last output (or failed) idles until the pack is done, uncounted. With pack_step the active
+// samples keep one u and step size: the step is accepted when every one's error norm allows it,
+// and the model computes its s-only terms once for the pack.
 template <int W>
 struct Dop853Kernel {
   using Value = model::Pack<W>;
@@ -38,9 +44,15 @@ struct Dop853Kernel {
 
   KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane<W>& l, int in_slot, const Value& u, int out_slot,
                                          const bool (&counted)[W]) const {
-    Value s;
-    for (int w = 0; w < W; ++w) s[w] = math::exp(u[w]);
-    l.denoise_each(in_slot, s, out_slot, counted);
+    if (settings.pack_step) {  // every active sample is at the same u; the others' results are unused
+      int lead = 0;
+      while (lead < W - 1 && !counted[lead]) ++lead;
+      l.denoise_counted(in_slot, math::exp(u[lead]), out_slot, counted);
+    } else {
+      Value s;
+      for (int w = 0; w < W; ++w) s[w] = math::exp(u[w]);
+      l.denoise_counted(in_slot, s, out_slot, counted);
+    }
     for (int c = 0; c < l.dim(); ++c) l(out_slot, c) = l(in_slot, c) - l(out_slot, c);
   }
 
@@ -83,8 +95,9 @@ struct Dop853Kernel {
         lands[w] = u[w] + h[w] <= target;
         step[w] = !active[w] ? 0.0 : lands[w] ? target - u[w] : h[w];
       }
-      double err[W];
-      trial_step(l, u, step, active, err);
+      double own_err[W], err[W];
+      trial_step(l, u, step, active, own_err);
+      shared_error(own_err, active, err);
       bool accepted[W];
       for (int w = 0; w < W; ++w) {
         accepted[w] = active[w] && err[w] <= 1.0;
@@ -92,7 +105,8 @@ struct Dop853Kernel {
         if (!accepted[w]) {  // rejected (also when err is NaN): shrink and retry
           const double shrink = math::isfinite(err[w]) ? math::max(0.2, 0.9 * math::pow(err[w], -0.125)) : 0.2;
           h[w] = step[w] * shrink;
-          if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w])))) fail(l, w, active);
+          // With a shared step only the samples whose own error is too large fail; the others go on.
+          if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w]))) && !(own_err[w] <= 1.0)) fail(l, w, active);
           continue;
         }
         u[w] = lands[w] ? u_out(next_output[w]) : u[w] + step[w];
@@ -116,6 +130,14 @@ struct Dop853Kernel {
         if (++next_output[w] == outputs) active[w] = false;
       }
     }
+  }
+
+  // err <- own_err per sample, or with pack_step the largest over the active samples (a NaN wins).
+  KOKKOS_INLINE_FUNCTION void shared_error(const double (&own_err)[W], const bool (&active)[W], double (&err)[W]) const {
+    double largest = 0.0;
+    for (int w = 0; w < W; ++w)
+      if (active[w] && (own_err[w] > largest || own_err[w] != own_err[w])) largest = own_err[w];
+    for (int w = 0; w < W; ++w) err[w] = settings.pack_step ? largest : own_err[w];
   }
 
   KOKKOS_INLINE_FUNCTION void fail(const solver::Lane<W>& l, int w, bool (&active)[W]) const {
@@ -162,12 +184,19 @@ struct Dop853Kernel {
   }
 };
 
-// y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W; nfe
-// counts each sample's evaluations, failed marks the samples that did not get through.
+// Samples per pack when they share steps (Dop853Settings::pack_step): fixed on every backend, so
+// that a sample's solution, which then depends on its pack, is the same everywhere.
+inline constexpr int pack_step_width = 16;
+
+// y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W (of
+// pack_step_width with shared steps); nfe counts each sample's evaluations, failed marks the
+// samples that did not get through.
 template <int W = solver::pack_width>
 void dop853(const std::string& label, const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const solver::NfeCounter& nfe,
             const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed) {
+  if constexpr (W != pack_step_width)
+    if (settings.pack_step) return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed);
   const int samples = static_cast<int>(y_start.extent(0));
   const auto lane = solver::make_lane<W>(label, samples, dop853_slots, model, nfe);
   Kokkos::parallel_for(label + "::dop853", Kokkos::RangePolicy<>(0, solver::packs_of<W>(samples)),

@@ -64,12 +64,17 @@ struct Lane {
       if (holds(i)) nfe(sample(i)) += 1;
   }
 
-  // out_slot <- D(in_slot, s) with each sample at its own s (per-sample step control, y space);
-  // an evaluation is counted for the samples marked in `counted` (the others idle in lock step).
-  KOKKOS_INLINE_FUNCTION void denoise_each(int in_slot, const Value& s, int out_slot, const bool (&counted)[W]) const {
+  // out_slot <- D(in_slot, s) in y space, s shared by the pack (a double) or each sample's own (a
+  // Value, per-sample step control); an evaluation is counted for the samples marked in `counted`
+  // (the others idle in lock step).
+  template <class S>
+  KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[W]) const {
     const auto& row = model_scratch;
     const int p = pack;
-    evaluate(in_slot, s, out_slot, [&](int j) -> Value& { return row(p, j); });
+    if constexpr (std::is_same_v<S, double>)
+      evaluate(in_slot, s, out_slot, [&](int j) -> double& { return row(p, j)[0]; });
+    else
+      evaluate(in_slot, s, out_slot, [&](int j) -> Value& { return row(p, j); });
     for (int i = 0; i < W; ++i)
       if (holds(i) && counted[i]) nfe(sample(i)) += 1;
   }

@@ -205,6 +205,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.reference_tolerance = r.real("run.reference_tolerance", "1e-13");
   if (!(e.reference_tolerance >= 1e-14 && e.reference_tolerance <= 1e-6))
     throw std::invalid_argument("run.reference_tolerance must be in [1e-14, 1e-6]");
+  const std::string reference_step = r.text("run.reference_step", "sample");
+  if (reference_step != "sample" && reference_step != "pack")
+    throw std::invalid_argument("run.reference_step: unknown '" + reference_step + "' (sample | pack)");
+  e.reference_pack_step = reference_step == "pack";
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
 
   for (const auto& name : split_list(r.required("sweep.models"))) e.models.push_back(read_model(r, name));

@@ -35,6 +35,7 @@ struct Experiment {
   std::vector<std::uint64_t> seeds{0};
   model::StartSpec start;
   double reference_tolerance = 1e-13;
+  bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.

@@ -118,6 +118,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto ref_start = Clock::now();
     reference::Dop853Settings settings;
     settings.rtol = settings.atol = e.reference_tolerance;
+    settings.pack_step = e.reference_pack_step;
     const auto ref = reference::solve_reference(model, y_start, s_out, settings);
     ReferenceRecord record;
     record.model = spec.name;
@@ -125,6 +126,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     record.seed = static_cast<long>(e.seeds[group.seed]);
     record.times = static_cast<long>(s_out.size());
     record.tolerance = ref.tolerance;
+    record.step_control = e.reference_pack_step ? "pack" : "sample";
     record.nfe_mean = ref.nfe_mean;
     record.nfe_max = ref.nfe_max;
     record.error_estimate = ref.error_estimate;
