@@ -180,9 +180,12 @@ int bench_command(int argc, char** argv) {
   std::printf("%-22s %6s %8s %10s %14s %12s\n", "kernel", "steps", "NFE", "seconds", "sample-eval/s", "error");
   std::vector<bench::Timing> runs;
   for (const auto& label : split(solvers_text)) runs.push_back(bench::time_solver(p, label, nfe, repeats));
-  auto ref = bench::time_dop853(p, tol, repeats);
-  ref.name = "dop853 tol " + [&] { char b[16]; std::snprintf(b, sizeof b, "%.0e", tol); return std::string(b); }();
-  runs.push_back(ref);
+  char tol_text[16];
+  std::snprintf(tol_text, sizeof tol_text, "%.0e", tol);
+  for (bool pack_step : {false, true}) {
+    runs.push_back(bench::time_dop853(p, tol, repeats, pack_step));
+    runs.back().name += std::string(" tol ") + tol_text;
+  }
   const auto sweep_ref = bench::time_solve_reference(p, tol, 65, repeats);
   for (const auto& r : runs)
     std::printf("%-22s %6d %8.1f %10.4f %14.4g %12.3e\n", r.name.c_str(), r.steps, r.nfe, r.seconds,
@@ -201,7 +204,7 @@ int bench_command(int argc, char** argv) {
     root.write_attribute("cpu", machine.cpu_model);
     root.write_attribute("peak_gflops", machine.peak.gflops);
     for (size_t i = 0; i < runs.size(); ++i) {
-      const auto g = root.create_group(i + 1 == runs.size() ? std::string("dop853") : runs[i].name);
+      const auto g = root.create_group(runs[i].name.substr(0, runs[i].name.find(' ')));  // rk4, ..., dop853, dop853_pack
       g.write_dataset("final", runs[i].final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
       if (!runs[i].times.empty()) g.write_dataset("t", runs[i].times, {runs[i].times.size()});
       g.write_attribute("seconds", runs[i].seconds);

@@ -54,8 +54,10 @@ struct Timing {
 // One fixed-grid solver ("rk4", "heun", "ddim", any registry label) with an NFE budget, on a
 // Karras grid, through solver::run_solver without LTE.
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats);
-// One DOP853 solve per sample from s_max to s_min (rtol = atol = tol): what scipy's solve_ivp does.
-Timing time_dop853(const Problem& p, double tol, int repeats);
+// DOP853 from s_max to s_min (rtol = atol = tol) for every sample: each with its own steps (what
+// one scipy solve_ivp per sample does), or with pack_step sharing them per pack of 16 (what
+// solve_ivp on all samples stacked does, per 16 samples instead of all).
+Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step = false);
 // reference::solve_reference as a sweep calls it: outputs at every point of a grid of `points`,
 // plus its second solve for the error estimate.
 Timing time_solve_reference(const Problem& p, double tol, int points, int repeats);
