@@ -91,35 +91,51 @@ TEST_CASE("reference: a NaN sample makes the error estimate NaN on any thread co
   REQUIRE(std::isnan(ref.error_estimate));
 }
 
-TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it is solved in", "[reference]") {
-  // Samples of a pack share instructions but not steps: solved 16 to a thread (CPU packs) or one
-  // to a thread (GPUs), every state and evaluation count is the same, bit for bit. 19 samples: a
-  // full pack and a partial one; sample 3 is NaN, so it fails and idles beside the others.
-  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
-  const auto dm = model::to_device(spec);
-  const auto sched = schedule::make_schedule("edm");
-  const int samples = 19;
-  auto starts = test::marginal_starts(spec, sched, samples);
-  auto h = test::to_host(starts);
-  h(3, 2) = std::nan("");
-  Kokkos::deep_copy(starts, h);
-  Kokkos::View<double*> u("u", 4);
-  auto uh = Kokkos::create_mirror_view(u);
-  const double s_out[] = {80.0, 3.0, 0.1, 0.002};
-  for (int m = 0; m < 4; ++m) uh(m) = std::log(s_out[m]);
-  Kokkos::deep_copy(u, uh);
-  reference::Dop853Settings settings;
-  settings.rtol = settings.atol = 1e-10;
-  auto solve = [&](auto width) {
-    constexpr int W = decltype(width)::value;
+namespace {
+
+// 19 samples of a 5-D, 4-component mixture (a full pack of 16 and a partial one) from s = 80 to
+// 0.002 through two intermediate outputs; sample 3 is NaN, so it fails and idles beside the others.
+struct PackProblem {
+  static constexpr int samples = 19, outputs = 4, nan_sample = 3;
+  model::ModelSpec spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  model::DiagonalMixture dm = model::to_device(spec);
+  Kokkos::View<double**> starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
+  Kokkos::View<double*> u{"u", outputs};
+
+  PackProblem() {
+    auto h = test::to_host(starts);
+    h(nan_sample, 2) = std::nan("");
+    Kokkos::deep_copy(starts, h);
+    auto uh = Kokkos::create_mirror_view(u);
+    const double s_out[outputs] = {80.0, 3.0, 0.1, 0.002};
+    for (int m = 0; m < outputs; ++m) uh(m) = std::log(s_out[m]);
+    Kokkos::deep_copy(u, uh);
+  }
+
+  // (y, nfe, failed) on the host, DOP853 in packs of W.
+  template <int W>
+  auto solve(double tol, bool pack_step = false) const {
+    reference::Dop853Settings settings;
+    settings.rtol = settings.atol = tol;
+    settings.pack_step = pack_step;
     solver::NfeCounter nfe("nfe", samples);
-    Kokkos::View<double***> y("y", samples, 4, spec.dim);
+    Kokkos::View<double***> y("y", samples, outputs, spec.dim);
     Kokkos::View<int*> failed("failed", samples);
     reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed);
     return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
-  };
-  const auto [y16, nfe16, failed16] = solve(std::integral_constant<int, 16>{});
-  const auto [y1, nfe1, failed1] = solve(std::integral_constant<int, 1>{});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it is solved in", "[reference]") {
+  // Samples of a pack share instructions but not steps: solved 16 to a thread (CPU packs) or one
+  // to a thread (GPUs), every state and evaluation count is the same, bit for bit.
+  const PackProblem problem;
+  const int samples = problem.samples;
+  const auto& spec = problem.spec;
+  const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
+  const auto [y1, nfe1, failed1] = problem.solve<1>(1e-10);
   for (int p = 0; p < samples; ++p) {
     INFO("sample " << p);
     REQUIRE(failed16(p) == (p == 3 ? 1 : 0));
@@ -135,36 +151,13 @@ TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it 
 TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sample fails alone, "
           "and the result is the same whatever the backend's pack width",
           "[reference]") {
-  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
-  const auto dm = model::to_device(spec);
-  const auto sched = schedule::make_schedule("edm");
-  const int samples = 19;  // a full pack of 16 and a partial one
-  auto starts = test::marginal_starts(spec, sched, samples);
-  auto h = test::to_host(starts);
-  h(3, 2) = std::nan("");
-  Kokkos::deep_copy(starts, h);
-  const double s_out[] = {80.0, 3.0, 0.1, 0.002};
-  Kokkos::View<double*> u("u", 4);
-  auto uh = Kokkos::create_mirror_view(u);
-  for (int m = 0; m < 4; ++m) uh(m) = std::log(s_out[m]);
-  Kokkos::deep_copy(u, uh);
-  auto solve = [&](auto width, bool pack_step, double tol) {
-    constexpr int W = decltype(width)::value;
-    reference::Dop853Settings settings;
-    settings.rtol = settings.atol = tol;
-    settings.pack_step = pack_step;
-    solver::NfeCounter nfe("nfe", samples);
-    Kokkos::View<double***> y("y", samples, 4, spec.dim);
-    Kokkos::View<int*> failed("failed", samples);
-    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed);
-    return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
-  };
-  using One = std::integral_constant<int, 1>;
-  using Sixteen = std::integral_constant<int, 16>;
-  const auto [y, nfe, failed] = solve(Sixteen{}, true, 1e-10);
-  const auto [y1, nfe1, failed1] = solve(One{}, true, 1e-10);  // as on a GPU: still packs of 16
-  const auto [y_own, nfe_own, failed_own] = solve(Sixteen{}, false, 1e-10);
-  const auto [y_exact, nfe_exact, failed_exact] = solve(Sixteen{}, false, 1e-13);
+  const PackProblem problem;
+  const int samples = problem.samples;
+  const auto& spec = problem.spec;
+  const auto [y, nfe, failed] = problem.solve<16>(1e-10, true);
+  const auto [y1, nfe1, failed1] = problem.solve<1>(1e-10, true);  // as on a GPU: still packs of 16
+  const auto [y_own, nfe_own, failed_own] = problem.solve<16>(1e-10);
+  const auto [y_exact, nfe_exact, failed_exact] = problem.solve<16>(1e-13);
   double err_shared = 0, err_own = 0;
   for (int p = 0; p < samples; ++p) {
     INFO("sample " << p);

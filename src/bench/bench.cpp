@@ -66,7 +66,7 @@ EvalCost denoise_cost(int dim, int components, int pack) {
   // exp. Per sample: 1 / normaliser and d multiplies. Per pack and (k, j): v = c^2 + s^2, 1 / v,
   // shrink = c^2 / v, offset = mu s^2 / v, the product for the log-determinant (6, one division);
   // per pack and k: one log per chunk of 16.
-  c.flops = 9 * k * d - 3 * d + 6 * k - 3 + 2 * d + 1 + (6 * k * d + 1) / w;
+  c.flops = 9 * k * d - 3 * d + (6 * k - 3) + (2 * d + 1) + (6 * k * d + 1) / w;
   c.divisions = 1 + (k * d + 1) / w;
   c.exps = k - 1;
   c.logs = k * chunks / w;

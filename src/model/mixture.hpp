@@ -4,7 +4,7 @@
 // One component is the Gaussian, which also has the closed-form PF-ODE solution below.
 // It evaluates a pack of W samples (model/pack.hpp), vectorised over W. When they share one s, the
 // terms that depend on s only -- 1/(c_kj^2 + s^2) and the log-determinant -- are computed once per
-// pack and component, so the per-sample work is ~10 FLOPs per (component, coordinate), without
+// pack and component, so the per-sample work is 9 FLOPs per (component, coordinate), without
 // divisions; with one s per sample (adaptive step control) they are computed per sample.
 #pragma once
 

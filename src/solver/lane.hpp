@@ -57,11 +57,9 @@ struct Lane {
       y_slot = static_cast<int>(ws.extent(1)) - 1;
       for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
     }
-    const auto& row = model_scratch;
-    const int p = pack;
-    evaluate(y_slot, s, out_slot, [&](int j) -> double& { return row(p, j)[0]; });
-    for (int i = 0; i < W; ++i)
-      if (holds(i)) nfe(sample(i)) += 1;
+    bool every[W];
+    for (int i = 0; i < W; ++i) every[i] = true;
+    denoise_counted(y_slot, s, out_slot, every);
   }
 
   // out_slot <- D(in_slot, s) in y space, s shared by the pack (a double) or each sample's own (a
