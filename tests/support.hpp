@@ -83,7 +83,7 @@ inline std::vector<sweep::CellResult> run_cells(const sweep::Experiment& e) {
 // One solver on one grid with exact states from the reference: the raw SolverRun.
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const std::string& solver_label,
-                                       int samples, bool lte = false) {
+                                       int samples, bool lte = false, const solver::KernelLayout& layout = {}) {
   const auto model = model::to_device(m);
   const auto starts = marginal_starts(m, sched, samples);
   std::vector<double> s_out;
@@ -94,7 +94,8 @@ inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule
   for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
   Kokkos::deep_copy(index, h);
   const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
-  return solver::run_solver(solver_entry(solver_label).spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte);
+  return solver::run_solver(solver_entry(solver_label).spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte,
+                           layout);
 }
 
 }  // namespace pfode::test

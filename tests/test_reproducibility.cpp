@@ -1,4 +1,5 @@
-// The numbers of a sample do not depend on how many other samples share its batch.
+// The numbers of a sample do not depend on how many other samples share its batch, nor on the
+// kernel layout that computes them.
 #include <catch2/catch.hpp>
 
 #include "support.hpp"
@@ -17,4 +18,50 @@ TEST_CASE("a sample's errors are the same whatever the batch size", "[reproducib
     for (int p = 0; p < 7; ++p) REQUIRE(a[c].gte[p] == b[c].gte[p]);  // bit for bit
     REQUIRE(a[c].nfe == b[c].nfe);
   }
+}
+
+namespace {
+
+// Team shapes the layout test runs: the backend's default, and teams of three samples (a last
+// team with spare threads), with vector lanes where the backend has them.
+std::vector<solver::TeamShape> team_shapes() {
+  std::vector<solver::TeamShape> shapes{solver::default_team_shape()};
+  if (solver::gpu_backend) shapes.push_back({3, 8});
+  else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
+  return shapes;
+}
+
+}  // namespace
+
+TEST_CASE("teams with vector lanes over coordinates give the packs' numbers", "[reproducibility]") {
+  // 40-D: two full chunks of the log-determinant and a partial one; 5 components; 7 samples.
+  const auto m = model::random_mixture("mix40", 40, 5, 4, 0.8, 0.3, 0.7);
+  const auto sched = schedule::make_schedule("edm");
+  const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, 6);
+  std::vector<std::string> labels;
+  for (const auto& info : solver::all_solvers())
+    if (!info.adaptive) labels.push_back(info.name);
+  labels.push_back("unipc-2[corrector=off]");
+  labels.push_back("edm-heun[final=denoise]");
+  for (const auto& label : labels)
+    for (const auto& shape : team_shapes()) {
+      INFO(label << ", teams of " << shape.team_size << " x " << shape.vector_length << " lanes");
+      const auto packs = test::solve_on_grid(m, sched, times, label, 7, true);
+      solver::KernelLayout teams;
+      teams.kind = solver::KernelLayout::teams;
+      teams.team = shape;
+      const auto team = test::solve_on_grid(m, sched, times, label, 7, true, teams);
+      REQUIRE(team.nfe == packs.nfe);
+      // Host vector loops run in order: the same operations in the same order, bit for bit. On
+      // GPUs the lanes sum the quadratic form in another order: equal to rounding.
+      const double tol = solver::gpu_backend ? 1e-12 : 0.0;
+      auto agree = [&](const std::vector<double>& a, const std::vector<double>& b) {
+        REQUIRE(a.size() == b.size());
+        for (size_t k = 0; k < a.size(); ++k) REQUIRE(std::fabs(a[k] - b[k]) <= tol * std::max(1.0, std::fabs(b[k])));
+      };
+      agree(team.final_state, packs.final_state);
+      agree(team.global_error, packs.global_error);
+      agree(team.local_error, packs.local_error);
+      agree(team.exact_final_rms, packs.exact_final_rms);
+    }
 }

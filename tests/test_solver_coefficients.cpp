@@ -39,6 +39,10 @@ struct PolyLane {
 
   KOKKOS_INLINE_FUNCTION int dim() const { return 1; }
   KOKKOS_INLINE_FUNCTION double& operator()(int slot, int j) const { return ws(0, slot, j); }
+  template <class F>
+  KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
+    body(0);
+  }
   KOKKOS_INLINE_FUNCTION double poly(double lambda) const {
     double v = 0.0;
     for (int k = kMaxDegree; k >= 0; --k) v = v * lambda + a[k];

@@ -92,6 +92,26 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
   std::printf("\n");
 }
 
+// The fixed-grid kernel in both layouts (solver/run.hpp): packs of samples per thread against
+// teams with vector lanes over coordinates, on the same problems.
+void layouts_table(const std::vector<Size>& sizes, int samples, int nfe, int repeats) {
+  const auto shape = solver::default_team_shape();
+  std::printf("Kernel layouts (rk4, %d samples, NFE %d): packs of %d samples per thread vs teams of %d samples x %d "
+              "vector lanes over coordinates\n",
+              samples, nfe, solver::pack_width, shape.team_size, shape.vector_length);
+  std::printf("%5s %4s %12s %12s %12s %6s\n", "dim", "K", "packs eval/s", "teams eval/s", "teams/packs", "auto");
+  for (const auto& sz : sizes) {
+    const auto p = bench::random_problem(sz.dim, sz.components, samples);
+    solver::KernelLayout teams;
+    teams.kind = solver::KernelLayout::teams;
+    const auto a = bench::time_solver(p, "rk4", nfe, repeats);
+    const auto b = bench::time_solver(p, "rk4", nfe, repeats, teams);
+    std::printf("%5d %4d %12.3g %12.3g %12.2f %6s\n", sz.dim, sz.components, a.evals_per_second(samples),
+                b.evals_per_second(samples), a.seconds / b.seconds, solver::layout_name(solver::auto_layout(sz.dim)));
+  }
+  std::printf("\n");
+}
+
 void scaling_table(int samples, int nfe, int dim, int components, int repeats, bool quick) {
   std::printf("Cost growth of rk4 (base: %d samples, NFE %d, dim %d, K %d; one axis varied at a time)\n", samples,
               nfe, dim, components);
@@ -130,7 +150,7 @@ void scaling_table(int samples, int nfe, int dim, int components, int repeats, b
 
 int bench_command(int argc, char** argv) {
   po::options_description opts("bench options");
-  bool quick = false, no_sizes = false, no_scaling = false;
+  bool quick = false, no_sizes = false, no_layouts = false, no_scaling = false;
   std::string problem_file, out_file, solvers_text = "rk4,heun,ddim";
   int samples = 256, nfe = 64, repeats = 3, dim = 16, components = 8, ref_samples = 64;
   double tol = 1e-10, tight_tol = 1e-13;
@@ -147,6 +167,7 @@ int bench_command(int argc, char** argv) {
       "ref-samples", po::value(&ref_samples)->default_value(ref_samples), "samples of the per-size DOP853 runs")(
       "repeats", po::value(&repeats)->default_value(repeats), "timings keep the best of this many runs")(
       "no-sizes", po::bool_switch(&no_sizes), "skip the table over model sizes")(
+      "no-layouts", po::bool_switch(&no_layouts), "skip the packs-vs-teams kernel layout table")(
       "no-scaling", po::bool_switch(&no_scaling), "skip the cost-growth tables")(
       "out", po::value(&out_file), "write final states and timings to this HDF5 file (for bench/compare.py)");
   po::variables_map vm;
@@ -222,6 +243,9 @@ int bench_command(int argc, char** argv) {
               : std::vector<Size>{{2, 1}, {2, 8}, {16, 1}, {16, 8}, {16, 64}, {64, 8}, {256, 8}, {256, 64}};
     sizes_table(machine, sizes, samples, ref_samples, nfe, tol, work, repeats);
   }
+  if (!no_layouts)
+    layouts_table(quick ? std::vector<Size>{{4, 3}} : std::vector<Size>{{16, 8}, {64, 8}, {256, 8}, {1024, 8}},
+                  samples, nfe, repeats);
   if (!no_scaling) scaling_table(samples, nfe, dim, components, repeats, quick);
   return exit_ok;
 }

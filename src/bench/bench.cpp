@@ -122,7 +122,8 @@ double time_model(const Problem& p, int evals, int repeats) {
   });
 }
 
-Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats) {
+Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
+                   const solver::KernelLayout& layout) {
   const auto spec = solver::parse_solver(label);
   const int steps = solver::steps_for_budget(spec, nfe_budget);
   Timing t;
@@ -138,7 +139,7 @@ Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, i
   Kokkos::View<int*> index("pfode::bench::index", steps + 1);  // zeros
   solver::SolverRun run;
   t.seconds = best_seconds(repeats, [&] {
-    run = solver::run_solver(spec, grid, model, solver::ExactStates{exact, index}, p.samples, false);
+    run = solver::run_solver(spec, grid, model, solver::ExactStates{exact, index}, p.samples, false, layout);
   });
   t.nfe = static_cast<double>(*std::max_element(run.nfe.begin(), run.nfe.end()));
   t.final_state = run.final_state;

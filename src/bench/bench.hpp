@@ -11,6 +11,7 @@
 
 #include "model/model_spec.hpp"
 #include "schedule/schedule.hpp"
+#include "solver/run.hpp"
 
 namespace pfode::bench {
 
@@ -52,8 +53,9 @@ struct Timing {
 };
 
 // One fixed-grid solver ("rk4", "heun", "ddim", any registry label) with an NFE budget, on a
-// Karras grid, through solver::run_solver without LTE.
-Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats);
+// Karras grid, through solver::run_solver without LTE, in the given kernel layout.
+Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
+                   const solver::KernelLayout& layout = {});
 // DOP853 from s_max to s_min (rtol = atol = tol) for every sample: each with its own steps (what
 // one scipy solve_ivp per sample does), or with pack_step sharing them per pack of 16 (what
 // solve_ivp on all samples stacked does, per 16 samples instead of all).

@@ -68,6 +68,7 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_attribute("status", c.status);
   g.write_attribute("reference_error", c.reference_error);
   g.write_attribute("near_floor", static_cast<long>(c.near_floor));
+  g.write_attribute("layout", c.layout);
   g.write_attribute("wall_time", c.wall_time);
   g.write_attribute("lte_wall_time", c.lte_wall_time);
   write_summary(g, "gte", c.gte_summary);
@@ -94,6 +95,7 @@ sweep::CellResult read_cell(const Group& g) {
   c.spacing = g.read_string_attribute("spacing");
   c.solver = g.read_string_attribute("solver");
   c.options = g.read_string_attribute("options");
+  c.layout = g.read_string_attribute("layout");
   c.nfe_budget = g.read_long_attribute("nfe_budget");
   c.steps = g.read_long_attribute("steps");
   c.seed = g.read_long_attribute("seed");

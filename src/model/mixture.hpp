@@ -6,6 +6,8 @@
 // terms that depend on s only -- 1/(c_kj^2 + s^2) and the log-determinant -- are computed once per
 // pack and component, so the per-sample work is 9 FLOPs per (component, coordinate), without
 // divisions; with one s per sample (adaptive step control) they are computed per sample.
+// denoise_team is the hierarchical form for large dimensions: a team of threads (one sample each)
+// shares the s-only terms, and each thread spreads its sample's coordinates over vector lanes.
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
@@ -100,6 +102,72 @@ struct DiagonalMixture {
     }
   }
 
+  // D(y, s) of the sample of each thread of a team, all at the same s (fixed-grid solvers); called
+  // by every thread of the team together. y(j) and out(j) are the calling thread's doubles;
+  // inverse_variance (dim) and chunk_logs (chunks()) are team scratch. The per-coordinate
+  // arithmetic is denoise's; only the order in which the quadratic form is summed over vector
+  // lanes may differ (on host backends, whose vector loops run in order, it is denoise's).
+  template <class Member, class In, class Out, class Shared>
+  KOKKOS_INLINE_FUNCTION void denoise_team(const Member& team, const In& y, double s, const Out& out,
+                                           const Shared& inverse_variance, const Shared& chunk_logs) const {
+    const double s2 = s * s;
+    const auto coordinates = Kokkos::ThreadVectorRange(team, dim);
+    if (components == 1) {
+      Kokkos::parallel_for(coordinates, [&](int j) {
+        const double inv = 1.0 / (variances(0, j) + s2);
+        const double shrink = variances(0, j) * inv, offset = means(0, j) * s2 * inv;
+        out(j) = math::fma(shrink, y(j), offset);
+      });
+      return;
+    }
+    double running_max = 0.0, normaliser = 0.0;
+    for (int k = 0; k < components; ++k) {
+      team.team_barrier();  // every thread is done with the previous component's terms
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(team, dim),
+                           [&](int j) { inverse_variance(j) = 1.0 / (variances(k, j) + s2); });
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(team, chunks()), [&](int c) {
+        const int j0 = c * log_chunk, n = dim - j0 < log_chunk ? dim - j0 : log_chunk;
+        double v[log_chunk];
+        for (int i = 0; i < n; ++i) v[i] = variances(k, j0 + i) + s2;
+        chunk_logs(c) = chunk_log(pairwise_product(v, n), k, j0, j0 + n, s2);
+      });
+      team.team_barrier();
+      double log_det = 0.0;
+      for (int c = 0; c < chunks(); ++c) log_det += chunk_logs(c);
+      double quad = 0.0;
+      Kokkos::parallel_reduce(
+          coordinates,
+          [&](int j, double& partial) {
+            const double d = y(j) - means(k, j);
+            partial = math::fma(d * inverse_variance(j), d, partial);
+          },
+          quad);
+      const double log_r = math::fma(-0.5, quad + log_det, log_weights(k));
+      double carried = 1.0, fresh = 1.0;
+      if (k == 0) {
+        running_max = log_r;
+        normaliser = 1.0;
+      } else {  // as in denoise: relative to the largest log-responsibility so far
+        const double e = exp_nonpositive(-math::fabs(log_r - running_max));
+        const bool larger = log_r > running_max;
+        carried = larger ? e : 1.0;
+        fresh = larger ? 1.0 : e;
+        running_max = larger ? log_r : running_max;
+        normaliser = math::fma(normaliser, carried, fresh);
+      }
+      Kokkos::parallel_for(coordinates, [&](int j) {
+        const double shrink = variances(k, j) * inverse_variance(j), offset = means(k, j) * s2 * inverse_variance(j);
+        const double mean = math::fma(shrink, y(j), offset);
+        out(j) = k == 0 ? mean : math::fma(out(j), carried, fresh * mean);
+      });
+    }
+    const double inv = 1.0 / normaliser;
+    Kokkos::parallel_for(coordinates, [&](int j) { out(j) = out(j) * inv; });
+  }
+
+  // Team scratch denoise_team needs: dim inverse variances and one log per chunk.
+  KOKKOS_INLINE_FUNCTION int chunks() const { return (dim + log_chunk - 1) / log_chunk; }
+
   // Closed-form canonical PF-ODE flow of a Gaussian (components == 1):
   //   y_j(s) - mu_j = (y_j(s0) - mu_j) sqrt((c_j^2 + s^2) / (c_j^2 + s0^2)).
   KOKKOS_INLINE_FUNCTION double gaussian_flow(int j, double y0, double s0, double s) const {
@@ -129,11 +197,18 @@ struct DiagonalMixture {
       S v[log_chunk];  // straight-line loops over the chunk vectorise
       for (int c = 0; c < n; ++c) v[c] = variances(k, j0 + c) + s2;
       for (int c = 0; c < n; ++c) scratch(j0 + c) = 1.0 / v[c];
-      for (int c = n; c < log_chunk; ++c) v[c] = 1.0;
-      for (int half = log_chunk / 2; half > 0; half /= 2)  // pairwise: no long dependency chain
-        for (int c = 0; c < half; ++c) v[c] *= v[c + half];
-      add_chunk_log<W>(v[0], k, j0, j0 + n, s2, log_det);
+      add_chunk_log<W>(pairwise_product(v, n), k, j0, j0 + n, s2, log_det);
     }
+  }
+
+  // Product of v[0..n) as a pairwise tree over log_chunk entries (no long dependency chain); v is
+  // overwritten.
+  template <class S>
+  KOKKOS_INLINE_FUNCTION static S pairwise_product(S (&v)[log_chunk], int n) {
+    for (int c = n; c < log_chunk; ++c) v[c] = 1.0;
+    for (int half = log_chunk / 2; half > 0; half /= 2)
+      for (int c = 0; c < half; ++c) v[c] *= v[c + half];
+    return v[0];
   }
 
   // log_det[w] += log of sample w's chunk product (chunk_log).

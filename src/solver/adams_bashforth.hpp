@@ -39,13 +39,13 @@ struct AdamsBashforth {
     const int f = ring.slot(j);
     lane.denoise(slot, g.alpha(j), g.s(j), f);
     const double zx = g.z_per_x(j);
-    for (int c = 0; c < lane.dim(); ++c) lane(f, c) = p.a * zx * lane(slot, c) + p.b * lane(f, c);
+    lane.for_coordinates([&](int c) { lane(f, c) = p.a * zx * lane(slot, c) + p.b * lane(f, c); });
   }
 
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     if (rk_warmup && i < orders.order - 1) {
-      for (int c = 0; c < lane.dim(); ++c) lane(warmup_rk.stage_slot, c) = lane(ring.slot(i), c);
+      lane.for_coordinates([&](int c) { lane(warmup_rk.stage_slot, c) = lane(ring.slot(i), c); });
       warmup_rk.step(lane, g, i);
       return;
     }
@@ -58,11 +58,11 @@ struct AdamsBashforth {
     }
     lagrange_weights(q, theta, moments, coeff);
     const double zx0 = g.z_per_x(i), xz1 = 1.0 / g.z_per_x(i + 1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       auto z = zx0 * lane(state_slot, c);
       for (int j = 0; j < q; ++j) z += h * coeff[j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = z * xz1;
-    }
+    });
   }
 };
 

@@ -24,10 +24,10 @@ struct Ddim {
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double factor = math::expm1(g.lambda(i) - g.lambda(i + 1));
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto y = lane(state_slot, c) * inv_alpha0;
       lane(state_slot, c) = alpha1 * (y + factor * (y - lane(denoised_slot, c)));
-    }
+    });
   }
 };
 

@@ -32,7 +32,7 @@ struct Deis {
     const int e = ring.slot(j);
     lane.denoise(slot, g.alpha(j), g.s(j), e);
     const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    for (int c = 0; c < lane.dim(); ++c) lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s;
+    lane.for_coordinates([&](int c) { lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s; });
   }
 
   template <class L>
@@ -45,11 +45,11 @@ struct Deis {
     noise_moments(q, h, moments);
     lagrange_weights(q, theta, moments, coeff);
     const double scale = g.s(i + 1) * h, inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       auto y = lane(state_slot, c) * inv_alpha0;
       for (int j = 0; j < q; ++j) y -= scale * coeff[j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = alpha1 * y;
-    }
+    });
   }
 };
 

@@ -43,14 +43,14 @@ struct DpmSolver {
   template <class L>
   KOKKOS_INLINE_FUNCTION static void eps_of_y(const L& lane, int in, double s, int out) {
     lane.denoise(in, 1.0, s, out);
-    for (int c = 0; c < lane.dim(); ++c) lane(out, c) = (lane(in, c) - lane(out, c)) / s;
+    lane.for_coordinates([&](int c) { lane(out, c) = (lane(in, c) - lane(out, c)) / s; });
   }
 
   template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     lane.denoise(slot, g.alpha(j), g.s(j), eps_slot);
     const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    for (int c = 0; c < lane.dim(); ++c) lane(eps_slot, c) = (lane(slot, c) * inv_alpha - lane(eps_slot, c)) * inv_s;
+    lane.for_coordinates([&](int c) { lane(eps_slot, c) = (lane(slot, c) * inv_alpha - lane(eps_slot, c)) * inv_s; });
   }
 
   template <class L>
@@ -61,18 +61,17 @@ struct DpmSolver {
     const int e0 = eps_slot, e1 = eps_slot + 1, e2 = eps_slot + 2;
     const double phi_1 = math::expm1(h);  // e^h - 1
     if (k == 1) {
-      for (int c = 0; c < lane.dim(); ++c)
-        lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * phi_1 * lane(e0, c));
+      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * phi_1 * lane(e0, c)); });
       return;
     }
     if (k == 2) {
       const double r1 = 0.5, s_u = s0 * math::exp(-r1 * h), phi_11 = math::expm1(r1 * h);
-      for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c);
+      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c); });
       eps_of_y(lane, scratch_slot, s_u, e1);
-      for (int c = 0; c < lane.dim(); ++c) {
+      lane.for_coordinates([&](int c) {
         const auto e = lane(e0, c), d = lane(e1, c) - e;
         lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * (phi_1 * e + 0.5 / r1 * phi_1 * d));
-      }
+      });
       return;
     }
     const double r1 = 1.0 / 3.0, r2 = 2.0 / 3.0;
@@ -80,19 +79,19 @@ struct DpmSolver {
     const double phi_11 = math::expm1(r1 * h), phi_12 = math::expm1(r2 * h);
     const double phi_22 = r2 * h * phi(2, r2 * h);  // expm1(r2 h)/(r2 h) - 1, without cancellation
     const double phi_2 = h * phi(2, h);              // expm1(h)/h - 1
-    for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u1 * phi_11 * lane(e0, c);
+    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u1 * phi_11 * lane(e0, c); });
     eps_of_y(lane, scratch_slot, s_u1, e1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto e = lane(e0, c);
       lane(scratch_slot, c) =
           lane(state_slot, c) * inv_alpha0 - s_u2 * (phi_12 * e + r2 / r1 * phi_22 * (lane(e1, c) - e));
-    }
+    });
     eps_of_y(lane, scratch_slot, s_u2, e2);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto e = lane(e0, c);
       lane(state_slot, c) =
           alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * (phi_1 * e + phi_2 / r2 * (lane(e2, c) - e)));
-    }
+    });
   }
 };
 
@@ -109,14 +108,14 @@ struct SinglestepWarmup {
   template <class L>
   KOKKOS_INLINE_FUNCTION void step_from_denoised(const L& lane, const StepGrid& g, int i, int order, int denoised) const {
     const double inv_alpha = 1.0 / g.alpha(i), inv_s = 1.0 / g.s(i);
-    for (int c = 0; c < lane.dim(); ++c) lane(warm.eps_slot, c) = (lane(state_slot, c) * inv_alpha - lane(denoised, c)) * inv_s;
+    lane.for_coordinates([&](int c) { lane(warm.eps_slot, c) = (lane(state_slot, c) * inv_alpha - lane(denoised, c)) * inv_s; });
     DpmSolver m = warm;
     m.order = order;
     m.step(lane, g, i);
   }
   template <class L>
   KOKKOS_INLINE_FUNCTION void step_from_eps(const L& lane, const StepGrid& g, int i, int order, int eps) const {
-    for (int c = 0; c < lane.dim(); ++c) lane(warm.eps_slot, c) = lane(eps, c);
+    lane.for_coordinates([&](int c) { lane(warm.eps_slot, c) = lane(eps, c); });
     DpmSolver m = warm;
     m.order = order;
     m.step(lane, g, i);

@@ -35,14 +35,13 @@ struct DpmSolverPP2S {
     const double decay_u = math::exp(-r1 * h), decay = math::exp(-h);
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int m0 = denoised_slot, m1 = denoised_slot + 1;
-    for (int c = 0; c < lane.dim(); ++c)
-      lane(scratch_slot, c) = decay_u * lane(state_slot, c) * inv_alpha0 - phi_11 * lane(m0, c);
+    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = decay_u * lane(state_slot, c) * inv_alpha0 - phi_11 * lane(m0, c); });
     lane.denoise(scratch_slot, 1.0, s_u, m1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto d0 = lane(m0, c);
       lane(state_slot, c) =
           alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * d0 - 0.5 / r1 * phi_1 * (lane(m1, c) - d0));
-    }
+    });
   }
 };
 
@@ -70,8 +69,7 @@ struct DpmSolverPPMultistep {
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int s0 = ring.slot(i);
     if (q == 1) {
-      for (int c = 0; c < lane.dim(); ++c)
-        lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * lane(s0, c));
+      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * lane(s0, c)); });
       return;
     }
     const int s1 = ring.slot(i - 1);
@@ -79,10 +77,10 @@ struct DpmSolverPPMultistep {
     if (q == 2) {
       // Official weight -phi_1/2 = h/2 + O(h^2); the Taylor integral's is h phi_2(-h) = h/2 - h^2/6 + ...
       const double w1 = taylor_d2 ? h * phi(2, -h) : -0.5 * phi_1;
-      for (int c = 0; c < lane.dim(); ++c) {
+      lane.for_coordinates([&](int c) {
         const auto m0 = lane(s0, c), d1_0 = (m0 - lane(s1, c)) / r0;
         lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * m0 + w1 * d1_0);
-      }
+      });
       return;
     }
     const int s2 = ring.slot(i - 2);
@@ -91,12 +89,12 @@ struct DpmSolverPPMultistep {
     // With d2 = (h^2/2) D'' the Taylor integral needs 2 phi_3: the official weight phi_3 leaves
     // a local error (h^3/12) D'' and makes the method second order (measured; see README).
     const double phi_2 = h * phi(2, -h), phi_3 = (taylor_d2 ? -2.0 : -1.0) * h * phi(3, -h);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto m0 = lane(s0, c), m1 = lane(s1, c), m2 = lane(s2, c);
       const auto d1_0 = (m0 - m1) / r0, d1_1 = (m1 - m2) / r1;
       const auto d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1), d2 = (d1_0 - d1_1) / (r0 + r1);
       lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * m0 + phi_2 * d1 - phi_3 * d2);
-    }
+    });
   }
 };
 

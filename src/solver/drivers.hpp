@@ -32,41 +32,47 @@ struct ExactStates {
 // slot <- x*(t_i) for every sample of the pack.
 template <class L>
 KOKKOS_INLINE_FUNCTION void load_exact(const L& lane, int slot, const ExactStates& exact, const StepGrid& g, int i) {
-  for (int c = 0; c < lane.dim(); ++c)
+  lane.for_coordinates([&](int c) {
     for (int w = 0; w < L::width; ++w) lane(slot, c)[w] = exact.x(g, lane.sample(w), i, c);
+  });
 }
 
 // RMS over coordinates of x - x*(t_i) for the sample in position w.
 template <class L>
 KOKKOS_INLINE_FUNCTION double rms_difference(const L& lane, int w, int slot, const ExactStates& exact,
                                              const StepGrid& g, int i) {
-  double sum = 0.0;
-  for (int c = 0; c < lane.dim(); ++c) {
+  const double sum = lane.sum_coordinates([&](int c) {
     const double d = lane(slot, c)[w] - exact.x(g, lane.sample(w), i, c);
-    sum += d * d;
-  }
+    return d * d;
+  });
   return math::sqrt(sum / lane.dim());
 }
 
-template <class Method, int W>
+// The kernels run on a pack lane (Lane<W>, one thread per pack: RangePolicy over packs) or a team
+// lane (TeamLane, one thread per sample with vector lanes over coordinates: TeamPolicy); `at`
+// places the lane on the pack index or the team member it is called with.
+template <class Method, class L>
 struct TrajectoryKernel {
   Method method;
   StepGrid grid;
-  Lane<W> lane;
+  L lane;
   ExactStates exact;
   Kokkos::View<double**> global_error;    // (sample, N + 1), RMS over coordinates
   Kokkos::View<double*> exact_final_rms;  // (sample) RMS of x*(t_N), for relative errors
   Kokkos::View<double**> final_state;     // (sample, coord) x_N
   bool final_denoise = false;  // x_N <- alpha_N D(x_N / alpha_N, s_N) after the last step (+1 NFE)
 
-  KOKKOS_INLINE_FUNCTION void record_error(const Lane<W>& l, int i) const {
-    for (int w = 0; w < W; ++w)
-      if (l.holds(w)) global_error(l.sample(w), i) = rms_difference(l, w, state_slot, exact, grid, i);
+  KOKKOS_INLINE_FUNCTION void record_error(const L& l, int i) const {
+    for (int w = 0; w < L::width; ++w) {
+      if (!l.holds(w)) continue;
+      const double e = rms_difference(l, w, state_slot, exact, grid, i);
+      l.once([&] { global_error(l.sample(w), i) = e; });
+    }
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
-    Lane<W> l = lane;
-    l.pack = pack;
+  template <class Where>
+  KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
+    const L l = lane.at(where);
     load_exact(l, state_slot, exact, grid, 0);
     record_error(l, 0);
     for (int i = 0; i < grid.steps; ++i) {
@@ -77,36 +83,35 @@ struct TrajectoryKernel {
     const int n = grid.steps;
     if (final_denoise) {
       l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
-      for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c);
+      l.for_coordinates([&](int c) { l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c); });
       record_error(l, n);
     }
-    for (int w = 0; w < W; ++w) {
+    for (int w = 0; w < L::width; ++w) {
       if (!l.holds(w)) continue;
       const int sample = l.sample(w);
-      double sum = 0.0;
-      for (int c = 0; c < l.dim(); ++c) {
+      const double sum = l.sum_coordinates([&](int c) {
         const double x = exact.x(grid, sample, n, c);
-        sum += x * x;
         final_state(sample, c) = l(state_slot, c)[w];
-      }
-      exact_final_rms(sample) = math::sqrt(sum / l.dim());
+        return x * x;
+      });
+      l.once([&] { exact_final_rms(sample) = math::sqrt(sum / l.dim()); });
     }
   }
 };
 
 // LTE of step i: the state and the history the step reads are exact (model outputs evaluated on
 // x*(t_i), x*(t_{i-1}), ...); stages inside the step are the method's own.
-template <class Method, int W>
+template <class Method, class L>
 struct LocalErrorKernel {
   Method method;
   StepGrid grid;
-  Lane<W> lane;
+  L lane;
   ExactStates exact;
   Kokkos::View<double**> local_error;  // (sample, N)
 
-  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
-    Lane<W> l = lane;
-    l.pack = pack;
+  template <class Where>
+  KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
+    const L l = lane.at(where);
     for (int i = 0; i < grid.steps; ++i) {
       const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
       for (int j = first; j <= i; ++j) {
@@ -115,8 +120,11 @@ struct LocalErrorKernel {
         method.observe(l, slot, grid, j);
       }
       method.step(l, grid, i);
-      for (int w = 0; w < W; ++w)
-        if (l.holds(w)) local_error(l.sample(w), i) = rms_difference(l, w, state_slot, exact, grid, i + 1);
+      for (int w = 0; w < L::width; ++w) {
+        if (!l.holds(w)) continue;
+        const double e = rms_difference(l, w, state_slot, exact, grid, i + 1);
+        l.once([&] { local_error(l.sample(w), i) = e; });
+      }
     }
   }
 };

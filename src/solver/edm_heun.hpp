@@ -22,8 +22,7 @@ struct EdmHeun {
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     lane.denoise(slot, g.alpha(j), g.s(j), slope_slot);
     const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    for (int c = 0; c < lane.dim(); ++c)
-      lane(slope_slot, c) = (lane(slot, c) * inv_alpha - lane(slope_slot, c)) * inv_s;
+    lane.for_coordinates([&](int c) { lane(slope_slot, c) = (lane(slot, c) * inv_alpha - lane(slope_slot, c)) * inv_s; });
   }
 
   template <class L>
@@ -31,17 +30,17 @@ struct EdmHeun {
     const double s0 = g.s(i), s1 = g.s(i + 1), ds = s1 - s0;
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     // Euler predictor y' = y_i + (s_{i+1} - s_i) d_i, kept in y units in the scratch slot.
-    for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + ds * lane(slope_slot, c);
+    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + ds * lane(slope_slot, c); });
     if (i == g.steps - 1) {
-      for (int c = 0; c < lane.dim(); ++c) lane(state_slot, c) = alpha1 * lane(scratch_slot, c);
+      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * lane(scratch_slot, c); });
       return;
     }
     lane.denoise(scratch_slot, 1.0, s1, denoised_slot);
     const double inv_s1 = 1.0 / s1;
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto d1 = (lane(scratch_slot, c) - lane(denoised_slot, c)) * inv_s1;
       lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + 0.5 * ds * (lane(slope_slot, c) + d1));
-    }
+    });
   }
 };
 

@@ -41,7 +41,7 @@ struct ExplicitRK {
     const FieldPoint p = g.field(g.tau(j));
     lane.denoise(slot, g.alpha(j), g.s(j), stage_slot);
     const double zx = g.z_per_x(j);
-    for (int c = 0; c < lane.dim(); ++c) lane(stage_slot, c) = p.a * zx * lane(slot, c) + p.b * lane(stage_slot, c);
+    lane.for_coordinates([&](int c) { lane(stage_slot, c) = p.a * zx * lane(slot, c) + p.b * lane(stage_slot, c); });
   }
 
   // Needs K_0 of grid point i in stage_slot (observe).
@@ -52,20 +52,19 @@ struct ExplicitRK {
     for (int k = 1; k < tableau.stages; ++k) {
       // The last stage of methods with c = 1 lands on the grid point itself, exactly.
       const FieldPoint p = g.field(tableau.c[k] == 1.0 ? g.tau(i + 1) : tau0 + tableau.c[k] * h);
-      for (int c = 0; c < lane.dim(); ++c) {
+      lane.for_coordinates([&](int c) {
         auto z = zx0 * lane(state_slot, c);
         for (int m = 0; m < k; ++m) z += h * tableau.a[k][m] * lane(stage_slot + m, c);
         lane(scratch_slot, c) = z;
-      }
+      });
       lane.denoise(scratch_slot, p.scale, p.s, stage_slot + k);
-      for (int c = 0; c < lane.dim(); ++c)
-        lane(stage_slot + k, c) = p.a * lane(scratch_slot, c) + p.b * lane(stage_slot + k, c);
+      lane.for_coordinates([&](int c) { lane(stage_slot + k, c) = p.a * lane(scratch_slot, c) + p.b * lane(stage_slot + k, c); });
     }
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       auto z = zx0 * lane(state_slot, c);
       for (int k = 0; k < tableau.stages; ++k) z += h * tableau.b[k] * lane(stage_slot + k, c);
       lane(state_slot, c) = z * xz1;
-    }
+    });
   }
 };
 

@@ -12,10 +12,11 @@ namespace pfode::solver {
 // Samples per thread of the fixed-grid drivers: a SIMD pack on CPUs; one per thread on GPUs,
 // where neighbouring threads then read neighbouring samples (coalesced).
 #if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
-inline constexpr int pack_width = 1;
+inline constexpr bool gpu_backend = true;
 #else
-inline constexpr int pack_width = 16;
+inline constexpr bool gpu_backend = false;
 #endif
+inline constexpr int pack_width = gpu_backend ? 1 : 16;
 
 using NfeCounter = Kokkos::View<long*>;
 
@@ -38,8 +39,33 @@ struct Lane {
   int samples = 0;
   int pack = 0;
 
+  // This lane placed on pack p (one thread's share).
+  KOKKOS_INLINE_FUNCTION Lane at(int p) const {
+    Lane l = *this;
+    l.pack = p;
+    return l;
+  }
+
   KOKKOS_INLINE_FUNCTION int dim() const { return model.dim; }
   KOKKOS_INLINE_FUNCTION Value& operator()(int slot, int j) const { return ws(pack, slot, j); }
+
+  // The loops of solver steps: body(c) for every coordinate, and the sum of term(c) over them. The
+  // pack lane loops; the team lane (solver/team_lane.hpp) spreads coordinates over vector lanes.
+  template <class F>
+  KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
+    for (int c = 0; c < dim(); ++c) body(c);
+  }
+  template <class F>
+  KOKKOS_INLINE_FUNCTION double sum_coordinates(const F& term) const {
+    double sum = 0.0;
+    for (int c = 0; c < dim(); ++c) sum += term(c);
+    return sum;
+  }
+  // body() once for the pack (the team lane: once per sample, not on every vector lane).
+  template <class F>
+  KOKKOS_INLINE_FUNCTION void once(const F& body) const {
+    body();
+  }
   // Sample held in position w; the positions past the end of the batch repeat the last sample
   // (their results are discarded), so every position computes on valid numbers.
   KOKKOS_INLINE_FUNCTION int sample(int w) const {

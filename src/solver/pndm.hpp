@@ -31,7 +31,7 @@ struct Pndm {
   template <class L>
   KOKKOS_INLINE_FUNCTION static void eps_of_y(const L& lane, int in, double s, int out) {
     lane.denoise(in, 1.0, s, out);
-    for (int c = 0; c < lane.dim(); ++c) lane(out, c) = (lane(in, c) - lane(out, c)) / s;
+    lane.for_coordinates([&](int c) { lane(out, c) = (lane(in, c) - lane(out, c)) / s; });
   }
 
   template <class L>
@@ -39,7 +39,7 @@ struct Pndm {
     const int e = ring.slot(j);
     lane.denoise(slot, g.alpha(j), g.s(j), e);
     const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    for (int c = 0; c < lane.dim(); ++c) lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s;
+    lane.for_coordinates([&](int c) { lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s; });
   }
 
   template <class L>
@@ -50,16 +50,16 @@ struct Pndm {
       // Pseudo-RK4: classical RK4's stage weights on eps, every stage a DDIM transfer from y_i.
       const int e2 = ring.base + Ring::size, e3 = e2 + 1, e4 = e2 + 2;
       const double s_mid = g.schedule.s(0.5 * (g.t(i) + g.t(i + 1)));
-      for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e0, c);
+      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e0, c); });
       eps_of_y(lane, scratch_slot, s_mid, e2);
-      for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e2, c);
+      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e2, c); });
       eps_of_y(lane, scratch_slot, s_mid, e3);
-      for (int c = 0; c < lane.dim(); ++c) lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s1 - s0) * lane(e3, c);
+      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s1 - s0) * lane(e3, c); });
       eps_of_y(lane, scratch_slot, s1, e4);
-      for (int c = 0; c < lane.dim(); ++c) {
+      lane.for_coordinates([&](int c) {
         const auto e = (lane(e0, c) + 2.0 * lane(e2, c) + 2.0 * lane(e3, c) + lane(e4, c)) / 6.0;
         lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + (s1 - s0) * e);
-      }
+      });
       return;
     }
     // Fixed-step Adams-Bashforth weights of orders 1-4, newest first.
@@ -68,11 +68,11 @@ struct Pndm {
                             {23.0 / 12, -16.0 / 12, 5.0 / 12, 0},
                             {55.0 / 24, -59.0 / 24, 37.0 / 24, -9.0 / 24}};
     const int q = orders.at(i, g.steps);  // 4 after F-PNDM's three warm-up steps
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       typename L::Value e = 0.0;
       for (int j = 0; j < q; ++j) e += w[q - 1][j] * lane(ring.slot(i - j), c);
       lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 + (s1 - s0) * e);
-    }
+    });
   }
 };
 

@@ -18,20 +18,19 @@ namespace pfode::solver {
 
 namespace {
 
-template <class Method>
-SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
-                     const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
-  const int steps = grid.steps;
-  constexpr int W = pack_width;
-  NfeCounter nfe("pfode::solver::nfe", samples);
+// Both kernels of a fixed-grid method on one launch shape: a RangePolicy over packs with a
+// Lane<W>, or a TeamPolicy with a TeamLane (lane.nfe is the trajectory's counter).
+template <class Method, class Policy, class L>
+SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
+                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
+  const int steps = grid.steps, dim = lane.model.dim;
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
-  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, model.dim);
-  const auto lane = make_lane<W>("pfode::solver", samples, method.slots(), model, nfe);
+  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, dim);
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
-  Kokkos::parallel_for("pfode::solver::trajectory", Kokkos::RangePolicy<>(0, packs_of<W>(samples)),
-                       TrajectoryKernel<Method, W>{method, grid, lane, exact, global_error, exact_final_rms,
+  Kokkos::parallel_for("pfode::solver::trajectory", policy,
+                       TrajectoryKernel<Method, L>{method, grid, lane, exact, global_error, exact_final_rms,
                                                    final_state, final_denoise});
   Kokkos::fence();
   const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -40,28 +39,27 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
   run.samples = samples;
   run.steps = steps;
   run.trajectory_seconds = trajectory_seconds;
-  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lane.nfe);
   auto ge_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), global_error);
   auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
   run.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
   run.exact_final_rms.assign(norm_host.data(), norm_host.data() + samples);
   auto final_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), final_state);
-  run.final_state.resize(static_cast<size_t>(samples) * model.dim);
+  run.final_state.resize(static_cast<size_t>(samples) * dim);
   for (int p = 0; p < samples; ++p)
-    for (int c = 0; c < model.dim; ++c) run.final_state[static_cast<size_t>(p) * model.dim + c] = final_host(p, c);
+    for (int c = 0; c < dim; ++c) run.final_state[static_cast<size_t>(p) * dim + c] = final_host(p, c);
   run.global_error.resize(static_cast<size_t>(samples) * (steps + 1));
   for (int p = 0; p < samples; ++p)
     for (int i = 0; i <= steps; ++i) run.global_error[static_cast<size_t>(p) * (steps + 1) + i] = ge_host(p, i);
 
   if (measure_local_error) {
     // The LTE runs spend model evaluations of their own; they go to a separate counter.
-    NfeCounter lte_nfe("pfode::solver::lte_nfe", samples);
+    L lte_lane = lane;
+    lte_lane.nfe = NfeCounter("pfode::solver::lte_nfe", samples);
     Kokkos::View<double**> local_error("pfode::solver::local_error", samples, steps);
     start = Clock::now();
-    Lane<W> lte_lane = lane;
-    lte_lane.nfe = lte_nfe;
-    Kokkos::parallel_for("pfode::solver::local_error", Kokkos::RangePolicy<>(0, packs_of<W>(samples)),
-                         LocalErrorKernel<Method, W>{method, grid, lte_lane, exact, local_error});
+    Kokkos::parallel_for("pfode::solver::local_error", policy,
+                         LocalErrorKernel<Method, L>{method, grid, lte_lane, exact, local_error});
     Kokkos::fence();
     run.local_error_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     auto le_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local_error);
@@ -70,6 +68,22 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
       for (int i = 0; i < steps; ++i) run.local_error[static_cast<size_t>(p) * steps + i] = le_host(p, i);
   }
   return run;
+}
+
+template <class Method>
+SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
+                     const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                     const KernelLayout& layout) {
+  NfeCounter nfe("pfode::solver::nfe", samples);
+  if (layout.kind == KernelLayout::teams) {
+    const auto launch = make_team_launch("pfode::solver", samples, method.slots(), model, nfe, layout.team);
+    return run_kernels(method, launch.first, launch.second, grid, exact, samples, measure_local_error,
+                       final_denoise);
+  }
+  constexpr int W = pack_width;
+  const auto lane = make_lane<W>("pfode::solver", samples, method.slots(), model, nfe);
+  return run_kernels(method, Kokkos::RangePolicy<>(0, packs_of<W>(samples)), lane, grid, exact, samples,
+                     measure_local_error, final_denoise);
 }
 
 // Adaptive methods: one fused kernel per batch; the grid's interior points (none in a sweep) are
@@ -116,13 +130,19 @@ SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::
 
 }  // namespace
 
+KernelLayout::Kind auto_layout(int dim) {
+  return gpu_backend && dim >= 64 ? KernelLayout::teams : KernelLayout::packs;
+}
+
+const char* layout_name(KernelLayout::Kind kind) { return kind == KernelLayout::teams ? "teams" : "packs"; }
+
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
-                     const ExactStates& exact, int samples, bool measure_local_error) {
+                     const ExactStates& exact, int samples, bool measure_local_error, const KernelLayout& layout) {
   StepGrid g = grid;
   g.variable = spec.variable;
   const int lof = spec.lower_order_final_below;
   auto run = [&](const auto& method) {
-    return run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise);
+    return run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout);
   };
   const OrderSchedule orders{multistep_order(spec), lof};
   // Runge-Kutta warm-up by singlestep DPM-Solver, its slots after the method's history.

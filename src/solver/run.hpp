@@ -8,6 +8,7 @@
 #include "model/mixture.hpp"
 #include "solver/drivers.hpp"
 #include "solver/registry.hpp"
+#include "solver/team_lane.hpp"
 
 namespace pfode::solver {
 
@@ -23,7 +24,21 @@ struct SolverRun {
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
 };
 
+// How the fixed-grid kernels map the batch onto the machine: one thread per pack of samples
+// (solver/lane.hpp), or teams of threads with vector lanes over coordinates (solver/team_lane.hpp).
+// Adaptive methods always run one thread per sample.
+struct KernelLayout {
+  enum Kind { packs, teams } kind = packs;
+  TeamShape team = default_team_shape();
+};
+
+// The layout `auto` resolves to: teams on GPUs from 64 coordinates, where one thread per sample
+// would loop over many coordinates alone; packs otherwise.
+KernelLayout::Kind auto_layout(int dim);
+const char* layout_name(KernelLayout::Kind kind);
+
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
-                     const ExactStates& exact, int samples, bool measure_local_error);
+                     const ExactStates& exact, int samples, bool measure_local_error,
+                     const KernelLayout& layout = {});
 
 }  // namespace pfode::solver

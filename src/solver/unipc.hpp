@@ -81,26 +81,26 @@ struct Unipc {
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int m0 = ring.slot(i);
     // y~ = e^{-h} y_i - (e^{-h} - 1) D_i - B(h) sum_k rho_p[k] (D_{i-k-1} - D_i) / rks[k]
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto d0 = lane(m0, c);
       const auto base = decay * lane(state_slot, c) * inv_alpha0 - phi_1 * d0;
       typename L::Value pred = 0.0;
       for (int k = 1; k < q; ++k) pred += rho_p[k - 1] * (lane(ring.slot(i - k), c) - d0) / rks[k - 1];
       lane(base_slot, c) = base;
       lane(scratch_slot, c) = base - b_h * pred;
-    }
+    });
     if (!correct) {
-      for (int c = 0; c < lane.dim(); ++c) lane(state_slot, c) = alpha1 * lane(scratch_slot, c);
+      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * lane(scratch_slot, c); });
       return;
     }
     const int m1 = ring.slot(i + 1);
     lane.denoise(scratch_slot, 1.0, g.s(i + 1), m1);
-    for (int c = 0; c < lane.dim(); ++c) {
+    lane.for_coordinates([&](int c) {
       const auto d0 = lane(m0, c);
       auto corr = rho_c[q - 1] * (lane(m1, c) - d0);
       for (int k = 1; k < q; ++k) corr += rho_c[k - 1] * (lane(ring.slot(i - k), c) - d0) / rks[k - 1];
       lane(state_slot, c) = alpha1 * (lane(base_slot, c) - b_h * corr);
-    }
+    });
   }
 };
 

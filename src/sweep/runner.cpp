@@ -155,7 +155,12 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
-      const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte);
+      solver::KernelLayout layout;
+      layout.kind = e.layout == "auto"    ? solver::auto_layout(model.dim)
+                    : e.layout == "teams" ? solver::KernelLayout::teams
+                                          : solver::KernelLayout::packs;
+      r.layout = solver::is_adaptive(spec) ? "samples" : solver::layout_name(layout.kind);
+      const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout);
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 

@@ -1,0 +1,120 @@
+// Hierarchical parallelism for large dimensions: the lane solver steps work through when a team
+// of threads advances team_size samples, one per thread, and each thread spreads its sample's
+// coordinates over its vector lanes. The team shares the model's s-only terms (team scratch); on
+// GPUs the lanes of a warp then read neighbouring coordinates of one sample (coalesced), and a
+// sample's work is spread over 32 lanes instead of one thread looping over every coordinate.
+// The interface is Lane<1>'s (solver/lane.hpp), so every fixed-grid method runs on either.
+#pragma once
+
+#include <string>
+
+#include "solver/lane.hpp"
+
+namespace pfode::solver {
+
+// Launch shape of the team kernels: threads (samples) per team and vector lanes per thread.
+struct TeamShape {
+  int team_size = 1;
+  int vector_length = 1;
+};
+
+// On GPUs: 4 samples x 32 lanes (a block of 128 threads). Host backends run vector loops in order
+// and their packs already vectorise over samples, so teams there are one thread of one lane.
+inline TeamShape default_team_shape() { return gpu_backend ? TeamShape{4, 32} : TeamShape{1, 1}; }
+
+template <class Member>
+struct TeamLane {
+  using Value = model::Pack<1>;
+  static constexpr int width = 1;
+  using Shared = Kokkos::View<double*, typename Member::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+
+  // (position, slot, coordinate) with the coordinate contiguous, for the vector lanes. Positions
+  // past the batch (the last team's spare threads) have their own rows and compute on the last
+  // sample, so every thread takes part in the team's barriers; their results are discarded.
+  Kokkos::View<Value***, Kokkos::LayoutRight> ws;
+  model::DiagonalMixture model;
+  NfeCounter nfe;  // per sample
+  int samples = 0;
+  int scratch_level = 0;
+  // Set by at(): the calling thread, its position and its sample.
+  const Member* member = nullptr;
+  int position = 0;
+  Shared inverse_variance, chunk_logs;
+
+  KOKKOS_INLINE_FUNCTION TeamLane at(const Member& m) const {
+    TeamLane l = *this;
+    l.member = &m;
+    l.position = m.league_rank() * m.team_size() + m.team_rank();
+    l.inverse_variance = Shared(m.team_scratch(scratch_level), model.dim);
+    l.chunk_logs = Shared(m.team_scratch(scratch_level), model.chunks());
+    return l;
+  }
+
+  KOKKOS_INLINE_FUNCTION int dim() const { return model.dim; }
+  KOKKOS_INLINE_FUNCTION Value& operator()(int slot, int j) const { return ws(position, slot, j); }
+  KOKKOS_INLINE_FUNCTION int sample(int) const { return position < samples ? position : samples - 1; }
+  KOKKOS_INLINE_FUNCTION bool holds(int) const { return position < samples; }
+
+  template <class F>
+  KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(*member, dim()), body);
+  }
+  template <class F>
+  KOKKOS_INLINE_FUNCTION double sum_coordinates(const F& term) const {
+    double sum = 0.0;
+    Kokkos::parallel_reduce(
+        Kokkos::ThreadVectorRange(*member, dim()), [&](int c, double& partial) { partial += term(c); }, sum);
+    return sum;
+  }
+  template <class F>
+  KOKKOS_INLINE_FUNCTION void once(const F& body) const {
+    Kokkos::single(Kokkos::PerThread(*member), body);
+  }
+
+  // out_slot <- D(in_slot / scale, s), called by every thread of the team together (the grid, and
+  // so every s, is the team's).
+  KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
+    int y_slot = in_slot;
+    if (scale != 1.0) {
+      const double inv_scale = 1.0 / scale;
+      y_slot = static_cast<int>(ws.extent(1)) - 1;
+      for_coordinates([&](int j) { ws(position, y_slot, j) = ws(position, in_slot, j) * inv_scale; });
+    }
+    const auto& w = ws;
+    const int p = position;
+    model.denoise_team(
+        *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
+        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, inverse_variance, chunk_logs);
+    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+  }
+};
+
+// Team scratch bytes per team of the model's shared terms.
+template <class Policy>
+size_t team_scratch_bytes(const model::DiagonalMixture& model) {
+  using Shared = Kokkos::View<double*, typename Policy::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  return Shared::shmem_size(model.dim) + Shared::shmem_size(model.chunks());
+}
+
+// The team policy over `samples` samples with its scratch, and the lane to match; the level-0
+// (fast) scratch is used when the model's terms fit in it.
+template <class Policy = Kokkos::TeamPolicy<>>
+std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const std::string& label, int samples,
+                                                                           int slots,
+                                                                           const model::DiagonalMixture& model,
+                                                                           const NfeCounter& nfe, TeamShape shape) {
+  const int teams = (samples + shape.team_size - 1) / shape.team_size;
+  TeamLane<typename Policy::member_type> lane;
+  lane.ws = decltype(lane.ws)(label + "::workspace", static_cast<size_t>(teams) * shape.team_size, slots + 1,
+                              model.dim);
+  lane.model = model;
+  lane.nfe = nfe;
+  lane.samples = samples;
+  const size_t bytes = team_scratch_bytes<Policy>(model);
+  lane.scratch_level = bytes <= static_cast<size_t>(Policy::scratch_size_max(0)) ? 0 : 1;
+  Policy policy(teams, shape.team_size, shape.vector_length);
+  policy.set_scratch_size(lane.scratch_level, Kokkos::PerTeam(bytes));
+  return {policy, lane};
+}
+
+}  // namespace pfode::solver
