@@ -105,6 +105,7 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"sweep.solvers=rk4", "NFE 2 is below what solver rk4 needs"},  // with --set sweep.nfe=2
       {"run.reference_tolerance=1e-20", "run.reference_tolerance must be in"},
       {"run.reference_step=shared", "run.reference_step: unknown 'shared' (sample | pack)"},
+      {"run.layout=warps", "run.layout: unknown 'warps' (auto | packs | teams)"},
       {"run.colour=blue", "unknown setting 'run.colour'"},
       {"schedule.edm.t_min=-1", "schedule edm: t_min"},
       {"sweep.spacings=karras[rho=-2]", "rho must be > 0"},

@@ -33,6 +33,7 @@ TEST_CASE("io: a cell written to HDF5 reads back identically", "[io]") {
     REQUIRE(r.nfe == c.nfe);
     REQUIRE(r.steps == c.steps);
     REQUIRE(r.status == c.status);
+    REQUIRE(r.layout == c.layout);
     REQUIRE(r.t == c.t);
     REQUIRE(r.gte == c.gte);
     REQUIRE(r.error_rms == c.error_rms);

@@ -65,3 +65,26 @@ TEST_CASE("teams with vector lanes over coordinates give the packs' numbers", "[
       agree(team.exact_final_rms, packs.exact_final_rms);
     }
 }
+
+TEST_CASE("run.layout: every cell records the layout it ran with, and the numbers follow", "[reproducibility]") {
+  auto e = test::experiment(test::mixture2d(), "edm", "karras", "heun", {8, 16}, 5);
+  e.solvers.push_back(test::solver_entry("dopri5"));
+  e.spacing_solver_pairs.push_back({0, 1});
+  e.layout = "packs";
+  const auto packs = test::run_cells(e);
+  for (const std::string layout : {"auto", "teams"}) {
+    e.layout = layout;
+    const auto cells = test::run_cells(e);
+    REQUIRE(cells.size() == packs.size());
+    for (size_t c = 0; c < cells.size(); ++c) {
+      INFO(layout << " / " << cells[c].solver);
+      const bool adaptive = cells[c].solver == "dopri5";
+      const std::string expected =
+          adaptive ? "samples" : layout == "teams" ? "teams" : solver::layout_name(solver::auto_layout(2));
+      REQUIRE(cells[c].layout == expected);
+      REQUIRE(packs[c].layout == (adaptive ? "samples" : "packs"));
+      for (int p = 0; p < e.samples; ++p)
+        REQUIRE(std::fabs(cells[c].gte[p] - packs[c].gte[p]) <= (solver::gpu_backend ? 1e-12 : 0.0) * packs[c].gte[p]);
+    }
+  }
+}

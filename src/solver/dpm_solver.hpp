@@ -61,12 +61,16 @@ struct DpmSolver {
     const int e0 = eps_slot, e1 = eps_slot + 1, e2 = eps_slot + 2;
     const double phi_1 = math::expm1(h);  // e^h - 1
     if (k == 1) {
-      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * phi_1 * lane(e0, c)); });
+      lane.for_coordinates([&](int c) {
+        lane(state_slot, c) = alpha1 * (lane(state_slot, c) * inv_alpha0 - s1 * phi_1 * lane(e0, c));
+      });
       return;
     }
     if (k == 2) {
       const double r1 = 0.5, s_u = s0 * math::exp(-r1 * h), phi_11 = math::expm1(r1 * h);
-      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c); });
+      lane.for_coordinates([&](int c) {
+        lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c);
+      });
       eps_of_y(lane, scratch_slot, s_u, e1);
       lane.for_coordinates([&](int c) {
         const auto e = lane(e0, c), d = lane(e1, c) - e;
@@ -79,7 +83,9 @@ struct DpmSolver {
     const double phi_11 = math::expm1(r1 * h), phi_12 = math::expm1(r2 * h);
     const double phi_22 = r2 * h * phi(2, r2 * h);  // expm1(r2 h)/(r2 h) - 1, without cancellation
     const double phi_2 = h * phi(2, h);              // expm1(h)/h - 1
-    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u1 * phi_11 * lane(e0, c); });
+    lane.for_coordinates([&](int c) {
+      lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u1 * phi_11 * lane(e0, c);
+    });
     eps_of_y(lane, scratch_slot, s_u1, e1);
     lane.for_coordinates([&](int c) {
       const auto e = lane(e0, c);
@@ -108,7 +114,9 @@ struct SinglestepWarmup {
   template <class L>
   KOKKOS_INLINE_FUNCTION void step_from_denoised(const L& lane, const StepGrid& g, int i, int order, int denoised) const {
     const double inv_alpha = 1.0 / g.alpha(i), inv_s = 1.0 / g.s(i);
-    lane.for_coordinates([&](int c) { lane(warm.eps_slot, c) = (lane(state_slot, c) * inv_alpha - lane(denoised, c)) * inv_s; });
+    lane.for_coordinates([&](int c) {
+      lane(warm.eps_slot, c) = (lane(state_slot, c) * inv_alpha - lane(denoised, c)) * inv_s;
+    });
     DpmSolver m = warm;
     m.order = order;
     m.step(lane, g, i);

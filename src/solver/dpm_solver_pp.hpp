@@ -35,7 +35,9 @@ struct DpmSolverPP2S {
     const double decay_u = math::exp(-r1 * h), decay = math::exp(-h);
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int m0 = denoised_slot, m1 = denoised_slot + 1;
-    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = decay_u * lane(state_slot, c) * inv_alpha0 - phi_11 * lane(m0, c); });
+    lane.for_coordinates([&](int c) {
+      lane(scratch_slot, c) = decay_u * lane(state_slot, c) * inv_alpha0 - phi_11 * lane(m0, c);
+    });
     lane.denoise(scratch_slot, 1.0, s_u, m1);
     lane.for_coordinates([&](int c) {
       const auto d0 = lane(m0, c);
@@ -69,7 +71,9 @@ struct DpmSolverPPMultistep {
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int s0 = ring.slot(i);
     if (q == 1) {
-      lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * lane(s0, c)); });
+      lane.for_coordinates([&](int c) {
+        lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi_1 * lane(s0, c));
+      });
       return;
     }
     const int s1 = ring.slot(i - 1);

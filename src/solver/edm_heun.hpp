@@ -22,7 +22,9 @@ struct EdmHeun {
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     lane.denoise(slot, g.alpha(j), g.s(j), slope_slot);
     const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    lane.for_coordinates([&](int c) { lane(slope_slot, c) = (lane(slot, c) * inv_alpha - lane(slope_slot, c)) * inv_s; });
+    lane.for_coordinates([&](int c) {
+      lane(slope_slot, c) = (lane(slot, c) * inv_alpha - lane(slope_slot, c)) * inv_s;
+    });
   }
 
   template <class L>
@@ -30,7 +32,9 @@ struct EdmHeun {
     const double s0 = g.s(i), s1 = g.s(i + 1), ds = s1 - s0;
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     // Euler predictor y' = y_i + (s_{i+1} - s_i) d_i, kept in y units in the scratch slot.
-    lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + ds * lane(slope_slot, c); });
+    lane.for_coordinates([&](int c) {
+      lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + ds * lane(slope_slot, c);
+    });
     if (i == g.steps - 1) {
       lane.for_coordinates([&](int c) { lane(state_slot, c) = alpha1 * lane(scratch_slot, c); });
       return;

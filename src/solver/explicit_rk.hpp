@@ -58,7 +58,9 @@ struct ExplicitRK {
         lane(scratch_slot, c) = z;
       });
       lane.denoise(scratch_slot, p.scale, p.s, stage_slot + k);
-      lane.for_coordinates([&](int c) { lane(stage_slot + k, c) = p.a * lane(scratch_slot, c) + p.b * lane(stage_slot + k, c); });
+      lane.for_coordinates([&](int c) {
+        lane(stage_slot + k, c) = p.a * lane(scratch_slot, c) + p.b * lane(stage_slot + k, c);
+      });
     }
     lane.for_coordinates([&](int c) {
       auto z = zx0 * lane(state_slot, c);

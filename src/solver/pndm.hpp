@@ -50,11 +50,17 @@ struct Pndm {
       // Pseudo-RK4: classical RK4's stage weights on eps, every stage a DDIM transfer from y_i.
       const int e2 = ring.base + Ring::size, e3 = e2 + 1, e4 = e2 + 2;
       const double s_mid = g.schedule.s(0.5 * (g.t(i) + g.t(i + 1)));
-      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e0, c); });
+      lane.for_coordinates([&](int c) {
+        lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e0, c);
+      });
       eps_of_y(lane, scratch_slot, s_mid, e2);
-      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e2, c); });
+      lane.for_coordinates([&](int c) {
+        lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s_mid - s0) * lane(e2, c);
+      });
       eps_of_y(lane, scratch_slot, s_mid, e3);
-      lane.for_coordinates([&](int c) { lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s1 - s0) * lane(e3, c); });
+      lane.for_coordinates([&](int c) {
+        lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 + (s1 - s0) * lane(e3, c);
+      });
       eps_of_y(lane, scratch_slot, s1, e4);
       lane.for_coordinates([&](int c) {
         const auto e = (lane(e0, c) + 2.0 * lane(e2, c) + 2.0 * lane(e3, c) + lane(e4, c)) / 6.0;
