@@ -17,9 +17,12 @@
 namespace pfode::model {
 
 struct DiagonalMixture {
+  // K x dim with the coordinate contiguous on every backend: the team layout's vector lanes read
+  // neighbouring coordinates of one component (one thread per sample reads one value at a time).
+  using Parameters = Kokkos::View<const double**, Kokkos::LayoutRight>;
   Kokkos::View<const double*> log_weights;  // K
-  Kokkos::View<const double**> means;       // K x dim
-  Kokkos::View<const double**> variances;   // K x dim (c_k^2)
+  Parameters means;                         // K x dim
+  Parameters variances;                     // K x dim (c_k^2)
   int components = 0;
   int dim = 0;
 

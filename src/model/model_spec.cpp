@@ -78,8 +78,8 @@ ModelSpec random_mixture(const std::string& name, int dim, int components, std::
 
 DiagonalMixture to_device(const ModelSpec& spec) {
   Kokkos::View<double*> log_w("pfode::model::log_weights", spec.components);
-  Kokkos::View<double**> means("pfode::model::means", spec.components, spec.dim);
-  Kokkos::View<double**> vars("pfode::model::variances", spec.components, spec.dim);
+  Kokkos::View<double**, Kokkos::LayoutRight> means("pfode::model::means", spec.components, spec.dim);
+  Kokkos::View<double**, Kokkos::LayoutRight> vars("pfode::model::variances", spec.components, spec.dim);
   auto lw = Kokkos::create_mirror_view(log_w);
   auto mh = Kokkos::create_mirror_view(means);
   auto vh = Kokkos::create_mirror_view(vars);
