@@ -36,7 +36,7 @@ struct TeamLane {
   NfeCounter nfe;  // per sample
   int samples = 0;
   int scratch_level = 0;
-  // Set by at(): the calling thread, its position and its sample.
+  // Set by at(): the calling thread, its position in the batch and the team scratch.
   const Member* member = nullptr;
   int position = 0;
   Shared inverse_variance, chunk_logs;
