@@ -37,7 +37,6 @@ struct PolyLane {
   double coupling = 0.0;
   bool eps_form = false;
 
-  KOKKOS_INLINE_FUNCTION int dim() const { return 1; }
   KOKKOS_INLINE_FUNCTION double& operator()(int slot, int j) const { return ws(0, slot, j); }
   template <class F>
   KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
@@ -64,13 +63,11 @@ double exact_step(const PolyLane& lane, double lambda0, double lambda1, double y
   // Data form: y' = P + (L - 1) y. Eps form: dy/dlambda = -s eps = -e^{-lambda} (P + L y), i.e.
   // y' = -L e^{-lambda} y - e^{-lambda} P: solved with the integrating factor.
   double integral = 0.0, phase_total = 0.0;
-  auto rate = [&](double l) { return lane.eps_form ? -lane.coupling * std::exp(-l) : lane.coupling - 1.0; };
   auto source = [&](double l) { return lane.eps_form ? -std::exp(-l) * lane.poly(l) : lane.poly(l); };
-  // Phase Phi(l) = int_{lambda0}^{l} rate; for the eps form int -L e^{-l} = L (e^{-l} - e^{-lambda0}).
+  // Phase Phi(l) = int_{lambda0}^{l} (coefficient of y); for the eps form int -L e^{-l} = L (e^{-l} - e^{-lambda0}).
   auto phase = [&](double l) {
     return lane.eps_form ? lane.coupling * (std::exp(-l) - std::exp(-lambda0)) : (lane.coupling - 1.0) * (l - lambda0);
   };
-  (void)rate;
   phase_total = phase(lambda1);
   for (int k = 0; k < pieces; ++k) {
     const double mid = lambda0 + (k + 0.5) * len;
