@@ -25,7 +25,7 @@ namespace {
 // Team shapes the layout test runs: the backend's default, and teams of three samples (a last
 // team with spare threads), with vector lanes where the backend has them.
 std::vector<solver::TeamShape> team_shapes() {
-  std::vector<solver::TeamShape> shapes{solver::default_team_shape()};
+  std::vector<solver::TeamShape> shapes{solver::default_team_shape(40)};
   if (solver::gpu_backend) shapes.push_back({3, 8});
   else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
   return shapes;
@@ -80,7 +80,7 @@ TEST_CASE("run.layout: every cell records the layout it ran with, and the number
       INFO(layout << " / " << cells[c].solver);
       const bool adaptive = cells[c].solver == "dopri5";
       const std::string expected =
-          adaptive ? "samples" : layout == "teams" ? "teams" : solver::layout_name(solver::auto_layout(2));
+          adaptive ? "samples" : layout == "teams" ? "teams" : solver::layout_name(solver::auto_layout());
       REQUIRE(cells[c].layout == expected);
       REQUIRE(packs[c].layout == (adaptive ? "samples" : "packs"));
       for (int p = 0; p < e.samples; ++p)

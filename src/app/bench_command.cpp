@@ -95,19 +95,19 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
 // The fixed-grid kernel in both layouts (solver/run.hpp): packs of samples per thread against
 // teams with vector lanes over coordinates, on the same problems.
 void layouts_table(const std::vector<Size>& sizes, int samples, int nfe, int repeats) {
-  const auto shape = solver::default_team_shape();
-  std::printf("Kernel layouts (rk4, %d samples, NFE %d): packs of %d samples per thread vs teams of %d samples x %d "
-              "vector lanes over coordinates\n",
-              samples, nfe, solver::pack_width, shape.team_size, shape.vector_length);
-  std::printf("%5s %4s %12s %12s %12s %6s\n", "dim", "K", "packs eval/s", "teams eval/s", "teams/packs", "auto");
+  std::printf("Kernel layouts (rk4, %d samples, NFE %d): packs of %d samples per thread vs teams of samples x vector "
+              "lanes over coordinates; auto = %s\n",
+              samples, nfe, solver::pack_width, solver::layout_name(solver::auto_layout()));
+  std::printf("%5s %4s %12s %12s %12s %10s\n", "dim", "K", "packs eval/s", "teams eval/s", "teams/packs", "team shape");
   for (const auto& sz : sizes) {
     const auto p = bench::random_problem(sz.dim, sz.components, samples);
     solver::KernelLayout teams;
     teams.kind = solver::KernelLayout::teams;
+    const auto shape = solver::default_team_shape(sz.dim);
     const auto a = bench::time_solver(p, "rk4", nfe, repeats);
     const auto b = bench::time_solver(p, "rk4", nfe, repeats, teams);
-    std::printf("%5d %4d %12.3g %12.3g %12.2f %6s\n", sz.dim, sz.components, a.evals_per_second(samples),
-                b.evals_per_second(samples), a.seconds / b.seconds, solver::layout_name(solver::auto_layout(sz.dim)));
+    std::printf("%5d %4d %12.3g %12.3g %12.2f %6d x %-3d\n", sz.dim, sz.components, a.evals_per_second(samples),
+                b.evals_per_second(samples), a.seconds / b.seconds, shape.team_size, shape.vector_length);
   }
   std::printf("\n");
 }

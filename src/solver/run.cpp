@@ -130,8 +130,8 @@ SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::
 
 }  // namespace
 
-KernelLayout::Kind auto_layout(int dim) {
-  return gpu_backend && dim >= 64 ? KernelLayout::teams : KernelLayout::packs;
+KernelLayout::Kind auto_layout() {
+  return gpu_backend ? KernelLayout::teams : KernelLayout::packs;
 }
 
 const char* layout_name(KernelLayout::Kind kind) { return kind == KernelLayout::teams ? "teams" : "packs"; }

@@ -29,12 +29,13 @@ struct SolverRun {
 // Adaptive methods always run one thread per sample.
 struct KernelLayout {
   enum Kind { packs, teams } kind = packs;
-  TeamShape team = default_team_shape();
+  TeamShape team;  // teams only; default_team_shape of the model's dimension unless set
 };
 
-// The layout `auto` resolves to: teams on GPUs from 64 coordinates, where one thread per sample
-// would loop over many coordinates alone; packs otherwise.
-KernelLayout::Kind auto_layout(int dim);
+// The layout `auto` resolves to: teams on GPUs, where one thread per sample would leave most of
+// the device idle (a batch of 256 samples is 256 threads) and loop over every coordinate alone;
+// packs on CPUs, whose SIMD lanes the packs of samples already fill.
+KernelLayout::Kind auto_layout();
 const char* layout_name(KernelLayout::Kind kind);
 
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,

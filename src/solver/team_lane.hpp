@@ -12,15 +12,22 @@
 
 namespace pfode::solver {
 
-// Launch shape of the team kernels: threads (samples) per team and vector lanes per thread.
+// Launch shape of the team kernels: threads (samples) per team and vector lanes per thread; 0 x 0
+// stands for default_team_shape of the model's dimension.
 struct TeamShape {
-  int team_size = 1;
-  int vector_length = 1;
+  int team_size = 0;
+  int vector_length = 0;
 };
 
-// On GPUs: 4 samples x 32 lanes (a block of 128 threads). Host backends run vector loops in order
-// and their packs already vectorise over samples, so teams there are one thread of one lane.
-inline TeamShape default_team_shape() { return gpu_backend ? TeamShape{4, 32} : TeamShape{1, 1}; }
+// On GPUs: as many lanes as coordinates, up to a warp of 32 (a power of two), and teams of 128
+// threads. Host backends run vector loops in order and their packs already vectorise over
+// samples, so teams there are one thread of one lane.
+inline TeamShape default_team_shape(int dim) {
+  if (!gpu_backend) return {1, 1};
+  int lanes = 1;
+  while (lanes < dim && lanes < 32) lanes *= 2;
+  return {128 / lanes, lanes};
+}
 
 template <class Member>
 struct TeamLane {
@@ -103,6 +110,7 @@ std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const
                                                                            int slots,
                                                                            const model::DiagonalMixture& model,
                                                                            const NfeCounter& nfe, TeamShape shape) {
+  if (shape.team_size < 1 || shape.vector_length < 1) shape = default_team_shape(model.dim);
   const int teams = (samples + shape.team_size - 1) / shape.team_size;
   TeamLane<typename Policy::member_type> lane;
   lane.ws = decltype(lane.ws)(label + "::workspace", static_cast<size_t>(teams) * shape.team_size, slots + 1,

@@ -38,7 +38,7 @@ struct Experiment {
   bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
   // run.layout: how the fixed-grid kernels map samples and coordinates onto the machine
-  // ("packs", "teams", or "auto": solver::auto_layout of the model's dimension).
+  // ("packs", "teams", or "auto": solver::auto_layout, teams on GPUs and packs on CPUs).
   std::string layout = "auto";
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.

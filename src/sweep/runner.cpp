@@ -156,7 +156,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
       solver::KernelLayout layout;
-      layout.kind = e.layout == "auto"    ? solver::auto_layout(model.dim)
+      layout.kind = e.layout == "auto"    ? solver::auto_layout()
                     : e.layout == "teams" ? solver::KernelLayout::teams
                                           : solver::KernelLayout::packs;
       r.layout = solver::is_adaptive(spec) ? "samples" : solver::layout_name(layout.kind);
