@@ -112,16 +112,17 @@ struct PackProblem {
     Kokkos::deep_copy(u, uh);
   }
 
-  // (y, nfe, failed) on the host, DOP853 in packs of W.
+  // (y, nfe, failed) on the host, DOP853 in packs of W, or in teams of the given shape.
   template <int W>
-  auto solve(double tol, bool pack_step = false) const {
+  auto solve(double tol, bool pack_step = false, const solver::TeamShape* teams = nullptr) const {
     reference::Dop853Settings settings;
     settings.rtol = settings.atol = tol;
     settings.pack_step = pack_step;
+    settings.teams = teams != nullptr;
     solver::NfeCounter nfe("nfe", samples);
     Kokkos::View<double***> y("y", samples, outputs, spec.dim);
     Kokkos::View<int*> failed("failed", samples);
-    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed);
+    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed, teams ? *teams : solver::TeamShape{});
     return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
   }
 };
@@ -145,6 +146,32 @@ TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it 
     for (int m = 0; m < 4; ++m)
       for (int j = 0; j < spec.dim; ++j)
         if (p != 3) REQUIRE(y16(p, m, j) == y1(p, m, j));
+  }
+}
+
+TEST_CASE("reference: in teams with vector lanes over coordinates, DOP853 gives the packs' solution",
+          "[reference]") {
+  // Each thread integrates one sample with its own steps; host vector loops run in order, so the
+  // solution and evaluation counts are the packs' bit for bit (GPU lanes sum in another order:
+  // equal to rounding, and a rounding-level difference may move a step, so NFE within a step).
+  const PackProblem problem;
+  const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
+  std::vector<solver::TeamShape> shapes{solver::default_team_shape(problem.spec.dim)};
+  if (solver::gpu_backend) shapes.push_back({3, 4});
+  else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
+  for (const auto& shape : shapes) {
+    INFO("teams of " << shape.team_size << " x " << shape.vector_length);
+    const auto [y, nfe, failed] = problem.solve<1>(1e-10, false, &shape);
+    for (int p = 0; p < problem.samples; ++p) {
+      INFO("sample " << p);
+      REQUIRE(failed(p) == failed16(p));
+      if (p == PackProblem::nan_sample) continue;
+      if (solver::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
+      else REQUIRE(nfe(p) == nfe16(p));
+      for (int m = 0; m < PackProblem::outputs; ++m)
+        for (int j = 0; j < problem.spec.dim; ++j)
+          REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (solver::gpu_backend ? 1e-9 : 0.0));
+    }
   }
 }
 

@@ -137,6 +137,7 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("times", r.times);
   g.write_attribute("tolerance", r.tolerance);
   g.write_attribute("step_control", r.step_control);
+  g.write_attribute("layout", r.layout);
   g.write_attribute("nfe_mean", r.nfe_mean);
   g.write_attribute("nfe_max", r.nfe_max);
   g.write_attribute("error_estimate", r.error_estimate);
@@ -153,6 +154,7 @@ sweep::ReferenceRecord read_reference(const Group& g) {
   r.times = g.read_long_attribute("times");
   r.tolerance = g.read_double_attribute("tolerance");
   r.step_control = g.read_string_attribute("step_control");
+  r.layout = g.read_string_attribute("layout");
   r.nfe_mean = g.read_double_attribute("nfe_mean");
   r.nfe_max = g.read_long_attribute("nfe_max");
   r.error_estimate = g.read_double_attribute("error_estimate");

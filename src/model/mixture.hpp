@@ -105,14 +105,16 @@ struct DiagonalMixture {
     }
   }
 
-  // D(y, s) of the sample of each thread of a team, all at the same s (fixed-grid solvers); called
-  // by every thread of the team together. y(j) and out(j) are the calling thread's doubles;
-  // inverse_variance (dim) and chunk_logs (chunks()) are team scratch. The per-coordinate
-  // arithmetic is denoise's; only the order in which the quadratic form is summed over vector
-  // lanes may differ (on host backends, whose vector loops run in order, it is denoise's).
-  template <class Member, class In, class Out, class Shared>
-  KOKKOS_INLINE_FUNCTION void denoise_team(const Member& team, const In& y, double s, const Out& out,
-                                           const Shared& inverse_variance, const Shared& chunk_logs) const {
+  // D(y, s) of the sample of each thread of a team, with the thread's coordinates over its vector
+  // lanes. y(j) and out(j) are the calling thread's doubles. With team_s every thread of the team
+  // calls it together at the same s (fixed-grid solvers): the team computes the s-only terms once
+  // into team scratch, inverse_variance (dim) and chunk_logs (chunks()). Otherwise each thread has
+  // its own s (per-sample step control) and inverse_variance is its own scratch; no barriers.
+  // The per-coordinate arithmetic is denoise's; only the order in which sums over coordinates run
+  // over vector lanes may differ (on host backends, whose vector loops run in order, it is denoise's).
+  template <class Member, class In, class Out, class Scratch>
+  KOKKOS_INLINE_FUNCTION void denoise_team(const Member& team, const In& y, double s, const Out& out, bool team_s,
+                                           const Scratch& inverse_variance, const Scratch& chunk_logs) const {
     const double s2 = s * s;
     const auto coordinates = Kokkos::ThreadVectorRange(team, dim);
     if (components == 1) {
@@ -125,18 +127,26 @@ struct DiagonalMixture {
     }
     double running_max = 0.0, normaliser = 0.0;
     for (int k = 0; k < components; ++k) {
-      team.team_barrier();  // every thread is done with the previous component's terms
-      Kokkos::parallel_for(Kokkos::TeamVectorRange(team, dim),
-                           [&](int j) { inverse_variance(j) = 1.0 / (variances(k, j) + s2); });
-      Kokkos::parallel_for(Kokkos::TeamVectorRange(team, chunks()), [&](int c) {
+      const auto log_of_chunk = [&](int c) {
         const int j0 = c * log_chunk, n = dim - j0 < log_chunk ? dim - j0 : log_chunk;
         double v[log_chunk];
         for (int i = 0; i < n; ++i) v[i] = variances(k, j0 + i) + s2;
-        chunk_logs(c) = chunk_log(pairwise_product(v, n), k, j0, j0 + n, s2);
-      });
-      team.team_barrier();
+        return chunk_log(pairwise_product(v, n), k, j0, j0 + n, s2);
+      };
       double log_det = 0.0;
-      for (int c = 0; c < chunks(); ++c) log_det += chunk_logs(c);
+      if (team_s) {
+        team.team_barrier();  // every thread is done with the previous component's terms
+        Kokkos::parallel_for(Kokkos::TeamVectorRange(team, dim),
+                             [&](int j) { inverse_variance(j) = 1.0 / (variances(k, j) + s2); });
+        Kokkos::parallel_for(Kokkos::TeamVectorRange(team, chunks()), [&](int c) { chunk_logs(c) = log_of_chunk(c); });
+        team.team_barrier();
+        for (int c = 0; c < chunks(); ++c) log_det += chunk_logs(c);
+      } else {  // each lane reads back only the inverse variances it wrote
+        Kokkos::parallel_for(coordinates, [&](int j) { inverse_variance(j) = 1.0 / (variances(k, j) + s2); });
+        Kokkos::parallel_reduce(
+            Kokkos::ThreadVectorRange(team, chunks()), [&](int c, double& partial) { partial += log_of_chunk(c); },
+            log_det);
+      }
       double quad = 0.0;
       Kokkos::parallel_reduce(
           coordinates,
@@ -168,7 +178,7 @@ struct DiagonalMixture {
     Kokkos::parallel_for(coordinates, [&](int j) { out(j) = out(j) * inv; });
   }
 
-  // Team scratch denoise_team needs: dim inverse variances and one log per chunk.
+  // Scratch denoise_team needs: dim inverse variances and one log per chunk.
   KOKKOS_INLINE_FUNCTION int chunks() const { return (dim + log_chunk - 1) / log_chunk; }
 
   // Closed-form canonical PF-ODE flow of a Gaussian (components == 1):

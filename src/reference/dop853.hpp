@@ -5,9 +5,11 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "reference/dop853_coefficients.hpp"
 #include "solver/lane.hpp"
+#include "solver/team_lane.hpp"
 
 namespace pfode::reference {
 
@@ -18,6 +20,9 @@ struct Dop853Settings {
   // other sample. true: the samples of a pack share each step (the largest error norm decides),
   // as a system of all of them stacked would, so the model computes its s-only terms once per pack.
   bool pack_step = false;
+  // With each sample's own steps: run as teams, one sample per thread with its coordinates over
+  // vector lanes (solver/team_lane.hpp), instead of one thread per pack.
+  bool teams = false;
 };
 
 // Slots: 0 y, 1 stage input / trial solution, 2..13 stages K_0..K_11, 14 f at the trial solution.
@@ -28,13 +33,15 @@ inline constexpr int dop853_slots = 15;
 // is in and whatever W is; only its evaluations are shared instructions. A sample that has reached
 // the last output (or failed) idles until the pack is done, uncounted. With pack_step the active
 // samples keep one u and step size: the step is accepted when every one's error norm allows it,
-// and the model computes its s-only terms once for the pack.
-template <int W>
+// and the model computes its s-only terms once for the pack. On a team lane (W = 1) each thread
+// integrates one sample, its coordinates over vector lanes, with its own steps.
+template <class L>
 struct Dop853Kernel {
-  using Value = model::Pack<W>;
+  static constexpr int W = L::width;
+  using Value = typename L::Value;
   Dop853Coefficients k;
   Dop853Settings settings;
-  solver::Lane<W> lane;
+  L lane;
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
   Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
@@ -42,7 +49,7 @@ struct Dop853Kernel {
 
   static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14;
 
-  KOKKOS_INLINE_FUNCTION void derivative(const solver::Lane<W>& l, int in_slot, const Value& u, int out_slot,
+  KOKKOS_INLINE_FUNCTION void derivative(const L& l, int in_slot, const Value& u, int out_slot,
                                          const bool (&counted)[W]) const {
     if (settings.pack_step) {  // every active sample is at the same u; the others' results are unused
       int lead = 0;
@@ -53,20 +60,21 @@ struct Dop853Kernel {
       for (int w = 0; w < W; ++w) s[w] = math::exp(u[w]);
       l.denoise_counted(in_slot, s, out_slot, counted);
     }
-    for (int c = 0; c < l.dim(); ++c) l(out_slot, c) = l(in_slot, c) - l(out_slot, c);
+    l.for_coordinates([&](int c) { l(out_slot, c) = l(in_slot, c) - l(out_slot, c); });
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(int pack) const {
-    solver::Lane<W> l = lane;
-    l.pack = pack;
-    const int n = l.dim();
-    for (int c = 0; c < n; ++c)
+  template <class Where>
+  KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
+    const L l = lane.at(where);
+    l.for_coordinates([&](int c) {
       for (int w = 0; w < W; ++w) l(y_slot, c)[w] = y_start(l.sample(w), c);
+    });
     const int outputs = static_cast<int>(u_out.extent(0));
     for (int w = 0; w < W; ++w) {
       if (!l.holds(w)) continue;
-      failed(l.sample(w)) = 0;
-      for (int c = 0; c < n; ++c) y_out(l.sample(w), 0, c) = y_start(l.sample(w), c);
+      const int sample = l.sample(w);
+      l.once([&] { failed(sample) = 0; });
+      l.for_coordinates([&](int c) { y_out(sample, 0, c) = y_start(sample, c); });
     }
     if (outputs < 2) return;
     Value u, h;
@@ -114,7 +122,7 @@ struct Dop853Kernel {
         // A step clipped to land on an output says nothing about the step the control wants.
         if (!lands[w] || grow < 1.0) h[w] = step[w] * grow;
       }
-      for (int c = 0; c < n; ++c) {
+      l.for_coordinates([&](int c) {
         Value y = l(y_slot, c), f = l(stage_slot, c);
         const Value trial = l(trial_slot, c), f_trial = l(f_trial_slot, c);
         for (int w = 0; w < W; ++w) {
@@ -123,10 +131,11 @@ struct Dop853Kernel {
         }
         l(y_slot, c) = y;
         l(stage_slot, c) = f;
-      }
+      });
       for (int w = 0; w < W; ++w) {
         if (!accepted[w] || !lands[w]) continue;
-        for (int c = 0; c < n; ++c) y_out(l.sample(w), next_output[w], c) = l(y_slot, c)[w];
+        const int sample = l.sample(w), m = next_output[w];
+        l.for_coordinates([&](int c) { y_out(sample, m, c) = l(y_slot, c)[w]; });
         if (++next_output[w] == outputs) active[w] = false;
       }
     }
@@ -140,45 +149,45 @@ struct Dop853Kernel {
     for (int w = 0; w < W; ++w) err[w] = settings.pack_step ? largest : own_err[w];
   }
 
-  KOKKOS_INLINE_FUNCTION void fail(const solver::Lane<W>& l, int w, bool (&active)[W]) const {
-    failed(l.sample(w)) = 1;
+  KOKKOS_INLINE_FUNCTION void fail(const L& l, int w, bool (&active)[W]) const {
+    const int sample = l.sample(w);
+    l.once([&] { failed(sample) = 1; });
     active[w] = false;
   }
 
   // One DOP853 step of size h[w] from (u[w], y) for every sample: trial solution in trial_slot, f
   // there in f_trial_slot, Hairer's error norm in err[w] (accept when <= 1).
-  KOKKOS_INLINE_FUNCTION void trial_step(const solver::Lane<W>& l, const Value& u, const Value& h,
-                                         const bool (&counted)[W], double (&err)[W]) const {
+  KOKKOS_INLINE_FUNCTION void trial_step(const L& l, const Value& u, const Value& h, const bool (&counted)[W],
+                                         double (&err)[W]) const {
     const int n = l.dim();
     for (int s = 1; s < Dop853Coefficients::stages; ++s) {
-      for (int c = 0; c < n; ++c) {
+      l.for_coordinates([&](int c) {
         Value acc = 0.0;
         for (int j = 0; j < s; ++j) acc += k.a[s][j] * l(stage_slot + j, c);
         l(trial_slot, c) = l(y_slot, c) + h * acc;
-      }
+      });
       derivative(l, trial_slot, u + k.c[s] * h, stage_slot + s, counted);
     }
-    for (int c = 0; c < n; ++c) {
+    l.for_coordinates([&](int c) {
       Value acc = 0.0;
       for (int j = 0; j < Dop853Coefficients::stages; ++j) acc += k.b[j] * l(stage_slot + j, c);
       l(trial_slot, c) = l(y_slot, c) + h * acc;
-    }
+    });
     derivative(l, trial_slot, u + h, f_trial_slot, counted);
-    double err5[W], err3[W];
-    for (int w = 0; w < W; ++w) err5[w] = err3[w] = 0.0;
-    for (int c = 0; c < n; ++c) {
+    // Sums over coordinates of the squared scaled error estimates of orders 5 and 3.
+    const auto squared_error = [&](const double* e, int c) {
       const Value y = l(y_slot, c), trial = l(trial_slot, c);
-      Value e5 = k.e5[12] * l(f_trial_slot, c), e3 = k.e3[12] * l(f_trial_slot, c);
-      for (int j = 0; j < Dop853Coefficients::stages; ++j) {
-        e5 += k.e5[j] * l(stage_slot + j, c);
-        e3 += k.e3[j] * l(stage_slot + j, c);
-      }
+      Value est = e[12] * l(f_trial_slot, c);
+      for (int j = 0; j < Dop853Coefficients::stages; ++j) est += e[j] * l(stage_slot + j, c);
+      Value sq;
       for (int w = 0; w < W; ++w) {
         const double scale = settings.atol + settings.rtol * math::max(math::fabs(y[w]), math::fabs(trial[w]));
-        err5[w] += (e5[w] / scale) * (e5[w] / scale);
-        err3[w] += (e3[w] / scale) * (e3[w] / scale);
+        sq[w] = (est[w] / scale) * (est[w] / scale);
       }
-    }
+      return sq;
+    };
+    const Value err5 = l.sum_values([&](int c) { return squared_error(k.e5, c); });
+    const Value err3 = l.sum_values([&](int c) { return squared_error(k.e3, c); });
     for (int w = 0; w < W; ++w)
       err[w] = err5[w] == 0.0 && err3[w] == 0.0 ? 0.0 : math::fabs(h[w]) * err5[w] / math::sqrt(n * (err5[w] + 0.01 * err3[w]));
   }
@@ -189,18 +198,27 @@ struct Dop853Kernel {
 inline constexpr int pack_step_width = 16;
 
 // y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W (of
-// pack_step_width with shared steps); nfe counts each sample's evaluations, failed marks the
-// samples that did not get through.
+// pack_step_width with shared steps), or in teams of team_shape with settings.teams; nfe counts
+// each sample's evaluations, failed marks the samples that did not get through.
 template <int W = solver::pack_width>
 void dop853(const std::string& label, const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const solver::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed) {
+            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed,
+            solver::TeamShape team_shape = {}) {
   if constexpr (W != pack_step_width)
     if (settings.pack_step) return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed);
   const int samples = static_cast<int>(y_start.extent(0));
+  if (settings.teams && !settings.pack_step) {
+    const auto launch = solver::make_team_launch(label, samples, dop853_slots, model, nfe, team_shape);
+    using TeamLane = std::decay_t<decltype(launch.second)>;
+    Kokkos::parallel_for(label + "::dop853", launch.first,
+                         Dop853Kernel<TeamLane>{dop853_coefficients(), settings, launch.second, y_start, u_out, y_out,
+                                                failed});
+    return;
+  }
   const auto lane = solver::make_lane<W>(label, samples, dop853_slots, model, nfe);
   Kokkos::parallel_for(label + "::dop853", Kokkos::RangePolicy<>(0, solver::packs_of<W>(samples)),
-                       Dop853Kernel<W>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
+                       Dop853Kernel<solver::Lane<W>>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
 }
 
 }  // namespace pfode::reference

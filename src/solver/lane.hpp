@@ -61,6 +61,13 @@ struct Lane {
     for (int c = 0; c < dim(); ++c) sum += term(c);
     return sum;
   }
+  // Sum over coordinates of term(c), a Value: one sum per sample of the pack.
+  template <class F>
+  KOKKOS_INLINE_FUNCTION Value sum_values(const F& term) const {
+    Value sum = 0.0;
+    for (int c = 0; c < dim(); ++c) sum += term(c);
+    return sum;
+  }
   // body() once for the pack (the team lane: once per sample, not on every vector lane).
   template <class F>
   KOKKOS_INLINE_FUNCTION void once(const F& body) const {

@@ -43,10 +43,10 @@ struct TeamLane {
   NfeCounter nfe;  // per sample
   int samples = 0;
   int scratch_level = 0;
-  // Set by at(): the calling thread, its position in the batch and the team scratch.
+  // Set by at(): the calling thread, its position in the batch, the team scratch and the thread's.
   const Member* member = nullptr;
   int position = 0;
-  Shared inverse_variance, chunk_logs;
+  Shared inverse_variance, chunk_logs, own_inverse_variance;
 
   KOKKOS_INLINE_FUNCTION TeamLane at(const Member& m) const {
     TeamLane l = *this;
@@ -54,6 +54,7 @@ struct TeamLane {
     l.position = m.league_rank() * m.team_size() + m.team_rank();
     l.inverse_variance = Shared(m.team_scratch(scratch_level), model.dim);
     l.chunk_logs = Shared(m.team_scratch(scratch_level), model.chunks());
+    l.own_inverse_variance = Shared(m.thread_scratch(scratch_level), model.dim);
     return l;
   }
 
@@ -91,16 +92,39 @@ struct TeamLane {
     const int p = position;
     model.denoise_team(
         *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
-        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, inverse_variance, chunk_logs);
+        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, true, inverse_variance, chunk_logs);
     if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+  }
+
+  // out_slot <- D(in_slot, s) in y space at the thread's own s (per-sample step control: no team
+  // barriers), counted when counted[0] says so; Lane<1>'s interface, so the DOP853 kernel runs on it.
+  template <class S>
+  KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[1]) const {
+    const auto& w = ws;
+    const int p = position;
+    model.denoise_team(
+        *member, [&](int j) -> double { return w(p, in_slot, j)[0]; }, static_cast<double>(s),
+        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, false, own_inverse_variance, chunk_logs);
+    if (holds(0) && counted[0]) once([&] { nfe(sample(0)) += 1; });
+  }
+
+  // Sum over coordinates of term(c), a Value; the pack lane's sum_values.
+  template <class F>
+  KOKKOS_INLINE_FUNCTION Value sum_values(const F& term) const {
+    return Value(sum_coordinates([&](int c) { return term(c)[0]; }));
   }
 };
 
-// Team scratch bytes per team of the model's shared terms.
+// Scratch bytes of the model's s-only terms: per team (shared s) and per thread (its own s).
 template <class Policy>
 size_t team_scratch_bytes(const model::DiagonalMixture& model) {
   using Shared = Kokkos::View<double*, typename Policy::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   return Shared::shmem_size(model.dim) + Shared::shmem_size(model.chunks());
+}
+template <class Policy>
+size_t thread_scratch_bytes(const model::DiagonalMixture& model) {
+  using Shared = Kokkos::View<double*, typename Policy::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  return Shared::shmem_size(model.dim);
 }
 
 // The team policy over `samples` samples with its scratch, and the lane to match; the level-0
@@ -118,10 +142,11 @@ std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;
-  const size_t bytes = team_scratch_bytes<Policy>(model);
+  const size_t per_team = team_scratch_bytes<Policy>(model), per_thread = thread_scratch_bytes<Policy>(model);
+  const size_t bytes = per_team + per_thread * shape.team_size;
   lane.scratch_level = bytes <= static_cast<size_t>(Policy::scratch_size_max(0)) ? 0 : 1;
   Policy policy(teams, shape.team_size, shape.vector_length);
-  policy.set_scratch_size(lane.scratch_level, Kokkos::PerTeam(bytes));
+  policy.set_scratch_size(lane.scratch_level, Kokkos::PerTeam(per_team), Kokkos::PerThread(per_thread));
   return {policy, lane};
 }
 

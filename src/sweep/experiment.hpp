@@ -37,8 +37,9 @@ struct Experiment {
   double reference_tolerance = 1e-13;
   bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
-  // run.layout: how the fixed-grid kernels map samples and coordinates onto the machine
-  // ("packs", "teams", or "auto": solver::auto_layout, teams on GPUs and packs on CPUs).
+  // run.layout: how the fixed-grid solvers and the reference (with its own steps per sample) map
+  // samples and coordinates onto the machine ("packs", "teams", or "auto": solver::auto_layout,
+  // teams on GPUs and packs on CPUs).
   std::string layout = "auto";
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.

@@ -41,6 +41,7 @@ struct ReferenceRecord {
   long seed = 0, times = 0;
   double tolerance = 0, nfe_mean = 0, error_estimate = 0;
   std::string step_control = "sample";  // DOP853 steps per sample, or shared by packs of 16 ("pack")
+  std::string layout = "packs";         // how the kernel ran: "packs" or "teams" (own steps only)
   double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)
   long nfe_max = 0, failed_samples = 0;
   double wall_time = 0;
