@@ -80,6 +80,15 @@ inline std::vector<sweep::CellResult> run_cells(const sweep::Experiment& e) {
   return cells;
 }
 
+// Team shapes the layout tests run: the backend's default for dim, and teams of three samples (a
+// last team with spare threads), with vector lanes where the backend has them.
+inline std::vector<solver::TeamShape> team_shapes(int dim) {
+  std::vector<solver::TeamShape> shapes{solver::default_team_shape(dim)};
+  if (solver::gpu_backend) shapes.push_back({3, 8});
+  else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
+  return shapes;
+}
+
 // One solver on one grid with exact states from the reference: the raw SolverRun.
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const std::string& solver_label,

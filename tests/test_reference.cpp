@@ -93,16 +93,20 @@ TEST_CASE("reference: a NaN sample makes the error estimate NaN on any thread co
 
 namespace {
 
-// 19 samples of a 5-D, 4-component mixture (a full pack of 16 and a partial one) from s = 80 to
-// 0.002 through two intermediate outputs; sample 3 is NaN, so it fails and idles beside the others.
+// 19 samples of a 5-D (or dim-D), 4-component mixture (a full pack of 16 and a partial one) from
+// s = 80 to 0.002 through two intermediate outputs; sample 3 is NaN, so it fails and idles beside
+// the others.
 struct PackProblem {
   static constexpr int samples = 19, outputs = 4, nan_sample = 3;
-  model::ModelSpec spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
-  model::DiagonalMixture dm = model::to_device(spec);
-  Kokkos::View<double**> starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
+  model::ModelSpec spec;
+  model::DiagonalMixture dm;
+  Kokkos::View<double**> starts;
   Kokkos::View<double*> u{"u", outputs};
 
-  PackProblem() {
+  explicit PackProblem(int dim = 5)
+      : spec(model::random_mixture("mix", dim, 4, 11, 1.5, 0.2, 0.7)),
+        dm(model::to_device(spec)),
+        starts(test::marginal_starts(spec, schedule::make_schedule("edm"), samples)) {
     auto h = test::to_host(starts);
     h(nan_sample, 2) = std::nan("");
     Kokkos::deep_copy(starts, h);
@@ -154,23 +158,23 @@ TEST_CASE("reference: in teams with vector lanes over coordinates, DOP853 gives 
   // Each thread integrates one sample with its own steps; host vector loops run in order, so the
   // solution and evaluation counts are the packs' bit for bit (GPU lanes sum in another order:
   // equal to rounding, and a rounding-level difference may move a step, so NFE within a step).
-  const PackProblem problem;
-  const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
-  std::vector<solver::TeamShape> shapes{solver::default_team_shape(problem.spec.dim)};
-  if (solver::gpu_backend) shapes.push_back({3, 4});
-  else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
-  for (const auto& shape : shapes) {
-    INFO("teams of " << shape.team_size << " x " << shape.vector_length);
-    const auto [y, nfe, failed] = problem.solve<1>(1e-10, false, &shape);
-    for (int p = 0; p < problem.samples; ++p) {
-      INFO("sample " << p);
-      REQUIRE(failed(p) == failed16(p));
-      if (p == PackProblem::nan_sample) continue;
-      if (solver::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
-      else REQUIRE(nfe(p) == nfe16(p));
-      for (int m = 0; m < PackProblem::outputs; ++m)
-        for (int j = 0; j < problem.spec.dim; ++j)
-          REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (solver::gpu_backend ? 1e-9 : 0.0));
+  // 40-D: the log-determinant in three chunks, summed over lanes.
+  for (int dim : {5, 40}) {
+    const PackProblem problem(dim);
+    const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
+    for (const auto& shape : test::team_shapes(problem.spec.dim)) {
+      INFO(dim << "-D, teams of " << shape.team_size << " x " << shape.vector_length);
+      const auto [y, nfe, failed] = problem.solve<1>(1e-10, false, &shape);
+      for (int p = 0; p < problem.samples; ++p) {
+        INFO("sample " << p);
+        REQUIRE(failed(p) == failed16(p));
+        if (p == PackProblem::nan_sample) continue;
+        if (solver::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
+        else REQUIRE(nfe(p) == nfe16(p));
+        for (int m = 0; m < PackProblem::outputs; ++m)
+          for (int j = 0; j < problem.spec.dim; ++j)
+            REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (solver::gpu_backend ? 1e-9 : 0.0));
+      }
     }
   }
 }

@@ -20,19 +20,6 @@ TEST_CASE("a sample's errors are the same whatever the batch size", "[reproducib
   }
 }
 
-namespace {
-
-// Team shapes the layout test runs: the backend's default, and teams of three samples (a last
-// team with spare threads), with vector lanes where the backend has them.
-std::vector<solver::TeamShape> team_shapes() {
-  std::vector<solver::TeamShape> shapes{solver::default_team_shape(40)};
-  if (solver::gpu_backend) shapes.push_back({3, 8});
-  else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
-  return shapes;
-}
-
-}  // namespace
-
 TEST_CASE("teams with vector lanes over coordinates give the packs' numbers", "[reproducibility]") {
   // 40-D: two full chunks of the log-determinant and a partial one; 5 components; 7 samples.
   const auto m = model::random_mixture("mix40", 40, 5, 4, 0.8, 0.3, 0.7);
@@ -44,7 +31,7 @@ TEST_CASE("teams with vector lanes over coordinates give the packs' numbers", "[
   labels.push_back("unipc-2[corrector=off]");
   labels.push_back("edm-heun[final=denoise]");
   for (const auto& label : labels)
-    for (const auto& shape : team_shapes()) {
+    for (const auto& shape : test::team_shapes(m.dim)) {
       INFO(label << ", teams of " << shape.team_size << " x " << shape.vector_length << " lanes");
       const auto packs = test::solve_on_grid(m, sched, times, label, 7, true);
       solver::KernelLayout teams;
