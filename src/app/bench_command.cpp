@@ -94,11 +94,12 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
 
 // The fixed-grid kernel in both layouts (solver/run.hpp): packs of samples per thread against
 // teams with vector lanes over coordinates, on the same problems.
-void layouts_table(const std::vector<Size>& sizes, int samples, int nfe, int repeats) {
-  std::printf("Kernel layouts (rk4, %d samples, NFE %d): packs of %d samples per thread vs teams of samples x vector "
-              "lanes over coordinates; auto = %s\n",
-              samples, nfe, solver::pack_width, solver::layout_name(solver::auto_layout()));
-  std::printf("%5s %4s %12s %12s %12s %10s\n", "dim", "K", "packs eval/s", "teams eval/s", "teams/packs", "team shape");
+void layouts_table(const std::vector<Size>& sizes, int samples, int ref_samples, int nfe, double tol, int repeats) {
+  std::printf("Kernel layouts (rk4: %d samples, NFE %d; DOP853 with own steps: %d samples, tol %.0e): packs of %d "
+              "samples per thread vs teams of samples x vector lanes over coordinates, in sample-evaluations/s; auto = %s\n",
+              samples, nfe, ref_samples, tol, solver::pack_width, solver::layout_name(solver::auto_layout()));
+  std::printf("%5s %4s %12s %12s %12s %12s %12s %12s %10s\n", "dim", "K", "rk4 packs", "rk4 teams", "teams/packs",
+              "dop853 packs", "dop853 teams", "teams/packs", "team shape");
   for (const auto& sz : sizes) {
     const auto p = bench::random_problem(sz.dim, sz.components, samples);
     solver::KernelLayout teams;
@@ -106,8 +107,13 @@ void layouts_table(const std::vector<Size>& sizes, int samples, int nfe, int rep
     const auto shape = solver::default_team_shape(sz.dim);
     const auto a = bench::time_solver(p, "rk4", nfe, repeats);
     const auto b = bench::time_solver(p, "rk4", nfe, repeats, teams);
-    std::printf("%5d %4d %12.3g %12.3g %12.2f %6d x %-3d\n", sz.dim, sz.components, a.evals_per_second(samples),
-                b.evals_per_second(samples), a.seconds / b.seconds, shape.team_size, shape.vector_length);
+    const auto rp = bench::random_problem(sz.dim, sz.components, ref_samples);
+    const auto ra = bench::time_dop853(rp, tol, 1);
+    const auto rb = bench::time_dop853(rp, tol, 1, false, true);
+    std::printf("%5d %4d %12.3g %12.3g %12.2f %12.3g %12.3g %12.2f %6d x %-3d\n", sz.dim, sz.components,
+                a.evals_per_second(samples), b.evals_per_second(samples), a.seconds / b.seconds,
+                ra.evals_per_second(ref_samples), rb.evals_per_second(ref_samples), ra.seconds / rb.seconds,
+                shape.team_size, shape.vector_length);
   }
   std::printf("\n");
 }
@@ -245,7 +251,7 @@ int bench_command(int argc, char** argv) {
   }
   if (!no_layouts)
     layouts_table(quick ? std::vector<Size>{{4, 3}} : std::vector<Size>{{16, 8}, {64, 8}, {256, 8}, {1024, 8}},
-                  samples, nfe, repeats);
+                  samples, ref_samples, nfe, tol, repeats);
   if (!no_scaling) scaling_table(samples, nfe, dim, components, repeats, quick);
   return exit_ok;
 }

@@ -58,8 +58,9 @@ Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, i
                    const solver::KernelLayout& layout = {});
 // DOP853 from s_max to s_min (rtol = atol = tol) for every sample: each with its own steps (what
 // one scipy solve_ivp per sample does), or with pack_step sharing them per pack of 16 (what
-// solve_ivp on all samples stacked does, per 16 samples instead of all).
-Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step = false);
+// solve_ivp on all samples stacked does, per 16 samples instead of all); with teams, each sample's
+// own steps in the team layout (solver/team_lane.hpp).
+Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step = false, bool teams = false);
 // reference::solve_reference as a sweep calls it: outputs at every point of a grid of `points`,
 // plus its second solve for the error estimate.
 Timing time_solve_reference(const Problem& p, double tol, int points, int repeats);
