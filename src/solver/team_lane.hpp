@@ -1,9 +1,10 @@
-// Hierarchical parallelism for large dimensions: the lane solver steps work through when a team
-// of threads advances team_size samples, one per thread, and each thread spreads its sample's
-// coordinates over its vector lanes. The team shares the model's s-only terms (team scratch); on
-// GPUs the lanes of a warp then read neighbouring coordinates of one sample (coalesced), and a
-// sample's work is spread over 32 lanes instead of one thread looping over every coordinate.
-// The interface is Lane<1>'s (solver/lane.hpp), so every fixed-grid method runs on either.
+// Hierarchical parallelism: the lane solver steps work through when a team of threads advances
+// team_size samples, one per thread, and each thread spreads its sample's coordinates over its
+// vector lanes. When the team's samples share s (fixed-grid solvers) the team computes the model's
+// s-only terms once, in team scratch. On GPUs the lanes of a warp read neighbouring coordinates of
+// one sample (coalesced), and a sample's work is spread over up to 32 lanes instead of one thread
+// looping over every coordinate. The interface is Lane<1>'s (solver/lane.hpp), so every
+// fixed-grid method and the DOP853 reference run on either.
 #pragma once
 
 #include <string>
