@@ -59,7 +59,7 @@ TEST_CASE("run.layout: every cell and reference records the layout it ran with, 
   e.solvers.push_back(test::solver_entry("dopri5"));
   e.spacing_solver_pairs.push_back({0, 1});
   const auto run = [&](const std::string& layout) {
-    e.layout = layout;
+    e.layout = solver::parse_layout(layout);
     const auto plan = sweep::make_plan(e);
     std::vector<sweep::CellResult> cells(plan.cells.size());
     std::string reference_layout;

@@ -63,24 +63,17 @@ struct DiagonalMixture {
         }
       }
       const double log_w = log_weights(k);
+      double log_r[W];
+      for (int w = 0; w < W; ++w) log_r[w] = log_responsibility(quad[w], log_det[w], log_w);
       if (k == 0) {
         for (int w = 0; w < W; ++w) {
-          running_max[w] = math::fma(-0.5, quad[w] + log_det[w], log_w);
+          running_max[w] = log_r[w];
           normaliser[w] = 1.0;
         }
       } else {
-        // Weights relative to the largest log-responsibility seen so far; what was accumulated is
-        // rescaled when a larger one appears, so no exponential overflows. A NaN propagates.
-        double log_r[W], e[W];
-        for (int w = 0; w < W; ++w) log_r[w] = math::fma(-0.5, quad[w] + log_det[w], log_w);
+        double e[W];
         for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
-        for (int w = 0; w < W; ++w) {
-          const bool larger = log_r[w] > running_max[w];
-          carried[w] = larger ? e[w] : 1.0;
-          fresh[w] = larger ? 1.0 : e[w];
-          running_max[w] = larger ? log_r[w] : running_max[w];
-          normaliser[w] = math::fma(normaliser[w], carried[w], fresh[w]);
-        }
+        for (int w = 0; w < W; ++w) absorb(log_r[w], e[w], running_max[w], normaliser[w], carried[w], fresh[w]);
       }
       for (int j = 0; j < dim; ++j) {
         // The component's posterior mean mu + c^2/v (y - mu) = shrink y + offset, one fma.
@@ -155,18 +148,13 @@ struct DiagonalMixture {
             partial = math::fma(d * inverse_variance(j), d, partial);
           },
           quad);
-      const double log_r = math::fma(-0.5, quad + log_det, log_weights(k));
+      const double log_r = log_responsibility(quad, log_det, log_weights(k));
       double carried = 1.0, fresh = 1.0;
       if (k == 0) {
         running_max = log_r;
         normaliser = 1.0;
-      } else {  // as in denoise: relative to the largest log-responsibility so far
-        const double e = exp_nonpositive(-math::fabs(log_r - running_max));
-        const bool larger = log_r > running_max;
-        carried = larger ? e : 1.0;
-        fresh = larger ? 1.0 : e;
-        running_max = larger ? log_r : running_max;
-        normaliser = math::fma(normaliser, carried, fresh);
+      } else {
+        absorb(log_r, exp_nonpositive(-math::fabs(log_r - running_max)), running_max, normaliser, carried, fresh);
       }
       Kokkos::parallel_for(coordinates, [&](int j) {
         const double shrink = variances(k, j) * inverse_variance(j), offset = means(k, j) * s2 * inverse_variance(j);
@@ -190,6 +178,23 @@ struct DiagonalMixture {
 
  private:
   static constexpr int log_chunk = 16;
+
+  // Log of a component's unnormalised responsibility, log w_k - (quad + log det) / 2.
+  KOKKOS_INLINE_FUNCTION static double log_responsibility(double quad, double log_det, double log_w) {
+    return math::fma(-0.5, quad + log_det, log_w);
+  }
+
+  // One step of the streaming log-sum-exp, given e = exp(-|log_r - running_max|): weights stay
+  // relative to the largest log-responsibility seen so far, and what was accumulated is rescaled
+  // (by carried) when a larger one appears, so no exponential overflows. A NaN propagates.
+  KOKKOS_INLINE_FUNCTION static void absorb(double log_r, double e, double& running_max, double& normaliser,
+                                            double& carried, double& fresh) {
+    const bool larger = log_r > running_max;
+    carried = larger ? e : 1.0;
+    fresh = larger ? 1.0 : e;
+    running_max = larger ? log_r : running_max;
+    normaliser = math::fma(normaliser, carried, fresh);
+  }
 
   // Sample w's value of a shared (double) or per-sample (Pack) quantity.
   KOKKOS_INLINE_FUNCTION static double of_sample(double x, int) { return x; }

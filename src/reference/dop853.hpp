@@ -23,6 +23,9 @@ struct Dop853Settings {
   // With each sample's own steps: run as teams, one sample per thread with its coordinates over
   // vector lanes (solver/team_lane.hpp), instead of one thread per pack.
   bool teams = false;
+
+  // Whether the solve runs in teams (shared steps always run in packs).
+  bool in_teams() const { return teams && !pack_step; }
 };
 
 // Slots: 0 y, 1 stage input / trial solution, 2..13 stages K_0..K_11, 14 f at the trial solution.
@@ -208,7 +211,7 @@ void dop853(const std::string& label, const model::DiagonalMixture& model, Kokko
   if constexpr (W != pack_step_width)
     if (settings.pack_step) return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed);
   const int samples = static_cast<int>(y_start.extent(0));
-  if (settings.teams && !settings.pack_step) {
+  if (settings.in_teams()) {
     const auto launch = solver::make_team_launch(label, samples, dop853_slots, model, nfe, team_shape);
     using TeamLane = std::decay_t<decltype(launch.second)>;
     Kokkos::parallel_for(label + "::dop853", launch.first,

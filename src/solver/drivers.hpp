@@ -48,6 +48,17 @@ KOKKOS_INLINE_FUNCTION double rms_difference(const L& lane, int w, int slot, con
   return math::sqrt(sum / lane.dim());
 }
 
+// errors(sample, column) <- rms_difference at grid point i for every sample the lane holds.
+template <class L>
+KOKKOS_INLINE_FUNCTION void store_rms_difference(const L& lane, const Kokkos::View<double**>& errors, int column,
+                                                 const ExactStates& exact, const StepGrid& g, int i) {
+  for (int w = 0; w < L::width; ++w) {
+    if (!lane.holds(w)) continue;
+    const double e = rms_difference(lane, w, state_slot, exact, g, i);
+    lane.once([&] { errors(lane.sample(w), column) = e; });
+  }
+}
+
 // The kernels run on a pack lane (Lane<W>, one thread per pack: RangePolicy over packs) or a team
 // lane (TeamLane, one thread per sample with vector lanes over coordinates: TeamPolicy); `at`
 // places the lane on the pack index or the team member it is called with.
@@ -63,11 +74,7 @@ struct TrajectoryKernel {
   bool final_denoise = false;  // x_N <- alpha_N D(x_N / alpha_N, s_N) after the last step (+1 NFE)
 
   KOKKOS_INLINE_FUNCTION void record_error(const L& l, int i) const {
-    for (int w = 0; w < L::width; ++w) {
-      if (!l.holds(w)) continue;
-      const double e = rms_difference(l, w, state_slot, exact, grid, i);
-      l.once([&] { global_error(l.sample(w), i) = e; });
-    }
+    store_rms_difference(l, global_error, i, exact, grid, i);
   }
 
   template <class Where>
@@ -120,11 +127,7 @@ struct LocalErrorKernel {
         method.observe(l, slot, grid, j);
       }
       method.step(l, grid, i);
-      for (int w = 0; w < L::width; ++w) {
-        if (!l.holds(w)) continue;
-        const double e = rms_difference(l, w, state_slot, exact, grid, i + 1);
-        l.once([&] { local_error(l.sample(w), i) = e; });
-      }
+      store_rms_difference(l, local_error, i, exact, grid, i + 1);
     }
   }
 };

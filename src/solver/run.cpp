@@ -130,12 +130,6 @@ SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::
 
 }  // namespace
 
-KernelLayout::Kind auto_layout() {
-  return gpu_backend ? KernelLayout::teams : KernelLayout::packs;
-}
-
-const char* layout_name(KernelLayout::Kind kind) { return kind == KernelLayout::teams ? "teams" : "packs"; }
-
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error, const KernelLayout& layout) {
   StepGrid g = grid;

@@ -24,20 +24,6 @@ struct SolverRun {
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
 };
 
-// How the fixed-grid kernels map the batch onto the machine: one thread per pack of samples
-// (solver/lane.hpp), or teams of threads with vector lanes over coordinates (solver/team_lane.hpp).
-// Adaptive methods always run one thread per sample.
-struct KernelLayout {
-  enum Kind { packs, teams } kind = packs;
-  TeamShape team;  // teams only; default_team_shape of the model's dimension unless set
-};
-
-// The layout `auto` resolves to: teams on GPUs, where one thread per sample would leave most of
-// the device idle (a batch of 256 samples is 256 threads) and loop over every coordinate alone;
-// packs on CPUs, whose SIMD lanes the packs of samples already fill.
-KernelLayout::Kind auto_layout();
-const char* layout_name(KernelLayout::Kind kind);
-
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error,
                      const KernelLayout& layout = {});

@@ -10,25 +10,9 @@
 #include <string>
 
 #include "solver/lane.hpp"
+#include "solver/layout.hpp"
 
 namespace pfode::solver {
-
-// Launch shape of the team kernels: threads (samples) per team and vector lanes per thread; 0 x 0
-// stands for default_team_shape of the model's dimension.
-struct TeamShape {
-  int team_size = 0;
-  int vector_length = 0;
-};
-
-// On GPUs: as many lanes as coordinates, up to a warp of 32 (a power of two), and teams of 128
-// threads. Host backends run vector loops in order and their packs already vectorise over
-// samples, so teams there are one thread of one lane.
-inline TeamShape default_team_shape(int dim) {
-  if (!gpu_backend) return {1, 1};
-  int lanes = 1;
-  while (lanes < dim && lanes < 32) lanes *= 2;
-  return {128 / lanes, lanes};
-}
 
 template <class Member>
 struct TeamLane {
@@ -89,11 +73,7 @@ struct TeamLane {
       y_slot = static_cast<int>(ws.extent(1)) - 1;
       for_coordinates([&](int j) { ws(position, y_slot, j) = ws(position, in_slot, j) * inv_scale; });
     }
-    const auto& w = ws;
-    const int p = position;
-    model.denoise_team(
-        *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
-        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, true, inverse_variance, chunk_logs);
+    evaluate(y_slot, s, out_slot, true);
     if (holds(0)) once([&] { nfe(sample(0)) += 1; });
   }
 
@@ -101,12 +81,18 @@ struct TeamLane {
   // barriers), counted when counted[0] says so; Lane<1>'s interface, so the DOP853 kernel runs on it.
   template <class S>
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[1]) const {
+    evaluate(in_slot, static_cast<double>(s), out_slot, false);
+    if (holds(0) && counted[0]) once([&] { nfe(sample(0)) += 1; });
+  }
+
+  // The model on y_slot at the team's s (team_s, shared terms in team scratch) or the thread's own.
+  KOKKOS_INLINE_FUNCTION void evaluate(int y_slot, double s, int out_slot, bool team_s) const {
     const auto& w = ws;
     const int p = position;
     model.denoise_team(
-        *member, [&](int j) -> double { return w(p, in_slot, j)[0]; }, static_cast<double>(s),
-        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, false, own_inverse_variance, chunk_logs);
-    if (holds(0) && counted[0]) once([&] { nfe(sample(0)) += 1; });
+        *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
+        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s,
+        team_s ? inverse_variance : own_inverse_variance, chunk_logs);
   }
 
   // Sum over coordinates of term(c), a Value; the pack lane's sum_values.
@@ -115,18 +101,6 @@ struct TeamLane {
     return Value(sum_coordinates([&](int c) { return term(c)[0]; }));
   }
 };
-
-// Scratch bytes of the model's s-only terms: per team (shared s) and per thread (its own s).
-template <class Policy>
-size_t team_scratch_bytes(const model::DiagonalMixture& model) {
-  using Shared = Kokkos::View<double*, typename Policy::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  return Shared::shmem_size(model.dim) + Shared::shmem_size(model.chunks());
-}
-template <class Policy>
-size_t thread_scratch_bytes(const model::DiagonalMixture& model) {
-  using Shared = Kokkos::View<double*, typename Policy::execution_space::scratch_memory_space, Kokkos::MemoryUnmanaged>;
-  return Shared::shmem_size(model.dim);
-}
 
 // The team policy over `samples` samples with its scratch, and the lane to match; the level-0
 // (fast) scratch is used when the model's terms fit in it.
@@ -137,13 +111,17 @@ std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const
                                                                            const NfeCounter& nfe, TeamShape shape) {
   if (shape.team_size < 1 || shape.vector_length < 1) shape = default_team_shape(model.dim);
   const int teams = (samples + shape.team_size - 1) / shape.team_size;
-  TeamLane<typename Policy::member_type> lane;
+  using Lane = TeamLane<typename Policy::member_type>;
+  Lane lane;
   lane.ws = decltype(lane.ws)(label + "::workspace", static_cast<size_t>(teams) * shape.team_size, slots + 1,
                               model.dim);
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;
-  const size_t per_team = team_scratch_bytes<Policy>(model), per_thread = thread_scratch_bytes<Policy>(model);
+  // The model's s-only terms: per team (shared s) and per thread (its own s).
+  using Shared = typename Lane::Shared;
+  const size_t per_team = Shared::shmem_size(model.dim) + Shared::shmem_size(model.chunks());
+  const size_t per_thread = Shared::shmem_size(model.dim);
   const size_t bytes = per_team + per_thread * shape.team_size;
   lane.scratch_level = bytes <= static_cast<size_t>(Policy::scratch_size_max(0)) ? 0 : 1;
   Policy policy(teams, shape.team_size, shape.vector_length);

@@ -210,9 +210,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     throw std::invalid_argument("run.reference_step: unknown '" + reference_step + "' (sample | pack)");
   e.reference_pack_step = reference_step == "pack";
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
-  e.layout = r.text("run.layout", "auto");
-  if (e.layout != "auto" && e.layout != "packs" && e.layout != "teams")
-    throw std::invalid_argument("run.layout: unknown '" + e.layout + "' (auto | packs | teams)");
+  e.layout = solver::parse_layout(r.text("run.layout", "auto"));
 
   for (const auto& name : split_list(r.required("sweep.models"))) e.models.push_back(read_model(r, name));
   for (const auto& name : split_list(r.required("sweep.schedules"))) {

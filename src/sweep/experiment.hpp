@@ -9,6 +9,7 @@
 #include "model/model_spec.hpp"
 #include "model/start_states.hpp"
 #include "schedule/schedule.hpp"
+#include "solver/layout.hpp"
 #include "solver/registry.hpp"
 #include "spacing/spacing.hpp"
 
@@ -37,10 +38,9 @@ struct Experiment {
   double reference_tolerance = 1e-13;
   bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
-  // run.layout: how the fixed-grid solvers and the reference (with its own steps per sample) map
-  // samples and coordinates onto the machine ("packs", "teams", or "auto": solver::auto_layout,
-  // teams on GPUs and packs on CPUs).
-  std::string layout = "auto";
+  // run.layout, resolved (solver/layout.hpp): how the fixed-grid solvers and the reference with its
+  // own steps per sample map samples and coordinates onto the machine.
+  solver::KernelLayout::Kind layout = solver::auto_layout();
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.
   bool common_s_interval = false;

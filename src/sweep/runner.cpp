@@ -84,9 +84,6 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
 }
 
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
-  const auto layout_kind = e.layout == "auto"    ? solver::auto_layout()
-                           : e.layout == "teams" ? solver::KernelLayout::teams
-                                                 : solver::KernelLayout::packs;
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
@@ -122,7 +119,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     reference::Dop853Settings settings;
     settings.rtol = settings.atol = e.reference_tolerance;
     settings.pack_step = e.reference_pack_step;
-    settings.teams = layout_kind == solver::KernelLayout::teams;  // own steps only: shared steps run in packs
+    settings.teams = e.layout == solver::KernelLayout::teams;
     const auto ref = reference::solve_reference(model, y_start, s_out, settings);
     ReferenceRecord record;
     record.model = spec.name;
@@ -131,7 +128,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     record.times = static_cast<long>(s_out.size());
     record.tolerance = ref.tolerance;
     record.step_control = e.reference_pack_step ? "pack" : "sample";
-    record.layout = settings.teams && !settings.pack_step ? "teams" : "packs";
+    record.layout = settings.in_teams() ? "teams" : "packs";
     record.nfe_mean = ref.nfe_mean;
     record.nfe_max = ref.nfe_max;
     record.error_estimate = ref.error_estimate;
@@ -161,7 +158,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
       solver::KernelLayout layout;
-      layout.kind = layout_kind;
+      layout.kind = e.layout;
       r.layout = solver::is_adaptive(spec) ? "samples" : solver::layout_name(layout.kind);
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout);
       r.wall_time = run.trajectory_seconds;

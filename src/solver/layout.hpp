@@ -1,0 +1,51 @@
+// How the kernels map a batch of samples onto the machine: one thread per pack of samples
+// (solver/lane.hpp), or teams of threads, one sample each, with vector lanes over coordinates
+// (solver/team_lane.hpp). The fixed-grid solvers and the DOP853 reference with its own steps run
+// in either; the adaptive solvers always run one thread per sample.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "solver/lane.hpp"
+
+namespace pfode::solver {
+
+// Launch shape of the team kernels: threads (samples) per team and vector lanes per thread; 0 x 0
+// stands for default_team_shape of the model's dimension.
+struct TeamShape {
+  int team_size = 0;
+  int vector_length = 0;
+};
+
+// On GPUs: as many lanes as coordinates, up to a warp of 32 (a power of two), and teams of 128
+// threads. Host backends run vector loops in order and their packs already vectorise over
+// samples, so teams there are one thread of one lane.
+inline TeamShape default_team_shape(int dim) {
+  if (!gpu_backend) return {1, 1};
+  int lanes = 1;
+  while (lanes < dim && lanes < 32) lanes *= 2;
+  return {128 / lanes, lanes};
+}
+
+struct KernelLayout {
+  enum Kind { packs, teams } kind = packs;
+  TeamShape team;  // teams only; default_team_shape of the model's dimension unless set
+};
+
+// The layout `auto` resolves to: teams on GPUs, where one thread per sample would leave most of
+// the device idle (a batch of 256 samples is 256 threads) and loop over every coordinate alone;
+// packs on CPUs, whose SIMD lanes the packs of samples already fill.
+inline KernelLayout::Kind auto_layout() { return gpu_backend ? KernelLayout::teams : KernelLayout::packs; }
+
+inline const char* layout_name(KernelLayout::Kind kind) { return kind == KernelLayout::teams ? "teams" : "packs"; }
+
+// run.layout as written ("auto", "packs", "teams"), resolved; throws one line naming the problem.
+inline KernelLayout::Kind parse_layout(const std::string& name) {
+  if (name == "auto") return auto_layout();
+  if (name == "packs") return KernelLayout::packs;
+  if (name == "teams") return KernelLayout::teams;
+  throw std::invalid_argument("run.layout: unknown '" + name + "' (auto | packs | teams)");
+}
+
+}  // namespace pfode::solver
