@@ -48,7 +48,7 @@ TEST_CASE("bench: the timing paths run and agree with each other on a tiny probl
   const auto loose = bench::time_dop853(p, 1e-8, 1);
   CHECK(tight.nfe > loose.nfe);
   CHECK(bench::rms_error(loose.final_state, tight.final_state, 3) < 1e-6);
-  const auto shared = bench::time_dop853(p, 1e-8, 1, true);  // steps shared by the pack
+  const auto shared = bench::time_dop853(p, 1e-8, 1, bench::Dop853Steps::shared_per_pack);
   CHECK(bench::rms_error(shared.final_state, tight.final_state, 3) < 1e-6);
   CHECK(bench::rms_error(rk4.final_state, tight.final_state, 3) < 1e-3);  // 100 rk4 steps
   const auto ref = bench::time_solve_reference(p, 1e-12, 9, 1);

@@ -41,13 +41,13 @@ double slope(const std::vector<double>& x, const std::vector<double>& y) {
   return sxy / sxx;
 }
 
-// Evaluations per sample so that a kernel run does about `work` (k, j) pairs.
 std::string tolerance_text(double tol) {
   char text[16];
   std::snprintf(text, sizeof text, "%.0e", tol);
   return text;
 }
 
+// Evaluations per sample so that a kernel run does about `work` (k, j) pairs.
 int evals_for(int samples, int dim, int components, double work) {
   return std::max(4, static_cast<int>(work / (static_cast<double>(samples) * dim * components)));
 }
@@ -92,8 +92,8 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
   std::printf("\n");
 }
 
-// The fixed-grid kernel in both layouts (solver/run.hpp): packs of samples per thread against
-// teams with vector lanes over coordinates, on the same problems.
+// rk4 and the DOP853 reference (own steps) in both layouts (solver/layout.hpp): packs of samples
+// per thread against teams with vector lanes over coordinates, on the same problems.
 void layouts_table(const std::vector<Size>& sizes, int samples, int ref_samples, int nfe, double tol, int repeats) {
   std::printf("Kernel layouts (rk4: %d samples, NFE %d; DOP853 with own steps: %d samples, tol %.0e): packs of %d "
               "samples per thread vs teams of samples x vector lanes over coordinates, in sample-evaluations/s; auto = %s\n",
@@ -109,7 +109,7 @@ void layouts_table(const std::vector<Size>& sizes, int samples, int ref_samples,
     const auto b = bench::time_solver(p, "rk4", nfe, repeats, teams);
     const auto rp = bench::random_problem(sz.dim, sz.components, ref_samples);
     const auto ra = bench::time_dop853(rp, tol, 1);
-    const auto rb = bench::time_dop853(rp, tol, 1, false, true);
+    const auto rb = bench::time_dop853(rp, tol, 1, bench::Dop853Steps::own_in_teams);
     std::printf("%5d %4d %12.3g %12.3g %12.2f %12.3g %12.3g %12.2f %6d x %-3d\n", sz.dim, sz.components,
                 a.evals_per_second(samples), b.evals_per_second(samples), a.seconds / b.seconds,
                 ra.evals_per_second(ref_samples), rb.evals_per_second(ref_samples), ra.seconds / rb.seconds,
@@ -213,7 +213,8 @@ int bench_command(int argc, char** argv) {
   std::printf("%-22s %6s %8s %10s %14s %12s\n", "kernel", "steps", "NFE", "seconds", "sample-eval/s", "error");
   std::vector<bench::Timing> runs;
   for (const auto& label : split(solvers_text)) runs.push_back(bench::time_solver(p, label, nfe, repeats));
-  for (bool pack_step : {false, true}) runs.push_back(bench::time_dop853(p, tol, repeats, pack_step));
+  for (const auto steps : {bench::Dop853Steps::own, bench::Dop853Steps::shared_per_pack})
+    runs.push_back(bench::time_dop853(p, tol, repeats, steps));
   const auto sweep_ref = bench::time_solve_reference(p, tol, 65, repeats);
   for (const auto& r : runs)  // the DOP853 runs (steps 0) at the timed tolerance
     std::printf("%-22s %6d %8.1f %10.4f %14.4g %12.3e\n",

@@ -146,7 +146,7 @@ Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, i
   return t;
 }
 
-Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step, bool teams) {
+Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps) {
   const auto model = model::to_device(p.model);
   const auto y0 = starts_view(p);
   const int dim = p.model.dim;
@@ -157,13 +157,13 @@ Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step, bo
   Kokkos::deep_copy(u, uh);
   reference::Dop853Settings settings;
   settings.rtol = settings.atol = tol;
-  settings.pack_step = pack_step;
-  settings.teams = teams;
+  settings.pack_step = steps == Dop853Steps::shared_per_pack;
+  settings.teams = steps == Dop853Steps::own_in_teams;
   solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
   Kokkos::View<double***> y("pfode::bench::y", p.samples, 2, dim);
   Kokkos::View<int*> failed("pfode::bench::failed", p.samples);
   Timing t;
-  t.name = pack_step ? "dop853_pack" : teams ? "dop853_teams" : "dop853";
+  t.name = settings.pack_step ? "dop853_pack" : settings.teams ? "dop853_teams" : "dop853";
   t.seconds = best_seconds(repeats, [&] {
     Kokkos::deep_copy(nfe, 0);
     reference::dop853("pfode::bench", model, y0, u, settings, nfe, y, failed);

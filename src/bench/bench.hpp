@@ -11,7 +11,7 @@
 
 #include "model/model_spec.hpp"
 #include "schedule/schedule.hpp"
-#include "solver/run.hpp"
+#include "solver/layout.hpp"
 
 namespace pfode::bench {
 
@@ -56,11 +56,12 @@ struct Timing {
 // Karras grid, through solver::run_solver without LTE, in the given kernel layout.
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
                    const solver::KernelLayout& layout = {});
-// DOP853 from s_max to s_min (rtol = atol = tol) for every sample: each with its own steps (what
-// one scipy solve_ivp per sample does), or with pack_step sharing them per pack of 16 (what
-// solve_ivp on all samples stacked does, per 16 samples instead of all); with teams, each sample's
-// own steps in the team layout (solver/team_lane.hpp).
-Timing time_dop853(const Problem& p, double tol, int repeats, bool pack_step = false, bool teams = false);
+// How the timed DOP853 steps: each sample with its own steps (what one scipy solve_ivp per sample
+// does), steps shared per pack of 16 (what solve_ivp on all samples stacked does, per 16 samples
+// instead of all), or each sample's own steps in the team layout (solver/team_lane.hpp).
+enum class Dop853Steps { own, shared_per_pack, own_in_teams };
+// DOP853 from s_max to s_min (rtol = atol = tol) for every sample.
+Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps = Dop853Steps::own);
 // reference::solve_reference as a sweep calls it: outputs at every point of a grid of `points`,
 // plus its second solve for the error estimate.
 Timing time_solve_reference(const Problem& p, double tol, int points, int repeats);

@@ -12,6 +12,7 @@
 #include "solver/edm_heun.hpp"
 #include "solver/explicit_rk.hpp"
 #include "solver/pndm.hpp"
+#include "solver/team_lane.hpp"
 #include "solver/unipc.hpp"
 
 namespace pfode::solver {

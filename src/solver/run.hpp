@@ -8,7 +8,7 @@
 #include "model/mixture.hpp"
 #include "solver/drivers.hpp"
 #include "solver/registry.hpp"
-#include "solver/team_lane.hpp"
+#include "solver/layout.hpp"
 
 namespace pfode::solver {
 
