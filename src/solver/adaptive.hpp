@@ -76,19 +76,18 @@ struct Dopri5 {
   template <class L>
   KOKKOS_INLINE_FUNCTION void derivative(const L& l, const StepGrid& g, int in, double tau, int out) const {
     const FieldPoint p = g.field(tau);
-    l.denoise(in, p.scale, p.s, out);
-    for (int c = 0; c < l.dim(); ++c) l(out, c) = p.a * l(in, c) + p.b * l(out, c);
+    l.denoise_own(in, p.scale, p.s, out);
+    l.for_coordinates([&](int c) { l(out, c) = p.a * l(in, c) + p.b * l(out, c); });
   }
 
   // RMS over coordinates of v / (atol + rtol max(|z0|, |z1|)).
   template <class L>
   KOKKOS_INLINE_FUNCTION double scaled_rms(const L& l, int v, int z0, int z1, double factor) const {
-    double sum = 0.0;
-    for (int c = 0; c < l.dim(); ++c) {
+    const double sum = l.sum_coordinates([&](int c) {
       const double sc = tol.atol + tol.rtol * math::max(math::fabs(l(z0, c)), math::fabs(l(z1, c)));
       const double r = factor * l(v, c) / sc;
-      sum += r * r;
-    }
+      return r * r;
+    });
     return math::sqrt(sum / l.dim());
   }
 
@@ -98,15 +97,15 @@ struct Dopri5 {
   KOKKOS_INLINE_FUNCTION void begin(const L& l, const StepGrid& g, AdaptiveState& st) const {
     const double tau0 = g.tau(0), span = g.tau(g.steps) - tau0, dir = span < 0 ? -1.0 : 1.0;
     const double zx = g.z_per_x(0);
-    for (int c = 0; c < l.dim(); ++c) l(z_slot, c) = zx * l(state_slot, c);
+    l.for_coordinates([&](int c) { l(z_slot, c) = zx * l(state_slot, c); });
     derivative(l, g, z_slot, tau0, stage_slot);
     const double d0 = scaled_rms(l, z_slot, z_slot, z_slot, 1.0), d1 = scaled_rms(l, stage_slot, z_slot, z_slot, 1.0);
     double h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : 0.01 * d0 / d1;
     h0 = math::min(h0, math::fabs(span));
-    for (int c = 0; c < l.dim(); ++c) l(trial_slot, c) = l(z_slot, c) + dir * h0 * l(stage_slot, c);
+    l.for_coordinates([&](int c) { l(trial_slot, c) = l(z_slot, c) + dir * h0 * l(stage_slot, c); });
     const int probe = stage_slot + 1;
     derivative(l, g, trial_slot, tau0 + dir * h0, probe);
-    for (int c = 0; c < l.dim(); ++c) l(probe, c) -= l(stage_slot, c);
+    l.for_coordinates([&](int c) { l(probe, c) -= l(stage_slot, c); });
     const double d2 = scaled_rms(l, probe, z_slot, z_slot, 1.0 / h0);
     const double dmax = math::max(d1, d2);
     const double h1 = dmax <= 1e-15 ? math::max(1e-6, h0 * 1e-3) : math::pow(0.01 / dmax, 1.0 / 5.0);
@@ -117,7 +116,6 @@ struct Dopri5 {
   // From grid point m - 1 to m; x_m in state_slot. False when the sample failed.
   template <class L>
   KOKKOS_INLINE_FUNCTION bool advance(const L& l, const StepGrid& g, int m, AdaptiveState& st) const {
-    const int n = l.dim();
     const double target = g.tau(m);
     double tau = g.tau(m - 1);
     const double dir = target < tau ? -1.0 : 1.0;
@@ -127,26 +125,25 @@ struct Dopri5 {
       const bool lands = math::fabs(st.h) >= math::fabs(remaining) * (1.0 - 1e-12);
       const double h = lands ? remaining : st.h;
       for (int s = 1; s < Dopri5Tableau::stages; ++s) {
-        for (int c = 0; c < n; ++c) {
+        l.for_coordinates([&](int c) {
           double acc = 0.0;
           for (int j = 0; j < s; ++j) acc += k.a[s][j] * l(stage_slot + j, c);
           l(scratch_slot, c) = l(z_slot, c) + h * acc;
-        }
+        });
         // Stages with c = 1 sit on the step's end, exactly on the target when the step lands.
         const double tau_s = k.c[s] == 1.0 ? (lands ? target : tau + h) : tau + k.c[s] * h;
         derivative(l, g, scratch_slot, tau_s, stage_slot + s);
       }
       // The last stage's input is the 5th-order solution (b = a[6]); K_6 = f there (FSAL).
-      for (int c = 0; c < n; ++c) l(trial_slot, c) = l(scratch_slot, c);
-      double sum = 0.0;
-      for (int c = 0; c < n; ++c) {
+      const double sum = l.sum_coordinates([&](int c) {
+        l(trial_slot, c) = l(scratch_slot, c);
         double e = 0.0;
         for (int j = 0; j < Dopri5Tableau::stages; ++j) e += k.e[j] * l(stage_slot + j, c);
         const double sc = tol.atol + tol.rtol * math::max(math::fabs(l(z_slot, c)), math::fabs(l(trial_slot, c)));
         const double r = h * e / sc;
-        sum += r * r;
-      }
-      const double err = math::sqrt(sum / n);
+        return r * r;
+      });
+      const double err = math::sqrt(sum / l.dim());
       if (!(err <= 1.0)) {  // rejected (also when err is NaN): shrink, never grow
         ++st.rejected;
         const double fac = math::isfinite(err) ? math::max(fac_min, safety * math::pow(err, -1.0 / 5.0)) : fac_min;
@@ -155,10 +152,10 @@ struct Dopri5 {
         continue;
       }
       ++st.accepted;
-      for (int c = 0; c < n; ++c) {
+      l.for_coordinates([&](int c) {
         l(z_slot, c) = l(trial_slot, c);
         l(stage_slot, c) = l(stage_slot + Dopri5Tableau::stages - 1, c);
-      }
+      });
       tau = lands ? target : tau + h;
       const double e_clamped = math::max(err, 1e-10);
       double fac = safety * math::pow(e_clamped, -beta1) * math::pow(st.err_prev, beta2);
@@ -168,7 +165,7 @@ struct Dopri5 {
       if (!lands || fac < 1.0) st.h = h * fac;
     }
     const double xz = 1.0 / g.z_per_x(m);
-    for (int c = 0; c < n; ++c) l(state_slot, c) = xz * l(z_slot, c);
+    l.for_coordinates([&](int c) { l(state_slot, c) = xz * l(z_slot, c); });
     return true;
   }
 };
@@ -190,38 +187,37 @@ struct DpmSolverAdaptive {
 
   template <class L>
   KOKKOS_INLINE_FUNCTION static void eps_of_y(const L& l, int in, double s, int out) {
-    l.denoise(in, 1.0, s, out);
-    for (int c = 0; c < l.dim(); ++c) l(out, c) = (l(in, c) - l(out, c)) / s;
+    l.denoise_own(in, 1.0, s, out);
+    l.for_coordinates([&](int c) { l(out, c) = (l(in, c) - l(out, c)) / s; });
   }
 
   template <class L>
   KOKKOS_INLINE_FUNCTION void begin(const L& l, const StepGrid& g, AdaptiveState& st) const {
     const double inv_alpha = 1.0 / g.alpha(0);
-    for (int c = 0; c < l.dim(); ++c) {
+    l.for_coordinates([&](int c) {
       l(y_slot, c) = l(state_slot, c) * inv_alpha;
       l(prev_slot, c) = l(state_slot, c);
-    }
+    });
     st.h = h_init;
   }
 
   // One attempt from (lambda0, y) with step h in lambda to s1: lower and higher solutions in y.
   template <class L>
   KOKKOS_INLINE_FUNCTION void attempt(const L& l, double lambda0, double h, double s1) const {
-    const int n = l.dim();
     const double s0 = math::exp(-lambda0), phi_1 = math::expm1(h);
     const int e0 = eps_slot, e1 = eps_slot + 1, e2 = eps_slot + 2;
     eps_of_y(l, y_slot, s0, e0);
     if (order == 2) {
       const double r1 = 0.5, s_u = s0 * math::exp(-r1 * h), phi_11 = math::expm1(r1 * h);
-      for (int c = 0; c < n; ++c) {
+      l.for_coordinates([&](int c) {
         l(low_slot, c) = l(y_slot, c) - s1 * phi_1 * l(e0, c);  // DPM-Solver-1
         l(scratch_slot, c) = l(y_slot, c) - s_u * phi_11 * l(e0, c);
-      }
+      });
       eps_of_y(l, scratch_slot, s_u, e1);
-      for (int c = 0; c < n; ++c) {
+      l.for_coordinates([&](int c) {
         const double e = l(e0, c);
         l(high_slot, c) = l(y_slot, c) - s1 * (phi_1 * e + 0.5 / r1 * phi_1 * (l(e1, c) - e));
-      }
+      });
       return;
     }
     const double r1 = 1.0 / 3.0, r2 = 2.0 / 3.0;
@@ -229,23 +225,22 @@ struct DpmSolverAdaptive {
     const double phi_11 = math::expm1(r1 * h), phi_12 = math::expm1(r2 * h);
     const double phi_22 = r2 * h * phi(2, r2 * h);  // expm1(r2 h)/(r2 h) - 1
     const double phi_2 = h * phi(2, h);              // expm1(h)/h - 1
-    for (int c = 0; c < n; ++c) l(scratch_slot, c) = l(y_slot, c) - s_u1 * phi_11 * l(e0, c);
+    l.for_coordinates([&](int c) { l(scratch_slot, c) = l(y_slot, c) - s_u1 * phi_11 * l(e0, c); });
     eps_of_y(l, scratch_slot, s_u1, e1);
-    for (int c = 0; c < n; ++c) {
+    l.for_coordinates([&](int c) {
       const double e = l(e0, c), d = l(e1, c) - e;
       l(low_slot, c) = l(y_slot, c) - s1 * (phi_1 * e + 0.5 / r1 * phi_1 * d);  // DPM-Solver-2, r1 = 1/3
       l(scratch_slot, c) = l(y_slot, c) - s_u2 * (phi_12 * e + r2 / r1 * phi_22 * d);
-    }
+    });
     eps_of_y(l, scratch_slot, s_u2, e2);
-    for (int c = 0; c < n; ++c) {
+    l.for_coordinates([&](int c) {
       const double e = l(e0, c);
       l(high_slot, c) = l(y_slot, c) - s1 * (phi_1 * e + phi_2 / r2 * (l(e2, c) - e));
-    }
+    });
   }
 
   template <class L>
   KOKKOS_INLINE_FUNCTION bool advance(const L& l, const StepGrid& g, int m, AdaptiveState& st) const {
-    const int n = l.dim();
     const double target = g.lambda(m), lambda_end = g.lambda(g.steps);
     double lambda = g.lambda(m - 1);
     const auto& sched = g.schedule;
@@ -257,14 +252,13 @@ struct DpmSolverAdaptive {
       const double s1 = lands ? g.s(m) : math::exp(-(lambda + h));
       const double alpha1 = lands ? g.alpha(m) : sched.alpha(sched.t_of_lambda(lambda + h));
       attempt(l, lambda, h, s1);
-      double sum = 0.0;
-      for (int c = 0; c < n; ++c) {
+      const double sum = l.sum_coordinates([&](int c) {
         const double x_low = alpha1 * l(low_slot, c), x_high = alpha1 * l(high_slot, c);
         const double delta = math::max(tol.atol, tol.rtol * math::max(math::fabs(x_low), math::fabs(l(prev_slot, c))));
         const double r = (x_high - x_low) / delta;
-        sum += r * r;
-      }
-      const double err = math::sqrt(sum / n);
+        return r * r;
+      });
+      const double err = math::sqrt(sum / l.dim());
       if (!math::isfinite(err)) {
         ++st.rejected;
         st.h = 0.2 * h;
@@ -273,10 +267,10 @@ struct DpmSolverAdaptive {
       }
       if (err <= 1.0) {
         ++st.accepted;
-        for (int c = 0; c < n; ++c) {
+        l.for_coordinates([&](int c) {
           l(y_slot, c) = l(high_slot, c);
           l(prev_slot, c) = alpha1 * l(low_slot, c);
-        }
+        });
         lambda = lands ? target : lambda + h;
       } else {
         ++st.rejected;
@@ -288,20 +282,23 @@ struct DpmSolverAdaptive {
       st.h = math::min(wish, to_end);
     }
     const double alpha = g.alpha(m);
-    for (int c = 0; c < n; ++c) l(state_slot, c) = alpha * l(y_slot, c);
+    l.for_coordinates([&](int c) { l(state_slot, c) = alpha * l(y_slot, c); });
     return true;
   }
 };
 
 // ---------------------------------------------------------------------------------------------
-// Driver: one thread per sample integrates from grid point 0 through every grid point to the last,
-// landing on each; global error at every grid point, per-sample step counts.
-
-template <class Method>
+// Driver: each sample integrates from grid point 0 through every grid point to the last, landing
+// on each; global error at every grid point, per-sample step counts. The samples take different
+// steps, so a lane holds one sample: Lane<1> (one thread per sample) or a TeamLane (one sample per
+// thread, its coordinates over vector lanes, no team barriers: the model's s-only terms are the
+// thread's own).
+template <class Method, class L>
 struct AdaptiveKernel {
+  static_assert(L::width == 1, "adaptive step control is per sample");
   Method method;
   StepGrid grid;
-  Lane<1> lane;  // per-sample step control: one sample per thread
+  L lane;
   ExactStates exact;
   Kokkos::View<double**> global_error;    // (sample, N + 1)
   Kokkos::View<double*> exact_final_rms;  // (sample)
@@ -309,35 +306,36 @@ struct AdaptiveKernel {
   Kokkos::View<long**> steps_taken;       // (sample, 2): accepted, rejected
   bool final_denoise = false;
 
-  KOKKOS_INLINE_FUNCTION void operator()(int sample) const {
-    Lane<1> l = lane;
-    l.pack = sample;
-    const int n = grid.steps;
-    for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = exact.x(grid, sample, 0, c);
-    global_error(sample, 0) = 0.0;
+  template <class Where>
+  KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
+    const L l = lane.at(where);
+    const int n = grid.steps, sample = l.sample(0);
+    load_exact(l, state_slot, exact, grid, 0);
+    store_rms_difference(l, global_error, 0, exact, grid, 0);
     AdaptiveState st;
     method.begin(l, grid, st);
     bool ok = true;
     for (int m = 1; m <= n; ++m) {
       ok = ok && method.advance(l, grid, m, st);
-      if (!ok)
-        for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = quiet_nan();
-      global_error(sample, m) = rms_difference(l, 0, state_slot, exact, grid, m);
+      if (!ok) l.for_coordinates([&](int c) { l(state_slot, c) = quiet_nan(); });
+      store_rms_difference(l, global_error, m, exact, grid, m);
     }
     if (final_denoise && ok) {
-      l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
-      for (int c = 0; c < l.dim(); ++c) l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c);
-      global_error(sample, n) = rms_difference(l, 0, state_slot, exact, grid, n);
+      l.denoise_own(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
+      l.for_coordinates([&](int c) { l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c); });
+      store_rms_difference(l, global_error, n, exact, grid, n);
     }
-    double sum = 0.0;
-    for (int c = 0; c < l.dim(); ++c) {
+    if (!l.holds(0)) return;
+    const double sum = l.sum_coordinates([&](int c) {
       const double x = exact.x(grid, sample, n, c);
-      sum += x * x;
       final_state(sample, c) = l(state_slot, c);
-    }
-    exact_final_rms(sample) = math::sqrt(sum / l.dim());
-    steps_taken(sample, 0) = st.accepted;
-    steps_taken(sample, 1) = st.rejected;
+      return x * x;
+    });
+    l.once([&] {
+      exact_final_rms(sample) = math::sqrt(sum / l.dim());
+      steps_taken(sample, 0) = st.accepted;
+      steps_taken(sample, 1) = st.rejected;
+    });
   }
 };
 

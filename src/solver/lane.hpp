@@ -95,6 +95,12 @@ struct Lane {
     denoise_counted(y_slot, s, out_slot, every);
   }
 
+  // denoise at this sample's own s (adaptive step control): a lane of one sample.
+  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
+    static_assert(W == 1, "a pack's samples share s");
+    denoise(in_slot, scale, s, out_slot);
+  }
+
   // out_slot <- D(in_slot, s) in y space, s shared by the pack (a double) or each sample's own (a
   // Value, per-sample step control); an evaluation is counted for the samples marked in `counted`
   // (the others idle in lock step).

@@ -89,37 +89,35 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
 
 // Adaptive methods: one fused kernel per batch; the grid's interior points (none in a sweep) are
 // landed on exactly. LTE is not defined for them: NaN of the requested shape.
-template <class Method>
-SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
-                       const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
-  const int steps = grid.steps;
-  NfeCounter nfe("pfode::solver::nfe", samples);
+template <class Method, class Policy, class L>
+SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
+                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
+  const int steps = grid.steps, dim = lane.model.dim;
   Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
   Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
-  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, model.dim);
+  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, dim);
   Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
-  const auto lane = make_lane<1>("pfode::solver", samples, method.slots(), model, nfe);
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
-  Kokkos::parallel_for("pfode::solver::adaptive_trajectory", Kokkos::RangePolicy<>(0, samples),
-                       AdaptiveKernel<Method>{method, grid, lane, exact, global_error, exact_final_rms, final_state,
-                                              steps_taken, final_denoise});
+  Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
+                       AdaptiveKernel<Method, L>{method, grid, lane, exact, global_error, exact_final_rms, final_state,
+                                                 steps_taken, final_denoise});
   Kokkos::fence();
   SolverRun run;
   run.samples = samples;
   run.steps = steps;
   run.trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lane.nfe);
   auto ge_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), global_error);
   auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
   auto final_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), final_state);
   auto taken_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), steps_taken);
   run.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
   run.exact_final_rms.assign(norm_host.data(), norm_host.data() + samples);
-  run.final_state.resize(static_cast<size_t>(samples) * model.dim);
+  run.final_state.resize(static_cast<size_t>(samples) * dim);
   run.global_error.resize(static_cast<size_t>(samples) * (steps + 1));
   for (int p = 0; p < samples; ++p) {
-    for (int c = 0; c < model.dim; ++c) run.final_state[static_cast<size_t>(p) * model.dim + c] = final_host(p, c);
+    for (int c = 0; c < dim; ++c) run.final_state[static_cast<size_t>(p) * dim + c] = final_host(p, c);
     for (int i = 0; i <= steps; ++i) run.global_error[static_cast<size_t>(p) * (steps + 1) + i] = ge_host(p, i);
     run.accepted_steps.push_back(taken_host(p, 0));
     run.rejected_steps.push_back(taken_host(p, 1));
@@ -127,6 +125,21 @@ SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::
   if (measure_local_error)
     run.local_error.assign(static_cast<size_t>(samples) * steps, std::numeric_limits<double>::quiet_NaN());
   return run;
+}
+
+template <class Method>
+SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
+                       const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                       const KernelLayout& layout) {
+  NfeCounter nfe("pfode::solver::nfe", samples);
+  if (layout.kind == KernelLayout::teams) {
+    const auto launch = make_team_launch("pfode::solver", samples, method.slots(), model, nfe, layout.team);
+    return run_adaptive_kernel(method, launch.first, launch.second, grid, exact, samples, measure_local_error,
+                               final_denoise);
+  }
+  const auto lane = make_lane<1>("pfode::solver", samples, method.slots(), model, nfe);
+  return run_adaptive_kernel(method, Kokkos::RangePolicy<>(0, samples), lane, grid, exact, samples,
+                             measure_local_error, final_denoise);
 }
 
 }  // namespace
@@ -153,7 +166,7 @@ SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::
     tol.atol = t.atol;
     tol.rtol = t.rtol;
     auto adaptive = [&](const auto& method) {
-      return run_adaptive(method, g, model, exact, samples, measure_local_error, spec.final_denoise);
+      return run_adaptive(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout);
     };
     if (spec.info->id == SolverId::dopri5) return adaptive(Dopri5{dopri5_tableau(), tol});
     DpmSolverAdaptive m;

@@ -1,10 +1,11 @@
 // Hierarchical parallelism: the lane solver steps work through when a team of threads advances
 // team_size samples, one per thread, and each thread spreads its sample's coordinates over its
 // vector lanes. When the team's samples share s (fixed-grid solvers) the team computes the model's
-// s-only terms once, in team scratch. On GPUs the lanes of a warp read neighbouring coordinates of
-// one sample (coalesced), and a sample's work is spread over up to 32 lanes instead of one thread
-// looping over every coordinate. The interface is Lane<1>'s (solver/lane.hpp), so every
-// fixed-grid method and the DOP853 reference run on either.
+// s-only terms once, in team scratch; samples with their own steps (adaptive solvers, the DOP853
+// reference) compute their own, in thread scratch. On GPUs the lanes of a warp read neighbouring
+// coordinates of one sample (coalesced), and a sample's work is spread over up to 32 lanes instead
+// of one thread looping over every coordinate. The interface is Lane<1>'s (solver/lane.hpp), so
+// every solver and the DOP853 reference run on either.
 #pragma once
 
 #include <string>
@@ -67,13 +68,14 @@ struct TeamLane {
   // out_slot <- D(in_slot / scale, s), called by every thread of the team together (the grid, and
   // so every s, is the team's).
   KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
-    int y_slot = in_slot;
-    if (scale != 1.0) {
-      const double inv_scale = 1.0 / scale;
-      y_slot = static_cast<int>(ws.extent(1)) - 1;
-      for_coordinates([&](int j) { ws(position, y_slot, j) = ws(position, in_slot, j) * inv_scale; });
-    }
-    evaluate(y_slot, s, out_slot, true);
+    evaluate(rescaled(in_slot, scale), s, out_slot, true);
+    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+  }
+
+  // denoise at the thread's own s (adaptive step control: the team's threads step independently,
+  // so no barriers).
+  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
+    evaluate(rescaled(in_slot, scale), s, out_slot, false);
     if (holds(0)) once([&] { nfe(sample(0)) += 1; });
   }
 
@@ -93,6 +95,16 @@ struct TeamLane {
         *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
         [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s,
         team_s ? inverse_variance : own_inverse_variance, chunk_logs);
+  }
+
+  // The slot holding in_slot / scale: in_slot itself when scale is 1 (y-space callers), else the
+  // last slot, rescaled into.
+  KOKKOS_INLINE_FUNCTION int rescaled(int in_slot, double scale) const {
+    if (scale == 1.0) return in_slot;
+    const double inv_scale = 1.0 / scale;
+    const int y_slot = static_cast<int>(ws.extent(1)) - 1;
+    for_coordinates([&](int j) { ws(position, y_slot, j) = ws(position, in_slot, j) * inv_scale; });
+    return y_slot;
   }
 
   // Sum over coordinates of term(c), a Value; the pack lane's sum_values.
