@@ -135,8 +135,8 @@ struct Dopri5 {
         derivative(l, g, scratch_slot, tau_s, stage_slot + s);
       }
       // The last stage's input is the 5th-order solution (b = a[6]); K_6 = f there (FSAL).
+      l.for_coordinates([&](int c) { l(trial_slot, c) = l(scratch_slot, c); });
       const double sum = l.sum_coordinates([&](int c) {
-        l(trial_slot, c) = l(scratch_slot, c);
         double e = 0.0;
         for (int j = 0; j < Dopri5Tableau::stages; ++j) e += k.e[j] * l(stage_slot + j, c);
         const double sc = tol.atol + tol.rtol * math::max(math::fabs(l(z_slot, c)), math::fabs(l(trial_slot, c)));
