@@ -117,7 +117,13 @@ std::vector<ReferenceRecord> Checkpoint::load_references() const {
   return refs;
 }
 
-void Checkpoint::remove() const { fs::remove_all(dir_); }
+void Checkpoint::remove() const {
+  // Moved out of the way first (one rename), so a kill during the deletion never leaves a
+  // checkpoint without its config; the next set-up in this directory deletes the leftover.
+  const std::string doomed = dir_ + ".tmp." + std::to_string(getpid());
+  fs::rename(dir_, doomed);
+  fs::remove_all(doomed);
+}
 
 void Checkpoint::discard(const std::string& out) { fs::remove_all(directory_for(out)); }
 

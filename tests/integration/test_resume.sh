@@ -33,6 +33,11 @@ if [ ! -f results.h5 ]; then
   grep -q "pass --resume" "$work/err" || { echo "unexpected message: $(cat "$work/err")"; exit 1; }
   "$pfode" run ../sweep.ini -q --resume
 fi
+if [ -d results.h5.partial ]; then
+  # Killed after the results file was written, before the checkpoint was removed: --resume
+  # rewrites the file from the checkpoint and removes it.
+  "$pfode" run ../sweep.ini -q --resume
+fi
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
 echo "killed $kills times"
 [ "$kills" -ge 1 ] || { echo "the run was never interrupted; the test proves nothing"; exit 1; }
