@@ -210,18 +210,14 @@ void dop853(const std::string& label, const model::DiagonalMixture& model, Kokko
             solver::TeamShape team_shape = {}) {
   if constexpr (W != pack_step_width)
     if (settings.pack_step) return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed);
-  const int samples = static_cast<int>(y_start.extent(0));
-  if (settings.in_teams()) {
-    const auto launch = solver::make_team_launch(label, samples, dop853_slots, model, nfe, team_shape);
-    using TeamLane = std::decay_t<decltype(launch.second)>;
-    Kokkos::parallel_for(label + "::dop853", launch.first,
-                         Dop853Kernel<TeamLane>{dop853_coefficients(), settings, launch.second, y_start, u_out, y_out,
-                                                failed});
-    return;
-  }
-  const auto lane = solver::make_lane<W>(label, samples, dop853_slots, model, nfe);
-  Kokkos::parallel_for(label + "::dop853", Kokkos::RangePolicy<>(0, solver::packs_of<W>(samples)),
-                       Dop853Kernel<solver::Lane<W>>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
+  const solver::KernelLayout layout{settings.in_teams() ? solver::KernelLayout::teams : solver::KernelLayout::packs,
+                                     team_shape};
+  const auto launch = [&](const auto& policy, const auto& lane) {
+    using L = std::decay_t<decltype(lane)>;
+    Kokkos::parallel_for(label + "::dop853", policy,
+                         Dop853Kernel<L>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
+  };
+  solver::on_layout<W>(label, layout, static_cast<int>(y_start.extent(0)), dop853_slots, model, nfe, launch);
 }
 
 }  // namespace pfode::reference

@@ -1,7 +1,9 @@
 #include "solver/run.hpp"
 
+#include <chrono>
 #include <limits>
 #include <stdexcept>
+#include <vector>
 
 #include "solver/adams_bashforth.hpp"
 #include "solver/adaptive.hpp"
@@ -19,55 +21,99 @@ namespace pfode::solver {
 
 namespace {
 
-// Both kernels of a fixed-grid method on one launch shape: a RangePolicy over packs with a
-// Lane<W>, or a TeamPolicy with a TeamLane (lane.nfe is the trajectory's counter).
+// A 2-D device View as a row-major host vector.
+template <class T>
+std::vector<T> to_host_rows(const Kokkos::View<T**>& v) {
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  std::vector<T> out(v.extent(0) * v.extent(1));
+  for (size_t p = 0; p < v.extent(0); ++p)
+    for (size_t i = 0; i < v.extent(1); ++i) out[p * v.extent(1) + i] = h(p, i);
+  return out;
+}
+
+// What every trajectory kernel writes, and its copy into a SolverRun.
+struct TrajectoryOutputs {
+  Kokkos::View<double**> global_error;    // (sample, N + 1)
+  Kokkos::View<double*> exact_final_rms;  // (sample)
+  Kokkos::View<double**> final_state;     // (sample, coord)
+
+  TrajectoryOutputs(int samples, int steps, int dim)
+      : global_error("pfode::solver::global_error", samples, steps + 1),
+        exact_final_rms("pfode::solver::exact_final_rms", samples),
+        final_state("pfode::solver::final_state", samples, dim) {}
+
+  SolverRun to_host(const NfeCounter& nfe, int steps, double seconds) const {
+    SolverRun run;
+    run.samples = static_cast<int>(nfe.extent(0));
+    run.steps = steps;
+    run.trajectory_seconds = seconds;
+    auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+    auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
+    run.nfe.assign(nfe_host.data(), nfe_host.data() + run.samples);
+    run.exact_final_rms.assign(norm_host.data(), norm_host.data() + run.samples);
+    run.global_error = to_host_rows(global_error);
+    run.final_state = to_host_rows(final_state);
+    return run;
+  }
+};
+
+// Seconds that launch() takes, fenced.
+template <class F>
+double timed(const F& launch) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  launch();
+  Kokkos::fence();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Both kernels of a fixed-grid method on one launch shape.
 template <class Method, class Policy, class L>
 SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
                       const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
-  const int steps = grid.steps, dim = lane.model.dim;
-  Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
-  Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
-  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, dim);
-  using Clock = std::chrono::steady_clock;
-  auto start = Clock::now();
-  Kokkos::parallel_for("pfode::solver::trajectory", policy,
-                       TrajectoryKernel<Method, L>{method, grid, lane, exact, global_error, exact_final_rms,
-                                                   final_state, final_denoise});
-  Kokkos::fence();
-  const double trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-
-  SolverRun run;
-  run.samples = samples;
-  run.steps = steps;
-  run.trajectory_seconds = trajectory_seconds;
-  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lane.nfe);
-  auto ge_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), global_error);
-  auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
-  run.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
-  run.exact_final_rms.assign(norm_host.data(), norm_host.data() + samples);
-  auto final_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), final_state);
-  run.final_state.resize(static_cast<size_t>(samples) * dim);
-  for (int p = 0; p < samples; ++p)
-    for (int c = 0; c < dim; ++c) run.final_state[static_cast<size_t>(p) * dim + c] = final_host(p, c);
-  run.global_error.resize(static_cast<size_t>(samples) * (steps + 1));
-  for (int p = 0; p < samples; ++p)
-    for (int i = 0; i <= steps; ++i) run.global_error[static_cast<size_t>(p) * (steps + 1) + i] = ge_host(p, i);
-
+  const int steps = grid.steps;
+  const TrajectoryOutputs out(samples, steps, lane.model.dim);
+  const double seconds = timed([&] {
+    Kokkos::parallel_for("pfode::solver::trajectory", policy,
+                         TrajectoryKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
+                                                     out.final_state, final_denoise});
+  });
+  SolverRun run = out.to_host(lane.nfe, steps, seconds);
   if (measure_local_error) {
     // The LTE runs spend model evaluations of their own; they go to a separate counter.
     L lte_lane = lane;
     lte_lane.nfe = NfeCounter("pfode::solver::lte_nfe", samples);
     Kokkos::View<double**> local_error("pfode::solver::local_error", samples, steps);
-    start = Clock::now();
-    Kokkos::parallel_for("pfode::solver::local_error", policy,
-                         LocalErrorKernel<Method, L>{method, grid, lte_lane, exact, local_error});
-    Kokkos::fence();
-    run.local_error_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    auto le_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), local_error);
-    run.local_error.resize(static_cast<size_t>(samples) * steps);
-    for (int p = 0; p < samples; ++p)
-      for (int i = 0; i < steps; ++i) run.local_error[static_cast<size_t>(p) * steps + i] = le_host(p, i);
+    run.local_error_seconds = timed([&] {
+      Kokkos::parallel_for("pfode::solver::local_error", policy,
+                           LocalErrorKernel<Method, L>{method, grid, lte_lane, exact, local_error});
+    });
+    run.local_error = to_host_rows(local_error);
   }
+  return run;
+}
+
+// Adaptive methods: one fused kernel per batch; the grid's interior points (none in a sweep) are
+// landed on exactly. LTE is not defined for them: NaN of the requested shape.
+template <class Method, class Policy, class L>
+SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
+                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
+  const int steps = grid.steps;
+  const TrajectoryOutputs out(samples, steps, lane.model.dim);
+  Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
+  const double seconds = timed([&] {
+    Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
+                         AdaptiveKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
+                                                   out.final_state, steps_taken, final_denoise});
+  });
+  SolverRun run = out.to_host(lane.nfe, steps, seconds);
+  const auto taken = to_host_rows(steps_taken);
+  for (int p = 0; p < samples; ++p) {
+    run.accepted_steps.push_back(taken[2 * p]);
+    run.rejected_steps.push_back(taken[2 * p + 1]);
+  }
+  if (measure_local_error)
+    run.local_error.assign(static_cast<size_t>(samples) * steps, std::numeric_limits<double>::quiet_NaN());
   return run;
 }
 
@@ -76,70 +122,22 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
                      const KernelLayout& layout) {
   NfeCounter nfe("pfode::solver::nfe", samples);
-  if (layout.kind == KernelLayout::teams) {
-    const auto launch = make_team_launch("pfode::solver", samples, method.slots(), model, nfe, layout.team);
-    return run_kernels(method, launch.first, launch.second, grid, exact, samples, measure_local_error,
-                       final_denoise);
-  }
-  constexpr int W = pack_width;
-  const auto lane = make_lane<W>("pfode::solver", samples, method.slots(), model, nfe);
-  return run_kernels(method, Kokkos::RangePolicy<>(0, packs_of<W>(samples)), lane, grid, exact, samples,
-                     measure_local_error, final_denoise);
+  const auto run = [&](const auto& policy, const auto& lane) {
+    return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+  };
+  return on_layout<pack_width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
 }
 
-// Adaptive methods: one fused kernel per batch; the grid's interior points (none in a sweep) are
-// landed on exactly. LTE is not defined for them: NaN of the requested shape.
-template <class Method, class Policy, class L>
-SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
-                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
-  const int steps = grid.steps, dim = lane.model.dim;
-  Kokkos::View<double**> global_error("pfode::solver::global_error", samples, steps + 1);
-  Kokkos::View<double*> exact_final_rms("pfode::solver::exact_final_rms", samples);
-  Kokkos::View<double**> final_state("pfode::solver::final_state", samples, dim);
-  Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
-                       AdaptiveKernel<Method, L>{method, grid, lane, exact, global_error, exact_final_rms, final_state,
-                                                 steps_taken, final_denoise});
-  Kokkos::fence();
-  SolverRun run;
-  run.samples = samples;
-  run.steps = steps;
-  run.trajectory_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lane.nfe);
-  auto ge_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), global_error);
-  auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
-  auto final_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), final_state);
-  auto taken_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), steps_taken);
-  run.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
-  run.exact_final_rms.assign(norm_host.data(), norm_host.data() + samples);
-  run.final_state.resize(static_cast<size_t>(samples) * dim);
-  run.global_error.resize(static_cast<size_t>(samples) * (steps + 1));
-  for (int p = 0; p < samples; ++p) {
-    for (int c = 0; c < dim; ++c) run.final_state[static_cast<size_t>(p) * dim + c] = final_host(p, c);
-    for (int i = 0; i <= steps; ++i) run.global_error[static_cast<size_t>(p) * (steps + 1) + i] = ge_host(p, i);
-    run.accepted_steps.push_back(taken_host(p, 0));
-    run.rejected_steps.push_back(taken_host(p, 1));
-  }
-  if (measure_local_error)
-    run.local_error.assign(static_cast<size_t>(samples) * steps, std::numeric_limits<double>::quiet_NaN());
-  return run;
-}
-
+// Each sample takes its own steps: in packs, one sample per thread.
 template <class Method>
 SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
                        const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
                        const KernelLayout& layout) {
   NfeCounter nfe("pfode::solver::nfe", samples);
-  if (layout.kind == KernelLayout::teams) {
-    const auto launch = make_team_launch("pfode::solver", samples, method.slots(), model, nfe, layout.team);
-    return run_adaptive_kernel(method, launch.first, launch.second, grid, exact, samples, measure_local_error,
-                               final_denoise);
-  }
-  const auto lane = make_lane<1>("pfode::solver", samples, method.slots(), model, nfe);
-  return run_adaptive_kernel(method, Kokkos::RangePolicy<>(0, samples), lane, grid, exact, samples,
-                             measure_local_error, final_denoise);
+  const auto run = [&](const auto& policy, const auto& lane) {
+    return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+  };
+  return on_layout<1>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
 }
 
 }  // namespace

@@ -69,14 +69,14 @@ struct TeamLane {
   // so every s, is the team's).
   KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
     evaluate(rescaled(in_slot, scale), s, out_slot, true);
-    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+    count();
   }
 
   // denoise at the thread's own s (adaptive step control: the team's threads step independently,
   // so no barriers).
   KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
     evaluate(rescaled(in_slot, scale), s, out_slot, false);
-    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+    count();
   }
 
   // out_slot <- D(in_slot, s) in y space at the thread's own s (per-sample step control: no team
@@ -84,7 +84,7 @@ struct TeamLane {
   template <class S>
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[1]) const {
     evaluate(in_slot, static_cast<double>(s), out_slot, false);
-    if (holds(0) && counted[0]) once([&] { nfe(sample(0)) += 1; });
+    if (counted[0]) count();
   }
 
   // The model on y_slot at the team's s (team_s, shared terms in team scratch) or the thread's own.
@@ -95,6 +95,11 @@ struct TeamLane {
         *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
         [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s,
         team_s ? inverse_variance : own_inverse_variance, chunk_logs);
+  }
+
+  // One model evaluation of the thread's sample, unless it is a spare position past the batch.
+  KOKKOS_INLINE_FUNCTION void count() const {
+    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
   }
 
   // The slot holding in_slot / scale: in_slot itself when scale is 1 (y-space callers), else the
@@ -139,6 +144,18 @@ std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const
   Policy policy(teams, shape.team_size, shape.vector_length);
   policy.set_scratch_size(lane.scratch_level, Kokkos::PerTeam(per_team), Kokkos::PerThread(per_thread));
   return {policy, lane};
+}
+
+// run(policy, lane) on the launch shape of `layout`: a TeamPolicy with a TeamLane, or a RangePolicy
+// over packs of W samples with a Lane<W>; either lane counts into nfe.
+template <int W, class Run>
+auto on_layout(const std::string& label, const KernelLayout& layout, int samples, int slots,
+               const model::DiagonalMixture& model, const NfeCounter& nfe, const Run& run) {
+  if (layout.kind == KernelLayout::teams) {
+    const auto launch = make_team_launch(label, samples, slots, model, nfe, layout.team);
+    return run(launch.first, launch.second);
+  }
+  return run(Kokkos::RangePolicy<>(0, packs_of<W>(samples)), make_lane<W>(label, samples, slots, model, nfe));
 }
 
 }  // namespace pfode::solver
