@@ -91,7 +91,7 @@ inline std::vector<solver::TeamShape> team_shapes(int dim) {
 
 // One solver on one grid with exact states from the reference: the raw SolverRun.
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
-                                       const std::vector<double>& times, const std::string& solver_label,
+                                       const std::vector<double>& times, const solver::SolverSpec& spec,
                                        int samples, bool lte = false, const solver::KernelLayout& layout = {}) {
   const auto model = model::to_device(m);
   const auto starts = marginal_starts(m, sched, samples);
@@ -103,8 +103,13 @@ inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule
   for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
   Kokkos::deep_copy(index, h);
   const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
-  return solver::run_solver(solver_entry(solver_label).spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte,
-                           layout);
+  return solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte, layout);
+}
+
+inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
+                                       const std::vector<double>& times, const std::string& solver_label,
+                                       int samples, bool lte = false, const solver::KernelLayout& layout = {}) {
+  return solve_on_grid(m, sched, times, solver::parse_solver(solver_label), samples, lte, layout);
 }
 
 }  // namespace pfode::test

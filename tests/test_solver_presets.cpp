@@ -38,17 +38,7 @@ std::vector<long> preset_nfe(const std::string& name, int budget, int& steps) {
   const auto sched = schedule::make_schedule("edm");
   const auto times = spacing::make_grid(spacing::parse_spacing(p.spacing), sched, steps);
   const auto m = test::mixture2d();
-  const auto model = model::to_device(m);
-  const auto starts = test::marginal_starts(m, sched, 3);
-  std::vector<double> s_out;
-  for (double t : times) s_out.push_back(sched.s(t));
-  const auto ref = reference::solve_reference(model, starts, s_out);
-  Kokkos::View<int*> index("index", times.size());
-  auto h = Kokkos::create_mirror_view(index);
-  for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
-  Kokkos::deep_copy(index, h);
-  const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
-  return solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, 3, false).nfe;
+  return test::solve_on_grid(m, sched, times, spec, 3).nfe;
 }
 
 }  // namespace

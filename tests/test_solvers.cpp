@@ -173,17 +173,7 @@ TEST_CASE("DPM-Solver-fast spends exactly its budget with the official order mix
     CHECK(solver::nfe_for_steps(spec, steps) == budget);
     // Run through the registry path with the bound budget: counted NFE = budget.
     const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, steps);
-    const auto model = model::to_device(m);
-    const auto starts = test::marginal_starts(m, sched, 2);
-    std::vector<double> s_out;
-    for (double t : times) s_out.push_back(sched.s(t));
-    const auto ref = reference::solve_reference(model, starts, s_out);
-    Kokkos::View<int*> index("index", times.size());
-    auto h = Kokkos::create_mirror_view(index);
-    for (size_t i = 0; i < times.size(); ++i) h(i) = static_cast<int>(i);
-    Kokkos::deep_copy(index, h);
-    const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
-    const auto run = solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, 2, false);
+    const auto run = test::solve_on_grid(m, sched, times, spec, 2);
     for (long n : run.nfe) CHECK(n == budget);
   }
   CHECK(solver::dpm_solver_fast_order(0, 3, 6) == 3);

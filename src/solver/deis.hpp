@@ -13,8 +13,7 @@
 
 #include "solver/coefficients.hpp"
 #include "solver/dpm_solver.hpp"
-#include "solver/lane.hpp"
-#include "solver/step_grid.hpp"
+#include "solver/noise_prediction.hpp"
 
 namespace pfode::solver {
 
@@ -29,10 +28,7 @@ struct Deis {
 
   template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    const int e = ring.slot(j);
-    lane.denoise(slot, g.alpha(j), g.s(j), e);
-    const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    lane.for_coordinates([&](int c) { lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s; });
+    eps_at_grid_point(lane, slot, g, j, ring.slot(j));
   }
 
   template <class L>

@@ -12,8 +12,7 @@
 #pragma once
 
 #include "solver/coefficients.hpp"
-#include "solver/lane.hpp"
-#include "solver/step_grid.hpp"
+#include "solver/noise_prediction.hpp"
 
 namespace pfode::solver {
 
@@ -39,18 +38,9 @@ struct DpmSolver {
     return fast_nfe > 0 ? dpm_solver_fast_order(i, steps, fast_nfe) : order;
   }
 
-  // out <- eps = (y - D(y, s)) / s for the y held in `in` (y units, scale 1).
-  template <class L>
-  KOKKOS_INLINE_FUNCTION static void eps_of_y(const L& lane, int in, double s, int out) {
-    lane.denoise(in, 1.0, s, out);
-    lane.for_coordinates([&](int c) { lane(out, c) = (lane(in, c) - lane(out, c)) / s; });
-  }
-
   template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    lane.denoise(slot, g.alpha(j), g.s(j), eps_slot);
-    const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    lane.for_coordinates([&](int c) { lane(eps_slot, c) = (lane(slot, c) * inv_alpha - lane(eps_slot, c)) * inv_s; });
+    eps_at_grid_point(lane, slot, g, j, eps_slot);
   }
 
   template <class L>

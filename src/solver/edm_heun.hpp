@@ -5,8 +5,7 @@
 // saves one NFE). Order 2, NFE 2 per step, 2N - 1 in all.
 #pragma once
 
-#include "solver/lane.hpp"
-#include "solver/step_grid.hpp"
+#include "solver/noise_prediction.hpp"
 
 namespace pfode::solver {
 
@@ -20,11 +19,7 @@ struct EdmHeun {
 
   template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    lane.denoise(slot, g.alpha(j), g.s(j), slope_slot);
-    const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    lane.for_coordinates([&](int c) {
-      lane(slope_slot, c) = (lane(slot, c) * inv_alpha - lane(slope_slot, c)) * inv_s;
-    });
+    eps_at_grid_point(lane, slot, g, j, slope_slot);
   }
 
   template <class L>

@@ -13,8 +13,7 @@
 #pragma once
 
 #include "solver/coefficients.hpp"
-#include "solver/lane.hpp"
-#include "solver/step_grid.hpp"
+#include "solver/noise_prediction.hpp"
 
 namespace pfode::solver {
 
@@ -29,17 +28,8 @@ struct Pndm {
   int slots() const { return ring.base + Ring::size + 3; }
 
   template <class L>
-  KOKKOS_INLINE_FUNCTION static void eps_of_y(const L& lane, int in, double s, int out) {
-    lane.denoise(in, 1.0, s, out);
-    lane.for_coordinates([&](int c) { lane(out, c) = (lane(in, c) - lane(out, c)) / s; });
-  }
-
-  template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    const int e = ring.slot(j);
-    lane.denoise(slot, g.alpha(j), g.s(j), e);
-    const double inv_alpha = 1.0 / g.alpha(j), inv_s = 1.0 / g.s(j);
-    lane.for_coordinates([&](int c) { lane(e, c) = (lane(slot, c) * inv_alpha - lane(e, c)) * inv_s; });
+    eps_at_grid_point(lane, slot, g, j, ring.slot(j));
   }
 
   template <class L>
