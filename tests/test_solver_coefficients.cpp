@@ -29,15 +29,16 @@ namespace {
 constexpr int kMaxDegree = 5;
 
 // A lane whose "model" is D = P(lambda) + L y (data form) or eps = P(lambda) + L y (eps form),
-// lambda = -log s; one sample, one coordinate.
+// lambda = -log s; one sample, one coordinate. The workspace (one double per slot) is a plain
+// pointer into a View the caller keeps alive, so the lane copies into a kernel without a View.
 struct PolyLane {
   using Value = double;
-  Kokkos::View<double***> ws;
+  double* ws = nullptr;
   double a[kMaxDegree + 1] = {};
   double coupling = 0.0;
   bool eps_form = false;
 
-  KOKKOS_INLINE_FUNCTION double& operator()(int slot, int j) const { return ws(0, slot, j); }
+  KOKKOS_INLINE_FUNCTION double& operator()(int slot, int) const { return ws[slot]; }
   template <class F>
   KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
     body(0);
@@ -48,9 +49,9 @@ struct PolyLane {
     return v;
   }
   KOKKOS_INLINE_FUNCTION void denoise(int in, double scale, double s, int out) const {
-    const double y = ws(0, in, 0) / scale, lambda = -math::log(s);
+    const double y = ws[in] / scale, lambda = -math::log(s);
     const double p = poly(lambda) + coupling * y;
-    ws(0, out, 0) = eps_form ? y - s * p : p;
+    ws[out] = eps_form ? y - s * p : p;
   }
 };
 
@@ -90,7 +91,8 @@ double one_step_error(const Method& method, PolyLane lane, const std::vector<dou
   std::vector<double> y(lambda.size());
   y[0] = 0.3;
   for (size_t k = 1; k < lambda.size(); ++k) y[k] = exact_step(lane, lambda[k - 1], lambda[k], y[k - 1]);
-  lane.ws = Kokkos::View<double***>("pfode::test::poly_ws", 1, method.slots(), 1);
+  Kokkos::View<double*> workspace("pfode::test::poly_ws", method.slots());
+  lane.ws = workspace.data();
   Kokkos::View<double*> exact("pfode::test::exact", y.size()), result("pfode::test::result", 1);
   auto eh = Kokkos::create_mirror_view(exact);
   for (size_t k = 0; k < y.size(); ++k) eh(k) = y[k];
