@@ -157,3 +157,30 @@ TEST_CASE("cli: list and help", "[cli]") {
   REQUIRE(r.status == 0);
   REQUIRE(r.out.find("pfode run CONFIG.ini") != std::string::npos);
 }
+
+TEST_CASE("cli: bench checks --out before timing and writes it whole", "[cli]") {
+  Sandbox box;
+  const auto out = box.path("b.h5").string();
+  const std::string quick = "bench --quick --no-sizes --no-layouts --no-scaling --out " + out;
+  auto r = box.pfode(quick);
+  REQUIRE(r.status == 0);
+  {
+    const auto root = pfode::io::File::open_read(out).root();
+    REQUIRE(root.read_dataset("tight").size() == 16 * 4);  // --quick: 16 samples, 4-D
+    REQUIRE(root.open_group("rk4").read_dataset("final").size() == 16 * 4);
+  }
+  r = box.pfode(quick);
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err == "pfode: error: output '" + out + "' exists; pass --force to replace it\n");
+  REQUIRE(r.out.empty());  // refused before any timing
+  REQUIRE(box.pfode(quick + " --force").status == 0);
+  r = box.pfode("bench --quick --out " + box.path("none/b.h5").string());
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  REQUIRE(r.err.find("does not exist") != std::string::npos);
+  r = box.pfode("bench --samples 0");
+  REQUIRE(r.status == 2);
+  REQUIRE(lines(r.err) == 1);
+  for (const auto& entry : fs::directory_iterator(box.path(".")))  // no temporary left behind
+    REQUIRE(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}

@@ -12,6 +12,7 @@
 #include "bench/bench.hpp"
 #include "bench/machine.hpp"
 #include "io/hdf5.hpp"
+#include "io/results_file.hpp"
 #include "solver/lane.hpp"
 
 namespace po = boost::program_options;
@@ -156,7 +157,7 @@ void scaling_table(int samples, int nfe, int dim, int components, int repeats, b
 
 int bench_command(int argc, char** argv) {
   po::options_description opts("bench options");
-  bool quick = false, no_sizes = false, no_layouts = false, no_scaling = false;
+  bool quick = false, no_sizes = false, no_layouts = false, no_scaling = false, force = false;
   std::string problem_file, out_file, solvers_text = "rk4,heun,ddim";
   int samples = 256, nfe = 64, repeats = 3, dim = 16, components = 8, ref_samples = 64;
   double tol = 1e-10, tight_tol = 1e-13;
@@ -175,7 +176,8 @@ int bench_command(int argc, char** argv) {
       "no-sizes", po::bool_switch(&no_sizes), "skip the table over model sizes")(
       "no-layouts", po::bool_switch(&no_layouts), "skip the packs-vs-teams kernel layout table")(
       "no-scaling", po::bool_switch(&no_scaling), "skip the cost-growth tables")(
-      "out", po::value(&out_file), "write final states and timings to this HDF5 file (for bench/compare.py)");
+      "out", po::value(&out_file), "write final states and timings to this HDF5 file (for bench/compare.py)")(
+      "force", po::bool_switch(&force), "replace an existing --out file");
   po::variables_map vm;
   po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).run(), vm);
   po::notify(vm);
@@ -193,6 +195,7 @@ int bench_command(int argc, char** argv) {
   }
   if (samples < 1 || nfe < 1 || repeats < 1 || dim < 1 || components < 1 || ref_samples < 1 || !(tol > 0))
     throw po::error("bench: sizes, repeats and tolerance must be positive");
+  if (!out_file.empty()) io::check_output_path(out_file, force);  // before the timings, not after
 
   const auto machine = bench::describe_machine(quick ? 0.02 : 0.3);
   print_machine(machine);
@@ -225,22 +228,22 @@ int bench_command(int argc, char** argv) {
               bench::rms_error(sweep_ref.final_state, tight.final_state, d));
 
   if (!out_file.empty()) {
-    const auto f = io::File::create(out_file);
-    const auto root = f.root();
-    root.write_dataset("tight", tight.final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
-    root.write_attribute("tight_error", tight_error);
-    root.write_attribute("tight_tolerance", tight_tol);
-    root.write_attribute("tolerance", tol);
-    root.write_attribute("cpu", machine.cpu_model);
-    root.write_attribute("peak_gflops", machine.peak.gflops);
-    for (size_t i = 0; i < runs.size(); ++i) {
-      const auto g = root.create_group(runs[i].name);  // rk4, ..., dop853, dop853_pack
-      g.write_dataset("final", runs[i].final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
-      if (!runs[i].times.empty()) g.write_dataset("t", runs[i].times, {runs[i].times.size()});
-      g.write_attribute("seconds", runs[i].seconds);
-      g.write_attribute("nfe", runs[i].nfe);
-      g.write_attribute("steps", static_cast<long>(runs[i].steps));
-    }
+    io::write_file_atomically(out_file, [&](const io::Group& root) {
+      root.write_dataset("tight", tight.final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
+      root.write_attribute("tight_error", tight_error);
+      root.write_attribute("tight_tolerance", tight_tol);
+      root.write_attribute("tolerance", tol);
+      root.write_attribute("cpu", machine.cpu_model);
+      root.write_attribute("peak_gflops", machine.peak.gflops);
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const auto g = root.create_group(runs[i].name);  // rk4, ..., dop853, dop853_pack
+        g.write_dataset("final", runs[i].final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
+        if (!runs[i].times.empty()) g.write_dataset("t", runs[i].times, {runs[i].times.size()});
+        g.write_attribute("seconds", runs[i].seconds);
+        g.write_attribute("nfe", runs[i].nfe);
+        g.write_attribute("steps", static_cast<long>(runs[i].steps));
+      }
+    });
   }
 
   const double work = quick ? 2e4 : 3e7;  // (k, j) pairs per model-kernel timing

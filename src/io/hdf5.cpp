@@ -1,5 +1,9 @@
 #include "io/hdf5.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 
@@ -189,6 +193,24 @@ File File::create(const std::string& path) {
   return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file " + path),
               path);
 }
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write) {
+  const std::filesystem::path target(path);
+  const std::string tmp =
+      (target.parent_path() / ("." + target.filename().string() + ".tmp." + std::to_string(getpid()))).string();
+  std::remove(tmp.c_str());
+  try {
+    {
+      const File file = File::create(tmp);
+      write(file.root());
+      file.flush();
+    }
+    std::filesystem::rename(tmp, path);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+}
+
 File File::open_read(const std::string& path) {
   return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open file " + path), path);
 }

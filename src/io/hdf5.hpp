@@ -4,6 +4,7 @@
 
 #include <hdf5.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,10 @@ class File {
   Handle handle_;
   std::string path_;
 };
+
+// Writes the new file `path` through write(root) into a hidden temporary beside it, renamed into
+// place once complete: `path` never holds a half-written file, and a failure removes the temporary.
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write);
 
 // Turns HDF5's own error printing off for the process (errors are reported by exceptions).
 void silence_hdf5_errors();

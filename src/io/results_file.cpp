@@ -165,75 +165,64 @@ sweep::ReferenceRecord read_reference(const Group& g) {
 }
 
 void write_results_file(const std::string& path, const RunRecord& rec) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  std::remove(tmp.c_str());
-  try {
-    {
-      const File file = File::create(tmp);
-      const Group root = file.root();
-      const auto& p = rec.provenance;
-      root.write_attribute("format", std::string("pfode-results-1"));
-      root.write_attribute("pfode_version", p.pfode_version);
-      root.write_attribute("git_commit", p.git_commit);
-      root.write_attribute("kokkos_version", p.kokkos_version);
-      root.write_attribute("execution_space", p.execution_space);
-      root.write_attribute("host", p.host);
-      root.write_attribute("utc_start", p.utc_start);
-      root.write_attribute("utc_end", p.utc_end);
-      root.write_attribute("command_line", p.command_line);
-      root.write_attribute("config_path", p.config_path);
-      root.write_attribute("mpi_ranks", p.mpi_ranks);
-      root.write_string_dataset("config", rec.resolved_config);
+  write_file_atomically(path, [&](const Group& root) {
+    const auto& p = rec.provenance;
+    root.write_attribute("format", std::string("pfode-results-1"));
+    root.write_attribute("pfode_version", p.pfode_version);
+    root.write_attribute("git_commit", p.git_commit);
+    root.write_attribute("kokkos_version", p.kokkos_version);
+    root.write_attribute("execution_space", p.execution_space);
+    root.write_attribute("host", p.host);
+    root.write_attribute("utc_start", p.utc_start);
+    root.write_attribute("utc_end", p.utc_end);
+    root.write_attribute("command_line", p.command_line);
+    root.write_attribute("config_path", p.config_path);
+    root.write_attribute("mpi_ranks", p.mpi_ranks);
+    root.write_string_dataset("config", rec.resolved_config);
 
-      const Group models = root.create_group("models");
-      for (const auto& m : rec.models) {
-        const Group g = models.create_group(m.name);
-        g.write_attribute("source", m.source);
-        g.write_attribute("dim", static_cast<long>(m.dim));
-        g.write_attribute("components", static_cast<long>(m.components));
-        g.write_dataset("weights", m.weights, shape1(m.weights.size()));
-        g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
-        g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
-      }
-      const Group schedules = root.create_group("schedules");
-      for (const auto& entry : rec.schedules) {
-        const Group g = schedules.create_group(entry.name);
-        const auto& info = schedule::find_schedule(entry.name);
-        g.write_attribute("description", info.description);
-        g.write_attribute("t_min", entry.schedule.t_min);
-        g.write_attribute("t_max", entry.schedule.t_max);
-        const double params[2] = {entry.schedule.p0, entry.schedule.p1};
-        for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
-      }
-      const Group refs = root.create_group("references");
-      for (const auto& r : rec.references) write_reference(refs, r);
-      const Group cells = root.create_group("cells");
-      for (const auto& c : rec.cells) write_cell(cells, c);
-
-      const Group series = root.create_group("series");
-      for (size_t k = 0; k < rec.series.size(); ++k) {
-        const auto& f = rec.series[k];
-        const Group g = series.create_group(cell_name(static_cast<int>(k)));
-        g.write_attribute("model", f.model);
-        g.write_attribute("schedule", f.schedule);
-        g.write_attribute("spacing", f.spacing);
-        g.write_attribute("solver", f.solver);
-        g.write_attribute("seed", f.seed);
-        g.write_attribute("order_theory", f.order_theory);
-        g.write_attribute("lte_order_theory", f.lte_order_theory);
-        g.write_dataset("cells", std::vector<long>(f.cells.begin(), f.cells.end()));
-        g.write_dataset("nfe", f.nfe, shape1(f.nfe.size()));
-        write_fit(g, "gte", f.gte, f.nfe);
-        write_fit(g, "gte_median", f.gte_median, f.nfe);
-        write_fit(g, "lte", f.lte, f.nfe);
-      }
-      file.flush();
+    const Group models = root.create_group("models");
+    for (const auto& m : rec.models) {
+      const Group g = models.create_group(m.name);
+      g.write_attribute("source", m.source);
+      g.write_attribute("dim", static_cast<long>(m.dim));
+      g.write_attribute("components", static_cast<long>(m.components));
+      g.write_dataset("weights", m.weights, shape1(m.weights.size()));
+      g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+      g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
     }
-    std::filesystem::rename(tmp, path);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
+    const Group schedules = root.create_group("schedules");
+    for (const auto& entry : rec.schedules) {
+      const Group g = schedules.create_group(entry.name);
+      const auto& info = schedule::find_schedule(entry.name);
+      g.write_attribute("description", info.description);
+      g.write_attribute("t_min", entry.schedule.t_min);
+      g.write_attribute("t_max", entry.schedule.t_max);
+      const double params[2] = {entry.schedule.p0, entry.schedule.p1};
+      for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
+    }
+    const Group refs = root.create_group("references");
+    for (const auto& r : rec.references) write_reference(refs, r);
+    const Group cells = root.create_group("cells");
+    for (const auto& c : rec.cells) write_cell(cells, c);
+
+    const Group series = root.create_group("series");
+    for (size_t k = 0; k < rec.series.size(); ++k) {
+      const auto& f = rec.series[k];
+      const Group g = series.create_group(cell_name(static_cast<int>(k)));
+      g.write_attribute("model", f.model);
+      g.write_attribute("schedule", f.schedule);
+      g.write_attribute("spacing", f.spacing);
+      g.write_attribute("solver", f.solver);
+      g.write_attribute("seed", f.seed);
+      g.write_attribute("order_theory", f.order_theory);
+      g.write_attribute("lte_order_theory", f.lte_order_theory);
+      g.write_dataset("cells", std::vector<long>(f.cells.begin(), f.cells.end()));
+      g.write_dataset("nfe", f.nfe, shape1(f.nfe.size()));
+      write_fit(g, "gte", f.gte, f.nfe);
+      write_fit(g, "gte_median", f.gte_median, f.nfe);
+      write_fit(g, "lte", f.lte, f.nfe);
+    }
+  });
 }
 
 void check_output_path(const std::string& path, bool overwrite) {

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -25,24 +24,6 @@ std::string read_text(const fs::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Writes through `write(group)` into <dir>/<name>.h5 atomically.
-template <class Write>
-void write_atomically(const std::string& dir, const std::string& name, Write write) {
-  const std::string final_path = dir + "/" + name + ".h5";
-  const std::string tmp = dir + "/." + name + ".tmp." + std::to_string(getpid());
-  try {
-    {
-      const auto file = io::File::create(tmp);
-      write(file.root());
-      file.flush();
-    }
-    fs::rename(tmp, final_path);
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
 }
 
 std::vector<std::pair<int, fs::path>> numbered_files(const std::string& dir, const std::string& prefix) {
@@ -92,11 +73,13 @@ std::set<int> Checkpoint::finished_cells() const {
 }
 
 void Checkpoint::save_cell(const CellResult& cell) const {
-  write_atomically(dir_, "cell_" + std::to_string(cell.id), [&](const io::Group& root) { io::write_cell(root, cell); });
+  io::write_file_atomically(dir_ + "/cell_" + std::to_string(cell.id) + ".h5",
+                            [&](const io::Group& root) { io::write_cell(root, cell); });
 }
 
 void Checkpoint::save_reference(int group, const ReferenceRecord& ref) const {
-  write_atomically(dir_, "reference_" + std::to_string(group), [&](const io::Group& root) { io::write_reference(root, ref); });
+  io::write_file_atomically(dir_ + "/reference_" + std::to_string(group) + ".h5",
+                            [&](const io::Group& root) { io::write_reference(root, ref); });
 }
 
 std::vector<CellResult> Checkpoint::load_cells() const {
