@@ -58,7 +58,7 @@ void print_machine(const bench::Machine& m) {
               m.logical_cpus, m.mhz, m.backend.c_str(), m.concurrency);
   std::printf("peak FP64    measured %.1f GFLOP/s/core (%s FMA loop)  <- fractions below use this\n", m.peak.gflops,
               m.peak.isa.c_str());
-  std::printf("             measured %.1f GFLOP/s/core with this build's ISA (%s)\n", m.peak.build_gflops,
+  std::printf("             measured %.1f GFLOP/s/core as this build's own code (%s, mul + add)\n", m.peak.build_gflops,
               m.peak.build_isa.c_str());
   std::printf("             nominal  %.1f GFLOP/s/core (%.0f MHz x %s)\n", m.nominal_gflops, m.mhz,
               m.nominal_rule.c_str());

@@ -46,12 +46,19 @@ double best_of(double seconds, Run run) {
   return best;
 }
 
-// The build's own ISA: GCC vector extensions of two doubles, a * b + c (mul + add unless the
-// build enables FMA contraction and an FMA ISA).
-typedef double V2 __attribute__((vector_size(16)));
-inline V2 set2(double x) { return V2{x, x}; }
-inline V2 fma2(V2 a, V2 b, V2 c) { return a * b + c; }
-double build_isa_rate(long iters) { PFODE_FMA_CHAINS(V2, set2, fma2, 2) }
+// The build's own ISA: GCC vector extensions as wide as the build's widest vectors, a * b + c
+// (mul + add unless the build enables FMA contraction and an FMA ISA).
+#if defined(__AVX512F__)
+constexpr int build_width = 8;
+#elif defined(__AVX__)
+constexpr int build_width = 4;
+#else
+constexpr int build_width = 2;
+#endif
+typedef double VB __attribute__((vector_size(8 * build_width)));
+inline VB set_build(double x) { return x - VB{}; }  // x in every lane
+inline VB fma_build(VB a, VB b, VB c) { return a * b + c; }
+double build_isa_rate(long iters) { PFODE_FMA_CHAINS(VB, set_build, fma_build, build_width) }
 
 #ifdef PFODE_BENCH_X86
 __attribute__((target("avx512f"))) double avx512_rate(long iters) {

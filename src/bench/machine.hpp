@@ -12,7 +12,7 @@ struct PeakRate {
   std::string isa;         // instructions the measured loop used, e.g. "avx512f fma (8 x fp64)"
   double gflops = 0;       // measured, FMA = 2 FLOP
   std::string build_isa;   // what this build's own code is compiled for (no -march: SSE2)
-  double build_gflops = 0; // the same microbenchmark with only the build's ISA (mul + add)
+  double build_gflops = 0; // the same microbenchmark in the build's ISA and vector width (mul + add)
 };
 
 struct Machine {
