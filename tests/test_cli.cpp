@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,4 +184,20 @@ TEST_CASE("cli: bench checks --out before timing and writes it whole", "[cli]") 
   REQUIRE(lines(r.err) == 1);
   for (const auto& entry : fs::directory_iterator(box.path(".")))  // no temporary left behind
     REQUIRE(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("cli: a solver that fails is a recorded status, not an error", "[cli]") {
+  // At tol = 1e-300 no step is ever accepted: every sample runs out of attempts and ends as NaN.
+  Sandbox box;
+  const auto out = box.path("r.h5").string();
+  const auto r = box.pfode("run " + box.config(good_config(out)).string() +
+                           " -q --set 'sweep.solvers=dopri5[tol=1e-300] euler' --set sweep.nfe=8");
+  REQUIRE(r.status == 0);
+  const auto cells = pfode::io::File::open_read(out).root().open_group("cells");
+  std::map<std::string, std::string> status;
+  for (const auto& name : cells.children()) {
+    const auto cell = cells.open_group(name);
+    status[cell.read_string_attribute("solver")] = cell.read_string_attribute("status");
+  }
+  CHECK(status == std::map<std::string, std::string>{{"dopri5[tol=1e-300]", "diverged"}, {"euler", "ok"}});
 }
