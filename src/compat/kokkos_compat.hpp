@@ -53,7 +53,7 @@ KOKKOS_INLINE_FUNCTION double softplus(double x) {
 
 // The bits of a double and back (Kokkos::bit_cast from 4.1; host-only memcpy before, where Debian's
 // Kokkos 3.4 has the Serial backend only).
-KOKKOS_INLINE_FUNCTION std::uint64_t bits_of(double x) {
+KOKKOS_FORCEINLINE_FUNCTION std::uint64_t bits_of(double x) {
 #if KOKKOS_VERSION >= 40100
   return Kokkos::bit_cast<std::uint64_t>(x);
 #else
@@ -62,7 +62,7 @@ KOKKOS_INLINE_FUNCTION std::uint64_t bits_of(double x) {
   return u;
 #endif
 }
-KOKKOS_INLINE_FUNCTION double double_of(std::uint64_t u) {
+KOKKOS_FORCEINLINE_FUNCTION double double_of(std::uint64_t u) {
 #if KOKKOS_VERSION >= 40100
   return Kokkos::bit_cast<double>(u);
 #else

@@ -180,14 +180,14 @@ struct DiagonalMixture {
   static constexpr int log_chunk = 16;
 
   // Log of a component's unnormalised responsibility, log w_k - (quad + log det) / 2.
-  KOKKOS_INLINE_FUNCTION static double log_responsibility(double quad, double log_det, double log_w) {
+  KOKKOS_FORCEINLINE_FUNCTION static double log_responsibility(double quad, double log_det, double log_w) {
     return math::fma(-0.5, quad + log_det, log_w);
   }
 
   // One step of the streaming log-sum-exp, given e = exp(-|log_r - running_max|): weights stay
   // relative to the largest log-responsibility seen so far, and what was accumulated is rescaled
   // (by carried) when a larger one appears, so no exponential overflows. A NaN propagates.
-  KOKKOS_INLINE_FUNCTION static void absorb(double log_r, double e, double& running_max, double& normaliser,
+  KOKKOS_FORCEINLINE_FUNCTION static void absorb(double log_r, double e, double& running_max, double& normaliser,
                                             double& carried, double& fresh) {
     const bool larger = log_r > running_max;
     carried = larger ? e : 1.0;
@@ -197,9 +197,9 @@ struct DiagonalMixture {
   }
 
   // Sample w's value of a shared (double) or per-sample (Pack) quantity.
-  KOKKOS_INLINE_FUNCTION static double of_sample(double x, int) { return x; }
+  KOKKOS_FORCEINLINE_FUNCTION static double of_sample(double x, int) { return x; }
   template <int W>
-  KOKKOS_INLINE_FUNCTION static double of_sample(const Pack<W>& x, int w) {
+  KOKKOS_FORCEINLINE_FUNCTION static double of_sample(const Pack<W>& x, int w) {
     return x[w];
   }
 
@@ -258,7 +258,7 @@ struct DiagonalMixture {
     return sum;
   }
 
-  KOKKOS_INLINE_FUNCTION static bool normal(double x) {
+  KOKKOS_FORCEINLINE_FUNCTION static bool normal(double x) {
     return x >= 2.2250738585072014e-308 && x <= 1.7976931348623157e308;
   }
 };

@@ -8,13 +8,16 @@
 // (tests/test_model.cpp); a NaN gives a NaN and -inf gives 0.
 //
 // log_normal: log x for a positive normal finite x (callers check the range).
+//
+// Both are forced inline: called out of line, a loop over a pack makes one scalar call per sample
+// (GCC's inlining budget is per translation unit, so that can change with unrelated code).
 #pragma once
 
 #include "compat/kokkos_compat.hpp"
 
 namespace pfode::model {
 
-KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
+KOKKOS_FORCEINLINE_FUNCTION double exp_nonpositive(double x) {
   constexpr double log2e = 1.4426950408889634;
   constexpr double ln2_hi = 6.93147180369123816490e-01;  // n ln2_hi is exact for |n| < 2^11
   constexpr double ln2_lo = 1.90821492927058770002e-10;
@@ -53,7 +56,7 @@ KOKKOS_INLINE_FUNCTION double exp_nonpositive(double x) {
 // x = 2^e m with m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(f), f = (m - 1) / (m + 1), |f| < 0.172,
 // summed to f^21 (truncation < 1e-18 relative); m - 1 is exact, so the result is within 3 ulp of
 // libm (tests/test_model.cpp). The exponent comes out of the bits by unsigned arithmetic only.
-KOKKOS_INLINE_FUNCTION double log_normal(double x) {
+KOKKOS_FORCEINLINE_FUNCTION double log_normal(double x) {
   constexpr double ln2_hi = 6.93147180369123816490e-01;  // e ln2_hi is exact for |e| < 2^11
   constexpr double ln2_lo = 1.90821492927058770002e-10;
   constexpr std::uint64_t mantissa = (std::uint64_t{1} << 52) - 1;
