@@ -193,6 +193,7 @@ File File::create(const std::string& path) {
   return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file " + path),
               path);
 }
+
 void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write) {
   const std::filesystem::path target(path);
   const std::string tmp =
