@@ -3,6 +3,7 @@
 #include <chrono>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 #include "solver/adams_bashforth.hpp"
@@ -117,27 +118,25 @@ SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const 
   return run;
 }
 
+// Adaptive methods take each sample's own steps, so there is no pack to share them.
+template <class Method>
+inline constexpr bool adaptive_method = std::is_same_v<Method, Dopri5> || std::is_same_v<Method, DpmSolverAdaptive>;
+
+// A method on the chosen layout: fixed-grid methods in packs of pack_width, adaptive ones one
+// sample per thread.
 template <class Method>
 SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
                      const KernelLayout& layout) {
   NfeCounter nfe("pfode::solver::nfe", samples);
   const auto run = [&](const auto& policy, const auto& lane) {
-    return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+    if constexpr (adaptive_method<Method>)
+      return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+    else
+      return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
   };
-  return on_layout<pack_width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
-}
-
-// Each sample takes its own steps: in packs, one sample per thread.
-template <class Method>
-SolverRun run_adaptive(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
-                       const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
-                       const KernelLayout& layout) {
-  NfeCounter nfe("pfode::solver::nfe", samples);
-  const auto run = [&](const auto& policy, const auto& lane) {
-    return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
-  };
-  return on_layout<1>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
+  constexpr int width = adaptive_method<Method> ? 1 : pack_width;
+  return on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
 }
 
 }  // namespace
@@ -163,14 +162,11 @@ SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::
     AdaptiveTolerance tol;
     tol.atol = t.atol;
     tol.rtol = t.rtol;
-    auto adaptive = [&](const auto& method) {
-      return run_adaptive(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout);
-    };
-    if (spec.info->id == SolverId::dopri5) return adaptive(Dopri5{dopri5_tableau(), tol});
+    if (spec.info->id == SolverId::dopri5) return run(Dopri5{dopri5_tableau(), tol});
     DpmSolverAdaptive m;
     m.order = spec.info->id == SolverId::dpm_solver_12 ? 2 : 3;
     m.tol = tol;
-    return adaptive(m);
+    return run(m);
   }
   switch (spec.info->id) {
     case SolverId::euler: return run(ExplicitRK{euler_tableau()});
