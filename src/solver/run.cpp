@@ -136,7 +136,9 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
       return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
   };
   constexpr int width = adaptive_method<Method> ? 1 : pack_width;
-  return on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
+  SolverRun result = on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
+  result.layout = adaptive_method<Method> && layout.kind == KernelLayout::packs ? "samples" : layout_name(layout.kind);
+  return result;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <vector>
 
 #include "model/mixture.hpp"
@@ -22,6 +23,7 @@ struct SolverRun {
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
   std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
+  std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
 };
 
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,

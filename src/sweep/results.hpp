@@ -24,7 +24,7 @@ struct CellResult {
   std::string status;        // "ok", "diverged"
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
-  std::string layout;  // how the kernel ran: "packs", "teams" (solver/run.hpp), "samples" (adaptive in packs)
+  std::string layout;  // how the kernel ran: solver::SolverRun::layout
   double wall_time = 0;      // seconds: trajectory kernel
   double lte_wall_time = 0;  // seconds: the LTE kernel
   std::vector<double> t, lambda;           // grid, N + 1

@@ -159,10 +159,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
       solver::KernelLayout layout;
       layout.kind = e.layout;
-      // In packs, adaptive solvers run one sample per thread (each takes its own steps).
-      const bool one_per_thread = solver::is_adaptive(spec) && layout.kind == solver::KernelLayout::packs;
-      r.layout = one_per_thread ? "samples" : solver::layout_name(layout.kind);
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout);
+      r.layout = run.layout;
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 
