@@ -1,6 +1,7 @@
 // The reference integrator against the Gaussian's closed-form PF-ODE solution.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <tuple>
 #include <type_traits>
@@ -13,47 +14,53 @@
 
 using namespace pfode;
 
-TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at every requested time, every schedule",
+TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at every requested time, every schedule, "
+          "and an error estimate that covers it",
           "[reference]") {
   const auto spec = test::gaussian(4);
   const auto model = model::to_device(spec);
   const int samples = 16;
   for (bool pack_step : {false, true})
-  for (const auto& info : schedule::all_schedules()) {
-    INFO(info.name << (pack_step ? ", packs share steps" : ""));
+  for (const auto& info : schedule::all_schedules())
+  // Few requested times (the tolerance sets the steps) and many (they shorten the steps).
+  for (int steps : {1, 8, 40, 200}) {
+    INFO(info.name << ", " << steps << " steps" << (pack_step ? ", packs share steps" : ""));
     const auto& sched = info.defaults;
     const auto starts = test::marginal_starts(spec, sched, samples);
-    const auto times = spacing::make_grid(spacing::parse_spacing("uniform-t"), sched, 40);
-    std::vector<double> s_out;
-    for (double t : times) s_out.push_back(sched.s(t));
+    const auto times = spacing::make_grid(spacing::parse_spacing("uniform-t"), sched, steps);
+    std::vector<double> s_out, alpha_out;
+    for (double t : times) {
+      s_out.push_back(sched.s(t));
+      alpha_out.push_back(sched.alpha(t));
+    }
     reference::Dop853Settings settings;
     settings.pack_step = pack_step;
-    const auto ref = reference::solve_reference(model, starts, s_out, settings);
+    const auto ref = reference::solve_reference(model, starts, s_out, settings, alpha_out);
     REQUIRE(ref.failed_samples == 0);
     REQUIRE(ref.nfe_mean > 12);
     const auto y = test::to_host(ref.y);
     const auto y0 = test::to_host(starts);
-    const auto m_host = spec;
     double worst = 0;
     for (size_t m = 0; m < s_out.size(); ++m) {
       double sum = 0;
       for (int p = 0; p < samples; ++p)
         for (int j = 0; j < spec.dim; ++j) {
-          const double c2 = m_host.stds[j] * m_host.stds[j];
-          const double exact = m_host.means[j] + (y0(p, j) - m_host.means[j]) *
-                                                     std::sqrt((c2 + s_out[m] * s_out[m]) / (c2 + s_out[0] * s_out[0]));
+          const double c2 = spec.stds[j] * spec.stds[j];
+          const double exact = spec.means[j] + (y0(p, j) - spec.means[j]) *
+                                                   std::sqrt((c2 + s_out[m] * s_out[m]) / (c2 + s_out[0] * s_out[0]));
           // Errors in x = alpha y, the scale the solvers are measured on.
-          const double d = sched.alpha(times[m]) * (y(p, m, j) - exact);
+          const double d = alpha_out[m] * (y(p, m, j) - exact);
           sum += d * d;
         }
       worst = std::max(worst, std::sqrt(sum / (samples * spec.dim)));
     }
     INFO("worst RMS error " << worst << ", estimate " << ref.error_estimate << ", NFE " << ref.nfe_mean);
     REQUIRE(worst <= 1e-11);
-    // Cells within 10x of the estimate are flagged as at the floor: that threshold must cover the
-    // reference's true error, and the estimate must not be vacuous.
-    REQUIRE(worst <= 10 * ref.error_estimate);
-    REQUIRE(ref.error_estimate <= 1e-11);
+    // Cells within 10x of the estimate are flagged as at the floor: the estimate must not fall
+    // short of the true error (it is ~1x when the tolerance sets the steps, an upper bound when
+    // dense times make the solve more accurate), nor be vacuously large.
+    REQUIRE(worst <= 3 * ref.error_estimate);
+    REQUIRE(ref.error_estimate <= 100 * worst);
   }
 }
 

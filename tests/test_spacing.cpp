@@ -54,6 +54,22 @@ TEST_CASE("custom spacing reads its grid from a file and fixes the step count", 
     std::ofstream("pfode_test_grid.txt") << "80 10 20 0.002\n";
   }
   REQUIRE_THROWS_WITH(spacing::parse_spacing("custom[file=pfode_test_grid.txt]"), Catch::Contains("must decrease"));
+  // The grid spans the schedule's whole interval: start states are drawn at t_max.
+  {
+    std::ofstream("pfode_test_grid.txt") << "40 10 1 0.002\n";
+  }
+  REQUIRE_THROWS_WITH(spacing::make_grid(spacing::parse_spacing("custom[file=pfode_test_grid.txt]"), s, 3),
+                      Catch::Contains("must run from the schedule's t_max = 80 to t_min = 0.002 (the file gives 40 to 0.002)"));
+  {
+    std::ofstream("pfode_test_grid.txt") << "80 10 1 0.0025\n";
+  }
+  REQUIRE_THROWS_WITH(spacing::make_grid(spacing::parse_spacing("custom[file=pfode_test_grid.txt]"), s, 3),
+                      Catch::Contains("must run from"));
+  {
+    std::ofstream("pfode_test_grid.txt") << "80.0000000000001 10 1 0.0020000000000001\n";  // digits dropped: snapped
+  }
+  REQUIRE(spacing::make_grid(spacing::parse_spacing("custom[file=pfode_test_grid.txt]"), s, 3) ==
+          std::vector<double>{80, 10, 1, 0.002});
   std::remove("pfode_test_grid.txt");
   REQUIRE_THROWS_WITH(spacing::parse_spacing("custom[file=missing.txt]"), Catch::Contains("cannot read"));
   REQUIRE_THROWS_WITH(spacing::parse_spacing("custom"), Catch::Contains("needs a file"));

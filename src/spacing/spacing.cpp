@@ -17,7 +17,7 @@ const std::vector<SpacingInfo>& all_spacings() {
       {"cosine", Kind::cosine, "t_i = t_min + (t_max - t_min)(1 + cos(pi i/N))/2, dense at both ends"},
       {"karras", Kind::karras, "EDM: s^(1/rho) uniform, s = sigma/alpha, rho = 7 (Karras et al. 2022)"},
       {"uniform-log-sigma", Kind::uniform_log_sigma, "uniform in log sigma_t of the schedule"},
-      {"custom", Kind::custom, "times read from a file (custom[file=PATH]), one t per line, decreasing"},
+      {"custom", Kind::custom, "times read from a file (custom[file=PATH]), decreasing from the schedule's t_max to its t_min"},
   };
   return table;
 }
@@ -124,9 +124,15 @@ std::vector<double> make_grid(const Spacing& spacing, const schedule::Schedule& 
         throw std::invalid_argument("custom spacing has " + std::to_string(spacing.custom_times.size() - 1) +
                                     " steps but the NFE budget gives " + std::to_string(steps));
       t = spacing.custom_times;
-      if (t.front() > t0 || t.back() < t1)
-        throw std::invalid_argument("custom spacing leaves the schedule's interval [t_min, t_max]");
-      return t;
+      // Start states are drawn at t_max and errors measured at t_min: a grid must span exactly
+      // that interval (to a relative 1e-9, the digits a file may drop; then snapped to it).
+      if (!(std::fabs(t.front() - t0) <= 1e-9 * t0 && std::fabs(t.back() - t1) <= 1e-9 * t1)) {
+        std::ostringstream msg;
+        msg << "custom spacing must run from the schedule's t_max = " << t0 << " to t_min = " << t1
+            << " (the file gives " << t.front() << " to " << t.back() << ")";
+        throw std::invalid_argument(msg.str());
+      }
+      break;
   }
   // Inverse maps may miss the endpoints by an ulp; the grid must start and end on them exactly.
   t.front() = t0;

@@ -100,8 +100,11 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
     std::sort(times.begin(), times.end(), std::greater<double>());
     times.erase(std::unique(times.begin(), times.end()), times.end());
-    std::vector<double> s_out;
-    for (double t : times) s_out.push_back(sched.s(t));
+    std::vector<double> s_out, alpha_out;
+    for (double t : times) {
+      s_out.push_back(sched.s(t));
+      alpha_out.push_back(sched.alpha(t));
+    }
     for (size_t k = 1; k < s_out.size(); ++k)
       if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
 
@@ -120,7 +123,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     settings.rtol = settings.atol = e.reference_tolerance;
     settings.pack_step = e.reference_pack_step;
     settings.teams = e.layout == solver::KernelLayout::teams;
-    const auto ref = reference::solve_reference(model, y_start, s_out, settings);
+    const auto ref = reference::solve_reference(model, y_start, s_out, settings, alpha_out);
     ReferenceRecord record;
     record.model = spec.name;
     record.schedule = e.schedules[group.schedule].name;
