@@ -1,8 +1,10 @@
 // Shared fixtures for the tests: small exact models, start states on the device, exact states.
 #pragma once
 
+#include <limits>
 #include <vector>
 
+#include "metrics/order_fit.hpp"
 #include "model/model_spec.hpp"
 #include "model/start_states.hpp"
 #include "reference/reference.hpp"
@@ -23,6 +25,12 @@ inline model::ModelSpec gaussian(int dim) {
 inline model::ModelSpec mixture2d() {
   return model::make_model("mixture2d", 2, {0.5, 0.3, 0.2}, {-1.0, 0.0, 1.0, 0.5, 0.0, -1.0},
                            {0.4, 0.5, 0.5, 0.35, 0.45, 0.4}, "test");
+}
+
+// Least-squares slope of log y against log x over every point (the order fit without its window).
+inline double loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const auto fit = metrics::fit_order(x, y, std::vector<bool>(x.size(), false), std::numeric_limits<double>::infinity());
+  return -fit.order;
 }
 
 inline Kokkos::View<double**> to_view(const std::vector<double>& host, int rows, int cols) {

@@ -35,10 +35,25 @@ TEST_CASE("order fit: pre-asymptotic points and the error floor are left out", "
   }
   const auto f = fit_order(nfe, err, floor);
   REQUIRE(f.valid);
-  REQUIRE(std::fabs(f.order - 2.0) < 0.1);
-  REQUIRE(nfe[f.first] >= 64);   // the drifting start is excluded
-  REQUIRE(!floor[f.last]);       // so is the floor
+  // The last usable point is 8192 (16384 is at the floor); the local orders at the top average
+  // 2.0104, and going down they stay within 0.15 of it to the step 256 -> 512 (2.101), not
+  // 128 -> 256 (2.183). The slope over 256..8192 is numpy.polyfit's on the same points.
+  REQUIRE(nfe[f.first] == 256);
+  REQUIRE(nfe[f.last] == 8192);
+  REQUIRE(f.order == Approx(2.037800539771311).epsilon(1e-12));
   REQUIRE(std::isnan(f.local_order.back()));
+}
+
+TEST_CASE("order fit: standard error of the slope on scattered data", "[metrics]") {
+  // e = 3 n^-3 exp(r): slope and its standard error as scipy.stats.linregress gives them.
+  const std::vector<double> nfe = {8, 16, 32, 64, 128, 256}, r = {0.05, -0.03, 0.04, 0.0, -0.06, 0.02};
+  std::vector<double> err;
+  for (size_t k = 0; k < nfe.size(); ++k) err.push_back(3.0 * std::pow(nfe[k], -3.0) * std::exp(r[k]));
+  const auto f = fit_order(nfe, err, std::vector<bool>(nfe.size(), false), 10.0);  // every point in the band
+  REQUIRE(f.valid);
+  REQUIRE(f.first == 0);
+  REQUIRE(f.order == Approx(3.011541560327112).epsilon(1e-12));
+  REQUIRE(f.standard_error == Approx(0.015242060995922202).epsilon(1e-10));
 }
 
 TEST_CASE("order fit: fewer than three usable points is no fit", "[metrics]") {

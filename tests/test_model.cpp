@@ -241,6 +241,41 @@ TEST_CASE("start states depend on (seed, sample, coordinate) only", "[model]") {
   REQUIRE(var == Approx(exact_var).epsilon(0.2));
 }
 
+TEST_CASE("marginal start states pick components by weight; prior ones have the prior's variance", "[model]") {
+  // Components 10 apart with sd 0.1, seen at s = 0.01: every draw is recognisably from one.
+  const auto m = model::make_model("separated", 1, {0.5, 0.3, 0.2}, {0.0, 10.0, 20.0}, {0.1, 0.1, 0.1}, "test");
+  const int n = 4000;
+  const double alpha = 0.8, sigma = 0.008;  // s = 0.01
+  const auto y = model::start_states(m, {}, 7, n, alpha, sigma);
+  std::vector<double> count(3, 0), sum(3, 0), sum2(3, 0);
+  for (double v : y) {
+    const int k = static_cast<int>(std::lround(v / 10.0));
+    REQUIRE(k >= 0);
+    REQUIRE(k <= 2);
+    count[k] += 1;
+    sum[k] += v - 10.0 * k;
+    sum2[k] += (v - 10.0 * k) * (v - 10.0 * k);
+  }
+  const double var = 0.1 * 0.1 + 0.01 * 0.01;  // c^2 + s^2 in y = x / alpha
+  for (int k = 0; k < 3; ++k) {
+    INFO("component " << k);
+    const double w = m.weights[k];
+    REQUIRE(std::fabs(count[k] / n - w) < 4 * std::sqrt(w * (1 - w) / n));  // binomial, 4 sd
+    REQUIRE(std::fabs(sum[k] / count[k]) < 4 * std::sqrt(var / count[k]));
+    REQUIRE(sum2[k] / count[k] == Approx(var).epsilon(0.15));
+  }
+  // Prior: N(0, (alpha^2 + sigma^2) I) in x, i.e. sd sqrt(alpha^2 + sigma^2) / alpha in y.
+  const double a = 0.05, sg = 0.9, sd = std::sqrt(a * a + sg * sg) / a;
+  const auto prior = model::start_states(m, {model::StartMode::prior, "", ""}, 7, n, a, sg);
+  double mean = 0, second = 0;
+  for (double v : prior) {
+    mean += v / n;
+    second += v * v / n;
+  }
+  REQUIRE(std::fabs(mean) < 4 * sd / std::sqrt(n));
+  REQUIRE(second == Approx(sd * sd).epsilon(0.1));
+}
+
 TEST_CASE("models and start states load from HDF5 files", "[model]") {
   const std::string path = "pfode_test_model.h5";
   std::remove(path.c_str());

@@ -165,16 +165,7 @@ template <class Method>
 double one_step_order(const Method& method, bool eps_form, int step) {
   std::vector<double> hs = {0.04, 0.02, 0.01, 0.005}, errs;
   for (double h : hs) errs.push_back(one_step_error(method, poly_lane(kMaxDegree, 0.6, eps_form), grid_lambda(h, 8, step), step));
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (size_t k = 0; k < hs.size(); ++k) {
-    const double x = std::log(hs[k]), y = std::log(errs[k]);
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
-  }
-  const double n = static_cast<double>(hs.size());
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+  return test::loglog_slope(hs, errs);
 }
 
 }  // namespace
@@ -185,17 +176,18 @@ TEST_CASE("every exponential integrator's step has local order p+1 on a state-de
   for (int p = 1; p <= 3; ++p) {
     INFO("order " << p);
     const solver::OrderSchedule orders{p, 0};
-    CHECK(std::fabs(one_step_order(solver::DpmSolver{p, 0}, false, step) - (p + 1)) < 0.2);
-    CHECK(std::fabs(one_step_order(solver::Deis{orders, no_warmup()}, true, step) - (p + 1)) < 0.2);
-    CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{orders, true, no_warmup()}, false, step) - (p + 1)) < 0.2);
+    CHECK(std::fabs(one_step_order(solver::DpmSolver{p, 0}, false, step) - (p + 1)) < 0.15);
+    CHECK(std::fabs(one_step_order(solver::Deis{orders, no_warmup()}, true, step) - (p + 1)) < 0.15);
+    CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{orders, true, no_warmup()}, false, step) - (p + 1)) < 0.15);
     for (auto variant : {solver::UnipcVariant::bh1, solver::UnipcVariant::bh2}) {
-      CHECK(std::fabs(one_step_order(solver::Unipc<false>{orders, variant, no_warmup()}, false, step) - (p + 1)) < 0.2);
-      // UniC raises the local order to p + 2 (on this problem bh1's UniPC-2 even reaches 5).
+      CHECK(std::fabs(one_step_order(solver::Unipc<false>{orders, variant, no_warmup()}, false, step) - (p + 1)) < 0.15);
+      // UniC raises the local order to p + 2 (on this problem bh1's UniPC-2 even reaches 5; UniPC-3
+      // measures 4.80, approaching 5 from below at these h).
       CHECK(one_step_order(solver::Unipc<true>{orders, variant, no_warmup()}, false, step) > p + 2 - 0.2);
     }
   }
   // Official DPM-Solver++(3M): local order 3 (second order), as the sweeps measure.
-  CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{3, 0}, false, no_warmup()}, false, step) - 3) < 0.2);
-  CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{2, 0}, false, no_warmup()}, false, step) - 3) < 0.2);
-  CHECK(std::fabs(one_step_order(solver::DpmSolverPP2S{}, false, step) - 3) < 0.2);
+  CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{3, 0}, false, no_warmup()}, false, step) - 3) < 0.15);
+  CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{2, 0}, false, no_warmup()}, false, step) - 3) < 0.15);
+  CHECK(std::fabs(one_step_order(solver::DpmSolverPP2S{}, false, step) - 3) < 0.15);
 }

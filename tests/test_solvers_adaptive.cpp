@@ -74,20 +74,6 @@ std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::stri
   return points;
 }
 
-// Least-squares slope of log y against log x.
-double slope(const std::vector<double>& x, const std::vector<double>& y) {
-  const int n = static_cast<int>(x.size());
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (int k = 0; k < n; ++k) {
-    const double lx = std::log(x[k]), ly = std::log(y[k]);
-    sx += lx;
-    sy += ly;
-    sxx += lx * lx;
-    sxy += lx * ly;
-  }
-  return (n * sxy - sx * sy) / (n * sxx - sx * sx);
-}
-
 // The fitted order uses the three tightest tolerances: at loose ones a start-up cost that does
 // not grow with 1/tol inflates the apparent order (dopri5 in log s: ~6 over 1e-3..1e-12, ~5.4
 // over 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README).
@@ -106,12 +92,12 @@ void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name,
       tight_nfe.push_back(points[k].nfe_mean);
     }
   }
-  const double order = -slope(tight_nfe, tight_gte), proportionality = slope(tol, gte);
+  const double order = -test::loglog_slope(tight_nfe, tight_gte), proportionality = test::loglog_slope(tol, gte);
   INFO(m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "]: GTE order in NFE "
                << order << " (tightest three tolerances), d log GTE / d log tol " << proportionality);
   if (std::getenv("PFODE_PRINT_ADAPTIVE"))
     std::printf("ADAPTIVE-FIT %s %s %s[%s]: order %.2f (all: %.2f), proportionality %.2f\n", m.name.c_str(),
-                schedule_name.c_str(), solver_name.c_str(), options.c_str(), order, -slope(nfe, gte), proportionality);
+                schedule_name.c_str(), solver_name.c_str(), options.c_str(), order, -test::loglog_slope(nfe, gte), proportionality);
   for (size_t k = 0; k < points.size(); ++k) {
     INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
     // The global error stays within a modest factor of the tolerance (the control bounds local
@@ -125,19 +111,34 @@ void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name,
   // Tolerance proportionality: the GTE falls about as fast as the tolerance.
   CHECK(proportionality > 0.7);
   CHECK(proportionality < 1.3);
-  // The GTE against the NFE actually spent falls at the method's order.
-  if (check_order) CHECK(std::fabs(order - p) <= 0.75);
+  // The GTE against the NFE actually spent falls at the method's order. dopri5 approaches its
+  // order 5 from above (5.1-5.5 at tolerances down to 1e-12; see above), so it gets 0.5 on that
+  // side; an order-4 method could not pass.
+  if (check_order) {
+    CHECK(order >= p - 0.15);
+    CHECK(order <= p + (solver_name == "dopri5" ? 0.5 : 0.15));
+  }
+}
+
+std::vector<std::string> adaptive_solvers() {
+  std::vector<std::string> names;
+  for (const auto& info : solver::all_solvers())
+    if (info.adaptive) names.push_back(info.name);
+  return names;
 }
 
 }  // namespace
 
 TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NFE (Gaussian)", "[solvers_adaptive]") {
-  for (const char* name : {"dopri5", "dpm-solver-12", "dpm-solver-23"}) check_adaptive(test::gaussian(4), "vp-linear", name);
+  REQUIRE(adaptive_solvers().size() >= 3);
+  for (const auto& name : adaptive_solvers()) check_adaptive(test::gaussian(4), "vp-linear", name);
 }
 
 TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NFE (2-D mixture)", "[solvers_adaptive]") {
-  for (const char* name : {"dopri5", "dpm-solver-12", "dpm-solver-23"}) check_adaptive(test::mixture2d(), "vp-linear", name);
-  for (const char* name : {"dopri5", "dpm-solver-23"}) check_adaptive(test::mixture2d(), "edm", name);
+  for (const auto& name : adaptive_solvers()) {
+    check_adaptive(test::mixture2d(), "vp-linear", name);
+    check_adaptive(test::mixture2d(), "edm", name);
+  }
 }
 
 TEST_CASE("dopri5 converges in every integration variable", "[solvers_adaptive]") {
