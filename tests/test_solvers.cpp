@@ -32,6 +32,8 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   // DPM-Solver-fast ends with orders 2, 1 (NFE % 3 == 0): the order-1 last step's O(h^2) error
   // overtakes the order-3 steps' O(h^3) only at a few thousand NFE.
   if (solver == "dpm-solver-fast") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+  // So does deis-3 with lower_order_final=on (orders 3, .., 3, 2, 1), on the 2-D mixture from ~3000.
+  if (solver == "deis-3[lower_order_final=on]") x.budgets = {768, 1152, 1536, 2304, 3072, 4608, 6144, 9216, 12288};
   // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
   // multistep integrators integrates to (nearly) zero; the error falls at order >= 4 down to
   // the reference floor. Measured, not assumed: the mixtures show order 3.
@@ -47,9 +49,10 @@ std::string label_of(const sweep::SeriesFit& f) {
   return out.str();
 }
 
-void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32) {
+void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32,
+                  const std::vector<int>& budgets = {}) {
   const Expectation x = expectation(m.name, solver_name);
-  auto e = test::experiment(m, "vp-linear", "uniform-lambda", solver_name, x.budgets, samples);
+  auto e = test::experiment(m, "vp-linear", "uniform-lambda", solver_name, budgets.empty() ? x.budgets : budgets, samples);
   // A tighter reference than the sweeps' default lowers the floor below which LTEs are unusable,
   // so fifth-order LTEs reach their asymptotic range.
   e.reference_tolerance = 1e-14;
@@ -57,9 +60,10 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   const auto fits = sweep::fit_series(cells);
   REQUIRE(fits.size() == 1);
   const auto& f = fits[0];
-  const int p = solver::theoretical_order(e.solvers[0].spec);
+  // The theory recorded with the cells (a budget can change it: DPM-Solver-fast).
+  const int p = f.order_theory;
   // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
-  const int p_step = solver::local_order(e.solvers[0].spec);
+  const int p_step = f.lte_order_theory - 1;
   INFO(m.name << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
   REQUIRE(f.gte.valid);
   CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
@@ -70,7 +74,8 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   for (const auto& c : cells) {
     REQUIRE(c.status == "ok");
     REQUIRE(c.nfe_uniform);
-    REQUIRE(c.nfe == solver::nfe_for_steps(e.solvers[0].spec, static_cast<int>(c.steps)));
+    REQUIRE(c.nfe == solver::nfe_for_steps(solver::with_budget(e.solvers[0].spec, static_cast<int>(c.nfe_budget)),
+                                           static_cast<int>(c.steps)));
   }
 }
 
@@ -84,7 +89,7 @@ std::vector<std::string> order_test_labels() {
   for (const auto& info : solver::all_solvers())
     if (!info.adaptive) labels.push_back(info.name);
   for (const char* extra : {"dpm-solver++3m[coefficients=taylor]", "unipc-2[corrector=off]", "unipc-2[variant=bh2]",
-                            "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]"})
+                            "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]", "deis-3[lower_order_final=on]"})
     labels.push_back(extra);
   return labels;
 }
@@ -101,6 +106,12 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component 
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(mix16(), label);
+}
+
+TEST_CASE("DPM-Solver-fast spending NFE = 2 mod 3 ends on an order-2 step: GTE order 3", "[solvers]") {
+  std::vector<int> budgets;
+  for (int b : kBudgets) budgets.push_back(b + 2);
+  for (const auto& m : {test::gaussian(4), test::mixture2d()}) check_orders(m, "dpm-solver-fast", 32, budgets);
 }
 
 TEST_CASE("classical solvers converge at their order in every integration variable", "[solvers]") {
@@ -136,6 +147,19 @@ TEST_CASE("EDM Heun is Heun in s except for an Euler last step", "[solvers]") {
   const auto euler = test::solve_on_grid(m, sched, one, "euler[variable=s]", 8);
   for (size_t k = 0; k < edm.final_state.size(); ++k)
     REQUIRE(std::fabs(edm.final_state[k] - euler.final_state[k]) <= 1e-13 * std::max(1.0, std::fabs(euler.final_state[k])));
+  // With N steps its states follow Heun in s up to grid point N - 1 (the same errors against the
+  // same exact states, to round-off in states of size ~1), then part from it on the last step.
+  const int n = 12;
+  const auto grid = spacing::make_grid(spacing::parse_spacing("karras"), sched, n);
+  const auto edm_n = test::solve_on_grid(m, sched, grid, "edm-heun", 8);
+  const auto heun_s = test::solve_on_grid(m, sched, grid, "heun[variable=s]", 8);
+  for (int p = 0; p < 8; ++p) {
+    for (int i = 0; i < n; ++i) {
+      const double a = edm_n.global_error[p * (n + 1) + i], b = heun_s.global_error[p * (n + 1) + i];
+      REQUIRE(std::fabs(a - b) <= 1e-13);
+    }
+    REQUIRE(std::fabs(edm_n.global_error[p * (n + 1) + n] - heun_s.global_error[p * (n + 1) + n]) > 1e-6);
+  }
   const auto spec = solver::parse_solver("edm-heun");
   CHECK(solver::nfe_for_steps(spec, 18) == 35);
   CHECK(solver::steps_for_budget(spec, 35) == 18);
@@ -161,6 +185,47 @@ TEST_CASE("solver options: parsed, recorded, validated; theory follows them", "[
   for (const char* bad : {"ddim[variable=s]", "ab2[warmup=euler]", "unipc-1[variant=bh3]", "deis-2[order=2]",
                           "dpm-solver++2m[order=3]", "ab3[lower_order_final=0]", "heun[final=zero]"})
     CHECK_THROWS_AS(parse_solver(bad), std::invalid_argument);
+}
+
+TEST_CASE("lower_order_final lowers the last steps' orders only below its step threshold", "[solvers]") {
+  // deis-3 with lower_order_final=10: the plain method at 10 steps or more, different below; with
+  // `on` different at any step count (its last step is first order: GTE order 2, order tests).
+  const auto m = test::mixture2d();
+  const auto sched = schedule::make_schedule("vp-linear");
+  for (int steps : {6, 9, 10, 14}) {
+    INFO(steps << " steps");
+    const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, steps);
+    const auto plain = test::solve_on_grid(m, sched, times, "deis-3", 4);
+    const auto below10 = test::solve_on_grid(m, sched, times, "deis-3[lower_order_final=10]", 4);
+    const auto always = test::solve_on_grid(m, sched, times, "deis-3[lower_order_final=on]", 4);
+    REQUIRE((below10.final_state == plain.final_state) == (steps >= 10));
+    REQUIRE(always.final_state != plain.final_state);
+    // The orders of the last two steps are 2, 1: every step before them is the plain method's.
+    for (int p = 0; p < 4; ++p)
+      for (int i = 0; i < steps - 1; ++i) REQUIRE(always.global_error[p * (steps + 1) + i] == plain.global_error[p * (steps + 1) + i]);
+  }
+}
+
+TEST_CASE("final=denoise replaces x_N by alpha_N D(x_N / alpha_N, s_N) at one more NFE", "[solvers]") {
+  // On a Gaussian D is affine: D(y, s) = mu + c^2 / (c^2 + s^2) (y - mu), computed here on the host.
+  const auto m = test::gaussian(3);
+  for (const char* sched_name : {"vp-linear", "edm"}) {
+    INFO(sched_name);
+    const auto sched = schedule::make_schedule(sched_name);
+    const int steps = 7;
+    const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, steps);
+    const auto plain = test::solve_on_grid(m, sched, times, "dpm-solver++2m", 4);
+    const auto denoised = test::solve_on_grid(m, sched, times, "dpm-solver++2m[final=denoise]", 4);
+    const double alpha = sched.alpha(sched.t_min), s = sched.s(sched.t_min);
+    for (int p = 0; p < 4; ++p) {
+      REQUIRE(denoised.nfe[p] == plain.nfe[p] + 1);
+      for (int j = 0; j < m.dim; ++j) {
+        const double y = plain.final_state[p * m.dim + j] / alpha, c2 = m.stds[j] * m.stds[j];
+        const double expected = alpha * (m.means[j] + c2 / (c2 + s * s) * (y - m.means[j]));
+        REQUIRE(denoised.final_state[p * m.dim + j] == Approx(expected).epsilon(1e-14).margin(1e-15));
+      }
+    }
+  }
 }
 
 TEST_CASE("DPM-Solver-fast spends exactly its budget with the official order mix", "[solvers]") {
