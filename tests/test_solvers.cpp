@@ -50,9 +50,10 @@ std::string label_of(const sweep::SeriesFit& f) {
 }
 
 void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32,
-                  const std::vector<int>& budgets = {}) {
+                  const std::vector<int>& budgets = {}, const std::string& schedule = "vp-linear",
+                  const std::string& spacing = "uniform-lambda") {
   const Expectation x = expectation(m.name, solver_name);
-  auto e = test::experiment(m, "vp-linear", "uniform-lambda", solver_name, budgets.empty() ? x.budgets : budgets, samples);
+  auto e = test::experiment(m, schedule, spacing, solver_name, budgets.empty() ? x.budgets : budgets, samples);
   // A tighter reference than the sweeps' default lowers the floor below which LTEs are unusable,
   // so fifth-order LTEs reach their asymptotic range.
   e.reference_tolerance = 1e-14;
@@ -64,7 +65,7 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   const int p = f.order_theory;
   // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
   const int p_step = f.lte_order_theory - 1;
-  INFO(m.name << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
+  INFO(m.name << " / " << schedule << " / " << spacing << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
   REQUIRE(f.gte.valid);
   CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
   if (x.at_least) CHECK(f.gte.order >= p - 0.15);
@@ -112,6 +113,32 @@ TEST_CASE("DPM-Solver-fast spending NFE = 2 mod 3 ends on an order-2 step: GTE o
   std::vector<int> budgets;
   for (int b : kBudgets) budgets.push_back(b + 2);
   for (const auto& m : {test::gaussian(4), test::mixture2d()}) check_orders(m, "dpm-solver-fast", 32, budgets);
+}
+
+// Whether a spacing resolves lambda on a schedule: its largest step in lambda at 768 steps is at
+// most ~6x that of the uniform-lambda grid (N max|dlambda| <= 60; the well-behaved pairs measure
+// 8-50). Where it is not (uniform-t on EDM: the last step, 0.002 -> 0.002 + 80/N, spans
+// log(1 + 4e4/N) in lambda; uniform log-sigma on VP: sigma is flat near t_max), the largest step
+// in lambda shrinks far slower than 1/N and the GTE is pre-asymptotic to many thousands of NFE.
+bool resolves_lambda(const schedule::Schedule& sched, const std::string& spacing_name) {
+  const int n = 768;
+  const auto t = spacing::make_grid(spacing::parse_spacing(spacing_name), sched, n);
+  double h = 0;
+  for (int i = 0; i < n; ++i) h = std::max(h, sched.lambda(t[i + 1]) - sched.lambda(t[i]));
+  return n * h <= 60;
+}
+
+TEST_CASE("solvers of each family converge at their order on every schedule and spacing that resolves lambda",
+          "[solvers]") {
+  int pairs = 0;
+  for (const auto& sched : schedule::all_schedules())
+    for (const auto& sp : spacing::all_spacings()) {
+      if (sp.kind == spacing::Kind::custom || !resolves_lambda(sched.defaults, sp.name)) continue;
+      ++pairs;
+      for (const char* name : {"euler", "rk4", "dpm-solver-2", "dpm-solver++2m", "unipc-2", "ipndm"})
+        check_orders(test::mixture2d(), name, 16, {}, sched.name, sp.name);
+    }
+  CHECK(pairs >= 19);  // of 30: every spacing on VE, uniform-lambda and karras everywhere, and 7 more
 }
 
 TEST_CASE("classical solvers converge at their order in every integration variable", "[solvers]") {
