@@ -9,6 +9,7 @@
 #include "app/commands.hpp"
 #include "compat/kokkos_compat.hpp"
 #include "io/hdf5.hpp"
+#include "io/provenance.hpp"
 
 namespace po = boost::program_options;
 
@@ -57,7 +58,10 @@ int main(int argc, char** argv) {
     return command.empty() ? pfode::app::exit_usage : pfode::app::exit_ok;
   }
   if (command == "--version") {
-    std::cout << "pfode " << PFODE_VERSION << "\n";
+    // What the build runs on, as the provenance of a results file records it.
+    const auto p = pfode::io::collect_provenance(0, nullptr, "");
+    std::cout << "pfode " << p.pfode_version << " (git " << p.git_commit << "), Kokkos " << p.kokkos_version
+              << ", execution space " << p.execution_space << "\n";
     return pfode::app::exit_ok;
   }
   if (command == "list") return pfode::app::list_command();

@@ -14,10 +14,25 @@ sh "$src/tests/integration/sweep_config.sh" "$work/sweep.ini" results.h5
 (cd "$work/whole" && "$pfode" run ../sweep.ini -q)
 cd "$work/killed"
 
-# Kill at pseudo-random moments (fixed seed), resuming each time, until a run completes.
-kills=0
+# First, kill as soon as the first cell is checkpointed and mark it: a wall time no run measures
+# (wall times are not compared below). The finished file must carry the mark, i.e. --resume
+# reused the cell instead of computing it again.
+"$pfode" run ../sweep.ini -q &
+pid=$!
+while [ ! -f results.h5.partial/cell_0.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[ -f results.h5.partial/cell_0.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
+/usr/bin/python3 -c "
+import h5py
+with h5py.File('results.h5.partial/cell_0.h5', 'r+') as f:
+    f['000000'].attrs['wall_time'] = -1234.5
+"
+
+# Then kill at pseudo-random moments (fixed seed), resuming each time, until a run completes.
+kills=1
 delays="0.05 0.3 0.15 0.6 0.02 0.45 0.25 0.9 0.1 0.7"
-flag=""
+flag="--resume"
 for delay in $delays; do
   "$pfode" run ../sweep.ini -q $flag &
   pid=$!
@@ -40,5 +55,9 @@ if [ -d results.h5.partial ]; then
 fi
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
 echo "killed $kills times"
-[ "$kills" -ge 1 ] || { echo "the run was never interrupted; the test proves nothing"; exit 1; }
+/usr/bin/python3 -c "
+import sys, h5py
+w = h5py.File('results.h5', 'r')['cells/000000'].attrs['wall_time']
+sys.exit(0 if w == -1234.5 else 'resume recomputed a checkpointed cell (wall_time %r)' % w)
+"
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/whole/results.h5" results.h5
