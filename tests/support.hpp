@@ -1,6 +1,7 @@
 // Shared fixtures for the tests: small exact models, start states on the device, exact states.
 #pragma once
 
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -79,11 +80,14 @@ inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string
   return e;
 }
 
-inline std::vector<sweep::CellResult> run_cells(const sweep::Experiment& e) {
+// Every cell of the plan, by id; on_reference (optional) sees each reference record.
+inline std::vector<sweep::CellResult> run_cells(
+    const sweep::Experiment& e, const std::function<void(const sweep::ReferenceRecord&)>& on_reference = {}) {
   const auto plan = sweep::make_plan(e);
   std::vector<sweep::CellResult> cells(plan.cells.size());
   sweep::RunCallbacks cb;
   cb.cell_done = [&](const sweep::CellResult& c) { cells[c.id] = c; };
+  if (on_reference) cb.reference_done = [&](int, const sweep::ReferenceRecord& r) { on_reference(r); };
   sweep::run_plan(e, plan, {}, cb);
   return cells;
 }

@@ -10,39 +10,107 @@
 
 using namespace pfode;
 
-TEST_CASE("io: a cell written to HDF5 reads back identically", "[io]") {
-  const auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "heun", {8, 16}, 5);
-  const auto cells = test::run_cells(e);
+namespace {
+
+// Doubles compare bit for bit, NaN equal to NaN (an adaptive cell's LTE, a diverged GTE).
+bool same(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (!(a[k] == b[k] || (std::isnan(a[k]) && std::isnan(b[k])))) return false;
+  return true;
+}
+bool same(double a, double b) { return same(std::vector<double>{a}, std::vector<double>{b}); }
+
+void require_same_summary(const metrics::SampleSummary& r, const metrics::SampleSummary& c) {
+  REQUIRE(same(r.rms, c.rms));
+  REQUIRE(same(r.max, c.max));
+  REQUIRE(same(r.median, c.median));
+  REQUIRE(same(r.p90, c.p90));
+  REQUIRE(r.finite == c.finite);
+}
+
+}  // namespace
+
+TEST_CASE("io: cells and references written to HDF5 read back identically, field by field", "[io]") {
+  // A fixed-grid and an adaptive solver: the adaptive cells have step counts and NaN LTEs.
+  auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "heun", {8, 16}, 5);
+  e.solvers.push_back(test::solver_entry("dpm-solver-23"));
+  e.spacing_solver_pairs.push_back({0, 1});
+  std::vector<sweep::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { refs.push_back(r); });
+  REQUIRE(cells.size() == 4);
+  REQUIRE(refs.size() == 1);
   const std::string path = "pfode_test_io.h5";
   std::remove(path.c_str());
   {
     const auto f = io::File::create(path);
     const auto g = f.root().create_group("cells");
     for (const auto& c : cells) io::write_cell(g, c);
+    io::write_reference(f.root().create_group("references"), refs[0]);
   }
   const auto f = io::File::open_read(path);
   const auto g = f.root().open_group("cells");
-  REQUIRE(g.children() == std::vector<std::string>{"000000", "000001"});
+  REQUIRE(g.children() == std::vector<std::string>{"000000", "000001", "000002", "000003"});
   for (const auto& c : cells) {
+    INFO("cell " << c.id << " (" << c.solver << ")");
     const auto r = io::read_cell(g.open_group(g.children()[c.id]));
     REQUIRE(r.id == c.id);
     REQUIRE(r.model == c.model);
     REQUIRE(r.schedule == c.schedule);
     REQUIRE(r.spacing == c.spacing);
     REQUIRE(r.solver == c.solver);
-    REQUIRE(r.nfe == c.nfe);
+    REQUIRE(r.options == c.options);
+    REQUIRE(r.nfe_budget == c.nfe_budget);
     REQUIRE(r.steps == c.steps);
+    REQUIRE(r.seed == c.seed);
+    REQUIRE(r.samples == c.samples);
+    REQUIRE(r.order_theory == c.order_theory);
+    REQUIRE(r.lte_order_theory == c.lte_order_theory);
+    REQUIRE(r.nfe == c.nfe);
+    REQUIRE(same(r.nfe_mean, c.nfe_mean));
+    REQUIRE(r.nfe_uniform == c.nfe_uniform);
+    REQUIRE(same(r.steps_accepted_mean, c.steps_accepted_mean));
+    REQUIRE(same(r.steps_rejected_mean, c.steps_rejected_mean));
     REQUIRE(r.status == c.status);
+    REQUIRE(same(r.reference_error, c.reference_error));
+    REQUIRE(r.near_floor == c.near_floor);
     REQUIRE(r.layout == c.layout);
-    REQUIRE(r.t == c.t);
-    REQUIRE(r.gte == c.gte);
-    REQUIRE(r.error_rms == c.error_rms);
-    REQUIRE(r.lte_rms == c.lte_rms);
-    REQUIRE(r.gte_summary.rms == c.gte_summary.rms);
-    REQUIRE(r.gte_summary.p90 == c.gte_summary.p90);
-    REQUIRE(std::vector<int>(r.gte_summary.worst) == c.gte_summary.worst);
-    REQUIRE(r.lte_step_median == c.lte_step_median);
+    REQUIRE(same(r.wall_time, c.wall_time));
+    REQUIRE(same(r.lte_wall_time, c.lte_wall_time));
+    REQUIRE(same(r.t, c.t));
+    REQUIRE(same(r.lambda, c.lambda));
+    REQUIRE(same(r.gte, c.gte));
+    REQUIRE(same(r.gte_relative, c.gte_relative));
+    require_same_summary(r.gte_summary, c.gte_summary);
+    REQUIRE(r.gte_summary.worst == c.gte_summary.worst);  // the worst samples by GTE (relative: not stored)
+    require_same_summary(r.gte_relative_summary, c.gte_relative_summary);
+    REQUIRE(same(r.error_rms, c.error_rms));
+    REQUIRE(same(r.error_max, c.error_max));
+    REQUIRE(same(r.error_median, c.error_median));
+    REQUIRE(same(r.lte_rms, c.lte_rms));
+    REQUIRE(same(r.lte_max, c.lte_max));
+    REQUIRE(same(r.lte_median, c.lte_median));
+    REQUIRE(same(r.lte_step_median, c.lte_step_median));
   }
+  REQUIRE(cells[3].steps_accepted_mean > 0);  // the adaptive cell: its fields are not defaults
+  REQUIRE(!cells[3].nfe_uniform);
+  const auto ref_group = f.root().open_group("references");
+  REQUIRE(ref_group.children().size() == 1);
+  const auto r = io::read_reference(ref_group.open_group(ref_group.children()[0]));
+  const auto& c = refs[0];
+  REQUIRE(r.model == c.model);
+  REQUIRE(r.schedule == c.schedule);
+  REQUIRE(r.seed == c.seed);
+  REQUIRE(r.times == c.times);
+  REQUIRE(same(r.tolerance, c.tolerance));
+  REQUIRE(same(r.nfe_mean, c.nfe_mean));
+  REQUIRE(same(r.error_estimate, c.error_estimate));
+  REQUIRE(r.step_control == c.step_control);
+  REQUIRE(r.layout == c.layout);
+  REQUIRE(same(r.exact_error, c.exact_error));
+  REQUIRE(r.nfe_max == c.nfe_max);
+  REQUIRE(r.failed_samples == c.failed_samples);
+  REQUIRE(same(r.wall_time, c.wall_time));
   std::remove(path.c_str());
 }
 

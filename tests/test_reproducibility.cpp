@@ -71,13 +71,8 @@ TEST_CASE("run.layout: every cell and reference records the layout it ran with, 
   e.spacing_solver_pairs.push_back({0, 1});
   const auto run = [&](const std::string& layout) {
     e.layout = solver::parse_layout(layout);
-    const auto plan = sweep::make_plan(e);
-    std::vector<sweep::CellResult> cells(plan.cells.size());
     std::string reference_layout;
-    sweep::RunCallbacks cb;
-    cb.cell_done = [&](const sweep::CellResult& c) { cells[c.id] = c; };
-    cb.reference_done = [&](int, const sweep::ReferenceRecord& r) { reference_layout = r.layout; };
-    sweep::run_plan(e, plan, {}, cb);
+    const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { reference_layout = r.layout; });
     return std::make_pair(cells, reference_layout);
   };
   const auto [packs, packs_reference] = run("packs");
