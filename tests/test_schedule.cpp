@@ -25,8 +25,8 @@ TEST_CASE("every schedule: lambda is log(alpha/sigma), strictly decreasing, with
       previous = lambda;
       REQUIRE(lambda == Approx(std::log(s.alpha(t) / s.sigma(t))).epsilon(1e-13).margin(1e-13));
       REQUIRE(s.s(t) == Approx(s.sigma(t) / s.alpha(t)).epsilon(1e-13));
-      // Round trip t -> lambda -> t to 1e-12, relative to the interval.
-      REQUIRE(std::fabs(s.t_of_lambda(lambda) - t) <= 1e-12 * std::max(1.0, s.t_max));
+      // Round trip t -> lambda -> t to 1e-12 relative (VE's t_min = 0: absolute 1e-15 there).
+      REQUIRE(std::fabs(s.t_of_lambda(lambda) - t) <= 1e-12 * t + 1e-15);
     }
   }
 }
@@ -57,20 +57,45 @@ TEST_CASE("every schedule: f and g^2 match finite differences of log alpha and s
   }
 }
 
-TEST_CASE("schedules: published endpoint values", "[schedule]") {
-  // VP-linear: alpha^2(1) = exp(-(beta_min + beta_max)/2) (Song et al. 2021).
+TEST_CASE("schedules: alpha, sigma and f as the papers write them, at interior times", "[schedule]") {
+  const double pi = std::acos(-1.0);
+  for (double t : {0.001, 0.1, 0.37, 0.5, 0.8, 0.99}) {
+    INFO("t = " << t);
+    // VP-linear (Song et al. 2021): beta(t) = 0.1 + 19.9 t, alpha = exp(-int_0^t beta / 2), and
+    // f = d log alpha/dt = -beta(t)/2.
+    const auto vp = pfode::schedule::make_schedule("vp-linear");
+    const double beta = 0.1 + 19.9 * t, integral = 0.1 * t + 0.5 * 19.9 * t * t;
+    REQUIRE(vp.alpha(t) == Approx(std::exp(-0.5 * integral)).epsilon(1e-14));
+    REQUIRE(vp.sigma(t) == Approx(std::sqrt(1.0 - std::exp(-integral))).epsilon(1e-13));
+    REQUIRE(vp.f(t) == Approx(-0.5 * beta).epsilon(1e-14));
+    // VP-cosine (Nichol & Dhariwal 2021, s = 0.008): alpha_bar = cos^2(((t + s)/(1 + s)) pi/2) /
+    // cos^2((s/(1 + s)) pi/2), alpha = sqrt(alpha_bar).
+    const auto cosine = pfode::schedule::make_schedule("vp-cosine");
+    const double b = (t + 0.008) / 1.008 * pi / 2, a = 0.008 / 1.008 * pi / 2;
+    const double alpha_bar = std::cos(b) * std::cos(b) / (std::cos(a) * std::cos(a));
+    REQUIRE(cosine.alpha(t) == Approx(std::sqrt(alpha_bar)).epsilon(1e-13));
+    // 1 - alpha_bar = (cos a - cos b)(cos a + cos b)/cos^2 a, the difference without cancellation.
+    const double one_minus = 2 * std::sin((a + b) / 2) * std::sin((b - a) / 2) * (std::cos(a) + std::cos(b)) /
+                             (std::cos(a) * std::cos(a));
+    REQUIRE(cosine.sigma(t) == Approx(std::sqrt(one_minus)).epsilon(1e-13));
+    // VE (Song et al. 2021): sigma = 0.01 (50/0.01)^t, alpha = 1.
+    const auto ve = pfode::schedule::make_schedule("ve");
+    REQUIRE(ve.sigma(t) == Approx(0.01 * std::pow(5000.0, t)).epsilon(1e-14));
+    REQUIRE(ve.alpha(t) == 1.0);
+    // Flow matching: alpha = 1 - t, sigma = t; EDM: alpha = 1, sigma = t (here t scaled to [0.002, 80]).
+    const auto flow = pfode::schedule::make_schedule("flow");
+    REQUIRE(flow.alpha(t) == Approx(1.0 - t).epsilon(1e-15));
+    REQUIRE(flow.sigma(t) == t);
+    const auto edm = pfode::schedule::make_schedule("edm");
+    REQUIRE(edm.sigma(80.0 * t) == 80.0 * t);
+    REQUIRE(edm.alpha(80.0 * t) == 1.0);
+  }
+  // Endpoints: VP-linear's alpha^2(1) = exp(-(beta_min + beta_max)/2); the intervals of the README.
   const auto vp = pfode::schedule::make_schedule("vp-linear");
   REQUIRE(vp.alpha(1.0) * vp.alpha(1.0) == Approx(std::exp(-10.05)).epsilon(1e-14));
-  const auto edm = pfode::schedule::make_schedule("edm");
-  REQUIRE(edm.sigma(80.0) == 80.0);
-  REQUIRE(edm.alpha(3.0) == 1.0);
-  const auto flow = pfode::schedule::make_schedule("flow");
-  REQUIRE(flow.alpha(0.25) == Approx(0.75).epsilon(1e-15));
-  const auto ve = pfode::schedule::make_schedule("ve");
-  REQUIRE(ve.sigma(1.0) == Approx(50.0).epsilon(1e-14));
-  REQUIRE(ve.sigma(0.0) == Approx(0.01).epsilon(1e-14));
-  const auto cosine = pfode::schedule::make_schedule("vp-cosine");
-  REQUIRE(cosine.alpha(0.0) == Approx(1.0).epsilon(1e-15));
+  REQUIRE(vp.t_min == 1e-3);
+  REQUIRE(pfode::schedule::make_schedule("edm").t_max == 80.0);
+  REQUIRE(pfode::schedule::make_schedule("vp-cosine").t_max == Approx(0.9946).epsilon(1e-4));
 }
 
 TEST_CASE("schedules: unknown names and bad parameters are rejected", "[schedule]") {

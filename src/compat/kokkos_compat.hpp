@@ -17,7 +17,7 @@
 namespace pfode::math {
 
 #if KOKKOS_VERSION >= 30700
-using Kokkos::acos;
+using Kokkos::atan2;
 using Kokkos::cos;
 using Kokkos::exp;
 using Kokkos::expm1;
@@ -27,10 +27,11 @@ using Kokkos::isfinite;
 using Kokkos::log;
 using Kokkos::log1p;
 using Kokkos::pow;
+using Kokkos::sin;
 using Kokkos::sqrt;
 using Kokkos::tan;
 #else
-using Kokkos::Experimental::acos;
+using Kokkos::Experimental::atan2;
 using Kokkos::Experimental::cos;
 using Kokkos::Experimental::exp;
 using Kokkos::Experimental::expm1;
@@ -39,6 +40,7 @@ using Kokkos::Experimental::isfinite;
 using Kokkos::Experimental::log;
 using Kokkos::Experimental::log1p;
 using Kokkos::Experimental::pow;
+using Kokkos::Experimental::sin;
 using Kokkos::Experimental::sqrt;
 using Kokkos::Experimental::tan;
 using std::fma;  // Kokkos 3.4 has none; Debian's build is host-only (Serial)

@@ -25,7 +25,12 @@ struct Schedule {
   KOKKOS_INLINE_FUNCTION double log_alpha(double t) const {
     switch (kind) {
       case Kind::vp_linear: return -0.25 * t * t * (p1 - p0) - 0.5 * t * p0;
-      case Kind::vp_cosine: return math::log(math::cos(cosine_angle(t)) / math::cos(cosine_angle(0.0)));
+      case Kind::vp_cosine: {
+        // log(cos b / cos a) = log1p((cos b - cos a) / cos a) with the difference written as a
+        // product of sines: no cancellation near t = 0, where sigma is small.
+        const double a = cosine_angle(0.0), half_b_minus_a = 0.25 * math::pi * t / (1.0 + p0);
+        return math::log1p(-2.0 * math::sin(a + half_b_minus_a) * math::sin(half_b_minus_a) / math::cos(a));
+      }
       case Kind::flow: return math::log1p(-t);
       default: return 0.0;
     }
@@ -65,8 +70,12 @@ struct Schedule {
         return 2.0 * l / (p0 + math::sqrt(p0 * p0 + 2.0 * (p1 - p0) * l));
       }
       case Kind::vp_cosine: {
-        const double la = -0.5 * math::softplus(-2.0 * lam);
-        const double angle = math::acos(math::exp(la) * math::cos(cosine_angle(0.0)));
+        // The angle b with cos b = x = alpha cos a, as atan2(sqrt((1 - x)(1 + x)), x) where
+        // 1 - x = 2 sin^2(a/2) - cos a expm1(log alpha) has no cancellation (acos near 1 would).
+        const double la = -0.5 * math::softplus(-2.0 * lam), a = cosine_angle(0.0);
+        const double x = math::exp(la) * math::cos(a), sin_half = math::sin(0.5 * a);
+        const double one_minus_x = 2.0 * sin_half * sin_half - math::cos(a) * math::expm1(la);
+        const double angle = math::atan2(math::sqrt(one_minus_x * (1.0 + x)), x);
         return angle * 2.0 * (1.0 + p0) / math::pi - p0;
       }
       case Kind::ve: return (-lam - math::log(p0)) / math::log(p1 / p0);
