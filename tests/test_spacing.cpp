@@ -1,6 +1,7 @@
 // Time-step spacings: endpoints, monotonicity, counts, and the defining property of each.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -26,20 +27,29 @@ TEST_CASE("every spacing on every schedule: exact endpoints, strictly decreasing
     }
 }
 
-TEST_CASE("spacings are uniform in the quantity they name", "[spacing]") {
-  const auto s = schedule::make_schedule("vp-linear");
-  const int n = 10;
-  auto uniform = [&](const char* name, auto quantity) {
-    const auto t = spacing::make_grid(spacing::parse_spacing(name), s, n);
-    const double step = quantity(t[1]) - quantity(t[0]);
-    for (int i = 1; i < n; ++i) REQUIRE(quantity(t[i + 1]) - quantity(t[i]) == Approx(step).epsilon(1e-9));
-  };
-  uniform("uniform-t", [](double t) { return t; });
-  uniform("uniform-lambda", [&](double t) { return s.lambda(t); });
-  uniform("quadratic-t", [](double t) { return std::sqrt(t); });
-  uniform("uniform-log-sigma", [&](double t) { return std::log(s.sigma(t)); });
-  uniform("karras", [&](double t) { return std::pow(s.s(t), 1.0 / 7.0); });
-  uniform("karras[rho=3]", [&](double t) { return std::pow(s.s(t), 1.0 / 3.0); });
+TEST_CASE("spacings are uniform in the quantity they name, on every schedule", "[spacing]") {
+  const double pi = std::acos(-1.0);
+  for (const auto& info : schedule::all_schedules()) {
+    INFO(info.name);
+    const auto& s = info.defaults;
+    const int n = 10;
+    auto uniform = [&](const char* name, auto quantity) {
+      INFO(name);
+      const auto t = spacing::make_grid(spacing::parse_spacing(name), s, n);
+      const double step = quantity(t[1]) - quantity(t[0]);
+      for (int i = 1; i < n; ++i) REQUIRE(quantity(t[i + 1]) - quantity(t[i]) == Approx(step).epsilon(1e-9));
+    };
+    uniform("uniform-t", [](double t) { return t; });
+    uniform("uniform-lambda", [&](double t) { return s.lambda(t); });
+    uniform("quadratic-t", [](double t) { return std::sqrt(t); });
+    uniform("uniform-log-sigma", [&](double t) { return std::log(s.sigma(t)); });
+    uniform("karras", [&](double t) { return std::pow(s.s(t), 1.0 / 7.0); });
+    uniform("karras[rho=3]", [&](double t) { return std::pow(s.s(t), 1.0 / 3.0); });
+    // cosine: t = t_min + (t_max - t_min)(1 + cos(theta))/2 with theta uniform in [0, pi].
+    uniform("cosine", [&](double t) { return std::acos(std::clamp(2 * (t - s.t_min) / (s.t_max - s.t_min) - 1, -1.0, 1.0)); });
+    const auto c = spacing::make_grid(spacing::parse_spacing("cosine"), s, n);
+    REQUIRE(std::acos(2 * (c[1] - s.t_min) / (s.t_max - s.t_min) - 1) == Approx(pi / n).epsilon(1e-9));
+  }
 }
 
 TEST_CASE("custom spacing reads its grid from a file and fixes the step count", "[spacing]") {

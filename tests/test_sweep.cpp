@@ -1,0 +1,92 @@
+// The sweep plan and its distribution over ranks: the cartesian product with preset pairs, one
+// reference group per (model, schedule, seed), and an assignment of cells to ranks that covers
+// every unfinished cell exactly once, the same on every rank, balanced by estimated cost.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "sweep/distribution.hpp"
+#include "sweep/experiment.hpp"
+#include "sweep/plan.hpp"
+
+using namespace pfode;
+
+namespace {
+
+sweep::Experiment load(const std::string& sweep_lines) {
+  const std::string path = "pfode_test_sweep.ini";
+  std::ofstream(path) << "[run]\nsamples = 8\nseeds = 0 1\n[sweep]\nmodels = g m\nschedules = vp-linear edm\n"
+                      << sweep_lines
+                      << "\n[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.4\n"
+                         "[model.m]\nkind = random-mixture\ndim = 4\ncomponents = 3\nseed = 1\n";
+  const auto e = sweep::load_experiment(path, {});
+  std::remove(path.c_str());
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("plan: models x schedules x (spacing, solver) pairs x budgets x seeds; presets pair only their own",
+          "[sweep]") {
+  const auto e = load("spacings = uniform-lambda karras\nsolvers = euler heun\npresets = k-diffusion:dpm++2m\n"
+                      "nfe = 8 16 32");
+  const auto plan = sweep::make_plan(e);
+  // 2 models x 2 schedules x (2 x 2 + 1 preset pair) x 3 budgets x 2 seeds.
+  REQUIRE(plan.cells.size() == 2u * 2 * 5 * 3 * 2);
+  REQUIRE(plan.groups.size() == 2u * 2 * 2);
+  REQUIRE(e.spacings.size() == 3);
+  REQUIRE(e.spacings[2].label == "karras[rho=7]");
+  std::vector<int> seen(plan.cells.size(), 0);
+  for (const auto& g : plan.groups)
+    for (int id : g.cells) {
+      const auto& c = plan.cells[id];
+      REQUIRE(c.model == g.model);
+      REQUIRE(c.schedule == g.schedule);
+      REQUIRE(c.seed == g.seed);
+      ++seen[id];
+    }
+  REQUIRE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+  for (const auto& c : plan.cells) {
+    INFO(sweep::describe(e, c));
+    REQUIRE(c.id == &c - plan.cells.data());
+    const bool preset = e.solvers[c.solver].label == "k-diffusion:dpm++2m";
+    REQUIRE(preset == (c.spacing == 2));  // the preset's own spacing serves the preset alone
+    REQUIRE(static_cast<int>(c.times.size()) == c.steps + 1);
+    const auto& sched = e.schedules[c.schedule].schedule;
+    REQUIRE(c.times.front() == sched.t_max);
+    REQUIRE(c.times.back() == sched.t_min);
+  }
+}
+
+TEST_CASE("ranks: every unfinished cell on exactly one rank, the same assignment everywhere, balanced by cost",
+          "[sweep]") {
+  const auto e = load("spacings = uniform-lambda\nsolvers = euler rk4 dpm-solver++2m\nnfe = 5 10 20 40 80 160");
+  const auto plan = sweep::make_plan(e);
+  const std::set<int> finished = {0, 3, 17, 40};
+  double largest = 0;
+  for (const auto& c : plan.cells) largest = std::max(largest, sweep::estimated_cost(e, c));
+  for (int size = 1; size <= 5; ++size) {
+    INFO(size << " ranks");
+    std::vector<int> owner(plan.cells.size(), -1);
+    std::vector<double> load(size, 0.0);
+    for (int rank = 0; rank < size; ++rank) {
+      const auto mine = sweep::cells_for_rank(e, plan, finished, rank, size);
+      REQUIRE(mine == sweep::cells_for_rank(e, plan, finished, rank, size));  // deterministic
+      for (int id : mine) {
+        REQUIRE(owner[id] == -1);
+        owner[id] = rank;
+        load[rank] += sweep::estimated_cost(e, plan.cells[id]);
+      }
+    }
+    for (const auto& c : plan.cells) REQUIRE((owner[c.id] == -1) == (finished.count(c.id) == 1));
+    // Largest first onto the least-loaded rank: no rank ends more than one cell above another.
+    const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
+    REQUIRE(*hi - *lo <= largest);
+  }
+  // The cost estimate: evaluations x samples x coordinates x components, twice with the LTE runs.
+  const auto& c = plan.cells.back();
+  const auto& m = e.models[c.model];
+  REQUIRE(sweep::estimated_cost(e, c) == 2.0 * c.nfe_stated * e.samples * m.dim * m.components);
+}
