@@ -8,7 +8,7 @@
 
 int main(int argc, char* argv[]) {
   Kokkos::initialize(argc, argv);
-  pfode::io::silence_hdf5_errors();
+  pfode::io::configure_hdf5();
   const int result = Catch::Session().run(argc, argv);
   Kokkos::finalize();
   return result;

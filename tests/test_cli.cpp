@@ -1,12 +1,14 @@
 // The pfode executable on good and bad input: one clear line, a non-zero exit, no output left.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +113,15 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"schedule.edm.t_min=-1", "schedule edm: t_min"},
       {"sweep.spacings=karras[rho=-2]", "rho must be > 0"},
       {"run.out=/nonexistent/dir/r.h5", "output directory '/nonexistent/dir' does not exist"},
+      // Counts beyond an int are refused, not truncated; a repeated axis value is refused before
+      // it can duplicate cells, points of a series or groups of the results file.
+      {"run.samples=4294967297", "run.samples = 4294967297 is above 2147483647"},
+      {"sweep.nfe=4294967304", "sweep.nfe: 4294967304 must be in [1, 1000000]"},
+      {"run.seeds=0 0", "run.seeds: '0' is listed twice"},
+      {"sweep.solvers=euler euler", "sweep.solvers: 'euler' is listed twice"},
+      {"sweep.nfe=8 8 16", "sweep.nfe: '8' is listed twice"},
+      {"sweep.schedules=edm edm", "sweep.schedules: 'edm' is listed twice"},
+      {"run.start=file", "missing value for 'run.start_file'"},
   };
   for (const auto& [set, message] : cases) {
     Sandbox box;
@@ -124,6 +135,39 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
     REQUIRE(r.err.find(message) != std::string::npos);
     REQUIRE(box.no_output());
   }
+}
+
+TEST_CASE("cli: start-state files and output paths are checked before any compute", "[cli]") {
+  Sandbox box;
+  const auto cfg = box.config(good_config(box.path("r.h5").string())).string();
+  {
+    const auto f = pfode::io::File::create(box.path("starts.h5").string());
+    f.root().write_dataset("x_T", {0.1, 0.2, 0.3, NAN, 0.5, 0.6, 0.7, 0.8}, {4, 2});
+    f.root().write_dataset("short", {0.1, 0.2}, {1, 2});
+  }
+  const std::string start = " --set run.start=file --set run.start_file=" + box.path("starts.h5").string();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {start, "dataset x_T holds a non-finite value (sample 1)"},
+      {start + " --set run.start_dataset=short", "must be at least 4 x 2"},
+      {start + " --set run.start_dataset=nope", "cannot read dataset 'nope'"},
+      {" --out ''", "--out needs a file name"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = box.pfode("run " + cfg + args);
+    INFO(args << " -> " << r.err);
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(!fs::exists(box.path("r.h5")));
+    REQUIRE(!fs::exists(box.path("r.h5.partial")));
+  }
+  // --force replaces results files only: a FIFO (like a device) is refused, and left alone.
+  const auto fifo = box.path("fifo.h5");
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  const auto r = box.pfode("run " + cfg + " --out " + fifo.string() + " --force");
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err == "pfode: error: output '" + fifo.string() + "' exists and is not a regular file\n");
+  REQUIRE(fs::is_fifo(fifo));
 }
 
 TEST_CASE("cli: missing config, bad arguments and unknown commands", "[cli]") {
@@ -141,6 +185,9 @@ TEST_CASE("cli: missing config, bad arguments and unknown commands", "[cli]") {
   r = box.pfode("frobnicate");
   REQUIRE(r.status == 2);
   REQUIRE(lines(r.err) == 1);
+  r = box.pfode("list extra");
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err == "pfode: error: list takes no arguments (got 'extra')\n");
   r = box.pfode("run " + box.path("x.ini").string() + " --bogus");
   REQUIRE(r.status == 2);
   REQUIRE(lines(r.err) == 1);

@@ -45,6 +45,7 @@ int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
     return pfode::app::exit_ok;
   }
   if (run.config.empty()) throw po::error("run needs a config file");
+  if (vm.count("out") && run.out.empty()) throw po::error("--out needs a file name");
   if (run.force && run.resume) throw po::error("--force and --resume exclude each other");
   return pfode::app::run_command(run, argc, argv, ranks);
 }
@@ -64,7 +65,13 @@ int main(int argc, char** argv) {
               << ", execution space " << p.execution_space << "\n";
     return pfode::app::exit_ok;
   }
-  if (command == "list") return pfode::app::list_command();
+  if (command == "list") {
+    if (argc > 2) {
+      std::cerr << "pfode: error: list takes no arguments (got '" << argv[2] << "')\n";
+      return pfode::app::exit_usage;
+    }
+    return pfode::app::list_command();
+  }
   // Kokkos takes --help as its own and prints its options: a command's help needs no Kokkos.
   const bool help = std::any_of(argv + 2, argv + argc, [](const char* a) {
     return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0;
@@ -72,7 +79,7 @@ int main(int argc, char** argv) {
   if (command == "bench") {
     std::optional<Kokkos::ScopeGuard> kokkos;
     if (!help) kokkos.emplace(argc, argv);
-    pfode::io::silence_hdf5_errors();
+    pfode::io::configure_hdf5();
     try {
       return pfode::app::bench_command(argc, argv);
     } catch (const std::exception& e) {  // bad options or an unreadable problem file
@@ -88,11 +95,14 @@ int main(int argc, char** argv) {
   pfode::sweep::Ranks ranks(&argc, &argv);
   std::optional<Kokkos::ScopeGuard> kokkos;
   if (!help) kokkos.emplace(argc, argv);
-  pfode::io::silence_hdf5_errors();
+  pfode::io::configure_hdf5();
   try {
     return run(argc, argv, ranks);
   } catch (const po::error& e) {
     if (ranks.first()) std::cerr << "pfode: error: " << e.what() << "\n";
     return pfode::app::exit_usage;
+  } catch (const std::exception& e) {  // anything the command did not expect (e.g. out of memory)
+    std::cerr << "pfode: error: " << e.what() << "\n";
+    return pfode::app::exit_failure;
   }
 }

@@ -57,7 +57,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     const bool resuming = options.resume && std::filesystem::is_directory(sweep::Checkpoint::directory_for(experiment.out));
     io::check_output_path(experiment.out, options.force || resuming);
     plan = sweep::make_plan(experiment);
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::exception& e) {  // bad config, unusable output path: nothing computed yet
     return fail(ranks, exit_usage, e.what());
   }
 
@@ -73,9 +73,15 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     }
   }
   if (!ranks.all(setup_error.empty())) return fail(ranks, exit_usage, setup_error);
-  if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.resolved_config, true, false);
+  std::set<int> finished;
+  try {
+    if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.resolved_config, true, false);
+    finished = checkpoint->finished_cells();
+  } catch (const std::exception& e) {
+    setup_error = e.what();
+  }
+  if (!ranks.all(setup_error.empty())) return fail(ranks, exit_usage, setup_error);
 
-  const std::set<int> finished = checkpoint->finished_cells();
   const std::set<int> mine = sweep::cells_for_rank(experiment, plan, finished, ranks.rank(), ranks.size());
   std::set<int> skip;
   for (const auto& c : plan.cells)
@@ -134,7 +140,9 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     io::write_results_file(experiment.out, rec);
     checkpoint->remove();
   } catch (const std::exception& e) {
-    return fail(ranks, exit_failure, e.what());
+    return fail(ranks, exit_failure, std::string(e.what()) + "; the finished cells are kept in " +
+                                         sweep::Checkpoint::directory_for(experiment.out) +
+                                         ": fix the cause and rerun with --resume");
   }
   if (!options.quiet) {
     print_table(rec);

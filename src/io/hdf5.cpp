@@ -223,6 +223,9 @@ Group File::root() const {
 }
 void File::flush() const { check(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "flush " + path_); }
 
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void configure_hdf5() {
+  H5dont_atexit();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 }  // namespace pfode::io

@@ -231,6 +231,9 @@ void check_output_path(const std::string& path, bool overwrite) {
   if (fs::exists(path) && !overwrite)
     throw std::invalid_argument("output '" + path + "' exists; pass --force to replace it");
   if (fs::is_directory(path)) throw std::invalid_argument("output '" + path + "' is a directory");
+  // --force replaces a results file, never a device, pipe or socket (the rename would).
+  if (fs::exists(path) && !fs::is_regular_file(path))
+    throw std::invalid_argument("output '" + path + "' exists and is not a regular file");
   const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
   if (!fs::is_directory(dir)) throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0) throw std::invalid_argument("output directory '" + dir.string() + "' is not writable");

@@ -61,7 +61,12 @@ std::vector<double> start_states(const ModelSpec& model, const StartSpec& start,
       if (shape.size() != 2 || static_cast<int>(shape[1]) != dim || static_cast<int>(shape[0]) < samples)
         throw std::invalid_argument("start states: '" + start.file + "' dataset " + start.dataset + " must be at least " +
                                     std::to_string(samples) + " x " + std::to_string(dim));
-      for (size_t i = 0; i < y.size(); ++i) y[i] = x[i] / alpha_T;
+      for (size_t i = 0; i < y.size(); ++i) {
+        if (!std::isfinite(x[i]))
+          throw std::invalid_argument("start states: '" + start.file + "' dataset " + start.dataset +
+                                      " holds a non-finite value (sample " + std::to_string(i / dim) + ")");
+        y[i] = x[i] / alpha_T;
+      }
       break;
     }
   }

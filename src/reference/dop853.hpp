@@ -15,7 +15,7 @@ namespace pfode::reference {
 
 struct Dop853Settings {
   double rtol = 1e-13, atol = 1e-13;
-  long max_steps = 200000;  // per sample, over the whole integration
+  long max_steps = 200000;  // per sample, over the whole integration (solve_reference adds one per output)
   // false: every sample has its own step-size control, so its solution does not depend on any
   // other sample. true: the samples of a pack share each step (the largest error norm decides),
   // as a system of all of them stacked would, so the model computes its s-only terms once per pack.

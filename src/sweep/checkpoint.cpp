@@ -31,7 +31,10 @@ std::vector<std::pair<int, fs::path>> numbered_files(const std::string& dir, con
   for (const auto& entry : fs::directory_iterator(dir)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind(prefix, 0) != 0 || entry.path().extension() != ".h5") continue;
-    out.emplace_back(std::stoi(name.substr(prefix.size())), entry.path());
+    // prefix<number>.h5 only: a file someone else put there is not a checkpointed cell.
+    const std::string number = entry.path().stem().string().substr(prefix.size());
+    if (number.empty() || number.size() > 9 || number.find_first_not_of("0123456789") != std::string::npos) continue;
+    out.emplace_back(std::stoi(number), entry.path());
   }
   std::sort(out.begin(), out.end());
   return out;

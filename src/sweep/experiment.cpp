@@ -1,6 +1,7 @@
 #include "sweep/experiment.hpp"
 
 #include <boost/program_options.hpp>
+#include <climits>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -74,9 +75,11 @@ class Reader {
     if (!has(key) || settings_.at(key).empty()) throw std::invalid_argument("config: missing value for '" + key + "'");
     return text(key, "");
   }
-  long integer(const std::string& key, long fallback, long min_value) {
+  // An integer in [min_value, max_value] (by default what an int holds: counts are ints).
+  long integer(const std::string& key, long fallback, long min_value, long max_value = INT_MAX) {
     const long v = parse_long(text(key, std::to_string(fallback)), key);
     if (v < min_value) throw std::invalid_argument(key + " = " + std::to_string(v) + " is below " + std::to_string(min_value));
+    if (v > max_value) throw std::invalid_argument(key + " = " + std::to_string(v) + " is above " + std::to_string(max_value));
     return v;
   }
   double real(const std::string& key, const std::string& fallback) { return parse_double(text(key, fallback), key); }
@@ -175,6 +178,14 @@ void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
   }
 }
 
+// A list axis names each value once: a repeated value would run the same cells twice and put
+// duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
+void require_unique(const std::vector<std::string>& values, const std::string& key) {
+  std::set<std::string> seen;
+  for (const auto& v : values)
+    if (!seen.insert(v).second) throw std::invalid_argument(key + ": '" + v + "' is listed twice");
+}
+
 }  // namespace
 
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides) {
@@ -191,11 +202,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.out = r.text("run.out", "results/out.h5");
   e.samples = static_cast<int>(r.integer("run.samples", 64, 1));
   e.seeds.clear();
+  std::vector<std::string> seed_values;
   for (const auto& s : split_list(r.text("run.seeds", "0"))) {
     const long seed = parse_long(s, "run.seeds");
     if (seed < 0) throw std::invalid_argument("run.seeds: " + s + " must be >= 0");
     e.seeds.push_back(static_cast<std::uint64_t>(seed));
+    seed_values.push_back(std::to_string(seed));
   }
+  require_unique(seed_values, "run.seeds");
   if (e.seeds.empty()) throw std::invalid_argument("run.seeds: give at least one seed");
   e.start.mode = model::parse_start_mode(r.text("run.start", "marginal"));
   if (e.start.mode == model::StartMode::file) {
@@ -212,8 +226,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
   e.layout = solver::parse_layout(r.text("run.layout", "auto"));
 
-  for (const auto& name : split_list(r.required("sweep.models"))) e.models.push_back(read_model(r, name));
-  for (const auto& name : split_list(r.required("sweep.schedules"))) {
+  const auto model_names = split_list(r.required("sweep.models")), schedule_names = split_list(r.required("sweep.schedules"));
+  require_unique(model_names, "sweep.models");
+  require_unique(schedule_names, "sweep.schedules");
+  for (const auto& name : model_names) e.models.push_back(read_model(r, name));
+  // A start-state file is read now (readable, shape, finite values), not after the first reference.
+  if (e.start.mode == model::StartMode::file)
+    for (const auto& m : e.models) model::start_states(m, e.start, 0, e.samples, 1.0, 0.0);
+  for (const auto& name : schedule_names) {
     std::map<std::string, double> params;
     for (const auto& key : r.keys_in("schedule." + name))
       params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
@@ -221,10 +241,13 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   }
   e.common_s_interval = parse_bool(r.text("run.common_s_interval", "false"), "run.common_s_interval");
   if (e.common_s_interval) align_s_intervals(e.schedules);
-  for (const auto& label : split_list(r.text("sweep.spacings", "uniform-lambda")))
-    e.spacings.push_back({label, spacing::parse_spacing(label)});
+  const auto spacing_labels = split_list(r.text("sweep.spacings", "uniform-lambda"));
+  require_unique(spacing_labels, "sweep.spacings");
+  for (const auto& label : spacing_labels) e.spacings.push_back({label, spacing::parse_spacing(label)});
   const auto presets = split_list(r.text("sweep.presets", ""));
   const auto solvers = presets.empty() ? split_list(r.required("sweep.solvers")) : split_list(r.text("sweep.solvers", ""));
+  require_unique(presets, "sweep.presets");
+  require_unique(solvers, "sweep.solvers");
   for (const auto& label : solvers) e.solvers.push_back({label, solver::parse_solver(label)});
   for (size_t sp = 0; sp < e.spacings.size(); ++sp)
     for (size_t so = 0; so < e.solvers.size(); ++so) e.spacing_solver_pairs.emplace_back(sp, so);
@@ -234,11 +257,16 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     e.solvers.push_back({preset.name, solver::parse_solver(preset.solver)});
     e.spacing_solver_pairs.emplace_back(e.spacings.size() - 1, e.solvers.size() - 1);
   }
-  for (const auto& n : split_list(r.required("sweep.nfe"))) {
+  const auto budgets = split_list(r.required("sweep.nfe"));
+  for (const auto& n : budgets) {
     const long v = parse_long(n, "sweep.nfe");
-    if (v < 1) throw std::invalid_argument("sweep.nfe: " + n + " must be >= 1");
+    if (v < 1 || v > max_nfe)
+      throw std::invalid_argument("sweep.nfe: " + n + " must be in [1, " + std::to_string(max_nfe) + "]");
     e.nfe.push_back(static_cast<int>(v));
   }
+  std::vector<std::string> budget_values;
+  for (int v : e.nfe) budget_values.push_back(std::to_string(v));
+  require_unique(budget_values, "sweep.nfe");
   r.check_all_used();
   e.resolved_config = r.resolved_text();
   return e;

@@ -28,6 +28,10 @@ struct SolverEntry {
   solver::SolverSpec spec;
 };
 
+// The largest NFE budget a sweep accepts: far past any asymptotic range, and a bound on the time
+// grids (and the reference's output times) a cell can ask for.
+inline constexpr int max_nfe = 1000000;
+
 struct Experiment {
   std::string config_path;
   std::string resolved_config;  // every setting after overrides and defaults, as INI text
