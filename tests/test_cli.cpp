@@ -226,9 +226,15 @@ TEST_CASE("cli: bench checks --out before timing and writes it whole", "[cli]") 
   REQUIRE(r.status == 2);
   REQUIRE(lines(r.err) == 1);
   REQUIRE(r.err.find("does not exist") != std::string::npos);
-  r = box.pfode("bench --samples 0");
-  REQUIRE(r.status == 2);
-  REQUIRE(lines(r.err) == 1);
+  // Bad sizes, tolerances, solvers and problem files: one line, before any output.
+  for (const std::string& args : std::vector<std::string>{"--samples 0", "--tolerance 1e-20", "--tight-tolerance -1", "--solvers rk4,bogus",
+                                 "--problem " + box.path("x.ini").string()}) {
+    INFO(args);
+    r = box.pfode("bench --quick " + args);
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.out.empty());
+  }
   for (const auto& entry : fs::directory_iterator(box.path(".")))  // no temporary left behind
     REQUIRE(entry.path().filename().string().find(".tmp.") == std::string::npos);
 }

@@ -90,3 +90,46 @@ TEST_CASE("ranks: every unfinished cell on exactly one rank, the same assignment
   const auto& m = e.models[c.model];
   REQUIRE(sweep::estimated_cost(e, c) == 2.0 * c.nfe_stated * e.samples * m.dim * m.components);
 }
+
+#include "io/hdf5.hpp"
+#include "sweep/checkpoint.hpp"
+
+TEST_CASE("checkpoint identity: the config less run.out, and the data of the files it names", "[sweep]") {
+  const std::string model_file = "pfode_test_sweep_model.h5", out = "pfode_test_sweep_out.h5";
+  auto write_model = [&](double mean) {
+    std::remove(model_file.c_str());
+    const auto f = io::File::create(model_file);
+    f.root().write_dataset("weights", {0.4, 0.6}, {2});
+    f.root().write_dataset("means", {mean, 1.0}, {2, 1});
+    f.root().write_dataset("stds", {0.5, 0.5}, {2, 1});
+  };
+  const std::string base = "[run]\nsamples = 4\n[sweep]\nmodels = f\nschedules = edm\nsolvers = euler\nnfe = 4\n"
+                           "[model.f]\nkind = file\nfile = " + model_file + "\n";
+  auto load_with = [&](const std::string& extra) {
+    std::ofstream("pfode_test_sweep.ini") << base;
+    std::vector<std::string> overrides;
+    if (!extra.empty()) overrides.push_back(extra);
+    const auto e = sweep::load_experiment("pfode_test_sweep.ini", overrides);
+    std::remove("pfode_test_sweep.ini");
+    return e;
+  };
+  write_model(-1.0);
+  const auto a = load_with("run.out=" + out);
+  const auto b = load_with("run.out=./" + out);  // the same output, spelled differently
+  REQUIRE(a.resolved_config != b.resolved_config);
+  REQUIRE(a.checkpoint_identity == b.checkpoint_identity);
+  REQUIRE(load_with("run.samples=5").checkpoint_identity != a.checkpoint_identity);
+  write_model(-1.5);  // same config text, other data
+  const auto c = load_with("run.out=" + out);
+  REQUIRE(c.resolved_config == a.resolved_config);
+  REQUIRE(c.checkpoint_identity != a.checkpoint_identity);
+
+  // An interrupted run's checkpoint is reused only by a run with the same identity.
+  sweep::Checkpoint::discard(out);
+  { sweep::Checkpoint made(out, a.checkpoint_identity, false); }
+  REQUIRE_THROWS_WITH(sweep::Checkpoint(out, a.checkpoint_identity, false), Catch::Contains("pass --resume"));
+  REQUIRE_THROWS_WITH(sweep::Checkpoint(out, c.checkpoint_identity, true), Catch::Contains("different config or input files"));
+  REQUIRE_NOTHROW(sweep::Checkpoint(out, b.checkpoint_identity, true));
+  sweep::Checkpoint::discard(out);
+  std::remove(model_file.c_str());
+}

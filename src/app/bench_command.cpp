@@ -14,6 +14,7 @@
 #include "io/hdf5.hpp"
 #include "io/results_file.hpp"
 #include "solver/lane.hpp"
+#include "solver/registry.hpp"
 
 namespace po = boost::program_options;
 
@@ -193,17 +194,23 @@ int bench_command(int argc, char** argv) {
     if (vm["dim"].defaulted()) dim = 4;
     if (vm["components"].defaulted()) components = 3;
   }
-  if (samples < 1 || nfe < 1 || repeats < 1 || dim < 1 || components < 1 || ref_samples < 1 || !(tol > 0))
-    throw po::error("bench: sizes, repeats and tolerance must be positive");
-  if (!out_file.empty()) io::check_output_path(out_file, force);  // before the timings, not after
+  if (samples < 1 || nfe < 1 || repeats < 1 || dim < 1 || components < 1 || ref_samples < 1)
+    throw po::error("bench: sizes and repeats must be positive");
+  // DOP853 below 1e-14 works at round-off; the accuracy reference must be tighter than the timed one.
+  if (!(tol >= 1e-14 && tol <= 1e-2)) throw po::error("bench: --tolerance must be in [1e-14, 1e-2]");
+  if (!(tight_tol >= 1e-14 && tight_tol <= tol)) throw po::error("bench: --tight-tolerance must be in [1e-14, --tolerance]");
+  // Every input is checked before the timings, not after: output path, solver labels, problem file.
+  if (!out_file.empty()) io::check_output_path(out_file, force);
+  const auto labels = split(solvers_text);
+  for (const auto& label : labels) solver::parse_solver(label);
+  const auto p = problem_file.empty() ? bench::random_problem(dim, components, samples)
+                                      : bench::load_problem(problem_file, samples);
 
   const auto machine = bench::describe_machine(quick ? 0.02 : 0.3);
   print_machine(machine);
 
   // The headline problem: timings of every solver and the reference, with their accuracy against
   // a tight DOP853 solution (whose own error is estimated by a 10x looser solve).
-  const auto p = problem_file.empty() ? bench::random_problem(dim, components, samples)
-                                      : bench::load_problem(problem_file, samples);
   const int d = p.model.dim;
   std::printf("Problem: %d-D, %d-component diagonal mixture (%s), %d samples, EDM schedule s = %g -> %g\n", d,
               p.model.components, problem_file.empty() ? "random" : problem_file.c_str(), p.samples,
@@ -215,7 +222,7 @@ int bench_command(int argc, char** argv) {
               tight_tol, tight.nfe, 10 * tight_tol, tight_error);
   std::printf("%-22s %6s %8s %10s %14s %12s\n", "kernel", "steps", "NFE", "seconds", "sample-eval/s", "error");
   std::vector<bench::Timing> runs;
-  for (const auto& label : split(solvers_text)) runs.push_back(bench::time_solver(p, label, nfe, repeats));
+  for (const auto& label : labels) runs.push_back(bench::time_solver(p, label, nfe, repeats));
   for (const auto steps : {bench::Dop853Steps::own, bench::Dop853Steps::shared_per_pack})
     runs.push_back(bench::time_dop853(p, tol, repeats, steps));
   const auto sweep_ref = bench::time_solve_reference(p, tol, 65, repeats);

@@ -67,7 +67,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   if (ranks.first()) {
     try {
       if (options.force) sweep::Checkpoint::discard(experiment.out);
-      checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.resolved_config, options.resume);
+      checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.checkpoint_identity, options.resume);
     } catch (const std::exception& e) {
       setup_error = e.what();
     }
@@ -75,7 +75,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   if (!ranks.all(setup_error.empty())) return fail(ranks, exit_usage, setup_error);
   std::set<int> finished;
   try {
-    if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.resolved_config, true, false);
+    if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.checkpoint_identity, true, false);
     finished = checkpoint->finished_cells();
   } catch (const std::exception& e) {
     setup_error = e.what();

@@ -88,7 +88,12 @@ Problem load_problem(const std::string& path, int samples) {
   p.schedule = schedule::make_schedule("edm");
   p.model = model::load_model_file("bench", path);
   std::vector<hsize_t> shape;
-  const auto x = io::File::open_read(path).root().read_dataset("x_T", &shape);
+  std::vector<double> x;
+  try {
+    x = io::File::open_read(path).root().read_dataset("x_T", &shape);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument("bench: cannot read start states x_T from '" + path + "' (" + e.what() + ")");
+  }
   if (shape.size() != 2 || static_cast<int>(shape[1]) != p.model.dim)
     throw std::invalid_argument("bench: x_T in '" + path + "' must be samples x dim");
   p.samples = samples > 0 ? std::min<int>(samples, static_cast<int>(shape[0])) : static_cast<int>(shape[0]);

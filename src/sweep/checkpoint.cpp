@@ -42,30 +42,37 @@ std::vector<std::pair<int, fs::path>> numbered_files(const std::string& dir, con
 
 }  // namespace
 
-Checkpoint::Checkpoint(const std::string& out, const std::string& resolved_config, bool resume, bool create)
+Checkpoint::Checkpoint(const std::string& out, const std::string& identity, bool resume, bool create)
     : dir_(directory_for(out)) {
   existed_ = fs::is_directory(dir_);
   if (!create) {
     if (!existed_) throw std::runtime_error("checkpoint directory '" + dir_ + "' is missing");
     return;
   }
+  if (!existed_ && fs::exists(dir_))
+    throw std::invalid_argument("'" + dir_ + "' exists and is not a checkpoint directory; move it away");
+  // A run killed while renaming its results file into place left the hidden temporary
+  // (io::write_file_atomically) beside it.
+  const fs::path target = fs::absolute(out);
+  const std::string stale_output = "." + target.filename().string() + ".tmp.";
+  for (const auto& entry : fs::directory_iterator(target.parent_path()))
+    if (entry.path().filename().string().rfind(stale_output, 0) == 0) fs::remove(entry.path());
   if (existed_) {
     if (!resume)
       throw std::invalid_argument("an interrupted run left '" + dir_ + "'; pass --resume to continue it or --force to start over");
-    if (read_text(fs::path(dir_) / kConfigFile) != resolved_config)
-      throw std::invalid_argument("'" + dir_ + "' was made from a different config; pass --force to start over");
+    if (read_text(fs::path(dir_) / kConfigFile) != identity)
+      throw std::invalid_argument("'" + dir_ + "' was made from a different config or input files; pass --force to start over");
     for (const auto& entry : fs::directory_iterator(dir_))  // temporaries of a killed run
       if (entry.path().filename().string().rfind(".", 0) == 0) fs::remove(entry.path());
     return;
   }
   // Set up under a temporary name and rename, so the directory never exists without its config.
-  const fs::path parent = fs::absolute(dir_).parent_path();
   const std::string stale_prefix = fs::path(dir_).filename().string() + ".tmp.";
-  for (const auto& entry : fs::directory_iterator(parent))  // left by a run killed while setting up
+  for (const auto& entry : fs::directory_iterator(target.parent_path()))  // left by a run killed while setting up
     if (entry.path().filename().string().rfind(stale_prefix, 0) == 0) fs::remove_all(entry.path());
   const std::string tmp = dir_ + ".tmp." + std::to_string(getpid());
   fs::create_directory(tmp);
-  std::ofstream(tmp + "/" + kConfigFile) << resolved_config;
+  std::ofstream(tmp + "/" + kConfigFile) << identity;
   fs::rename(tmp, dir_);
 }
 

@@ -18,9 +18,10 @@ class Checkpoint {
   static std::string directory_for(const std::string& out) { return out + ".partial"; }
 
   // Opens the directory of `out`'s checkpoint. A fresh run creates it; an existing one is used
-  // only with `resume` and only if it was made from the same resolved config (else
-  // std::invalid_argument). `create` false only opens (ranks other than the first).
-  Checkpoint(const std::string& out, const std::string& resolved_config, bool resume, bool create = true);
+  // only with `resume` and only if it was made with the same `identity` (Experiment's
+  // checkpoint_identity; else std::invalid_argument). `create` false only opens (ranks other
+  // than the first).
+  Checkpoint(const std::string& out, const std::string& identity, bool resume, bool create = true);
 
   bool existed() const { return existed_; }
   std::set<int> finished_cells() const;

@@ -3,6 +3,8 @@
 #include <boost/program_options.hpp>
 #include <climits>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
@@ -98,10 +100,12 @@ class Reader {
     for (const auto& [key, value] : settings_)
       if (!used_.count(key)) throw std::invalid_argument("config: unknown setting '" + key + "'");
   }
-  std::string resolved_text() const {
+  // Every resolved setting as INI text, leaving out `skip` if given.
+  std::string resolved_text(const std::string& skip = "") const {
     std::ostringstream out;
     std::string section;
     for (const auto& [key, value] : resolved_) {
+      if (key == skip) continue;
       const auto dot = key.rfind('.');
       if (key.substr(0, dot) != section) {
         section = key.substr(0, dot);
@@ -178,6 +182,15 @@ void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
   }
 }
 
+// FNV-1a over the bytes of the values: a fingerprint of inputs read from files.
+void fingerprint(std::uint64_t& h, const std::vector<double>& values) {
+  for (double v : values) {
+    unsigned char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);
+    for (unsigned char b : bytes) h = (h ^ b) * 1099511628211ull;
+  }
+}
+
 // A list axis names each value once: a repeated value would run the same cells twice and put
 // duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
 void require_unique(const std::vector<std::string>& values, const std::string& key) {
@@ -231,8 +244,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   require_unique(schedule_names, "sweep.schedules");
   for (const auto& name : model_names) e.models.push_back(read_model(r, name));
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
-  if (e.start.mode == model::StartMode::file)
-    for (const auto& m : e.models) model::start_states(m, e.start, 0, e.samples, 1.0, 0.0);
+  // What model, start-state and grid files hold enters the checkpoint identity below.
+  std::uint64_t inputs = 14695981039346656037ull;
+  for (const auto& m : e.models) {
+    fingerprint(inputs, m.weights);
+    fingerprint(inputs, m.means);
+    fingerprint(inputs, m.stds);
+    if (e.start.mode == model::StartMode::file) fingerprint(inputs, model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
+  }
   for (const auto& name : schedule_names) {
     std::map<std::string, double> params;
     for (const auto& key : r.keys_in("schedule." + name))
@@ -268,7 +287,11 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   for (int v : e.nfe) budget_values.push_back(std::to_string(v));
   require_unique(budget_values, "sweep.nfe");
   r.check_all_used();
+  for (const auto& sp : e.spacings) fingerprint(inputs, sp.spacing.custom_times);
   e.resolved_config = r.resolved_text();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inputs));
+  e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + hex + "\n";
   return e;
 }
 

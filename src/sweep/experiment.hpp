@@ -35,6 +35,10 @@ inline constexpr int max_nfe = 1000000;
 struct Experiment {
   std::string config_path;
   std::string resolved_config;  // every setting after overrides and defaults, as INI text
+  // What an interrupted run must share with its --resume: the resolved config less run.out (the
+  // output may be spelled differently) and a fingerprint of the data read from model, start-state
+  // and grid files (the config names them; their contents may change).
+  std::string checkpoint_identity;
   std::string out;              // output HDF5 file
   int samples = 64;
   std::vector<std::uint64_t> seeds{0};
