@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write figures, order tables and a Markdown summary for one pfode results file.
 
-Usage: /usr/bin/python3 analysis/report.py results/quickstart.h5 [--outdir DIR] [--nfe N]
+Usage: /usr/bin/python3 analysis/report.py results/quickstart.h5 [--outdir DIR] [--nfe N] [--tolerance T]
 Output (default DIR: a folder named after the file stem, next to the file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png, orders.csv, orders.md, summary.md.
 """

@@ -2,6 +2,7 @@
 // per series of NFE budgets (fitted orders). Plain host data, written by io/ and read back by it.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,9 @@ struct CellResult {
   metrics::SampleSummary gte_summary, gte_relative_summary;
   std::vector<double> error_rms, error_max, error_median;  // global error along the grid, N + 1
   std::vector<double> lte_rms, lte_max, lte_median;        // per step, N (empty when not measured)
-  double lte_step_median = 0;  // median over steps of lte_rms: the LTE summary the order fit uses
+  // Median over steps of lte_rms: the LTE summary the order fit uses (NaN where no LTE was
+  // measured: adaptive solvers, run.lte = false).
+  double lte_step_median = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct ReferenceRecord {
