@@ -122,6 +122,7 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"sweep.nfe=8 8 16", "sweep.nfe: '8' is listed twice"},
       {"sweep.schedules=edm edm", "sweep.schedules: 'edm' is listed twice"},
       {"run.start=file", "missing value for 'run.start_file'"},
+      {"model.h.kind=gaussian", "'model.h.kind' is set but sweep.models does not list 'h'"},
   };
   for (const auto& [set, message] : cases) {
     Sandbox box;
@@ -176,6 +177,9 @@ TEST_CASE("cli: missing config, bad arguments and unknown commands", "[cli]") {
   REQUIRE(r.status == 2);
   REQUIRE(r.err.find("cannot read config file") != std::string::npos);
   REQUIRE(lines(r.err) == 1);
+  r = box.pfode("run " + box.path(".").string());  // a directory
+  REQUIRE(r.status == 2);
+  REQUIRE(r.err.find("cannot read config file") != std::string::npos);
   r = box.pfode("run");
   REQUIRE(r.status == 2);
   REQUIRE(lines(r.err) == 1);

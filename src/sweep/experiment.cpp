@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -24,7 +25,7 @@ using Settings = std::map<std::string, std::string>;  // "section.key" -> value
 
 Settings read_ini(const std::string& path) {
   std::ifstream in(path);
-  if (!in) throw std::invalid_argument("cannot read config file '" + path + "'");
+  if (!in || std::filesystem::is_directory(path)) throw std::invalid_argument("cannot read config file '" + path + "'");
   po::options_description none;
   po::parsed_options parsed(nullptr);
   try {
@@ -98,7 +99,15 @@ class Reader {
   }
   void check_all_used() const {
     for (const auto& [key, value] : settings_)
-      if (!used_.count(key)) throw std::invalid_argument("config: unknown setting '" + key + "'");
+      if (!used_.count(key)) {
+        // A [model.X] or [schedule.X] section is read only for the X the sweep lists.
+        const auto dot = key.find('.'), second = key.find('.', dot + 1);
+        const std::string kind = key.substr(0, dot);
+        if ((kind == "model" || kind == "schedule") && second != std::string::npos)
+          throw std::invalid_argument("config: '" + key + "' is set but sweep." + kind + "s does not list '" +
+                                      key.substr(dot + 1, second - dot - 1) + "'");
+        throw std::invalid_argument("config: unknown setting '" + key + "'");
+      }
   }
   // Every resolved setting as INI text, leaving out `skip` if given.
   std::string resolved_text(const std::string& skip = "") const {
