@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <tuple>
 #include <type_traits>
@@ -216,4 +217,65 @@ TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sa
   INFO("largest error: shared steps " << err_shared << ", own steps " << err_own);
   REQUIRE(err_shared <= err_own);
   REQUIRE(err_shared <= 1e-9);
+}
+
+#include "reference/dop853_coefficients.hpp"
+
+namespace {
+
+// Fixed-step integration of the pendulum y1' = y2, y2' = -sin(y1) (nonlinear, two components: its
+// error exposes every order condition, not only the quadrature ones) with the 8th-order weights.
+std::array<double, 2> dop853_fixed_steps(const reference::Dop853Coefficients& k, int steps) {
+  auto f = [](const std::array<double, 2>& y) { return std::array<double, 2>{y[1], -std::sin(y[0])}; };
+  std::array<double, 2> y = {1.2, 0.0};
+  const double h = 10.0 / steps;
+  for (int n = 0; n < steps; ++n) {
+    std::array<std::array<double, 2>, 12> stage;
+    for (int i = 0; i < 12; ++i) {
+      std::array<double, 2> yi = y;
+      for (int j = 0; j < i; ++j)
+        for (int d = 0; d < 2; ++d) yi[d] += h * k.a[i][j] * stage[j][d];
+      stage[i] = f(yi);
+    }
+    for (int i = 0; i < 12; ++i)
+      for (int d = 0; d < 2; ++d) y[d] += h * k.b[i] * stage[i][d];
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("reference: the DOP853 tableau -- row sums, quadrature conditions, order 8 on a nonlinear system, "
+          "embedded estimators of orders 5 and 3",
+          "[reference]") {
+  const auto k = reference::dop853_coefficients();
+  for (int i = 0; i < 12; ++i) {
+    double row = 0;
+    for (int j = 0; j < i; ++j) row += k.a[i][j];
+    CHECK(row == Approx(k.c[i]).margin(1e-14));
+  }
+  // sum b c^q = 1/(q + 1) up to q = 7; the estimators (index 12: f at the new point, c = 1) are
+  // differences of the 8th-order weights and lower-order ones, so they annihilate c^q up to their
+  // order - 1 and not beyond.
+  auto moment = [&](const double* w, int n, int q) {
+    double sum = 0;
+    for (int i = 0; i < n; ++i) sum += w[i] * std::pow(i < 12 ? k.c[i] : 1.0, q);
+    return sum;
+  };
+  for (int q = 0; q <= 7; ++q) CHECK(moment(k.b, 12, q) == Approx(1.0 / (q + 1)).margin(1e-14));
+  for (int q = 0; q <= 4; ++q) CHECK(std::fabs(moment(k.e5, 13, q)) < 1e-14);
+  CHECK(std::fabs(moment(k.e5, 13, 5)) > 1e-6);
+  for (int q = 0; q <= 2; ++q) CHECK(std::fabs(moment(k.e3, 13, q)) < 1e-14);
+  CHECK(std::fabs(moment(k.e3, 13, 3)) > 1e-6);
+  // Global error with halved steps falls by 2^8, between ~1e-9 and round-off (the reference: 4096
+  // steps, error ~1e-19).
+  const auto exact = dop853_fixed_steps(k, 4096);
+  auto error = [&](int steps) {
+    const auto y = dop853_fixed_steps(k, steps);
+    return std::hypot(y[0] - exact[0], y[1] - exact[1]);
+  };
+  for (int steps : {32, 40}) {
+    INFO(steps << " steps: error " << error(steps) << ", " << 2 * steps << " steps: " << error(2 * steps));
+    CHECK(std::log2(error(steps) / error(2 * steps)) == Approx(8.0).margin(0.2));
+  }
 }
