@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <tuple>
 #include <type_traits>
@@ -221,30 +220,6 @@ TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sa
 
 #include "reference/dop853_coefficients.hpp"
 
-namespace {
-
-// Fixed-step integration of the pendulum y1' = y2, y2' = -sin(y1) (nonlinear, two components: its
-// error exposes every order condition, not only the quadrature ones) with the 8th-order weights.
-std::array<double, 2> dop853_fixed_steps(const reference::Dop853Coefficients& k, int steps) {
-  auto f = [](const std::array<double, 2>& y) { return std::array<double, 2>{y[1], -std::sin(y[0])}; };
-  std::array<double, 2> y = {1.2, 0.0};
-  const double h = 10.0 / steps;
-  for (int n = 0; n < steps; ++n) {
-    std::array<std::array<double, 2>, 12> stage;
-    for (int i = 0; i < 12; ++i) {
-      std::array<double, 2> yi = y;
-      for (int j = 0; j < i; ++j)
-        for (int d = 0; d < 2; ++d) yi[d] += h * k.a[i][j] * stage[j][d];
-      stage[i] = f(yi);
-    }
-    for (int i = 0; i < 12; ++i)
-      for (int d = 0; d < 2; ++d) y[d] += h * k.b[i] * stage[i][d];
-  }
-  return y;
-}
-
-}  // namespace
-
 TEST_CASE("reference: the DOP853 tableau -- row sums, quadrature conditions, order 8 on a nonlinear system, "
           "embedded estimators of orders 5 and 3",
           "[reference]") {
@@ -269,13 +244,5 @@ TEST_CASE("reference: the DOP853 tableau -- row sums, quadrature conditions, ord
   CHECK(std::fabs(moment(k.e3, 13, 3)) > 1e-6);
   // Global error with halved steps falls by 2^8, between ~1e-9 and round-off (the reference: 4096
   // steps, error ~1e-19).
-  const auto exact = dop853_fixed_steps(k, 4096);
-  auto error = [&](int steps) {
-    const auto y = dop853_fixed_steps(k, steps);
-    return std::hypot(y[0] - exact[0], y[1] - exact[1]);
-  };
-  for (int steps : {32, 40}) {
-    INFO(steps << " steps: error " << error(steps) << ", " << 2 * steps << " steps: " << error(2 * steps));
-    CHECK(std::log2(error(steps) / error(2 * steps)) == Approx(8.0).margin(0.2));
-  }
+  for (int steps : {32, 40}) CHECK(test::fixed_step_order(k, steps) == Approx(8.0).margin(0.2));
 }

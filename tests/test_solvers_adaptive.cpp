@@ -149,7 +149,7 @@ TEST_CASE("dopri5 converges in every integration variable", "[solvers_adaptive]"
   check_adaptive(test::mixture2d(), "vp-linear", "dopri5", "variable=s,", false, 1e-6);
 }
 
-TEST_CASE("Dormand-Prince tableau: row sums, order conditions, FSAL, embedded order 4", "[solvers_adaptive]") {
+TEST_CASE("Dormand-Prince tableau: row sums, order conditions, order 5, FSAL, embedded order 4", "[solvers_adaptive]") {
   const auto k = solver::dopri5_tableau();
   double b_sum = 0, b_c = 0, b_c2 = 0, b_c3 = 0, b_c4 = 0, e_sum = 0, e_c = 0, e_c2 = 0, e_c3 = 0, e_c4 = 0;
   for (int i = 0; i < 7; ++i) {
@@ -182,6 +182,8 @@ TEST_CASE("Dormand-Prince tableau: row sums, order conditions, FSAL, embedded or
   CHECK(std::fabs(e_c2) < 1e-15);
   CHECK(std::fabs(e_c3) < 1e-15);
   CHECK(std::fabs(e_c4) > 1e-6);
+  // Order 5 with fixed steps on a nonlinear system: every order condition, not only quadrature.
+  for (int steps : {100, 160}) CHECK(test::fixed_step_order(k, steps) == Approx(5.0).margin(0.2));
 }
 
 TEST_CASE("adaptive solvers in a sweep: budget selects the tolerance, NFE is what was spent", "[solvers_adaptive]") {
