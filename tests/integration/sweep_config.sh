@@ -1,4 +1,6 @@
-# Writes a small sweep (two models, two schedules, three solvers, eight budgets) to $1 with output $2.
+# Writes a small sweep to $1 with output $2: two models, two schedules, eight budgets, and solvers
+# of every kind that goes through checkpoints and ranks -- Runge-Kutta, multistep with warm-up and
+# corrector, adaptive (NaN LTE, per-sample NFE), and a preset with its own spacing.
 cat > "$1" <<INI
 [run]
 out = $2
@@ -8,7 +10,8 @@ seeds = 0 1
 models = g m
 schedules = vp-linear edm
 spacings = uniform-lambda
-solvers = euler heun rk4
+solvers = euler heun rk4 dpm-solver++2m unipc-2 dopri5
+presets = k-diffusion:heun
 nfe = 8 16 32 64 128 256 512 1024
 [model.g]
 kind = gaussian
