@@ -64,7 +64,7 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
   // global error of the tolerance-controlled solve is close to proportional to it), so the
   // difference divided by 9 estimates the first solve's error. When the requested times are dense
   // they, not the tolerance, shorten the first solve's steps: it is then more accurate than the
-  // tolerance says and the estimate is an upper bound (~10x on the Gaussian, tested against the
+  // tolerance says and the estimate is an upper bound (up to ~30x on the Gaussian, tested against the
   // closed form). A second solve at the same tolerance would take the same steps when the times
   // are few, and its difference would say nothing.
   constexpr double loose_factor = 10.0;
