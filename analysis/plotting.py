@@ -31,8 +31,10 @@ def fmt_order(value, stderr=None):
 def solver_styles(series):
     """Colour and marker per solver label, fixed over all panels and figures of one file."""
     solvers = list(dict.fromkeys(s["solver"] for s in series))
-    cmap = plt.get_cmap("tab10")
-    return {name: (cmap(i % 10), MARKERS[i % len(MARKERS)]) for i, name in enumerate(solvers)}
+    # Up to 10 solvers: tab10; more: tab20's 20 colours (with the markers, distinct up to 220).
+    colours = 10 if len(solvers) <= 10 else 20
+    cmap = plt.get_cmap(f"tab{colours}")
+    return {name: (cmap(i % colours), MARKERS[i % len(MARKERS)]) for i, name in enumerate(solvers)}
 
 
 def panels(items, keys=PANEL_KEYS):
