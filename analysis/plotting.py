@@ -96,7 +96,7 @@ def reference_slopes(ax, x_lo, x_hi, y_lo, y_hi, orders=(1, 2, 3, 4)):
 
 def draw_convergence(ax, series, styles):
     """GTE RMS vs NFE on log-log axes, one line per series; hollow markers for cells a fit must
-    not use (near the reference-error floor, or diverged)."""
+    not use (near the reference-error floor, or failed: diverged or step control gave up)."""
     seeds = sorted({s["seed"] for s in series})
     xs, ys, hidden, hollow_any = [], [], 0, False
     for s in series:
@@ -125,7 +125,7 @@ def draw_convergence(ax, series, styles):
         ax.set_ylim(y_lo / 3, y_hi * 6)
         ax.set_xlim(min(xs) / 1.15, max(xs) * 1.4)
     if hollow_any:
-        ax.plot([], [], ls="none", marker="o", mfc="none", mec="0.3", label="hollow: near floor or diverged")
+        ax.plot([], [], ls="none", marker="o", mfc="none", mec="0.3", label="hollow: near floor or failed")
     if hidden:
         ax.text(0.98, 0.98, f"{hidden} cell{'s' * (hidden != 1)} with non-finite GTE not shown", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="firebrick")

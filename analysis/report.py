@@ -17,6 +17,9 @@ import numpy as np  # noqa: E402
 import plotting  # noqa: E402
 from pfode_results import group, load_or_exit  # noqa: E402
 
+# The statuses of cells without a usable GTE (sweep/results.hpp).
+FAILED_STATUSES = ("diverged", "step_control_failed")
+
 # orders.csv columns: (name, how to get it from a series). Numbers are the file's own values.
 ORDER_COLUMNS = [
     ("model", lambda s: s["model"]),
@@ -196,14 +199,15 @@ def heatmap_figure(results, requested_nfe=None):
         spacings = list(dict.fromkeys(c["spacing"] for c in cells))
         solvers = list(dict.fromkeys(c["solver"] for c in cells))
         grid = np.full((len(spacings), len(solvers)), np.nan)
-        diverged = np.zeros(grid.shape, dtype=bool)
+        failed = np.full(grid.shape, "", dtype=object)  # what went wrong in a cell (empty: nothing)
         seeds = {c["seed"] for c in cells}
         for (spacing, solver), members in group([c for c in cells if c["nfe_budget"] == budget],
                                                 ("spacing", "solver")):
             i, j = spacings.index(spacing), solvers.index(solver)
             gte = np.array([m["gte_rms"] for m in members], float)
-            diverged[i, j] = any(m["status"] != "ok" for m in members) or not np.all(np.isfinite(gte))
-            if not diverged[i, j] and np.all(gte > 0):
+            statuses = [m["status"] for m in members if m["status"] != "ok"]
+            failed[i, j] = statuses[0] if statuses else ("" if np.all(np.isfinite(gte)) else "no finite GTE")
+            if not failed[i, j] and np.all(gte > 0):
                 grid[i, j] = np.mean(np.log10(gte))  # geometric mean over seeds
         image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto")
         finite = grid[np.isfinite(grid)]
@@ -212,9 +216,10 @@ def heatmap_figure(results, requested_nfe=None):
         best = {j: np.nanargmin(grid[:, j]) for j in range(len(solvers))
                 if len(spacings) > 1 and np.isfinite(grid[:, j]).any()}
         for (i, j), value in np.ndenumerate(grid):
-            text = "diverged" if diverged[i, j] else ("n/a" if not math.isfinite(value) else f"{10 ** value:.2e}")
+            text = failed[i, j].replace("_", " ") if failed[i, j] else ("n/a" if not math.isfinite(value) else f"{10 ** value:.2e}")
             ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if best.get(j) == i else None,
-                    color="white" if not math.isfinite(value) or value < middle else "black")
+                    # Masked (failed, n/a) cells are blank: dark text; dark colours: white text.
+                    color="black" if not math.isfinite(value) or value >= middle else "white")
         ax.set_xticks(range(len(solvers)), solvers)
         ax.set_yticks(range(len(spacings)), spacings)
         ax.set_xlabel("solver"), ax.set_ylabel("time-step spacing")
@@ -230,11 +235,13 @@ def heatmap_figure(results, requested_nfe=None):
 # ---- summary --------------------------------------------------------------------------------
 
 def cell_counts(results):
-    lines = ["| model | schedule | spacing | cells | ok | diverged | near floor |", "|---|---|---|---:|---:|---:|---:|"]
+    lines = ["| model | schedule | spacing | cells | ok | diverged | step control failed | near floor |",
+             "|---|---|---|---:|---:|---:|---:|---:|"]
     for key, cells in group(results["cells"], plotting.PANEL_KEYS):
-        ok = sum(c["status"] == "ok" for c in cells)
+        count = {status: sum(c["status"] == status for c in cells) for status in FAILED_STATUSES + ("ok",)}
         floor = sum(bool(c["near_floor"]) for c in cells)
-        lines.append(f"| {' | '.join(key)} | {len(cells)} | {ok} | {len(cells) - ok} | {floor} |")
+        lines.append(f"| {' | '.join(key)} | {len(cells)} | {count['ok']} | {count['diverged']} | "
+                     f"{count['step_control_failed']} | {floor} |")
     return "\n".join(lines)
 
 
@@ -272,7 +279,8 @@ def summary(results, rows, tolerance):
     out = [f"# pfode report: {os.path.basename(results['path'])}", "", "## Provenance", "", "| | |", "|---|---|"]
     out += [f"| {label} | `{p.get(key, 'n/a')}` |" for label, key in prov]
     out += ["", "## Cells", "",
-            f"{len(cells)} cells: {ok} ok, {len(cells) - ok} diverged; {floor} near the reference-error floor "
+            f"{len(cells)} cells: {ok} ok, {len(cells) - ok} not (a fixed-grid solver diverged, or an adaptive "
+            f"one's step control gave up); {floor} near the reference-error floor "
             f"(GTE within 10x of the reference error; excluded from the order fits).", "", cell_counts(results),
             "", "## Reference solutions", "", refs, ""]
     out += [f"- {n}" for n in notes] + ([""] if notes else [])

@@ -25,7 +25,8 @@
 // short of t_0 when an unclipped step happens to end there; pfode always goes on to t_min exactly
 // (at most one more, clipped, attempt: the GTE needs the state at t_min); a non-finite E is a
 // rejection with h <- h / 5 (the official code would propagate the NaN); a sample whose step size
-// underflows or that exceeds max_attempts ends with NaN (the cell's status becomes "diverged").
+// underflows or that exceeds max_attempts ends with NaN (the cell's status becomes
+// "step_control_failed").
 #pragma once
 
 #include "solver/coefficients.hpp"

@@ -22,7 +22,7 @@ struct CellResult {
   double nfe_mean = 0;       // mean over samples (differs from nfe only for adaptive solvers)
   bool nfe_uniform = true;   // every sample spent the same NFE
   double steps_accepted_mean = 0, steps_rejected_mean = 0;  // adaptive solvers (steps = 1 for them)
-  std::string status;        // "ok", "diverged"
+  std::string status;        // "ok", "diverged" (fixed grid), "step_control_failed" (adaptive)
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
   std::string layout;  // how the kernel ran: solver::SolverRun::layout

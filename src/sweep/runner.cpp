@@ -185,7 +185,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         column_statistics(run.local_error, e.samples, n, r.lte_rms, r.lte_max, r.lte_median);
         r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
       }
-      r.status = r.gte_summary.finite ? "ok" : "diverged";
+      // A non-finite final state: a fixed-grid solver diverged; an adaptive one gave up (its
+      // controller rejects non-finite steps, so only the attempt limit or an underflowing step
+      // size ends it there).
+      r.status = r.gte_summary.finite ? "ok" : solver::is_adaptive(spec) ? "step_control_failed" : "diverged";
       r.near_floor = r.gte_summary.rms <= 10.0 * ref.error_estimate;
       if (callbacks.cell_done) callbacks.cell_done(r);
     }
