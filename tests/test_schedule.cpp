@@ -103,4 +103,9 @@ TEST_CASE("schedules: unknown names and bad parameters are rejected", "[schedule
   REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("vp-linear", {{"beta_min", -1.0}}), Catch::Contains("beta_min"));
   REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("edm", {{"rho", 7.0}}), Catch::Contains("no parameter 'rho'"));
   REQUIRE_THROWS(pfode::schedule::make_schedule("flow", {{"t_max", 1.0}}));
+  // s = sigma/alpha must stay where the reference integrates it: 1e-8 .. 1e7.
+  REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("ve", {{"sigma_max", 1e300}}),
+                      Catch::Contains("s = sigma/alpha spans 0.01 .. 1e+300, outside [1e-8, 1e7]"));
+  REQUIRE_THROWS_WITH(pfode::schedule::make_schedule("vp-linear", {{"beta_max", 200.0}}), Catch::Contains("outside"));
+  REQUIRE_NOTHROW(pfode::schedule::make_schedule("ve", {{"sigma_max", 1e6}}));
 }

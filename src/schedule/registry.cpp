@@ -1,6 +1,8 @@
 #include "schedule/registry.hpp"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 namespace pfode::schedule {
@@ -74,6 +76,15 @@ Schedule make_schedule(const std::string& name, const std::map<std::string, doub
     case Kind::flow:
       if (!(s.t_min > 0 && s.t_max < 1.0)) fail("need 0 < t_min and t_max < 1");
       break;
+  }
+  // The canonical ODE runs over s = sigma/alpha in [s(t_min), s(t_max)]: both must be numbers the
+  // reference integrates in log s without overflow or loss ([1e-8, 1e7] covers every published
+  // schedule: EDM's s reaches 80, VP-linear's ~150).
+  const double s_min = s.s(s.t_min), s_max = s.s(s.t_max);
+  if (!(s_min >= 1e-8 && s_max <= 1e7)) {
+    std::ostringstream msg;
+    msg << std::setprecision(3) << "s = sigma/alpha spans " << s_min << " .. " << s_max << ", outside [1e-8, 1e7]";
+    fail(msg.str());
   }
   return s;
 }
