@@ -98,13 +98,8 @@ double one_step_error(const Method& method, PolyLane lane, const std::vector<dou
   for (size_t k = 0; k < y.size(); ++k) eh(k) = y[k];
   Kokkos::deep_copy(exact, eh);
   Kokkos::parallel_for("pfode::test::one_step", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
-    const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
-    for (int j = first; j <= i; ++j) {
-      const int slot = j == i ? solver::state_slot : solver::scratch_slot;
-      lane(slot, 0) = exact(j);  // alpha = 1: x = y
-      method.observe(lane, slot, grid, j);
-    }
-    method.step(lane, grid, i);
+    // As the LTE kernel does it (alpha = 1: x = y).
+    solver::step_from_exact_history(method, lane, grid, i, [&](int slot, int j) { lane(slot, 0) = exact(j); });
     result(0) = lane(solver::state_slot, 0);
   });
   auto rh = test::to_host(result);

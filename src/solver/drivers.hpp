@@ -108,6 +108,21 @@ struct TrajectoryKernel {
 
 // LTE of step i: the state and the history the step reads are exact (model outputs evaluated on
 // x*(t_i), x*(t_{i-1}), ...); stages inside the step are the method's own.
+
+// Step i from exact inputs: the history the method keeps (model outputs at t_{i-q+1} .. t_i) is
+// observed on exact states, load(slot, j) writing x*(t_j) into `slot`; then the method steps.
+template <class Method, class L, class Load>
+KOKKOS_INLINE_FUNCTION void step_from_exact_history(const Method& method, const L& l, const StepGrid& grid, int i,
+                                                    const Load& load) {
+  const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
+  for (int j = first; j <= i; ++j) {
+    const int slot = j == i ? state_slot : scratch_slot;
+    load(slot, j);
+    method.observe(l, slot, grid, j);
+  }
+  method.step(l, grid, i);
+}
+
 template <class Method, class L>
 struct LocalErrorKernel {
   Method method;
@@ -120,13 +135,7 @@ struct LocalErrorKernel {
   KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
     const L l = lane.at(where);
     for (int i = 0; i < grid.steps; ++i) {
-      const int first = i - method.history_depth() + 1 > 0 ? i - method.history_depth() + 1 : 0;
-      for (int j = first; j <= i; ++j) {
-        const int slot = j == i ? state_slot : scratch_slot;
-        load_exact(l, slot, exact, grid, j);
-        method.observe(l, slot, grid, j);
-      }
-      method.step(l, grid, i);
+      step_from_exact_history(method, l, grid, i, [&](int slot, int j) { load_exact(l, slot, exact, grid, j); });
       store_rms_difference(l, local_error, i, exact, grid, i + 1);
     }
   }
