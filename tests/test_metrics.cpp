@@ -56,9 +56,22 @@ TEST_CASE("order fit: standard error of the slope on scattered data", "[metrics]
   REQUIRE(f.standard_error == Approx(0.015242060995922202).epsilon(1e-10));
 }
 
-TEST_CASE("order fit: fewer than three usable points is no fit", "[metrics]") {
-  const auto f = fit_order({8, 16, 32}, {1e-3, NAN, 1e-5}, {false, false, false});
-  REQUIRE(!f.valid);
+TEST_CASE("order fit: fewer than three usable points in a row is no fit; an unusable point near the top "
+          "moves the fit below it",
+          "[metrics]") {
+  REQUIRE(!fit_order({8, 16, 32}, {1e-3, NAN, 1e-5}, {false, false, false}).valid);
+  REQUIRE(!fit_order({8, 16, 32, 64, 128}, {1e-3, 2e-4, NAN, 1e-5, 4e-6}, {false, false, false, false, false}).valid);
+  // n^-2 with a diverged cell at 512: the fit runs over 8..256.
+  std::vector<double> nfe, err;
+  for (int n = 8; n <= 1024; n *= 2) {
+    nfe.push_back(n);
+    err.push_back(n == 512 ? NAN : std::pow(n, -2.0));
+  }
+  const auto f = fit_order(nfe, err, std::vector<bool>(nfe.size(), false));
+  REQUIRE(f.valid);
+  REQUIRE(nfe[f.last] == 256);
+  REQUIRE(nfe[f.first] == 8);
+  REQUIRE(f.order == Approx(2.0).epsilon(1e-12));
 }
 
 TEST_CASE("sample summary: rms, max, median, p90, worst and divergence", "[metrics]") {

@@ -16,10 +16,11 @@ OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& er
     if (usable(k) && usable(k + 1) && nfe[k + 1] != nfe[k])
       fit.local_order[k] = -std::log(error[k + 1] / error[k]) / std::log(nfe[k + 1] / nfe[k]);
 
+  // The fit ends at the largest NFE that starts a run of three usable points (a diverged or
+  // floor-flagged point just below the top does not void the fit).
   int last = n - 1;
-  while (last >= 0 && !usable(last)) --last;
+  while (last >= 2 && !(usable(last) && usable(last - 1) && usable(last - 2))) --last;
   if (last < 2) return fit;
-  if (!usable(last - 1) || !usable(last - 2)) return fit;
   const double asymptotic = 0.5 * (fit.local_order[last - 1] + fit.local_order[last - 2]);
   int first = last - 2;
   while (first > 0 && usable(first - 1) && std::fabs(fit.local_order[first - 1] - asymptotic) <= band) --first;

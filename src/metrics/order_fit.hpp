@@ -15,9 +15,9 @@ struct OrderFit {
 
 // nfe ascending. A point is unusable when its error is not finite and positive or when it is
 // flagged (e.g. within 10x of the reference's error). The asymptotic range ends at the largest
-// usable NFE, holds at least its three last usable points, and extends to smaller NFE while each
-// local order stays within `band` of the asymptotic estimate (the mean of the two local orders at
-// the largest NFEs): pre-asymptotic points, whose local order still drifts, are left out.
+// NFE that ends a run of three consecutive usable points, holds that run, and extends to smaller
+// NFE while each local order stays within `band` of the asymptotic estimate (the mean of the two
+// local orders at its top): pre-asymptotic points, whose local order still drifts, are left out.
 OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
                    double band = 0.15);
 
