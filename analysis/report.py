@@ -151,7 +151,7 @@ def per_step_figure(results, title, ylabel, pick, curve, empty="no per-step data
         ax.set_xlabel(plotting.LAMBDA_LABEL, fontsize=9)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)  # off the curves
     plotting.suptitle(fig, f"{title} — {results['stem']}", common)
     return fig
 
