@@ -121,7 +121,8 @@ TEST_CASE("io: the results file holds provenance, config, models and series", "[
   rec.provenance.command_line = "pfode run x.ini";
   rec.resolved_config = "[run]\nsamples = 4\n";
   rec.models = e.models;
-  rec.cells = test::run_cells(e);
+  rec.schedules = {{"vp-linear", schedule::make_schedule("vp-linear", {{"beta_max", 18.0}})}};
+  rec.cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { rec.references.push_back(r); });
   rec.series = sweep::fit_series(rec.cells);
   const std::string path = "pfode_test_results.h5";
   std::remove(path.c_str());
@@ -131,6 +132,14 @@ TEST_CASE("io: the results file holds provenance, config, models and series", "[
   REQUIRE(root.read_string_attribute("command_line") == "pfode run x.ini");
   REQUIRE(root.read_string_dataset("config") == rec.resolved_config);
   REQUIRE(root.open_group("models").open_group("gaussian").read_dataset("means") == e.models[0].means);
+  const auto vp = root.open_group("schedules").open_group("vp-linear");
+  REQUIRE(vp.read_double_attribute("beta_max") == 18.0);
+  REQUIRE(vp.read_double_attribute("beta_min") == 0.1);
+  REQUIRE(vp.read_double_attribute("t_min") == 1e-3);
+  REQUIRE(vp.read_string_attribute("description").find("beta") != std::string::npos);
+  const auto refs = root.open_group("references");
+  REQUIRE(refs.children() == std::vector<std::string>{"gaussian__edm__seed0"});
+  REQUIRE(io::read_reference(refs.open_group("gaussian__edm__seed0")).nfe_mean == rec.references[0].nfe_mean);
   const auto s = root.open_group("series").open_group("000000");
   REQUIRE(s.read_double_attribute("gte_order") == rec.series[0].gte.order);
   REQUIRE(s.read_dataset("nfe") == rec.series[0].nfe);
