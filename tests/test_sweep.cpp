@@ -133,3 +133,26 @@ TEST_CASE("checkpoint identity: the config less run.out, and the data of the fil
   sweep::Checkpoint::discard(out);
   std::remove(model_file.c_str());
 }
+
+#include "support.hpp"
+
+TEST_CASE("near_floor: cells within 10x of the reference's error estimate are flagged and left out of the fit",
+          "[sweep]") {
+  // UniPC-3 (order 4) on the Gaussian comes within 10x of the reference's error (~2e-14) past NFE 4096.
+  const auto e = test::experiment(test::gaussian(4), "vp-linear", "uniform-lambda", "unipc-3",
+                                  {32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}, 8);
+  const auto cells = test::run_cells(e);
+  int flagged = 0;
+  for (const auto& c : cells) {
+    INFO("NFE " << c.nfe << ": GTE " << c.gte_summary.rms << ", reference error " << c.reference_error);
+    REQUIRE(c.reference_error > 0);
+    REQUIRE(c.near_floor == (c.gte_summary.rms <= 10 * c.reference_error));
+    flagged += c.near_floor;
+  }
+  REQUIRE(flagged >= 1);
+  REQUIRE(flagged < static_cast<int>(cells.size()) - 3);
+  const auto fits = sweep::fit_series(cells);
+  REQUIRE(fits.size() == 1);
+  REQUIRE(fits[0].gte.valid);
+  for (int k = fits[0].gte.first; k <= fits[0].gte.last; ++k) REQUIRE(!cells[fits[0].cells[k]].near_floor);
+}
