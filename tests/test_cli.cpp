@@ -80,9 +80,11 @@ int lines(const std::string& s) {
 TEST_CASE("cli: a good run writes the results file and prints the order table", "[cli]") {
   Sandbox box;
   const auto out = box.path("r.h5").string();
+  std::ofstream(box.path(".r.h5.tmp.99999")) << "left by a run killed while writing its results file";
   const auto r = box.pfode("run " + box.config(good_config(out)).string() + " -q");
   REQUIRE(r.status == 0);
   REQUIRE(fs::exists(out));
+  REQUIRE(!fs::exists(box.path(".r.h5.tmp.99999")));
   const auto file = pfode::io::File::open_read(out);
   REQUIRE(file.root().read_string_attribute("format") == "pfode-results-1");
   REQUIRE(file.root().open_group("cells").children().size() == 4);

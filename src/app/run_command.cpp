@@ -68,6 +68,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     try {
       if (options.force) sweep::Checkpoint::discard(experiment.out);
       checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.checkpoint_identity, options.resume);
+      io::remove_stale_temporaries(experiment.out);  // left by a run killed while writing its results file
     } catch (const std::exception& e) {
       setup_error = e.what();
     }

@@ -194,10 +194,18 @@ File File::create(const std::string& path) {
               path);
 }
 
-void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write) {
+namespace {
+
+// Temporaries of write_file_atomically(path): "<dir>/.<name>.tmp.<pid>".
+std::filesystem::path temporary_prefix(const std::string& path) {
   const std::filesystem::path target(path);
-  const std::string tmp =
-      (target.parent_path() / ("." + target.filename().string() + ".tmp." + std::to_string(getpid()))).string();
+  return target.parent_path() / ("." + target.filename().string() + ".tmp.");
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write) {
+  const std::string tmp = temporary_prefix(path).string() + std::to_string(getpid());
   std::remove(tmp.c_str());
   try {
     {
@@ -210,6 +218,13 @@ void write_file_atomically(const std::string& path, const std::function<void(con
     std::remove(tmp.c_str());
     throw;
   }
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  const auto prefix = std::filesystem::absolute(temporary_prefix(path));
+  const std::string name = prefix.filename().string();
+  for (const auto& entry : std::filesystem::directory_iterator(prefix.parent_path()))
+    if (entry.path().filename().string().rfind(name, 0) == 0) std::filesystem::remove(entry.path());
 }
 
 File File::open_read(const std::string& path) {

@@ -77,6 +77,9 @@ class File {
 // place once complete: `path` never holds a half-written file, and a failure removes the temporary.
 void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write);
 
+// Removes the temporaries write_file_atomically(path) leaves when its process is killed.
+void remove_stale_temporaries(const std::string& path);
+
 // Call once, before any other HDF5 use: turns HDF5's own error printing off (errors are reported
 // by exceptions) and its exit-time cleanup, which crashes closing a file whose flush failed (disk
 // full) -- every handle pfode opens is closed by its owner anyway.

@@ -51,12 +51,6 @@ Checkpoint::Checkpoint(const std::string& out, const std::string& identity, bool
   }
   if (!existed_ && fs::exists(dir_))
     throw std::invalid_argument("'" + dir_ + "' exists and is not a checkpoint directory; move it away");
-  // A run killed while renaming its results file into place left the hidden temporary
-  // (io::write_file_atomically) beside it.
-  const fs::path target = fs::absolute(out);
-  const std::string stale_output = "." + target.filename().string() + ".tmp.";
-  for (const auto& entry : fs::directory_iterator(target.parent_path()))
-    if (entry.path().filename().string().rfind(stale_output, 0) == 0) fs::remove(entry.path());
   if (existed_) {
     if (!resume)
       throw std::invalid_argument("an interrupted run left '" + dir_ + "'; pass --resume to continue it or --force to start over");
@@ -67,8 +61,9 @@ Checkpoint::Checkpoint(const std::string& out, const std::string& identity, bool
     return;
   }
   // Set up under a temporary name and rename, so the directory never exists without its config.
+  const fs::path parent = fs::absolute(dir_).parent_path();
   const std::string stale_prefix = fs::path(dir_).filename().string() + ".tmp.";
-  for (const auto& entry : fs::directory_iterator(target.parent_path()))  // left by a run killed while setting up
+  for (const auto& entry : fs::directory_iterator(parent))  // left by a run killed while setting up
     if (entry.path().filename().string().rfind(stale_prefix, 0) == 0) fs::remove_all(entry.path());
   const std::string tmp = dir_ + ".tmp." + std::to_string(getpid());
   fs::create_directory(tmp);
