@@ -202,10 +202,15 @@ void fingerprint(std::uint64_t& h, const std::vector<double>& values) {
 
 // A list axis names each value once: a repeated value would run the same cells twice and put
 // duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
-void require_unique(const std::vector<std::string>& values, const std::string& key) {
-  std::set<std::string> seen;
+template <class T>
+void require_unique(const std::vector<T>& values, const std::string& key) {
+  std::set<T> seen;
   for (const auto& v : values)
-    if (!seen.insert(v).second) throw std::invalid_argument(key + ": '" + v + "' is listed twice");
+    if (!seen.insert(v).second) {
+      std::ostringstream msg;
+      msg << key << ": '" << v << "' is listed twice";
+      throw std::invalid_argument(msg.str());
+    }
 }
 
 }  // namespace
@@ -224,14 +229,12 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.out = r.text("run.out", "results/out.h5");
   e.samples = static_cast<int>(r.integer("run.samples", 64, 1));
   e.seeds.clear();
-  std::vector<std::string> seed_values;
   for (const auto& s : split_list(r.text("run.seeds", "0"))) {
     const long seed = parse_long(s, "run.seeds");
     if (seed < 0) throw std::invalid_argument("run.seeds: " + s + " must be >= 0");
     e.seeds.push_back(static_cast<std::uint64_t>(seed));
-    seed_values.push_back(std::to_string(seed));
   }
-  require_unique(seed_values, "run.seeds");
+  require_unique(e.seeds, "run.seeds");
   if (e.seeds.empty()) throw std::invalid_argument("run.seeds: give at least one seed");
   e.start.mode = model::parse_start_mode(r.text("run.start", "marginal"));
   if (e.start.mode == model::StartMode::file) {
@@ -285,16 +288,13 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     e.solvers.push_back({preset.name, solver::parse_solver(preset.solver)});
     e.spacing_solver_pairs.emplace_back(e.spacings.size() - 1, e.solvers.size() - 1);
   }
-  const auto budgets = split_list(r.required("sweep.nfe"));
-  for (const auto& n : budgets) {
+  for (const auto& n : split_list(r.required("sweep.nfe"))) {
     const long v = parse_long(n, "sweep.nfe");
     if (v < 1 || v > max_nfe)
       throw std::invalid_argument("sweep.nfe: " + n + " must be in [1, " + std::to_string(max_nfe) + "]");
     e.nfe.push_back(static_cast<int>(v));
   }
-  std::vector<std::string> budget_values;
-  for (int v : e.nfe) budget_values.push_back(std::to_string(v));
-  require_unique(budget_values, "sweep.nfe");
+  require_unique(e.nfe, "sweep.nfe");
   r.check_all_used();
   for (const auto& sp : e.spacings) fingerprint(inputs, sp.spacing.custom_times);
   e.resolved_config = r.resolved_text();
