@@ -165,3 +165,23 @@ TEST_CASE("near_floor: cells within 10x of the reference's error estimate are fl
   REQUIRE(fits[0].gte.valid);
   for (int k = fits[0].gte.first; k <= fits[0].gte.last; ++k) REQUIRE(!cells[fits[0].cells[k]].near_floor);
 }
+
+TEST_CASE("series: budgets that change a solver's theoretical order start a separate series", "[sweep]") {
+  // DPM-Solver-fast: order 3 when NFE % 3 == 2, order 2 otherwise.
+  const auto e = test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", "dpm-solver-fast",
+                                  {6, 8, 9, 11, 12, 14, 15}, 4);
+  const auto cells = test::run_cells(e);
+  const auto fits = sweep::fit_series(cells);
+  REQUIRE(fits.size() == 2);
+  size_t members = 0;
+  for (const auto& f : fits) {
+    for (int id : f.cells) {
+      const auto& c = cells[id];
+      REQUIRE(c.order_theory == f.order_theory);
+      REQUIRE(c.lte_order_theory == f.lte_order_theory);
+      REQUIRE((c.nfe_budget % 3 == 2) == (f.order_theory == 3));
+    }
+    members += f.cells.size();
+  }
+  REQUIRE(members == cells.size());
+}

@@ -50,7 +50,8 @@ struct ReferenceRecord {
   double wall_time = 0;
 };
 
-// A convergence series: one (model, schedule, spacing, solver, seed) over all NFE budgets.
+// A convergence series: one (model, schedule, spacing, solver, seed) over the NFE budgets that
+// give the same theoretical order.
 struct SeriesFit {
   std::string model, schedule, spacing, solver;
   long seed = 0, order_theory = 0, lte_order_theory = 0;
