@@ -16,15 +16,20 @@ namespace {
 // the asymptotic range among them.
 const std::vector<int> kBudgets = {24, 36, 48, 72, 96, 144, 192, 288, 384, 576, 768, 1152, 1536};
 
-// The 16-D, 8-component mixture: means uniform in [-0.5, 0.5]^16 (typical distance ~1.6) and
-// stds in [0.3, 0.6], so neighbouring modes overlap moderately.
-model::ModelSpec mix16() { return model::random_mixture("mix16", 16, 8, 3, 0.5, 0.3, 0.6); }
+// The 16-D, 8-component mixture of experiments/convergence-orders.ini: means uniform in
+// [-1.5, 1.5]^16 and stds in [0.3, 0.6], so the modes are well separated and a few samples whose
+// trajectories end near another mode dominate the RMS up to a few hundred NFE.
+model::ModelSpec mix16() { return model::random_mixture("mix16", 16, 8, 1, 1.5, 0.3, 0.6); }
 
 // Where a solver's asymptotic range lies beyond kBudgets, or a model makes its leading error term
 // vanish, the case is listed here with the reason; nothing else is special-cased.
 struct Expectation {
   std::vector<int> budgets = kBudgets;
+  // The LTE fit's budgets where the GTE's asymptotic range has steps too short for an LTE above
+  // the reference's floor (empty: the same cells).
+  std::vector<int> lte_budgets;
   bool at_least = false;  // superconvergent: the fitted order must be >= p - 0.15
+  bool skip = false;      // pre-asymptotic past any affordable NFE on this model
 };
 
 Expectation expectation(const std::string& model, const std::string& solver) {
@@ -34,6 +39,17 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   if (solver == "dpm-solver-fast") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // So does deis-3 with lower_order_final=on (orders 3, .., 3, 2, 1), on the 2-D mixture from ~3000.
   if (solver == "deis-3[lower_order_final=on]") x.budgets = {768, 1152, 1536, 2304, 3072, 4608, 6144, 9216, 12288};
+  // On the 16-D mixture the samples that end between modes carry large O(h^3) errors and keep the
+  // RMS at order ~2.9 up to ~6000 NFE (the median reaches 2 by ~1000); the RMS follows from ~12000.
+  if (model == "mix16" && solver == "dpm-solver-fast") {
+    x.lte_budgets = x.budgets;
+    x.budgets = {9216, 12288, 18432, 24576, 36864};
+  }
+  // deis-3's order-1 last step has a smaller constant still: RMS order 2.7 at 50000 NFE there
+  // (median order 2.05 over 4608-24576); the Gaussian and the 2-D mixture cover this variant.
+  if (model == "mix16" && solver == "deis-3[lower_order_final=on]") x.skip = true;
+  // AB4's local order there falls from 4.16 at NFE 384 to 4.03 at 3000.
+  if (model == "mix16" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
   // multistep integrators integrates to (nearly) zero; the error falls at order >= 4 down to
   // the reference floor. Measured, not assumed: the mixtures show order 3.
@@ -53,14 +69,25 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
                   const std::vector<int>& budgets = {}, const std::string& schedule = "vp-linear",
                   const std::string& spacing = "uniform-lambda") {
   const Expectation x = expectation(m.name, solver_name);
-  auto e = test::experiment(m, schedule, spacing, solver_name, budgets.empty() ? x.budgets : budgets, samples);
-  // A tighter reference than the sweeps' default lowers the floor below which LTEs are unusable,
-  // so fifth-order LTEs reach their asymptotic range.
-  e.reference_tolerance = 1e-14;
-  const auto cells = test::run_cells(e);
-  const auto fits = sweep::fit_series(cells);
-  REQUIRE(fits.size() == 1);
-  const auto& f = fits[0];
+  if (x.skip) return;
+  const auto run = [&](const std::vector<int>& nfe) {
+    auto e = test::experiment(m, schedule, spacing, solver_name, nfe, samples);
+    // A tighter reference than the sweeps' default lowers the floor below which LTEs are
+    // unusable, so fifth-order LTEs reach their asymptotic range.
+    e.reference_tolerance = 1e-14;
+    const auto cells = test::run_cells(e);
+    for (const auto& c : cells) {
+      REQUIRE(c.status == "ok");
+      REQUIRE(c.nfe_uniform);
+      REQUIRE(c.nfe == solver::nfe_for_steps(solver::with_budget(e.solvers[0].spec, static_cast<int>(c.nfe_budget)),
+                                             static_cast<int>(c.steps)));
+    }
+    const auto fits = sweep::fit_series(cells);
+    REQUIRE(fits.size() == 1);
+    return fits[0];
+  };
+  const auto f = run(budgets.empty() ? x.budgets : budgets);
+  const auto lte = x.lte_budgets.empty() || !budgets.empty() ? f.lte : run(x.lte_budgets).lte;
   // The theory recorded with the cells (a budget can change it: DPM-Solver-fast).
   const int p = f.order_theory;
   // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
@@ -70,14 +97,9 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
   if (x.at_least) CHECK(f.gte.order >= p - 0.15);
   else CHECK(std::fabs(f.gte.order - p) <= 0.15);
-  REQUIRE(f.lte.valid);
-  CHECK(std::fabs(f.lte.order - (p_step + 1)) <= 0.15);
-  for (const auto& c : cells) {
-    REQUIRE(c.status == "ok");
-    REQUIRE(c.nfe_uniform);
-    REQUIRE(c.nfe == solver::nfe_for_steps(solver::with_budget(e.solvers[0].spec, static_cast<int>(c.nfe_budget)),
-                                           static_cast<int>(c.steps)));
-  }
+  INFO("LTE order " << lte.order << (x.lte_budgets.empty() ? "" : " (own budgets)"));
+  REQUIRE(lte.valid);
+  CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
 }
 
 // Solvers the order tests run: every fixed-grid registry entry with its defaults, plus the option
