@@ -30,6 +30,11 @@ inline model::ModelSpec mixture2d() {
                            {0.4, 0.5, 0.5, 0.35, 0.45, 0.4}, "test");
 }
 
+// The 16-D, 8-component mixture of experiments/convergence-orders.ini: means uniform in
+// [-1.5, 1.5]^16 and stds in [0.3, 0.6], so the modes are well separated and a few samples whose
+// trajectories end near another mode dominate the RMS up to a few hundred NFE.
+inline model::ModelSpec mixture16() { return model::random_mixture("mix16", 16, 8, 1, 1.5, 0.3, 0.6); }
+
 // Least-squares slope of log y against log x over every point (the order fit without its window).
 inline double loglog_slope(const std::vector<double>& x, const std::vector<double>& y) {
   const auto fit = metrics::fit_order(x, y, std::vector<bool>(x.size(), false), std::numeric_limits<double>::infinity());

@@ -16,11 +16,6 @@ namespace {
 // the asymptotic range among them.
 const std::vector<int> kBudgets = {24, 36, 48, 72, 96, 144, 192, 288, 384, 576, 768, 1152, 1536};
 
-// The 16-D, 8-component mixture of experiments/convergence-orders.ini: means uniform in
-// [-1.5, 1.5]^16 and stds in [0.3, 0.6], so the modes are well separated and a few samples whose
-// trajectories end near another mode dominate the RMS up to a few hundred NFE.
-model::ModelSpec mix16() { return model::random_mixture("mix16", 16, 8, 1, 1.5, 0.3, 0.6); }
-
 // Where a solver's asymptotic range lies beyond kBudgets, or a model makes its leading error term
 // vanish, the case is listed here with the reason; nothing else is special-cased.
 struct Expectation {
@@ -128,7 +123,7 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component 
 }
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
-  for (const auto& label : order_test_labels()) check_orders(mix16(), label);
+  for (const auto& label : order_test_labels()) check_orders(test::mixture16(), label);
 }
 
 TEST_CASE("DPM-Solver-fast spending NFE = 2 mod 3 ends on an order-2 step: GTE order 3", "[solvers]") {

@@ -141,6 +141,10 @@ TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NF
   }
 }
 
+TEST_CASE("adaptive solvers: GTE follows the tolerance, NFE grows, order p in NFE (16-D mixture)", "[solvers_adaptive]") {
+  for (const auto& name : adaptive_solvers()) check_adaptive(test::mixture16(), "vp-linear", name);
+}
+
 TEST_CASE("dopri5 converges in every integration variable", "[solvers_adaptive]") {
   // In s the control is erratic above tol ~1e-5 (dy/ds has a 1/s factor: measured GTE/tol up to
   // ~70 at 1e-3), so s starts at 1e-6, and its apparent order is still ~6.5 at 1e-12
