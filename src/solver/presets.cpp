@@ -68,7 +68,8 @@ const std::vector<Preset>& all_presets() {
        "official DPM-Solver++ multistep order 2, time_quadratic. Exact"},
       {"dpm-solver:23-adaptive", "uniform-t", "dpm-solver-23[atol=0.0078,rtol=0.05]",
        "official DPM-Solver adaptive (method adaptive, order 3) with its default atol 0.0078, rtol 0.05 (image data "
-       "in [-1, 1]); NFE as spent, the budget is ignored. Exact up to the t_err stop (adaptive.hpp)"},
+       "in [-1, 1]); NFE as spent, the budget is ignored. Approximate: pfode controls each sample's steps, "
+       "the official code one step size for the batch (max of E over samples); also the t_err stop (adaptive.hpp)"},
       {"unipc:bh1-3", "uniform-t", "unipc-3[variant=bh1,warmup=multistep,lower_order_final=on]",
        "official UniPC multistep order 3, bh1, time_uniform: lower-order UniPC warm-up, orders lowered on the last "
        "steps whatever their number, no corrector on the last step. Exact"},
@@ -90,13 +91,15 @@ const std::vector<Preset>& all_presets() {
        "Euler (x <- D) on the step to 0; NFE = 2n - 1. Exact"},
       {"diffusers:dpm++2m", "uniform-t", "dpm-solver++2m[warmup=multistep,final=denoise]",
        "diffusers DPMSolverMultistepScheduler defaults (order 2, dpmsolver++, midpoint, linspace, final sigma 0): "
-       "first-order first step and step to 0. Approximate: discrete DDPM timesteps ending at ~1/N"},
+       "first-order first step and step to 0. Approximate: discrete DDPM timesteps, and diffusers' grid ends at "
+       "t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
       {"diffusers:dpm++2m-karras", "karras[rho=7]", "dpm-solver++2m[warmup=multistep,final=denoise]",
        "diffusers DPMSolverMultistepScheduler with use_karras_sigmas: as k-diffusion:dpm++2m. Approximate: sigma "
        "range from the discrete DDPM betas"},
       {"diffusers:unipc", "uniform-t", "unipc-2[variant=bh2,warmup=multistep,final=denoise]",
        "diffusers UniPCMultistepScheduler defaults (order 2, bh2, linspace, final sigma 0): corrector at every step "
-       "but the step to 0, which is x <- D at the uncorrected state. Approximate: discrete DDPM timesteps"},
+       "but the step to 0, which is x <- D at the uncorrected state. Approximate: discrete DDPM timesteps, and "
+       "diffusers' grid ends at t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
   };
   return table;
 }
