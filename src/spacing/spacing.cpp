@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iomanip>
 #include <sstream>
 #include <stdexcept>
 
@@ -128,7 +129,7 @@ std::vector<double> make_grid(const Spacing& spacing, const schedule::Schedule& 
       // that interval (to a relative 1e-9, the digits a file may drop; then snapped to it).
       if (!(std::fabs(t.front() - t0) <= 1e-9 * t0 && std::fabs(t.back() - t1) <= 1e-9 * t1)) {
         std::ostringstream msg;
-        msg << "custom spacing must run from the schedule's t_max = " << t0 << " to t_min = " << t1
+        msg << std::setprecision(17) << "custom spacing must run from the schedule's t_max = " << t0 << " to t_min = " << t1
             << " (the file gives " << t.front() << " to " << t.back() << ")";
         throw std::invalid_argument(msg.str());
       }

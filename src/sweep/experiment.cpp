@@ -272,6 +272,12 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   }
   e.common_s_interval = parse_bool(r.text("run.common_s_interval", "false"), "run.common_s_interval");
   if (e.common_s_interval) align_s_intervals(e.schedules);
+  // Schedules compared on a common s-interval start from the same canonical y_T = x_T/alpha_T; a
+  // file's x_T would give each schedule a different y_T (alpha_T differs).
+  if (e.common_s_interval && e.start.mode == model::StartMode::file && e.schedules.size() > 1)
+    throw std::invalid_argument(
+        "run.start = file with run.common_s_interval: the file's x_T gives each schedule a different start "
+        "y_T = x_T/alpha(t_max); use start = marginal or prior (the same y_T on every schedule), or one schedule");
   const auto spacing_labels = split_list(r.text("sweep.spacings", "uniform-lambda"));
   require_unique(spacing_labels, "sweep.spacings");
   for (const auto& label : spacing_labels) e.spacings.push_back({label, spacing::parse_spacing(label)});
