@@ -1,11 +1,17 @@
 #include "sweep/plan.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pfode::sweep {
 
 Plan make_plan(const Experiment& e) {
   Plan plan;
+  // Every invalid cell is found before any compute; the one-line error names the first and the
+  // other distinct reasons, so one edit of the config can fix them all.
+  std::string first_invalid;
+  std::vector<std::string> reasons;
+  int invalid = 0;
   const int n_models = static_cast<int>(e.models.size()), n_schedules = static_cast<int>(e.schedules.size());
   const int n_seeds = static_cast<int>(e.seeds.size());
   for (int m = 0; m < n_models; ++m)
@@ -32,11 +38,20 @@ Plan make_plan(const Experiment& e) {
               c.nfe_stated = solver::nfe_for_steps(spec, c.steps);
               c.times = spacing::make_grid(e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps);
             } catch (const std::invalid_argument& err) {
-              throw std::invalid_argument("cell " + describe(e, c) + ": " + err.what());
+              if (invalid++ == 0) first_invalid = "cell " + describe(e, c) + ": " + err.what();
+              if (std::find(reasons.begin(), reasons.end(), err.what()) == reasons.end()) reasons.push_back(err.what());
+              continue;
             }
             group_of(m, sc, seed).cells.push_back(c.id);
             plan.cells.push_back(std::move(c));
           }
+  if (invalid > 0) {
+    std::string message = first_invalid;
+    if (invalid > 1) message += "; " + std::to_string(invalid - 1) + " more invalid cells";
+    for (size_t k = 1; k < reasons.size() && k <= 3; ++k) message += (k == 1 ? ": " : "; ") + reasons[k];
+    if (reasons.size() > 4) message += "; ...";
+    throw std::invalid_argument(message);
+  }
   return plan;
 }
 
