@@ -128,7 +128,7 @@ TEST_CASE("checkpoint identity: the config less run.out, and the data of the fil
   sweep::Checkpoint::discard(out);
   { sweep::Checkpoint made(out, a.checkpoint_identity, false); }
   REQUIRE_THROWS_WITH(sweep::Checkpoint(out, a.checkpoint_identity, false), Catch::Contains("pass --resume"));
-  REQUIRE_THROWS_WITH(sweep::Checkpoint(out, c.checkpoint_identity, true), Catch::Contains("different config or input files"));
+  REQUIRE_THROWS_WITH(sweep::Checkpoint(out, c.checkpoint_identity, true), Catch::Contains("different config, different input files or another pfode build"));
   REQUIRE_NOTHROW(sweep::Checkpoint(out, b.checkpoint_identity, true));
   sweep::Checkpoint::discard(out);
   std::remove(model_file.c_str());

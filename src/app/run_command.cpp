@@ -61,13 +61,15 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     return fail(ranks, exit_usage, e.what());
   }
 
-  // The first rank sets up the checkpoint directory; the others open it once it is there.
+  // The first rank sets up the checkpoint directory; the others open it once it is there. Cells
+  // computed by another build are not resumed: the results file records one commit.
+  const std::string identity = experiment.checkpoint_identity + "# " + io::build_identity() + "\n";
   std::unique_ptr<sweep::Checkpoint> checkpoint;
   std::string setup_error;
   if (ranks.first()) {
     try {
       if (options.force) sweep::Checkpoint::discard(experiment.out);
-      checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.checkpoint_identity, options.resume);
+      checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, identity, options.resume);
       io::remove_stale_temporaries(experiment.out);  // left by a run killed while writing its results file
     } catch (const std::exception& e) {
       setup_error = e.what();
@@ -76,7 +78,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   if (!ranks.all(setup_error.empty())) return fail(ranks, exit_usage, setup_error);
   std::set<int> finished;
   try {
-    if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, experiment.checkpoint_identity, true, false);
+    if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, identity, true, false);
     finished = checkpoint->finished_cells();
   } catch (const std::exception& e) {
     setup_error = e.what();

@@ -18,6 +18,8 @@ std::string utc_now() {
   return buf;
 }
 
+std::string build_identity() { return std::string("pfode ") + PFODE_VERSION + " " + PFODE_GIT_COMMIT; }
+
 Provenance collect_provenance(int argc, char** argv, const std::string& config_path) {
   Provenance p;
   p.pfode_version = PFODE_VERSION;

@@ -13,5 +13,6 @@ struct Provenance {
 
 std::string utc_now();  // ISO 8601, e.g. 2026-11-23T10:00:00Z
 Provenance collect_provenance(int argc, char** argv, const std::string& config_path);
+std::string build_identity();  // "pfode <version> <git commit>": which code computed a result
 
 }  // namespace pfode::io

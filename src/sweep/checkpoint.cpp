@@ -55,7 +55,7 @@ Checkpoint::Checkpoint(const std::string& out, const std::string& identity, bool
     if (!resume)
       throw std::invalid_argument("an interrupted run left '" + dir_ + "'; pass --resume to continue it or --force to start over");
     if (read_text(fs::path(dir_) / kConfigFile) != identity)
-      throw std::invalid_argument("'" + dir_ + "' was made from a different config or input files; pass --force to start over");
+      throw std::invalid_argument("'" + dir_ + "' was made from a different config, different input files or another pfode build; pass --force to start over");
     for (const auto& entry : fs::directory_iterator(dir_))  // temporaries of a killed run
       if (entry.path().filename().string().rfind(".", 0) == 0) fs::remove(entry.path());
     return;
