@@ -97,6 +97,25 @@ TEST_CASE("cli: a good run writes the results file and prints the order table", 
   REQUIRE(forced.out.find("GTE order") != std::string::npos);
 }
 
+TEST_CASE("cli: progress is a bar on a terminal and one line per finished cell otherwise", "[cli]") {
+  Sandbox box;
+  const auto cfg = box.config(good_config(box.path("r.h5").string())).string();
+  const auto logged = box.pfode("run " + cfg);
+  REQUIRE(logged.status == 0);
+  for (int i = 1; i <= 4; ++i) REQUIRE(logged.err.find("[" + std::to_string(i) + "/4] ") != std::string::npos);
+  REQUIRE(logged.err.find("ETA") == std::string::npos);
+  // On a pseudo-terminal (util-linux script): the bar, drawn from 0/4 cells on and redrawn to 4/4.
+  const auto typescript = box.path("typescript").string();
+  const std::string cmd = "script -qec '" + std::string(PFODE_EXECUTABLE) + " run " + cfg + " --force' " + typescript +
+                          " > /dev/null 2>&1";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto screen = slurp(typescript);
+  INFO(screen);
+  for (const char* drawn : {"] 0/4 cells  elapsed 00:00:00  ETA --:--:--", "] 4/4 cells  elapsed ", "ETA 00:00:00"})
+    REQUIRE(screen.find(drawn) != std::string::npos);
+  REQUIRE(screen.find("[1/4] ") == std::string::npos);
+}
+
 TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no output", "[cli]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"sweep.solvers=euler,heunn", "unknown solver 'heunn'"},

@@ -15,7 +15,9 @@ std::string clock_text(double seconds) {
 
 Progress::Progress(size_t total, bool enabled, std::string prefix)
     : total_(total), enabled_(enabled), terminal_(isatty(STDERR_FILENO) != 0), prefix_(std::move(prefix)),
-      start_(std::chrono::steady_clock::now()) {}
+      start_(std::chrono::steady_clock::now()) {
+  if (enabled_ && terminal_) draw();  // 0/N at once: the first cell may take a while
+}
 
 void Progress::cell_done(const std::string& what) {
   ++done_;
@@ -28,7 +30,7 @@ void Progress::note(const std::string& line) {
   if (!enabled_) return;
   if (terminal_) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s%s\n", prefix_.c_str(), line.c_str());
-  if (terminal_ && done_ > 0) draw();
+  if (terminal_) draw();
 }
 
 void Progress::draw() {
@@ -44,7 +46,7 @@ void Progress::draw() {
 }
 
 void Progress::finish() {
-  if (enabled_ && terminal_ && done_ > 0) std::fprintf(stderr, "\n");
+  if (enabled_ && terminal_) std::fprintf(stderr, "\n");
 }
 
 }  // namespace pfode::sweep
