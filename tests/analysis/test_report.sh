@@ -2,7 +2,7 @@
 # analysis/report.py on a tiny sweep writes every figure and table; orders.csv holds exactly the
 # theoretical and fitted orders, standard errors and GTE values of the HDF5 file (parsed numbers
 # equal, NaN equals NaN), and every cell of the order tables in orders.md and summary.md is the
-# HDF5 value as report.py rounds it, under the right header.
+# HDF5 value as report.py rounds it, under the right header. --nfe picks an existing budget.
 # Usage: test_report.sh PFODE_EXECUTABLE SOURCE_DIR
 set -eu
 pfode=$1
@@ -38,6 +38,16 @@ for name in gte_vs_nfe.png lte_vs_lambda.png global_error_steps.png spacing_heat
             orders.md orders.csv summary.md; do
   [ -s "$work/tiny/$name" ] || { echo "report.py did not write a non-empty $name"; exit 1; }
 done
+
+# --nfe N: a budget the file lacks is an error that writes nothing; one it has adds only its heatmap.
+if "$python" "$src/analysis/report.py" "$work/tiny.h5" --outdir "$work/nfe" --nfe 7 >/dev/null 2>&1 ||
+   [ -e "$work/nfe" ]; then
+  echo "report.py --nfe 7 (not a budget of the file) did not fail, or wrote $work/nfe"; exit 1
+fi
+"$python" "$src/analysis/report.py" "$work/tiny.h5" --outdir "$work/nfe" --nfe 16 >/dev/null ||
+  { echo "report.py --nfe 16 failed"; exit 1; }
+[ "$(ls "$work/nfe")" = spacing_heatmap_nfe16.png ] ||
+  { echo "report.py --nfe 16 wrote $(ls "$work/nfe"), not just spacing_heatmap_nfe16.png"; exit 1; }
 
 "$python" - "$work/tiny.h5" "$work/tiny" <<'EOF'
 import csv, math, os, sys
