@@ -16,6 +16,8 @@ NFE_LABEL = "NFE (model evaluations per sample)"
 GTE_LABEL = "GTE, RMS over samples"
 LAMBDA_LABEL = "λ = log(α/σ) (half log-SNR); integration runs left to right"
 MARKERS = "osD^vP*Xh<>"
+# Most curves one panel shows: beyond tab10's colours (and the markers) they cannot be told apart.
+MAX_CURVES = 10
 SEED_LINESTYLES = ("-", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
 
 
@@ -28,13 +30,33 @@ def fmt_order(value, stderr=None):
     return f"{value:.2f}±{stderr:.1g}"
 
 
-def solver_styles(series):
-    """Colour and marker per solver label, fixed over all panels and figures of one file."""
-    solvers = list(dict.fromkeys(s["solver"] for s in series))
-    # Up to 10 solvers: tab10; more: tab20's 20 colours (with the markers, distinct up to 220).
-    colours = 10 if len(solvers) <= 10 else 20
+def solver_labeller(items):
+    """A function series or cell -> its solver's label in legends and panels: the solver as written,
+    with the theoretical order added (' (p=3)') where the solver occurs with several in the file
+    (dpm-solver-fast's order depends on the NFE budget, so its series split by order)."""
+    orders = {}
+    for item in items:
+        orders.setdefault(item["solver"], set()).add(item["order_theory"])
+    return lambda item: item["solver"] + (f" (p={item['order_theory']})" if len(orders[item["solver"]]) > 1 else "")
+
+
+def solver_styles(labels):
+    """Colour and marker per label, in the order given."""
+    labels = list(dict.fromkeys(labels))
+    # Up to 10 labels: tab10; more: tab20's 20 colours (with the markers, distinct up to 220).
+    colours = 10 if len(labels) <= MAX_CURVES else 20
     cmap = plt.get_cmap(f"tab{colours}")
-    return {name: (cmap(i % colours), MARKERS[i % len(MARKERS)]) for i, name in enumerate(solvers)}
+    return {name: (cmap(i % colours), MARKERS[i % len(MARKERS)]) for i, name in enumerate(labels)}
+
+
+def panel_styler(items, label):
+    """A function (labels of one panel) -> styles: one colour per solver over all panels and figures of
+    the file while its solvers fit tab10; with more, each panel's own (split_crowded keeps a panel
+    within MAX_CURVES, so its colours stay distinct)."""
+    file_styles = solver_styles(label(i) for i in items)
+    if len(file_styles) <= MAX_CURVES:
+        return lambda labels: file_styles
+    return solver_styles
 
 
 def panels(items, keys=PANEL_KEYS):
@@ -48,6 +70,25 @@ def panels(items, keys=PANEL_KEYS):
     shown = varying or list(range(len(keys)))
     common = ", ".join(f"{keys[i]} {groups[0][0][i]}" for i in range(len(keys)) if i not in varying)
     return [(" · ".join(str(k[i]) for i in shown), members) for k, members in groups], common
+
+
+def split_crowded(panels, label):
+    """Panels with more than MAX_CURVES labels, split into one panel per theoretical GTE order, and
+    an order that still has too many into near-equal chunks (labels in the given order)."""
+    out = []
+    for title, items in panels:
+        if len({label(i) for i in items}) <= MAX_CURVES:
+            out.append((title, items))
+            continue
+        for (order,), members in sorted(group(items, ("order_theory",)), key=lambda g: g[0]):
+            labels = list(dict.fromkeys(label(i) for i in members))
+            chunks = math.ceil(len(labels) / MAX_CURVES)
+            size = math.ceil(len(labels) / chunks)
+            for k in range(chunks):
+                chunk = set(labels[k * size:(k + 1) * size])
+                part = f" ({k + 1}/{chunks})" if chunks > 1 else ""
+                out.append((f"{title} · GTE order {order}{part}", [i for i in members if label(i) in chunk]))
+    return out
 
 
 def grid(n, width=5.2, height=4.2, ncols=3):
@@ -94,13 +135,13 @@ def reference_slopes(ax, x_lo, x_hi, y_lo, y_hi, orders=(1, 2, 3, 4)):
                     xytext=(2, 0), textcoords="offset points", va="center")
 
 
-def draw_convergence(ax, series, styles):
+def draw_convergence(ax, series, styles, label):
     """GTE RMS vs NFE on log-log axes, one line per series; hollow markers for cells a fit must
     not use (near the reference-error floor, or failed: diverged or step control gave up)."""
     seeds = sorted({s["seed"] for s in series})
     xs, ys, hidden, hollow_any = [], [], 0, False
     for s in series:
-        color, marker = styles[s["solver"]]
+        color, marker = styles[label(s)]
         nfe, gte = np.asarray(s["nfe"], float), s["gte_rms"]
         finite = np.isfinite(gte) & (gte > 0)
         hidden += int((~finite).sum())
@@ -108,9 +149,10 @@ def draw_convergence(ax, series, styles):
         hollow_any |= bool((hollow & finite).any())
         seed = f" seed {s['seed']}" if len(seeds) > 1 else ""
         dashes = SEED_LINESTYLES[seeds.index(s["seed"]) % len(SEED_LINESTYLES)]
-        label = (f"{s['solver']}{seed} (p={fmt_order(s['gte_order'], s['gte_order_stderr'])}, "
-                 f"theory {s['order_theory']})")
-        ax.plot(nfe[finite], gte[finite], color=color, lw=1.3, ls=dashes, marker=marker, ms=5, label=label,
+        # "fitted", not "p=": a label may carry the theoretical order as "(p=3)".
+        text = (f"{label(s)}{seed}: fitted {fmt_order(s['gte_order'], s['gte_order_stderr'])} "
+                f"(theory {s['order_theory']})")
+        ax.plot(nfe[finite], gte[finite], color=color, lw=1.3, ls=dashes, marker=marker, ms=5, label=text,
                 markevery=list(~hollow[finite]), zorder=3)
         mask = finite & hollow
         ax.plot(nfe[mask], gte[mask], ls="none", marker=marker, ms=5, mfc="white", mec=color, zorder=4)
@@ -134,14 +176,16 @@ def draw_convergence(ax, series, styles):
 
 
 def convergence_figure(results, keys=PANEL_KEYS):
-    """One panel per (model, schedule, spacing): GTE RMS vs NFE for every solver."""
+    """One panel per (model, schedule, spacing), split by order when crowded: GTE RMS vs NFE per solver."""
     series = results["series"]
-    styles = solver_styles(series)
+    label = solver_labeller(series)
+    styles_of = panel_styler(series, label)
     groups, common = panels(series, keys)
+    groups = split_crowded(groups, label)
     entries = max(len(members) for _, members in groups)
     fig, axes = grid(len(groups), height=4.4 + 0.17 * entries)
     for ax, (title, members) in zip(axes, groups):
-        draw_convergence(ax, members, styles)
+        draw_convergence(ax, members, styles_of([label(s) for s in members]), label)
         ax.set_title(title)
     suptitle(fig, f"Global truncation error vs NFE — {results['stem']}", common)
     return fig

@@ -3,7 +3,8 @@
 
 Usage: /usr/bin/python3 analysis/report.py results/quickstart.h5 [--outdir DIR] [--nfe N] [--tolerance T]
 Output (default DIR: a folder named after the file stem, next to the file): gte_vs_nfe.png,
-lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png, orders.csv, orders.md, summary.md.
+lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
+orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
 """
 import argparse
 import csv
@@ -45,14 +46,16 @@ ORDER_COLUMNS = [
     ("gte_rms_at_nfe_max", lambda s: s["gte_rms"][-1].item() if len(s["gte_rms"]) else math.nan),
 ]
 
+# Where a panel would hold more solvers than can be told apart (plotting.MAX_CURVES).
+SPLIT = f"; panels of more than {plotting.MAX_CURVES} solvers split by theoretical GTE order"
 FIGURES = {
     "gte_vs_nfe.png": "global truncation error (RMS over samples) vs NFE per solver, log-log, with the "
-                      "fitted order and NFE^-1..NFE^-4 guides; one panel per model x schedule x spacing",
+                      "fitted order and NFE^-1..NFE^-4 guides; one panel per model x schedule x spacing" + SPLIT,
     "lte_vs_lambda.png": "local truncation error of each step vs lambda at the step start, each solver at "
-                         "its largest NFE: where along the trajectory the error is made",
+                         "its largest NFE: where along the trajectory the error is made" + SPLIT,
     "global_error_steps.png": "global error (RMS over samples) at every grid point vs lambda, each solver at "
-                              "one mid NFE budget: how the error builds up along the trajectory",
-    "spacing_heatmap.png": "log10 GTE RMS for every spacing x solver at one NFE budget: which time grid "
+                              "one mid NFE budget: how the error builds up along the trajectory" + SPLIT,
+    "spacing_heatmap.png": "log10 GTE RMS for every solver x spacing at one NFE budget: which time grid "
                            "suits which solver",
 }
 
@@ -116,10 +119,14 @@ def order_flags(series, tolerance):
 
 # ---- figures --------------------------------------------------------------------------------
 
-def first_seed_by_solver(cells):
-    """Cells of one panel, lowest seed only (per-step curves of several seeds would overlap)."""
-    seed = min(c["seed"] for c in cells)
-    return seed, group([c for c in cells if c["seed"] == seed], ("solver",))
+def lowest_seed(groups):
+    """Panels' cells of the lowest seed only (per-step curves of several seeds would overlap)."""
+    out = []
+    for title, cells in groups:
+        seed = min(c["seed"] for c in cells)
+        note = f", seed {seed}" if len({c["seed"] for c in cells}) > 1 else ""
+        out.append((title + note, [c for c in cells if c["seed"] == seed]))
+    return out
 
 
 def positive(x, y):
@@ -128,21 +135,27 @@ def positive(x, y):
 
 
 def per_step_figure(results, title, ylabel, pick, curve, empty="no per-step data recorded"):
-    """Panels of per-step curves vs lambda; pick(cells of one solver) chooses the cell to show,
-    curve(cell) returns (lambda, values)."""
-    styles = plotting.solver_styles(results["series"] or results["cells"])
+    """Panels of per-step curves vs lambda, split by order when crowded; pick(cells of one solver,
+    cells of the panel by solver) chooses the cell to show, curve(cell) returns (lambda, values)."""
+    label = plotting.solver_labeller(results["cells"])
+    styles_of = plotting.panel_styler(results["cells"], label)
     groups, common = plotting.panels(results["cells"])
-    fig, axes = plotting.grid(len(groups))
+    groups = lowest_seed(plotting.split_crowded(groups, label))
+    entries = max(len({label(c) for c in cells}) for _, cells in groups)
+    fig, axes = plotting.grid(len(groups), height=3.6 + 0.17 * entries)  # room for the legend below
     for ax, (panel_title, cells) in zip(axes, groups):
-        seed, by_solver = first_seed_by_solver(cells)
-        for (solver,), members in by_solver:
-            cell = pick(members, by_solver)
-            color, marker = styles[solver]
+        by_label = {}
+        for c in cells:
+            by_label.setdefault(label(c), []).append(c)
+        styles = styles_of(by_label)
+        for name, members in by_label.items():
+            cell = pick(members, by_label)
+            color, marker = styles[name]
             x, y = positive(*curve(cell))
             if len(x):
                 ax.plot(x, y, color=color, marker=marker, ms=2.5, lw=1,
-                        label=f"{solver}, NFE {cell['nfe']} ({cell['steps']} steps)")
-        ax.set_title(panel_title + (f", seed {seed}" if len({c['seed'] for c in cells}) > 1 else ""))
+                        label=f"{name}, NFE {cell['nfe']} ({cell['steps']} steps)")
+        ax.set_title(panel_title)
         if not ax.lines:
             ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center")
             ax.set_xticks([]), ax.set_yticks([])
@@ -159,24 +172,24 @@ def per_step_figure(results, title, ylabel, pick, curve, empty="no per-step data
 def lte_figure(results):
     return per_step_figure(
         results, "Local truncation error per step, each solver at its largest NFE",
-        "LTE of the step, RMS over samples",
+        "LTE per step\n(RMS over samples)",
         lambda members, _: max(members, key=lambda c: c["nfe_budget"]),
         lambda c: (c["lambda"][:len(c["lte_rms"])], c["lte_rms"]), "no LTE recorded (run with lte = true)")
 
 
-def mid_budget(by_solver):
+def mid_budget(by_label):
     """The middle NFE budget among those every solver of the panel ran."""
-    common = set.intersection(*({c["nfe_budget"] for c in members} for _, members in by_solver))
-    budgets = sorted(common) or sorted({c["nfe_budget"] for _, m in by_solver for c in m})
+    common = set.intersection(*({c["nfe_budget"] for c in members} for members in by_label.values()))
+    budgets = sorted(common) or sorted({c["nfe_budget"] for m in by_label.values() for c in m})
     return budgets[len(budgets) // 2]
 
 
 def global_error_figure(results):
-    def pick(members, by_solver):
-        budget = mid_budget(by_solver)
+    def pick(members, by_label):
+        budget = mid_budget(by_label)
         return min(members, key=lambda c: (abs(c["nfe_budget"] - budget), c["nfe_budget"]))
     return per_step_figure(results, "Global error along the trajectory at a mid NFE budget",
-                           "global error at the grid point, RMS over samples", pick,
+                           "global error at grid point\n(RMS over samples)", pick,
                            lambda c: (c["lambda"], c["error_rms"]))
 
 
@@ -190,20 +203,21 @@ def heatmap_budget(cells, requested):
 
 
 def heatmap_figure(results, requested_nfe=None):
-    """Spacing x solver heatmap of log10 GTE RMS at one NFE budget, one panel per model x schedule."""
+    """Solver x spacing heatmap of log10 GTE RMS at one NFE budget, one panel per model x schedule.
+    Solvers are rows: many solvers make the figure taller instead of crowding the axis labels."""
     groups, common = plotting.panels(results["cells"], ("model", "schedule"))
-    fig, axes = plotting.grid(len(groups), width=max(5.5, 1.6 + 1.5 * len({c["solver"] for c in results["cells"]})),
-                              height=max(3.2, 1.8 + 0.6 * len({c["spacing"] for c in results["cells"]})), ncols=2)
+    fig, axes = plotting.grid(len(groups), width=2.6 + 1.1 * len({c["spacing"] for c in results["cells"]}),
+                              height=2.0 + 0.3 * len({c["solver"] for c in results["cells"]}), ncols=2)
     for ax, (panel_title, cells) in zip(axes, groups):
         budget = heatmap_budget(cells, requested_nfe)
-        spacings = list(dict.fromkeys(c["spacing"] for c in cells))
         solvers = list(dict.fromkeys(c["solver"] for c in cells))
-        grid = np.full((len(spacings), len(solvers)), np.nan)
+        spacings = list(dict.fromkeys(c["spacing"] for c in cells))
+        grid = np.full((len(solvers), len(spacings)), np.nan)
         failed = np.full(grid.shape, "", dtype=object)  # what went wrong in a cell (empty: nothing)
         seeds = {c["seed"] for c in cells}
-        for (spacing, solver), members in group([c for c in cells if c["nfe_budget"] == budget],
-                                                ("spacing", "solver")):
-            i, j = spacings.index(spacing), solvers.index(solver)
+        for (solver, spacing), members in group([c for c in cells if c["nfe_budget"] == budget],
+                                                ("solver", "spacing")):
+            i, j = solvers.index(solver), spacings.index(spacing)
             gte = np.array([m["gte_rms"] for m in members], float)
             statuses = [m["status"] for m in members if m["status"] != "ok"]
             failed[i, j] = statuses[0] if statuses else ("" if np.all(np.isfinite(gte)) else "no finite GTE")
@@ -213,22 +227,21 @@ def heatmap_figure(results, requested_nfe=None):
         finite = grid[np.isfinite(grid)]
         middle = (finite.min() + finite.max()) / 2 if finite.size else 0
         # Bold: the best spacing for each solver (the colours mostly tell solvers apart).
-        best = {j: np.nanargmin(grid[:, j]) for j in range(len(solvers))
-                if len(spacings) > 1 and np.isfinite(grid[:, j]).any()}
+        best = {i: np.nanargmin(grid[i]) for i in range(len(solvers)) if np.isfinite(grid[i]).any()}
         for (i, j), value in np.ndenumerate(grid):
             text = failed[i, j].replace("_", " ") if failed[i, j] else ("n/a" if not math.isfinite(value) else f"{10 ** value:.2e}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if best.get(j) == i else None,
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if best.get(i) == j else None,
                     # Masked (failed, n/a) cells are blank: dark text; dark colours: white text.
                     color="black" if not math.isfinite(value) or value >= middle else "white")
-        ax.set_xticks(range(len(solvers)), solvers)
-        ax.set_yticks(range(len(spacings)), spacings)
-        ax.set_xlabel("solver"), ax.set_ylabel("time-step spacing")
+        ax.set_xticks(range(len(spacings)), spacings, rotation=30, ha="right")  # long spacing labels
+        ax.set_yticks(range(len(solvers)), solvers)
+        ax.set_xlabel("time-step spacing"), ax.set_ylabel("solver")
         note = f", geometric mean over {len(seeds)} seeds" if len(seeds) > 1 else ""
         at = f"NFE budget {budget}" if budget else "no NFE budget common to all spacings"
         ax.set_title(f"{panel_title}, {at}{note}" + ("\nbold: best spacing for each solver" if best else ""),
                      fontsize=10)
         fig.colorbar(image, ax=ax, label="log10 GTE RMS (lower is better)")
-    plotting.suptitle(fig, f"GTE by spacing and solver — {results['stem']}", common)
+    plotting.suptitle(fig, f"GTE by solver and spacing — {results['stem']}", common)
     return fig
 
 
@@ -265,7 +278,8 @@ def reference_notes(results):
     return "\n".join(lines), notes
 
 
-def summary(results, rows, tolerance):
+def summary(results, rows, tolerance, not_drawn):
+    """not_drawn: {figure name: why it was not drawn}."""
     p = results["provenance"]
     prov = [("pfode version", "pfode_version"), ("git commit", "git_commit"), ("Kokkos version", "kokkos_version"),
             ("execution space", "execution_space"), ("MPI ranks", "mpi_ranks"), ("host", "host"),
@@ -289,7 +303,7 @@ def summary(results, rows, tolerance):
             "range); theory: GTE order p, LTE order p + 1. Exact numbers: orders.csv.", "", markdown_orders(rows),
             f"## Flags (measured order off theory by more than {tolerance:g})", ""]
     out += [f"- {f}" for f in flags] or [f"None: every GTE and LTE order is within {tolerance:g} of theory."]
-    out += ["", "## Figures", ""] + [f"- `{name}`: {text}." for name, text in FIGURES.items()]
+    out += ["", "## Figures", ""] + [f"- `{name}`: {not_drawn.get(name, text)}." for name, text in FIGURES.items()]
     out += ["", "## Configuration", "", "```ini", results["config"].rstrip(), "```", ""]
     return "\n".join(out)
 
@@ -298,30 +312,51 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", help="pfode results file (HDF5)")
     parser.add_argument("--outdir", help="output folder (default: <stem>/ next to RESULTS)")
-    parser.add_argument("--nfe", type=int, help="NFE budget of the spacing heatmap "
-                        "(default: the largest budget every spacing ran)")
+    parser.add_argument("--nfe", type=int, help="draw only the spacing heatmap at this NFE budget, as "
+                        "spacing_heatmap_nfe<N>.png, and leave the rest of the report as it is")
     parser.add_argument("--tolerance", type=float, default=0.15,
                         help="flag series whose order misses theory by more than this (default 0.15)")
     args = parser.parse_args(argv)
     results = load_or_exit(args.results)
+
+    def fail(message):
+        parser.exit(2, f"{parser.prog}: error: {args.results}: {message}\n")
+
     if not results["series"]:
-        parser.exit(2, f"{parser.prog}: error: {args.results}: no convergence series in the file\n")
+        fail("no convergence series in the file")
+    budgets = sorted({c["nfe_budget"] for c in results["cells"]})
+    if args.nfe is not None and args.nfe not in budgets:
+        fail(f"no NFE budget {args.nfe}; the file's budgets: {' '.join(map(str, budgets))}")
+    spacings = sorted({c["spacing"] for c in results["cells"]})
+    # A heatmap of one spacing would be one row of colours comparing nothing.
+    no_heatmap = f"one spacing ({spacings[0]}); the spacing heatmap needs two or more" if len(spacings) < 2 else ""
+    if args.nfe is not None and no_heatmap:
+        fail(no_heatmap)
     outdir = args.outdir or os.path.join(os.path.dirname(args.results), results["stem"])
     os.makedirs(outdir, exist_ok=True)
 
     def path(name):
         return os.path.join(outdir, name)
 
+    if args.nfe is not None:
+        # The other outputs do not depend on the budget: a heatmap per budget joins the report.
+        print(plotting.save(heatmap_figure(results, args.nfe), path(f"spacing_heatmap_nfe{args.nfe}.png")))
+        return
     plotting.save(plotting.convergence_figure(results), path("gte_vs_nfe.png"))
     plotting.save(lte_figure(results), path("lte_vs_lambda.png"))
     plotting.save(global_error_figure(results), path("global_error_steps.png"))
-    plotting.save(heatmap_figure(results, args.nfe), path("spacing_heatmap.png"))
+    not_drawn = {}
+    if no_heatmap:
+        not_drawn["spacing_heatmap.png"] = f"not drawn: {no_heatmap}"
+        print(f"spacing_heatmap.png not drawn: {no_heatmap}")
+    else:
+        plotting.save(heatmap_figure(results), path("spacing_heatmap.png"))
     rows = order_rows(results)
     write_csv(rows, path("orders.csv"))
     with open(path("orders.md"), "w") as out:
         out.write(f"# Convergence orders: {os.path.basename(args.results)}\n\n" + markdown_orders(rows))
     with open(path("summary.md"), "w") as out:
-        out.write(summary(results, rows, args.tolerance))
+        out.write(summary(results, rows, args.tolerance, not_drawn))
     print(outdir)
 
 

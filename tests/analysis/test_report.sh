@@ -1,6 +1,8 @@
 #!/bin/sh
-# analysis/report.py on a tiny sweep writes every figure and table, and orders.csv holds exactly the
-# orders, standard errors and GTE values of the HDF5 file (parsed floats equal, NaN equals NaN).
+# analysis/report.py on a tiny sweep writes every figure and table; orders.csv holds exactly the
+# theoretical and fitted orders, standard errors and GTE values of the HDF5 file (parsed numbers
+# equal, NaN equals NaN), and every cell of the order tables in orders.md and summary.md is the
+# HDF5 value as report.py rounds it, under the right header. --nfe picks an existing budget.
 # Usage: test_report.sh PFODE_EXECUTABLE SOURCE_DIR
 set -eu
 pfode=$1
@@ -9,6 +11,7 @@ python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# dpm-solver-fast's order depends on the budget (NFE % 3), so its series may be split by theory.
 cat >"$work/tiny.ini" <<EOF
 [run]
 out = $work/tiny.h5
@@ -19,7 +22,7 @@ seeds = 0
 models = gaussian
 schedules = vp-linear
 spacings = uniform-lambda uniform-t
-solvers = euler heun
+solvers = euler heun dpm-solver-fast
 nfe = 8 16 32 64
 
 [model.gaussian]
@@ -36,31 +39,118 @@ for name in gte_vs_nfe.png lte_vs_lambda.png global_error_steps.png spacing_heat
   [ -s "$work/tiny/$name" ] || { echo "report.py did not write a non-empty $name"; exit 1; }
 done
 
-"$python" - "$work/tiny.h5" "$work/tiny/orders.csv" <<'EOF'
-import csv, math, sys
+# --nfe N: a budget the file lacks is an error that writes nothing; one it has adds only its heatmap.
+if "$python" "$src/analysis/report.py" "$work/tiny.h5" --outdir "$work/nfe" --nfe 7 >/dev/null 2>&1 ||
+   [ -e "$work/nfe" ]; then
+  echo "report.py --nfe 7 (not a budget of the file) did not fail, or wrote $work/nfe"; exit 1
+fi
+"$python" "$src/analysis/report.py" "$work/tiny.h5" --outdir "$work/nfe" --nfe 16 >/dev/null ||
+  { echo "report.py --nfe 16 failed"; exit 1; }
+[ "$(ls "$work/nfe")" = spacing_heatmap_nfe16.png ] ||
+  { echo "report.py --nfe 16 wrote $(ls "$work/nfe"), not just spacing_heatmap_nfe16.png"; exit 1; }
+
+"$python" - "$work/tiny.h5" "$work/tiny" <<'EOF'
+import csv, math, os, sys
 import h5py
 
-h5_path, csv_path = sys.argv[1:]
+h5_path, report = sys.argv[1:]
 f = h5py.File(h5_path, "r")
+series = [f["series"][name] for name in sorted(f["series"])]  # the tables list series in this order
+KEY = ("model", "schedule", "spacing", "solver", "seed")
 text = lambda v: v.decode() if isinstance(v, bytes) else str(v)
-series = {tuple(text(g.attrs[k]) for k in ("model", "schedule", "spacing", "solver", "seed")): g
-          for g in f["series"].values()}
-rows = list(csv.DictReader(open(csv_path)))
+
+
+def last_cell(g):
+    return f["cells/%06d" % g["cells"][-1]]
+
+
+# ---- orders.csv: the exact numbers ----
+rows = list(csv.DictReader(open(os.path.join(report, "orders.csv"))))
 if len(rows) != len(series):
     sys.exit(f"orders.csv has {len(rows)} rows, the file {len(series)} series")
-columns = [prefix + suffix for prefix in ("gte", "gte_median", "lte")
-           for suffix in ("_order", "_order_stderr", "_fit_nfe_min", "_fit_nfe_max")]
-missing = [c for c in columns + ["gte_rms_at_nfe_max", "nfe_max"] if c not in rows[0]]
+columns = ["order_theory", "lte_order_theory"] + [prefix + suffix for prefix in ("gte", "gte_median", "lte")
+                                                  for suffix in ("_order", "_order_stderr", "_fit_nfe_min",
+                                                                 "_fit_nfe_max")]
+missing = [c for c in KEY + tuple(columns) + ("gte_rms_at_nfe_max", "nfe_max") if c not in rows[0]]
 if missing:
     sys.exit(f"orders.csv lacks columns {missing}")
-for row in rows:
-    g = series[tuple(row[k] for k in ("model", "schedule", "spacing", "solver", "seed"))]
-    last = f["cells/%06d" % g["cells"][-1]]
+for row, g in zip(rows, series):
+    where = f"orders.csv {row['solver']}/{row['spacing']}"
+    for k in KEY:
+        if row[k] != text(g.attrs[k]):
+            sys.exit(f"{where} {k}: {row[k]!r} != HDF5 {text(g.attrs[k])!r}")
     expected = {c: float(g.attrs[c]) for c in columns}
-    expected["gte_rms_at_nfe_max"] = float(last.attrs["gte_rms"])
+    expected["gte_rms_at_nfe_max"] = float(last_cell(g).attrs["gte_rms"])
     expected["nfe_max"] = float(g["nfe"][-1])
     for column, want in expected.items():
         got = float(row[column])
         if not (got == want or (math.isnan(got) and math.isnan(want))):
-            sys.exit(f"orders.csv {row['solver']}/{row['spacing']} {column}: {row[column]} != HDF5 {want!r}")
+            sys.exit(f"{where} {column}: {row[column]} != HDF5 {want!r}")
+
+
+# ---- orders.md and summary.md: the same numbers, rounded for reading ----
+def fixed(v, spec):
+    return format(float(v), spec) if math.isfinite(v) else "n/a"
+
+
+def fit_range(lo, hi):
+    return f"{lo:g}–{hi:g}" if math.isfinite(lo) and math.isfinite(hi) else "no fit"
+
+
+# (header, cell text from the series group) in table order; "± se" follows the order it belongs to.
+TABLE = [(k, lambda g, k=k: text(g.attrs[k])) for k in KEY] + [
+    ("theory p", lambda g: str(int(g.attrs["order_theory"]))),
+    ("GTE p", lambda g: fixed(g.attrs["gte_order"], ".3f")),
+    ("± se", lambda g: fixed(g.attrs["gte_order_stderr"], ".3f")),
+    ("median-GTE p", lambda g: fixed(g.attrs["gte_median_order"], ".3f")),
+    ("LTE p (theory)", lambda g: f"{fixed(g.attrs['lte_order'], '.3f')} ({int(g.attrs['lte_order_theory'])})"),
+    ("± se", lambda g: fixed(g.attrs["lte_order_stderr"], ".3f")),
+    ("GTE fit NFE", lambda g: fit_range(g.attrs["gte_fit_nfe_min"], g.attrs["gte_fit_nfe_max"])),
+    ("largest NFE", lambda g: fixed(g["nfe"][-1], "g")),
+    ("GTE RMS there", lambda g: fixed(last_cell(g).attrs["gte_rms"], ".3e")),
+]
+
+
+def cells(line):
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def check_table(lines, where):
+    """lines: the Markdown table, header, rule and one row per series."""
+    header = cells(lines[0])
+    if header != [h for h, _ in TABLE]:
+        sys.exit(f"{where}: header {header} != {[h for h, _ in TABLE]}")
+    body = lines[2:]
+    if len(body) != len(series):
+        sys.exit(f"{where}: {len(body)} rows, the file {len(series)} series")
+    for line, g in zip(body, series):
+        got = cells(line)
+        want = [cell(g) for _, cell in TABLE]
+        if len(got) != len(want):
+            sys.exit(f"{where} {want[3]}/{want[2]}: {len(got)} cells, expected {len(want)}")
+        for (head, _), a, b in zip(TABLE, got, want):
+            if a != b:
+                sys.exit(f"{where} {want[3]}/{want[2]} '{head}': {a!r} != {b!r} (from HDF5)")
+
+
+def table_after(path, heading):
+    """The first Markdown table after the line heading (the whole file: heading None)."""
+    lines = open(path).read().splitlines()
+    start = lines.index(heading) if heading else 0
+    table = []
+    for line in lines[start:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if not table:
+        sys.exit(f"{path}: no order table" + (f" after {heading!r}" if heading else ""))
+    return table
+
+
+check_table(table_after(os.path.join(report, "orders.md"), None), "orders.md")
+summary = os.path.join(report, "summary.md")
+if "## Measured convergence orders" not in open(summary).read().splitlines():
+    sys.exit("summary.md has no '## Measured convergence orders' section")
+check_table(table_after(summary, "## Measured convergence orders"), "summary.md")
 EOF

@@ -31,10 +31,13 @@ def main(a_path, b_path):
         other = b[name]
         if isinstance(obj, h5py.Dataset) and not same(obj[()], other[()]):
             problems.append(f"dataset {name} differs")
-        for key, value in obj.attrs.items():
-            if key in IGNORED_ATTRS:
-                continue
-            if key not in other.attrs or not same(value, other.attrs[key]):
+        # Both files' keys: an attribute only the second file has is a difference too.
+        for key in sorted((set(obj.attrs) | set(other.attrs)) - IGNORED_ATTRS):
+            if key not in obj.attrs:
+                problems.append(f"attribute {name}@{key} missing in {a_path}")
+            elif key not in other.attrs:
+                problems.append(f"attribute {name}@{key} missing in {b_path}")
+            elif not same(obj.attrs[key], other.attrs[key]):
                 problems.append(f"attribute {name}@{key} differs")
 
     a.visititems(visit)
