@@ -3,7 +3,7 @@
 //   data form:  dy/dlambda = D - y,  D(y, lambda) = P(lambda) + L y
 //     y(lambda_1) = e^{(L-1) h} y_0 + int e^{(L-1)(lambda_1 - lambda)} P(lambda) dlambda,
 // with P a polynomial. With L = 0, methods whose weights are exact integrals of a Lagrange
-// interpolant (DEIS in the eps form, DPM-Solver++(3M) with coefficients=taylor) must reproduce
+// interpolant (DEIS in the log-rho basis, DPM-Solver++(3M) with coefficients=taylor) must reproduce
 // the integral to round-off for polynomials of degree p - 1 and must not for degree p; with
 // L != 0 (stages and correctors see state-dependent outputs) the one-step error of every
 // exponential method must fall at order p + 1 in h. A wrong coefficient fails one or the other.
@@ -20,6 +20,7 @@
 #include "solver/registry.hpp"
 #include "solver/run.hpp"
 #include "solver/unipc.hpp"
+#include "spacing/spacing.hpp"
 #include "support.hpp"
 
 using namespace pfode;
@@ -138,7 +139,7 @@ TEST_CASE("exact-weight integrators reproduce the exponential integral of polyno
     INFO("order " << p);
     const solver::OrderSchedule orders{p, 0};
     const auto lambda = grid_lambda(0.7, 6, step);
-    // DEIS: eps polynomial in lambda.
+    // DEIS, log-rho basis (no tAB weights given): eps polynomial in lambda.
     const solver::Deis deis{orders, no_warmup()};
     CHECK(one_step_error(deis, poly_lane(p - 1, 0.0, true), lambda, step) < 1e-14);
     CHECK(one_step_error(deis, poly_lane(p, 0.0, true), lambda, step) > 1e-6);
@@ -185,4 +186,69 @@ TEST_CASE("every exponential integrator's step has local order p+1 on a state-de
   CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{3, 0}, false, no_warmup()}, false, step) - 3) < 0.15);
   CHECK(std::fabs(one_step_order(solver::DpmSolverPPMultistep{{2, 0}, false, no_warmup()}, false, step) - 3) < 0.15);
   CHECK(std::fabs(one_step_order(solver::DpmSolverPP2S{}, false, step) - 3) < 0.15);
+}
+
+TEST_CASE("tAB-DEIS weights integrate polynomials in t against ds exactly (EDM and flow closed forms)",
+          "[coefficients]") {
+  // sum_j C_ij t_{i-j}^k = int_{t_i}^{t_{i+1}} tau^k ds/dtau dtau for every k < q, on grids with
+  // large and unequal steps. EDM: s = t. Flow: s = t/(1-t), ds/dt = 1/(1-t)^2, antiderivatives of
+  // tau^k/(1-tau)^2: 1/u, 1/u + log u, 1/u + 2 log u - u with u = 1 - tau. Each returns
+  // F(b) - F(a) and |F(a)| + |F(b)|, the scale of its own round-off (short steps cancel).
+  using Integral = std::pair<double, double>;
+  const auto edm = [](int k, double a, double b) -> Integral {
+    const double fa = std::pow(a, k + 1) / (k + 1), fb = std::pow(b, k + 1) / (k + 1);
+    return {fb - fa, std::fabs(fa) + std::fabs(fb)};
+  };
+  const auto flow = [](int k, double a, double b) -> Integral {
+    const auto F = [k](double tau) {
+      const double u = 1 - tau;
+      return k == 0 ? 1 / u : k == 1 ? 1 / u + std::log(u) : 1 / u + 2 * std::log(u) - u;
+    };
+    const auto terms = [k](double tau) {  // the terms of F cancel too (F_2 ~ tau^3 near 0)
+      const double u = 1 - tau;
+      return 1 / u + k * std::fabs(std::log(u)) + (k == 2 ? u : 0);
+    };
+    return {F(b) - F(a), terms(a) + terms(b)};
+  };
+  for (const auto& [name, integral] : {std::make_pair("edm", +edm), std::make_pair("flow", +flow)}) {
+    const auto sched = schedule::make_schedule(name);
+    for (const char* spacing_name : {"uniform-t", "karras", "uniform-lambda"})
+      for (int steps : {1, 3, 7, 40})
+        for (int q = 1; q <= 3; ++q) {
+          const auto times = spacing::make_grid(spacing::parse_spacing(spacing_name), sched, steps);
+          const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+          const solver::OrderSchedule orders{q, 0};
+          const auto w = test::to_host(solver::tab_weights(grid, orders));
+          for (int i = 0; i < steps; ++i)
+            for (int k = 0; k < orders.at(i, steps); ++k) {
+              double sum = 0, scale = 0;
+              for (int j = 0; j < orders.at(i, steps); ++j) {
+                sum += w(i, j) * std::pow(times[i - j], k);
+                scale += std::fabs(w(i, j) * std::pow(times[i - j], k));
+              }
+              const auto [exact, roundoff] = integral(k, times[i], times[i + 1]);
+              INFO(name << " " << spacing_name << " N=" << steps << " q=" << q << " step " << i << " k=" << k << ": "
+                        << sum << " vs " << exact << ", difference " << sum - exact << ", scale " << scale << ", closed-form round-off " << roundoff);
+              CHECK(std::fabs(sum - exact) <= 1e-13 * std::max(scale, std::fabs(exact)) + 1e-15 * roundoff);
+            }
+        }
+  }
+}
+
+TEST_CASE("on EDM (alpha = 1, s = t) tAB-DEIS is variable-step Adams-Bashforth in s", "[coefficients]") {
+  const auto m = test::mixture2d();
+  const auto sched = schedule::make_schedule("edm");
+  const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, 30);
+  for (int q = 2; q <= 3; ++q) {
+    const auto deis = test::solve_on_grid(m, sched, times, "deis-" + std::to_string(q) + "[warmup=multistep]", 8);
+    const auto ab = test::solve_on_grid(m, sched, times, "ab" + std::to_string(q) + "[warmup=multistep,variable=s]", 8);
+    const auto rho = test::solve_on_grid(m, sched, times, "deis-" + std::to_string(q) + "[warmup=multistep,basis=log_rho]", 8);
+    double differs = 0;
+    for (size_t k = 0; k < ab.final_state.size(); ++k) {
+      INFO("q " << q << " component " << k);
+      CHECK(std::fabs(deis.final_state[k] - ab.final_state[k]) <= 1e-12 * std::max(1.0, std::fabs(ab.final_state[k])));
+      differs = std::max(differs, std::fabs(rho.final_state[k] - ab.final_state[k]));
+    }
+    CHECK(differs > 1e-6);  // the log-rho basis is a different method
+  }
 }

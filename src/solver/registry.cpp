@@ -44,11 +44,13 @@ const std::vector<SolverInfo>& all_solvers() {
        "multistep DPM-Solver++(3M), official coefficients: order 2 (coefficients=taylor: 3)",
        multistep | opt_warmup | opt_order | opt_coefficients},
       {"deis-1", SolverId::deis_1, Family::exponential, 1, 1, "Zhang & Chen, ICLR 2023", "tAB-DEIS order 1 (= DDIM)",
-       multistep | opt_warmup},
+       multistep | opt_warmup | opt_basis},
       {"deis-2", SolverId::deis_2, Family::exponential, 2, 1, "Zhang & Chen, ICLR 2023",
-       "tAB-DEIS order 2, eps Lagrange in lambda, exact weights", multistep | opt_warmup},
+       "tAB-DEIS order 2: eps Lagrange in t, weights to round-off (basis=log_rho: in lambda)",
+       multistep | opt_warmup | opt_basis},
       {"deis-3", SolverId::deis_3, Family::exponential, 3, 1, "Zhang & Chen, ICLR 2023",
-       "tAB-DEIS order 3, eps Lagrange in lambda, exact weights", multistep | opt_warmup},
+       "tAB-DEIS order 3: eps Lagrange in t, weights to round-off (basis=log_rho: in lambda)",
+       multistep | opt_warmup | opt_basis},
       {"pndm", SolverId::pndm, Family::exponential, 2, 1, "Liu et al., ICLR 2022",
        "F-PNDM: PLMS + 3 pseudo-RK4 warm-up steps (order 4 only on grids uniform in s)"},
       {"ipndm", SolverId::ipndm, Family::exponential, 2, 1, "Zhang & Chen, ICLR 2023",
@@ -289,6 +291,10 @@ SolverSpec parse_solver(const std::string& label) {
       if (value == "official") spec.taylor_d2 = false;
       else if (value == "taylor") spec.taylor_d2 = true;
       else throw std::invalid_argument("option coefficients: '" + value + "' (known: official, taylor)");
+    } else if (key == "basis" && (accepts & opt_basis)) {
+      if (value == "t") spec.deis_log_rho = false;
+      else if (value == "log_rho") spec.deis_log_rho = true;
+      else throw std::invalid_argument("option basis: '" + value + "' (known: t, log_rho)");
     } else if (key == "order" && (accepts & opt_order)) {
       spec.order = parse_int(key, value);
       const int max_order = spec.info->id == SolverId::dpm_solver_pp_3m ? 3 : spec.info->order;
@@ -320,6 +326,7 @@ std::string describe_options(const SolverSpec& spec) {
                                                : std::to_string(spec.lower_order_final_below)));
   if (accepts & opt_warmup) add(std::string("warmup=") + (rk_warmup(spec) ? "rk" : "multistep"));
   if (accepts & opt_coefficients) add(std::string("coefficients=") + (spec.taylor_d2 ? "taylor" : "official"));
+  if (accepts & opt_basis) add(std::string("basis=") + (spec.deis_log_rho ? "log_rho" : "t"));
   if (accepts & opt_unipc) {
     add(std::string("corrector=") + (spec.corrector ? "on" : "off"));
     add(std::string("variant=") + (spec.unipc_variant == 0 ? "bh1" : "bh2"));

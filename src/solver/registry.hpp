@@ -28,6 +28,7 @@ enum OptionBits : unsigned {
   opt_order = 1u << 4,              // lower the order of a multistep method (order=1..p)
   opt_coefficients = 1u << 5,       // dpm-solver++3m: official | taylor
   opt_tolerance = 1u << 6,          // adaptive solvers: tol, atol, rtol
+  opt_basis = 1u << 7,              // deis: interpolation basis t (tAB) | log_rho
 };
 
 struct SolverInfo {
@@ -69,6 +70,7 @@ struct SolverSpec {
   int lower_order_final_below = 0;  // 0: off; lower_order_final_always: on; N: only when steps < N
   Warmup warmup = Warmup::automatic;
   bool taylor_d2 = false;           // dpm-solver++3m: coefficients=taylor (2 phi_3 on D2)
+  bool deis_log_rho = false;        // deis: eps interpolated in lambda (basis=log_rho), not in t
   bool final_denoise = false;       // x_N <- alpha_N D(x_N) at +1 NFE
   bool corrector = true;            // UniPC
   int unipc_variant = 0;            // UniPC: 0 = bh1, 1 = bh2

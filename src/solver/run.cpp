@@ -192,7 +192,11 @@ SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::
       return run(DpmSolverPPMultistep{orders, spec.taylor_d2, warmup(first_method_slot + Ring::size)});
     case SolverId::deis_1:
     case SolverId::deis_2:
-    case SolverId::deis_3: return run(Deis{orders, warmup(first_method_slot + Ring::size)});
+    case SolverId::deis_3: {
+      Deis deis{orders, warmup(first_method_slot + Ring::size)};
+      if (!spec.deis_log_rho) deis.time_weights = tab_weights(g, orders);
+      return run(deis);
+    }
     case SolverId::pndm: return run(Pndm{OrderSchedule{4, 0}, true});
     case SolverId::ipndm: return run(Pndm{orders, false});
     case SolverId::unipc_1:
