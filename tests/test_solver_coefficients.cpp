@@ -81,17 +81,23 @@ double exact_step(const PolyLane& lane, double lambda0, double lambda1, double y
   return std::exp(phase_total) * y0 + integral;
 }
 
-// One step i of `method` on the grid lambda[0..n-1] (history primed from the exact solution),
-// returning the step's error |y_{i+1} - y*(lambda_{i+1})|.
+// The exact path y*(lambda_k) of the PolyLane problem from y = 0.3 at lambda[0].
+std::vector<double> exact_path(const PolyLane& lane, const std::vector<double>& lambda) {
+  std::vector<double> y(lambda.size());
+  y[0] = 0.3;
+  for (size_t k = 1; k < lambda.size(); ++k) y[k] = exact_step(lane, lambda[k - 1], lambda[k], y[k - 1]);
+  return y;
+}
+
+// One step i of `method` on the grid lambda[0..n-1] (history primed from the exact path y),
+// returning y_{i+1}.
 template <class Method>
-double one_step_error(const Method& method, PolyLane lane, const std::vector<double>& lambda, int i) {
+double one_step(const Method& method, PolyLane lane, const std::vector<double>& lambda, int i,
+                const std::vector<double>& y) {
   const auto sched = schedule::make_schedule("edm");  // alpha = 1, sigma = t: lambda = -log t
   std::vector<double> times;
   for (double l : lambda) times.push_back(std::exp(-l));
   const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
-  std::vector<double> y(lambda.size());
-  y[0] = 0.3;
-  for (size_t k = 1; k < lambda.size(); ++k) y[k] = exact_step(lane, lambda[k - 1], lambda[k], y[k - 1]);
   Kokkos::View<double*> workspace("pfode::test::poly_ws", method.slots());
   lane.ws = workspace.data();
   Kokkos::View<double*> exact("pfode::test::exact", y.size()), result("pfode::test::result", 1);
@@ -103,8 +109,14 @@ double one_step_error(const Method& method, PolyLane lane, const std::vector<dou
     solver::step_from_exact_history(method, lane, grid, i, [&](int slot, int j) { lane(slot, 0) = exact(j); });
     result(0) = lane(solver::state_slot, 0);
   });
-  auto rh = test::to_host(result);
-  return std::fabs(rh(0) - y[i + 1]);
+  return test::to_host(result)(0);
+}
+
+// The step's error |y_{i+1} - y*(lambda_{i+1})|.
+template <class Method>
+double one_step_error(const Method& method, const PolyLane& lane, const std::vector<double>& lambda, int i) {
+  const auto y = exact_path(lane, lambda);
+  return std::fabs(one_step(method, lane, lambda, i, y) - y[i + 1]);
 }
 
 // A grid of `n` points with steps h * (1, 0.8, 1.25, 0.9, ...), point `anchor` at lambda = 1:
@@ -189,7 +201,7 @@ TEST_CASE("every exponential integrator's step has local order p+1 on a state-de
 }
 
 TEST_CASE("tAB-DEIS weights integrate polynomials in t against ds exactly (EDM and flow closed forms)",
-          "[coefficients]") {
+          "[solver_coefficients]") {
   // sum_j C_ij t_{i-j}^k = int_{t_i}^{t_{i+1}} tau^k ds/dtau dtau for every k < q, on grids with
   // large and unequal steps. EDM: s = t. Flow: s = t/(1-t), ds/dt = 1/(1-t)^2, antiderivatives of
   // tau^k/(1-tau)^2: 1/u, 1/u + log u, 1/u + 2 log u - u with u = 1 - tau. Each returns
@@ -235,7 +247,7 @@ TEST_CASE("tAB-DEIS weights integrate polynomials in t against ds exactly (EDM a
   }
 }
 
-TEST_CASE("on EDM (alpha = 1, s = t) tAB-DEIS is variable-step Adams-Bashforth in s", "[coefficients]") {
+TEST_CASE("on EDM (alpha = 1, s = t) tAB-DEIS is variable-step Adams-Bashforth in s", "[solver_coefficients]") {
   const auto m = test::mixture2d();
   const auto sched = schedule::make_schedule("edm");
   const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, 30);
@@ -251,4 +263,139 @@ TEST_CASE("on EDM (alpha = 1, s = t) tAB-DEIS is variable-step Adams-Bashforth i
     }
     CHECK(differs > 1e-6);  // the log-rho basis is a different method
   }
+}
+
+namespace {
+
+// The published update formulas, written out here on their own for one step from lambda[i] with
+// alpha = 1, sigma = e^{-lambda} (EDM, x = y), given the data prediction D(x, lambda) and exact
+// past states. They are what the official DPM-Solver and UniPC code computes.
+struct Published {
+  std::function<double(double, double)> D;  // data prediction D(x, lambda)
+  std::vector<double> lambda, x;             // grid and exact states on it
+  int i;
+
+  double sigma(double l) const { return std::exp(-l); }
+  double eps(double x_value, double l) const { return (x_value - D(x_value, l)) / sigma(l); }
+  double h() const { return lambda[i + 1] - lambda[i]; }
+
+  // DPM-Solver-2 (Lu et al. 2022, Algorithm 1, r1 = 1/2; "dpmsolver" form of the official code).
+  double dpm_solver_2() const {
+    const double r1 = 0.5, l0 = lambda[i], l1 = lambda[i + 1], ls = l0 + r1 * h(), e0 = eps(x[i], l0);
+    const double u = x[i] - sigma(ls) * std::expm1(r1 * h()) * e0;
+    return x[i] - sigma(l1) * std::expm1(h()) * e0 - 0.5 / r1 * sigma(l1) * std::expm1(h()) * (eps(u, ls) - e0);
+  }
+  // DPM-Solver-3 (Algorithm 2, r1 = 1/3, r2 = 2/3).
+  double dpm_solver_3() const {
+    const double r1 = 1.0 / 3, r2 = 2.0 / 3, H = h(), l0 = lambda[i], l1 = lambda[i + 1];
+    const double ls1 = l0 + r1 * H, ls2 = l0 + r2 * H, e0 = eps(x[i], l0);
+    const double u1 = x[i] - sigma(ls1) * std::expm1(r1 * H) * e0;
+    const double phi_22 = std::expm1(r2 * H) / (r2 * H) - 1, phi_2 = std::expm1(H) / H - 1;
+    const double u2 = x[i] - sigma(ls2) * std::expm1(r2 * H) * e0 - r2 / r1 * sigma(ls2) * phi_22 * (eps(u1, ls1) - e0);
+    return x[i] - sigma(l1) * std::expm1(H) * e0 - 1 / r2 * sigma(l1) * phi_2 * (eps(u2, ls2) - e0);
+  }
+  // DPM-Solver++(2S) (Lu et al. 2022b, Algorithm 1, r = 1/2).
+  double dpm_solver_pp_2s() const {
+    const double r = 0.5, l0 = lambda[i], l1 = lambda[i + 1], ls = l0 + r * h(), d0 = D(x[i], l0);
+    const double u = sigma(ls) / sigma(l0) * x[i] - std::expm1(-r * h()) * d0;
+    return sigma(l1) / sigma(l0) * x[i] - std::expm1(-h()) * ((1 - 0.5 / r) * d0 + 0.5 / r * D(u, ls));
+  }
+  // DPM-Solver++(2M) and (3M), official multistep updates (dpmsolver++, "dpmsolver" type).
+  double dpm_solver_pp_multistep(int order) const {
+    const double H = h(), m0 = D(x[i], lambda[i]), m1 = D(x[i - 1], lambda[i - 1]);
+    const double r0 = (lambda[i] - lambda[i - 1]) / H, phi_1 = std::expm1(-H);
+    const double d1_0 = (m0 - m1) / r0, base = sigma(lambda[i + 1]) / sigma(lambda[i]) * x[i] - phi_1 * m0;
+    if (order == 2) return base - 0.5 * phi_1 * d1_0;
+    const double m2 = D(x[i - 2], lambda[i - 2]), r1 = (lambda[i - 1] - lambda[i - 2]) / H;
+    const double d1_1 = (m1 - m2) / r1, d1 = d1_0 + r0 / (r0 + r1) * (d1_0 - d1_1), d2 = (d1_0 - d1_1) / (r0 + r1);
+    const double phi_2 = phi_1 / H + 1, phi_3 = phi_2 / H - 0.5;
+    return base + phi_2 * d1 - phi_3 * d2;
+  }
+  // UniPC, official multistep_uni_pc_bh_update (data prediction) of order q, B(h) = h (bh1) or
+  // e^h - 1 (bh2), corrector on or off; the corrector's model call is at the predicted state.
+  double unipc(int q, bool bh2, bool corrector) const {
+    const double H = h(), hh = -H, l1 = lambda[i + 1], m0 = D(x[i], lambda[i]);
+    std::vector<double> rks, d1s;
+    for (int k = 1; k < q; ++k) {
+      rks.push_back((lambda[i - k] - lambda[i]) / H);
+      d1s.push_back((D(x[i - k], lambda[i - k]) - m0) / rks.back());
+    }
+    rks.push_back(1.0);
+    const double h_phi_1 = std::expm1(hh), b_h = bh2 ? std::expm1(hh) : hh;
+    double h_phi_k = h_phi_1 / hh - 1, factorial = 1;
+    std::vector<double> b;
+    for (int k = 1; k <= q; ++k) {
+      b.push_back(h_phi_k * factorial / b_h);
+      factorial *= k + 1;
+      h_phi_k = h_phi_k / hh - 1 / factorial;
+    }
+    // R rho = b with R[k][m] = rks[m]^k, solved by Cramer's rule (n <= 3).
+    const auto solve = [&](int n) {
+      const auto R = [&](int k, int m) { return std::pow(rks[m], k); };
+      const auto det = [&](auto at) {
+        if (n == 1) return at(0, 0);
+        if (n == 2) return at(0, 0) * at(1, 1) - at(0, 1) * at(1, 0);
+        return at(0, 0) * (at(1, 1) * at(2, 2) - at(1, 2) * at(2, 1)) - at(0, 1) * (at(1, 0) * at(2, 2) - at(1, 2) * at(2, 0)) +
+               at(0, 2) * (at(1, 0) * at(2, 1) - at(1, 1) * at(2, 0));
+      };
+      std::vector<double> rho(n);
+      const double d = det(R);
+      for (int c = 0; c < n; ++c) rho[c] = det([&](int k, int m) { return m == c ? b[k] : R(k, m); }) / d;
+      return rho;
+    };
+    const double x_base = sigma(l1) / sigma(lambda[i]) * x[i] - h_phi_1 * m0;
+    double pred = 0;
+    if (q == 2) pred = 0.5 * d1s[0];  // the official special case
+    if (q >= 3) {
+      const auto rho_p = solve(q - 1);
+      for (int k = 0; k < q - 1; ++k) pred += rho_p[k] * d1s[k];
+    }
+    const double x_pred = x_base - b_h * pred;
+    if (!corrector) return x_pred;
+    const auto rho_c = q == 1 ? std::vector<double>{0.5} : solve(q);
+    double corr = rho_c[q - 1] * (D(x_pred, l1) - m0);
+    for (int k = 0; k < q - 1; ++k) corr += rho_c[k] * d1s[k];
+    return x_base - b_h * corr;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("exponential integrators' steps equal the published update formulas to round-off", "[solver_coefficients]") {
+  // A state-dependent problem on a grid with unequal steps around h = 0.6 (large enough that the
+  // official phi recurrences, which cancel for small h, are accurate to ~1e-15).
+  const PolyLane lane = poly_lane(kMaxDegree, 0.6, false);
+  const int i = 4;  // past warm-up, not the last step (UniPC does not correct the last)
+  const auto lambda = grid_lambda(0.6, 7, i);
+  const auto x = exact_path(lane, lambda);
+  const Published published{[&](double y, double l) { return lane.poly(l) + lane.coupling * y; }, lambda, x, i};
+  const auto check = [&](const std::string& what, double pfode_step, double formula) {
+    INFO(what << ": pfode " << pfode_step << ", published " << formula << ", difference " << pfode_step - formula);
+    CHECK(std::fabs(pfode_step - formula) <= 1e-13 * std::fabs(formula));
+  };
+  check("dpm-solver-2", one_step(solver::DpmSolver{2, 0}, lane, lambda, i, x), published.dpm_solver_2());
+  check("dpm-solver-3", one_step(solver::DpmSolver{3, 0}, lane, lambda, i, x), published.dpm_solver_3());
+  check("dpm-solver++2s", one_step(solver::DpmSolverPP2S{}, lane, lambda, i, x), published.dpm_solver_pp_2s());
+  for (int q : {2, 3})
+    check("dpm-solver++" + std::to_string(q) + "m",
+          one_step(solver::DpmSolverPPMultistep{{q, 0}, false, no_warmup()}, lane, lambda, i, x),
+          published.dpm_solver_pp_multistep(q));
+  for (int q = 1; q <= 3; ++q)
+    for (bool bh2 : {false, true}) {
+      const auto variant = bh2 ? solver::UnipcVariant::bh2 : solver::UnipcVariant::bh1;
+      const std::string name = "unipc-" + std::to_string(q) + (bh2 ? " bh2" : " bh1");
+      check(name, one_step(solver::Unipc<true>{{q, 0}, variant, no_warmup()}, lane, lambda, i, x),
+            published.unipc(q, bh2, true));
+      check(name + " without corrector", one_step(solver::Unipc<false>{{q, 0}, variant, no_warmup()}, lane, lambda, i, x),
+            published.unipc(q, bh2, false));
+    }
+  // Where rho solves R rho = b, b carries 1/B(h) and B(h) cancels from B(h) rho: bh1 and bh2
+  // differ only through the fixed rho = 1/2 of UniC-1 and UniP-2 (and what follows from them).
+  for (int q = 1; q <= 3; ++q)
+    for (bool corrector : {false, true}) {
+      const bool differ = q == 2 || (q == 1 && corrector);
+      const double gap = std::fabs(published.unipc(q, false, corrector) - published.unipc(q, true, corrector));
+      INFO("unipc-" << q << (corrector ? "" : " without corrector") << ": bh1 - bh2 = " << gap);
+      CHECK((differ ? gap > 1e-6 : gap < 1e-14));
+    }
 }
