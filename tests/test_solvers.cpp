@@ -34,7 +34,8 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   if (solver == "dpm-solver-fast") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // So does deis-3 with lower_order_final=on (orders 3, .., 3, 2, 1), on the 2-D mixture from ~3000
   // in the log-rho basis (in t, tAB's order-1 last step is smaller still: 2.55 at 12288).
-  if (solver == "deis-3[lower_order_final=on,basis=log_rho]") x.budgets = {768, 1152, 1536, 2304, 3072, 4608, 6144, 9216, 12288};
+  if (solver == "deis-3[lower_order_final=on,basis=log_rho]")
+    x.budgets = {768, 1152, 1536, 2304, 3072, 4608, 6144, 9216, 12288};
   // On the 16-D mixture the samples that end between modes carry large O(h^3) errors and keep the
   // RMS at order ~2.9 up to ~6000 NFE (the median reaches 2 by ~1000); the RMS follows from ~12000.
   if (model == "mix16" && solver == "dpm-solver-fast") {
@@ -46,12 +47,14 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   if (model == "mix16" && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
   // Midpoint in s on the 2-D mixture: LTE order 3.15 fitted up to NFE 1536 (the 1/s in dy/ds
   // slows the approach), 3.04 up to 6144.
-  if (solver == "midpoint[variable=s]") x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+  if (solver == "midpoint[variable=s]")
+    x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // AB4's local order there falls from 4.16 at NFE 384 to 4.03 at 3000.
   if (model == "mix16" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
-  // multistep integrators in lambda integrates to (nearly) zero (not so for tAB-DEIS, in t); the error falls at order >= 4 down to
-  // the reference floor. Measured, not assumed: the mixtures show order 3.
+  // multistep integrators in lambda integrates to (nearly) zero (not so for tAB-DEIS, in t); the
+  // error falls at order >= 4 down to the reference floor. Measured, not assumed: the mixtures
+  // and a narrow Gaussian show order 3.
   if (model == "gaussian" && (solver == "deis-3[basis=log_rho]" || solver == "dpm-solver++3m[coefficients=taylor]"))
     x.at_least = true;
   return x;
@@ -112,8 +115,8 @@ std::vector<std::string> order_test_labels() {
   for (const auto& info : solver::all_solvers())
     if (!info.adaptive) labels.push_back(info.name);
   for (const char* extra : {"dpm-solver++3m[coefficients=taylor]", "unipc-2[corrector=off]", "unipc-2[variant=bh2]",
-                            "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]", "deis-3[lower_order_final=on,basis=log_rho]",
-                            "deis-2[basis=log_rho]", "deis-3[basis=log_rho]"})
+                            "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]",
+                            "deis-3[lower_order_final=on,basis=log_rho]", "deis-2[basis=log_rho]", "deis-3[basis=log_rho]"})
     labels.push_back(extra);
   return labels;
 }
