@@ -133,6 +133,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     record.layout = settings.in_teams() ? "teams" : "packs";
     record.nfe_mean = ref.nfe_mean;
     record.nfe_max = ref.nfe_max;
+    for (int p = 0; p < e.samples; ++p) {
+      record.steps_accepted_mean += static_cast<double>(ref.accepted_steps[p]) / e.samples;
+      record.steps_rejected_mean += static_cast<double>(ref.rejected_steps[p]) / e.samples;
+    }
     record.error_estimate = ref.error_estimate;
     record.failed_samples = ref.failed_samples;
     if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, alpha_out);
