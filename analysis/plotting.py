@@ -1,4 +1,4 @@
-"""Plotting helpers shared by plot_convergence.py and report.py (matplotlib, Agg backend)."""
+"""Plotting helpers of report.py (matplotlib, Agg backend)."""
 import math
 
 import matplotlib

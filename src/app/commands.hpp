@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sweep/distribution.hpp"
+#include "sweep/progress.hpp"
 
 namespace pfode::app {
 
@@ -18,7 +19,8 @@ struct RunOptions {
   std::vector<std::string> overrides;  // section.key=value
   bool force = false;   // replace an existing output and discard an interrupted run's checkpoint
   bool resume = false;  // continue an interrupted run from its checkpoint
-  bool quiet = false;
+  bool quiet = false;   // no progress and no order table
+  sweep::Progress::Mode progress = sweep::Progress::Mode::automatic;
 };
 
 int run_command(const RunOptions& options, int argc, char** argv, const sweep::Ranks& ranks);

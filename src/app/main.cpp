@@ -16,7 +16,8 @@ namespace po = boost::program_options;
 namespace {
 
 const char* kUsage =
-    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume] [--quiet]\n"
+    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume]\n"
+    "                 [--progress auto|bar|cells|none] [--quiet]\n"
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
     "       pfode list\n"
@@ -35,11 +36,14 @@ const char* kUsage =
 int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   po::options_description opts("run options");
   pfode::app::RunOptions run;
+  std::string progress;
   opts.add_options()("help,h", "show this help")("config", po::value(&run.config), "experiment file")(
       "out,o", po::value(&run.out), "output HDF5 file (overrides run.out)")(
       "set", po::value(&run.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&run.force), "replace an existing output file, discard an interrupted run")(
       "resume", po::bool_switch(&run.resume), "continue an interrupted run, computing only missing cells")(
+      "progress", po::value(&progress)->default_value("auto"),
+      "auto (a bar on a terminal, one line per cell otherwise) | bar (on a terminal only) | cells | none")(
       "quiet,q", po::bool_switch(&run.quiet), "no progress or table");
   po::positional_options_description pos;
   pos.add("config", 1);
@@ -53,6 +57,11 @@ int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   if (run.config.empty()) throw po::error("run needs a config file");
   if (vm.count("out") && run.out.empty()) throw po::error("--out needs a file name");
   if (run.force && run.resume) throw po::error("--force and --resume exclude each other");
+  try {
+    run.progress = run.quiet ? pfode::sweep::Progress::Mode::none : pfode::sweep::Progress::parse_mode(progress);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
   return pfode::app::run_command(run, argc, argv, ranks);
 }
 
@@ -118,6 +127,11 @@ int main(int argc, char** argv) {
     return pfode::app::exit_ok;
   }
   if (command == "list") {
+    if (argc == 3 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0)) {
+      std::cout << "usage: pfode list\n\nPrints every noise schedule, time-step spacing, solver (with its theoretical\n"
+                   "order, NFE per step and reference) and preset that an experiment file can name.\n";
+      return pfode::app::exit_ok;
+    }
     if (argc > 2) {
       std::cerr << "pfode: error: list takes no arguments (got '" << argv[2] << "')\n";
       return pfode::app::exit_usage;

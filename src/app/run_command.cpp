@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -69,7 +70,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if (!mine.count(c.id)) skip.insert(c.id);
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
-  sweep::Progress progress(mine.size(), !options.quiet, prefix);
+  sweep::Progress progress(mine.size(), options.progress, prefix);
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");
