@@ -2,44 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstdio>
-#include <cstring>
 #include <map>
 #include <tuple>
 #include <type_traits>
 
+#include "common/fingerprint.hpp"
+
 namespace pfode::external {
-
-namespace {
-
-class Fingerprint {
- public:
-  void add(const void* data, size_t bytes) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t k = 0; k < bytes; ++k) hash_ = (hash_ ^ p[k]) * 1099511628211ull;
-  }
-  void add(double v) { add(&v, sizeof v); }
-  void add(long v) { add(&v, sizeof v); }
-  void add(const std::string& text) {
-    add(static_cast<long>(text.size()));
-    add(text.data(), text.size());
-  }
-  void add(const std::vector<double>& values) {
-    add(static_cast<long>(values.size()));
-    if (!values.empty()) add(values.data(), values.size() * sizeof(double));
-  }
-  std::string hex() const {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash_));
-    return buf;
-  }
-
- private:
-  std::uint64_t hash_ = 14695981039346656037ull;
-};
-
-}  // namespace
 
 const model::ModelSpec* Problem::find_model(const std::string& name) const {
   for (const auto& m : models)
