@@ -4,10 +4,12 @@
 // a sweep runs them end to end on the grid [t_max, t_min].
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <sstream>
 
 #include "solver/adaptive.hpp"
 #include "solver/registry.hpp"
@@ -30,33 +32,51 @@ std::vector<double> tolerances(const std::string& solver_name, double tightest =
 
 struct TolPoint {
   double tol, gte_rms, nfe_mean;
-  long nfe_min, nfe_max;
+  std::vector<double> gte, nfe;  // per sample
 };
 
 double mean(const std::vector<long>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
-// One tolerance sweep on the two-point grid [t_max, t_min], with the NFE ledger checked per sample.
-std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::string& schedule_name,
-                                      const std::string& solver_name, const std::string& options,
-                                      const std::vector<double>& kTolerances, int samples = 16) {
+struct ToleranceSweep {
+  std::vector<TolPoint> points;  // loosest first
+  double floor = 0;              // 10x the reference's error estimate: smaller errors are not the solver's
+};
+
+// One tolerance sweep on the two-point grid [t_max, t_min] from the marginal start states of
+// `seed`, with the NFE ledger checked per sample. One reference serves every tolerance, tighter
+// than a sweep's default (dopri5's GTE reaches 1e-13).
+ToleranceSweep tolerance_sweep(const model::ModelSpec& m, const std::string& schedule_name,
+                               const std::string& solver_name, const std::string& options,
+                               const std::vector<double>& kTolerances, std::uint64_t seed, int samples = 16) {
   const auto sched = schedule::make_schedule(schedule_name);
   const std::vector<double> times = {sched.t_max, sched.t_min};
-  std::vector<TolPoint> points;
+  const auto model = model::to_device(m);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = 1e-14;
+  const auto ref = reference::solve_reference(model, test::marginal_starts(m, sched, samples, seed),
+                                              {sched.s(sched.t_max), sched.s(sched.t_min)}, settings,
+                                              {sched.alpha(sched.t_max), sched.alpha(sched.t_min)});
+  REQUIRE(ref.failed_samples == 0);
+  Kokkos::View<int*> index("index", 2);
+  Kokkos::deep_copy(Kokkos::subview(index, 1), 1);
+  const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+  ToleranceSweep sweep;
+  sweep.floor = 10 * ref.error_estimate;
   for (double tol : kTolerances) {
     char label[96];
     std::snprintf(label, sizeof label, "%s[%stol=%g]", solver_name.c_str(), options.c_str(), tol);
     const auto spec = solver::parse_solver(label);
-    const auto run = test::solve_on_grid(m, sched, times, label, samples);
-    TolPoint p{tol, 0.0, mean(run.nfe), run.nfe[0], run.nfe[0]};
+    const auto run = solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, samples, false);
+    TolPoint p{tol, 0.0, mean(run.nfe), {}, {}};
     double sum = 0.0;
     for (int s = 0; s < samples; ++s) {
       const double e = run.global_error[static_cast<size_t>(s) * 2 + 1];
       REQUIRE(std::isfinite(e));
       sum += e * e;
-      p.nfe_min = std::min(p.nfe_min, run.nfe[s]);
-      p.nfe_max = std::max(p.nfe_max, run.nfe[s]);
+      p.gte.push_back(e);
+      p.nfe.push_back(static_cast<double>(run.nfe[s]));
       // Every evaluation is part of an attempted step: dopri5 spends 6 per attempt after f(t_0)
       // and the initial-step probe; DPM-Solver-k spends k per attempt.
       const long attempts = run.accepted_steps[s] + run.rejected_steps[s];
@@ -65,58 +85,87 @@ std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::stri
       REQUIRE(run.accepted_steps[s] >= 1);
     }
     p.gte_rms = std::sqrt(sum / samples);
-    points.push_back(p);
+    sweep.points.push_back(p);
     if (std::getenv("PFODE_PRINT_ADAPTIVE"))
-      std::printf("ADAPTIVE %-10s %-10s %-14s tol %.0e  NFE mean %8.1f [%ld, %ld]  GTE %.3e  GTE/tol %.2f\n",
-                  m.name.c_str(), schedule_name.c_str(), solver_name.c_str(), tol, p.nfe_mean, p.nfe_min, p.nfe_max,
-                  p.gte_rms, p.gte_rms / tol);
+      std::printf("ADAPTIVE %-10s %-10s %-14s seed %lu tol %.0e  NFE mean %8.1f [%g, %g]  GTE %.3e  GTE/tol %.2f\n",
+                  m.name.c_str(), schedule_name.c_str(), solver_name.c_str(), static_cast<unsigned long>(seed), tol,
+                  p.nfe_mean, *std::min_element(p.nfe.begin(), p.nfe.end()),
+                  *std::max_element(p.nfe.begin(), p.nfe.end()), p.gte_rms, p.gte_rms / tol);
   }
-  return points;
+  return sweep;
 }
 
-// The fitted order uses the three tightest tolerances: at loose ones a start-up cost that does
-// not grow with 1/tol inflates the apparent order (dopri5 in log s: ~6 over 1e-3..1e-12, ~5.4
-// over 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README).
+// The order of each sample's GTE against its own NFE over the three tightest tolerances where
+// its GTE lies above the reference's floor, the median over samples (NaN when fewer than half
+// have three such tolerances).
+double median_sample_order(const ToleranceSweep& sweep) {
+  const size_t samples = sweep.points.front().gte.size();
+  std::vector<double> orders;
+  for (size_t s = 0; s < samples; ++s) {
+    std::vector<double> nfe, gte;
+    for (auto it = sweep.points.rbegin(); it != sweep.points.rend() && gte.size() < 3; ++it)
+      if (it->gte[s] > sweep.floor) {
+        nfe.push_back(it->nfe[s]);
+        gte.push_back(it->gte[s]);
+      }
+    if (gte.size() == 3) orders.push_back(-test::loglog_slope(nfe, gte));
+  }
+  if (orders.size() * 2 < samples) return NAN;
+  std::sort(orders.begin(), orders.end());
+  const size_t n = orders.size();
+  return n % 2 ? orders[n / 2] : 0.5 * (orders[n / 2 - 1] + orders[n / 2]);
+}
+
+// For each seed's start states: the GTE stays within a modest factor of the tolerance, falls with
+// it and about as fast, the NFE grows, and each sample's GTE against the NFE it spent falls at the
+// method's order at the tight end (at loose tolerances a start-up cost that does not grow with
+// 1/tol inflates the apparent order: dopri5 in log s ~6 over 1e-3..1e-12, ~5.4 over
+// 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README). Each sample is
+// its own adaptive integration, so the order is the median sample's: the RMS over samples
+// against their mean NFE follows only once every sample is asymptotic, and one sample in 16 can
+// keep the RMS of DPM-Solver-23 at local order 2.1-2.6 down to 1e-10 (median orders over seeds
+// 0-8: DPM-Solver-12 1.95-1.99, DPM-Solver-23 2.96-3.13; RMS orders 2.6-3.35).
 void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name, const std::string& solver_name,
                     const std::string& options = "", bool check_order = true, double loosest = 1e-3) {
   const auto tols = tolerances(solver_name, loosest);
-  const auto points = tolerance_sweep(m, schedule_name, solver_name, options, tols);
   const int p = solver::find_solver(solver_name).order;
-  std::vector<double> tol, gte, nfe, tight_gte, tight_nfe;
-  for (size_t k = 0; k < points.size(); ++k) {
-    tol.push_back(points[k].tol);
-    gte.push_back(points[k].gte_rms);
-    nfe.push_back(points[k].nfe_mean);
-    if (k + 3 >= points.size()) {
-      tight_gte.push_back(points[k].gte_rms);
-      tight_nfe.push_back(points[k].nfe_mean);
+  for (std::uint64_t seed : test::order_seeds()) {
+    const auto sweep = tolerance_sweep(m, schedule_name, solver_name, options, tols, seed);
+    const auto& points = sweep.points;
+    std::vector<double> tol, gte;
+    for (const auto& point : points) {
+      tol.push_back(point.tol);
+      gte.push_back(point.gte_rms);
     }
-  }
-  const double order = -test::loglog_slope(tight_nfe, tight_gte), proportionality = test::loglog_slope(tol, gte);
-  INFO(m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "]: GTE order in NFE "
-               << order << " (tightest three tolerances), d log GTE / d log tol " << proportionality);
-  if (std::getenv("PFODE_PRINT_ADAPTIVE"))
-    std::printf("ADAPTIVE-FIT %s %s %s[%s]: order %.2f (all: %.2f), proportionality %.2f\n", m.name.c_str(),
-                schedule_name.c_str(), solver_name.c_str(), options.c_str(), order, -test::loglog_slope(nfe, gte), proportionality);
-  for (size_t k = 0; k < points.size(); ++k) {
-    INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
-    // The global error stays within a modest factor of the tolerance (the control bounds local
-    // errors; their sum over the trajectory is what this checks).
-    CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
-    if (k > 0) {
-      CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
-      CHECK(points[k].gte_rms < points[k - 1].gte_rms);    // and a smaller error
+    const double order = median_sample_order(sweep), proportionality = test::loglog_slope(tol, gte);
+    std::ostringstream what;
+    what << m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "], seed " << seed
+         << ": median sample's GTE order in NFE " << order << " (tightest three tolerances), d log GTE / d log tol "
+         << proportionality;
+    if (std::getenv("PFODE_PRINT_ADAPTIVE")) std::printf("ADAPTIVE-FIT %s\n", what.str().c_str());
+    INFO(what.str());
+    for (size_t k = 0; k < points.size(); ++k) {
+      INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
+      // The global error stays within a modest factor of the tolerance (the control bounds local
+      // errors; their sum over the trajectory is what this checks).
+      CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
+      if (k > 0) {
+        CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
+        CHECK(points[k].gte_rms < points[k - 1].gte_rms);    // and a smaller error
+      }
     }
-  }
-  // Tolerance proportionality: the GTE falls about as fast as the tolerance.
-  CHECK(proportionality > 0.7);
-  CHECK(proportionality < 1.3);
-  // The GTE against the NFE actually spent falls at the method's order. dopri5 approaches its
-  // order 5 from above (5.1-5.5 at tolerances down to 1e-12; see above), so it gets 0.5 on that
-  // side; an order-4 method could not pass.
-  if (check_order) {
-    CHECK(order >= p - 0.15);
-    CHECK(order <= p + (solver_name == "dopri5" ? 0.5 : 0.15));
+    // Tolerance proportionality: the GTE falls about as fast as the tolerance.
+    CHECK(proportionality > 0.7);
+    CHECK(proportionality < 1.3);
+    // dopri5 approaches its order 5 from above and is still on the way at 1e-12, where its GTE
+    // nears the reference's floor: its local orders fall by ~0.3 a decade (16-D mixture: 6.2, 5.9,
+    // 5.6, 5.3 from 1e-8 on), and the median sample's order over 1e-10..1e-12 is 4.9-5.57 over
+    // seeds 0-8 and the five cases here. It gets 0.7 on that side: an order-4 method could not
+    // pass, nor an order-6 one.
+    if (check_order) {
+      CHECK(order >= p - 0.15);
+      CHECK(order <= p + (solver_name == "dopri5" ? 0.7 : 0.15));
+    }
   }
 }
 
