@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "solver/dpm_solver.hpp"
+#include "solver/explicit_rk.hpp"
 #include "solver/registry.hpp"
 #include "support.hpp"
 
@@ -286,6 +287,52 @@ TEST_CASE("classical solvers converge at their order in every integration variab
         INFO(info.name << " in " << variable);
         check_orders(test::mixture2d(), info.name + "[variable=" + variable + "]");
       }
+}
+
+namespace {
+
+// A classical tableau with its stage count as a constant, as test::fixed_step_order takes it.
+template <int S>
+struct FixedTableau {
+  static constexpr int stages = S;
+  double a[S][S] = {}, b[S] = {};
+  explicit FixedTableau(const solver::Tableau& t) {
+    for (int i = 0; i < S; ++i) {
+      b[i] = t.b[i];
+      for (int j = 0; j < S; ++j) a[i][j] = t.a[i][j];
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("classical Runge-Kutta tableaus: row sums, and order p with fixed steps on a nonlinear system", "[solvers]") {
+  // The order of the tableau alone, every order condition included: weights that keep the
+  // quadrature conditions (sum b c^k = 1/(k+1)) but break a coupling condition fail here, and on
+  // a linear problem they might not.
+  // The pendulum's solution from the classical RK4, written out here, with 20000 steps (~1e-13).
+  FixedTableau<4> textbook(solver::Tableau{});
+  textbook.a[1][0] = textbook.a[2][1] = 0.5;
+  textbook.a[3][2] = 1.0;
+  textbook.b[0] = textbook.b[3] = 1.0 / 6;
+  textbook.b[1] = textbook.b[2] = 1.0 / 3;
+  const auto exact = test::pendulum(textbook, 20000);
+  const auto check = [&](const solver::Tableau& t, auto fixed, int p) {
+    for (int i = 0; i < t.stages; ++i) {
+      double row = 0;
+      for (int j = 0; j < i; ++j) row += t.a[i][j];
+      CHECK(row == Approx(t.c[i]).margin(1e-15));
+    }
+    for (int steps : {100, 160}) {
+      const int n = p == 1 ? 4 * steps : steps;  // Euler's error is still pre-asymptotic at h = 0.1
+      CHECK(test::fixed_step_order(fixed, n, exact) == Approx(p).margin(0.2));
+    }
+  };
+  check(solver::euler_tableau(), FixedTableau<1>(solver::euler_tableau()), 1);
+  check(solver::midpoint_tableau(), FixedTableau<2>(solver::midpoint_tableau()), 2);
+  check(solver::heun_tableau(), FixedTableau<2>(solver::heun_tableau()), 2);
+  check(solver::rk3_tableau(), FixedTableau<3>(solver::rk3_tableau()), 3);
+  check(solver::rk4_tableau(), FixedTableau<4>(solver::rk4_tableau()), 4);
 }
 
 TEST_CASE("first-order exponential integrators are DDIM to round-off", "[solvers]") {

@@ -19,14 +19,15 @@ using namespace pfode;
 
 namespace {
 
-// Tolerances per solver: down to where the NFE stays affordable (DPM-Solver-12 needs ~2e5 at
-// 1e-10); dopri5 goes to 1e-12 (GTE ~1e-13, still above the reference's ~1e-14) because its
-// asymptotic range starts late.
-std::vector<double> tolerances(const std::string& solver_name, double tightest = 0) {
-  const double last = solver_name == "dpm-solver-12" ? 1e-7 : solver_name == "dpm-solver-23" ? 1e-9 : 1e-12;
+// Tolerances per solver, from `loosest` by decades down to where the NFE stays affordable
+// (DPM-Solver-12 needs ~2e5 at 1e-10); dopri5 goes to 1e-12 (GTE ~1e-13, still above the
+// reference's ~1e-14) because its asymptotic range starts late. The last two decades are halved
+// (steps of sqrt(10)): five points for the order at the tight end.
+std::vector<double> tolerances(const std::string& solver_name, double loosest) {
+  const int last = solver_name == "dpm-solver-12" ? -7 : solver_name == "dpm-solver-23" ? -9 : -12;
   std::vector<double> tols;
-  for (double tol = 1e-3; tol >= last * 0.99; tol /= 10) tols.push_back(tol);
-  if (tightest > 0) tols.erase(tols.begin(), tols.begin() + static_cast<long>(std::lround(std::log10(1e-3 / tightest))));
+  for (int half = static_cast<int>(std::lround(2 * std::log10(loosest))); half >= 2 * last; --half)
+    if (half % 2 == 0 || half < 2 * last + 4) tols.push_back(std::pow(10.0, half / 2.0));
   return tols;
 }
 
@@ -95,22 +96,23 @@ ToleranceSweep tolerance_sweep(const model::ModelSpec& m, const std::string& sch
   return sweep;
 }
 
-// The order of each sample's GTE against its own NFE over the three tightest tolerances where
-// its GTE lies above the reference's floor, the median over samples (NaN when fewer than half
-// have three such tolerances).
+// The order of each sample's GTE against its own NFE over the five tightest tolerances whose RMS
+// GTE lies above the reference's floor, the median over samples (NaN without five such).
 double median_sample_order(const ToleranceSweep& sweep) {
+  std::vector<const TolPoint*> window;
+  for (auto it = sweep.points.rbegin(); it != sweep.points.rend() && window.size() < 5; ++it)
+    if (it->gte_rms > sweep.floor) window.push_back(&*it);
+  if (window.size() < 5) return NAN;
   const size_t samples = sweep.points.front().gte.size();
   std::vector<double> orders;
   for (size_t s = 0; s < samples; ++s) {
     std::vector<double> nfe, gte;
-    for (auto it = sweep.points.rbegin(); it != sweep.points.rend() && gte.size() < 3; ++it)
-      if (it->gte[s] > sweep.floor) {
-        nfe.push_back(it->nfe[s]);
-        gte.push_back(it->gte[s]);
-      }
-    if (gte.size() == 3) orders.push_back(-test::loglog_slope(nfe, gte));
+    for (const auto* point : window) {
+      nfe.push_back(point->nfe[s]);
+      gte.push_back(point->gte[s]);
+    }
+    orders.push_back(-test::loglog_slope(nfe, gte));
   }
-  if (orders.size() * 2 < samples) return NAN;
   std::sort(orders.begin(), orders.end());
   const size_t n = orders.size();
   return n % 2 ? orders[n / 2] : 0.5 * (orders[n / 2 - 1] + orders[n / 2]);
@@ -140,7 +142,7 @@ void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name,
     const double order = median_sample_order(sweep), proportionality = test::loglog_slope(tol, gte);
     std::ostringstream what;
     what << m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "], seed " << seed
-         << ": median sample's GTE order in NFE " << order << " (tightest three tolerances), d log GTE / d log tol "
+         << ": median sample's GTE order in NFE " << order << " (tightest five tolerances), d log GTE / d log tol "
          << proportionality;
     if (std::getenv("PFODE_PRINT_ADAPTIVE")) std::printf("ADAPTIVE-FIT %s\n", what.str().c_str());
     INFO(what.str());
@@ -149,10 +151,12 @@ void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name,
       // The global error stays within a modest factor of the tolerance (the control bounds local
       // errors; their sum over the trajectory is what this checks).
       CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
-      if (k > 0) {
-        CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
-        CHECK(points[k].gte_rms < points[k - 1].gte_rms);    // and a smaller error
-      }
+      if (k > 0) CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
+      // and a smaller error than two decades looser (from one decade to the next the RMS can rise
+      // at loose tolerances: DPM-Solver-23 on the 2-D mixture, seed 14, 3.3e-4 at 1e-3 and 6.6e-4
+      // at 1e-4, one sample lucky at 1e-3)
+      for (size_t j = 0; j < k; ++j)
+        if (points[j].tol >= 99 * points[k].tol) CHECK(points[k].gte_rms < points[j].gte_rms);
     }
     // Tolerance proportionality: the GTE falls about as fast as the tolerance.
     CHECK(proportionality > 0.7);
