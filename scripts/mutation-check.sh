@@ -80,12 +80,19 @@ if [ $list -eq 1 ]; then
 fi
 
 # --- the source copy -------------------------------------------------------------------------
-mutated=()  # files of the copy that differ from the repository right now
+# Files of the copy a mutation changed, and their unmutated text in $WORK/original (the copy is
+# restored from there, not from the repository, which may change while the check runs).
+mutated=()
 restore() {
   for rel in "${mutated[@]+"${mutated[@]}"}"; do
-    cp "$ROOT/$rel" "$SRC/$rel"  # a fresh mtime: the next build recompiles it
+    cp "$WORK/original/$rel" "$SRC/$rel"  # a fresh mtime: the next build recompiles it
   done
   mutated=()
+}
+remember() {  # remember REL: keep the copy's unmutated text of REL before it is changed
+  mkdir -p "$(dirname "$WORK/original/$1")"
+  cp "$SRC/$1" "$WORK/original/$1"
+  mutated+=("$1")
 }
 trap 'restore' EXIT
 trap 'restore; echo; echo "mutation-check: interrupted, source copy restored" >&2; exit 130' INT TERM
@@ -137,11 +144,14 @@ apply() {  # apply FILE: mutate the copy; fails (message on stderr) when it does
   if [ "${f##*.}" = sed ]; then
     rel=$(header file "$f")
     [ -f "$SRC/$rel" ] || { echo "no file $rel" >&2; return 1; }
-    mutated+=("$rel")
+    remember "$rel"
     sed -i -f "$f" "$SRC/$rel"
-    if cmp -s "$ROOT/$rel" "$SRC/$rel"; then echo "no line of $rel matched" >&2; return 1; fi
+    if cmp -s "$WORK/original/$rel" "$SRC/$rel"; then echo "no line of $rel matched" >&2; return 1; fi
   else
-    for rel in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$f"); do mutated+=("$rel"); done
+    for rel in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$f"); do
+      [ -f "$SRC/$rel" ] || { echo "no file $rel" >&2; return 1; }
+      remember "$rel"
+    done
     patch -p1 -d "$SRC" -F 0 --no-backup-if-mismatch --silent < "$f" > /dev/null || {
       echo "patch does not apply" >&2
       return 1
