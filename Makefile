@@ -1,8 +1,13 @@
-# pfode: `make run` (set up, build, run the default experiment, plot) and `make test`.
+# pfode: `make run` (set up, build, run an experiment on every core, plot) and `make test`.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
 CMAKE_ARGS ?=
+# make run EXPERIMENT=experiments/convergence-orders.ini [ARGS=--resume]: any experiment file; its
+# results go to results/<name>.h5 and the report to results/<name>/.
+EXPERIMENT ?= experiments/quickstart.ini
+ARGS ?= --force
+NAME = $(basename $(notdir $(EXPERIMENT)))
 
 .PHONY: all deps configure build run test clean
 
@@ -20,9 +25,9 @@ build: configure
 run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target pfode
 	@mkdir -p results
-	./$(BUILD)/pfode run experiments/quickstart.ini --force
-	$(PYTHON) analysis/plot_convergence.py results/quickstart.h5
-	$(PYTHON) analysis/report.py results/quickstart.h5
+	$$(scripts/all-cores.sh ./$(BUILD)/pfode) ./$(BUILD)/pfode run $(EXPERIMENT) -o results/$(NAME).h5 $(ARGS)
+	$(PYTHON) analysis/plot_convergence.py results/$(NAME).h5
+	$(PYTHON) analysis/report.py results/$(NAME).h5
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
