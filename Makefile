@@ -6,7 +6,7 @@ CMAKE_ARGS ?=
 # make run EXPERIMENT=experiments/convergence-orders.ini [ARGS=--resume]: any experiment file; its
 # results go to results/<name>.h5 and the report to results/<name>/.
 EXPERIMENT ?= experiments/quickstart.ini
-ARGS ?= --force
+ARGS ?= --force --progress bar
 NAME = $(basename $(notdir $(EXPERIMENT)))
 
 .PHONY: all deps configure build run test clean
@@ -26,7 +26,6 @@ run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target pfode
 	@mkdir -p results
 	$$(scripts/all-cores.sh ./$(BUILD)/pfode) ./$(BUILD)/pfode run $(EXPERIMENT) -o results/$(NAME).h5 $(ARGS)
-	$(PYTHON) analysis/plot_convergence.py results/$(NAME).h5
 	$(PYTHON) analysis/report.py results/$(NAME).h5
 
 test: build
