@@ -70,6 +70,10 @@ for f in "${files[@]}"; do
     echo "mutation-check: $f lacks its '# kills:' (or, for .sed, '# file:') header" >&2
     exit 2
   fi
+  if [[ $kills == *,* ]]; then  # Catch reads a comma as 'or': name the case by a prefix*
+    echo "mutation-check: $f: the test case in '# kills:' has a comma; use a prefix ending in *" >&2
+    exit 2
+  fi
 done
 
 if [ $list -eq 1 ]; then
