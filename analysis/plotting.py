@@ -165,10 +165,10 @@ def order_guides(ax, ends):
 
 
 def draw_convergence(ax, series, styles, label):
-    """GTE RMS vs NFE on log-log axes, one line per series; hollow markers for cells a fit must
-    not use (near the reference-error floor, or failed: diverged or step control gave up). Series
-    with the same GTE at every NFE (one method under several names) are drawn once, labelled
-    'a = b'."""
+    """GTE RMS vs NFE on log-log axes, one line per series (dashed: scored runs of a sampler outside
+    pfode); hollow markers for cells a fit must not use (near the reference-error floor, or
+    failed: diverged or step control gave up). Series with the same GTE at every NFE (one method
+    under several names) are drawn once, labelled 'a = b'."""
     seeds = sorted({s["seed"] for s in series})
     xs, ys, hidden, hollow_any = [], [], 0, False
     ends = {}  # theoretical order -> the lowest curve's last point
@@ -183,6 +183,8 @@ def draw_convergence(ax, series, styles, label):
         hollow_any |= bool((hollow & finite).any())
         seed = f" seed {s['seed']}" if len(seeds) > 1 else ""
         dashes = SEED_LINESTYLES[seeds.index(s["seed"]) % len(SEED_LINESTYLES)]
+        if s.get("external"):  # scored runs of a sampler outside pfode: dashed beside pfode's solvers
+            dashes = (0, (4, 2))
         # "fitted", not "p=": a label may carry the theoretical order as "(p=3)".
         name = joined([label(series[m]) for m in members])
         text = f"{name}{seed}: fitted {fmt_order(s['gte_order'], s['gte_order_stderr'])} (theory {s['order_theory']})"
