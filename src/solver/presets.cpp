@@ -14,8 +14,13 @@ namespace pfode::solver {
 //    orders [3]*(K-2)+[2,1] / [3]*(K-1)+[1] / [3]*(K-1)+[2] for steps % 3 = 0 / 1 / 2. With
 //    logSNR the outer grid is K steps uniform in lambda and the inner points sit at r = 1/3, 2/3
 //    (1/2 for order 2) of each step in lambda: pfode's dpm-solver-fast exactly. With the other
-//    skip types the outer grid is a subsample of a `steps`-step grid at the cumulative orders and
-//    r follows that grid: pfode has no such preset.
+//    skip types the outer grid is the `steps`-step grid of the skip type at the cumulative orders,
+//    and each step's inner points are get_time_steps(skip_type, s, t, order): uniform in t
+//    (time_quadratic: in sqrt t) inside the step, i.e. the `steps`-step grid's points in between;
+//    r = their lambda fraction of the step. pfode: dpm-solver-fast[stages=spacing].
+//  - method "singlestep_fixed", order 2 or 3: K = steps // order steps of the skip type, inner
+//    points placed the same way (pfode: dpm-solver-2/-3[stages=spacing]; with logSNR they are
+//    r = 1/2, 1/3, 2/3, stages=lambda). Method "singlestep" with order 2 is the same for even steps.
 //  - method "multistep": the first order - 1 steps are lower-order multistep steps (a DDIM first
 //    step), and with lower_order_final (default True) the last steps use min(order, steps + 1 -
 //    step) only when steps < 10 (pfode lower_order_final=10); multistep coefficients are the
@@ -56,6 +61,22 @@ const std::vector<Preset>& all_presets() {
       {"dpm-solver:fast-logsnr", "uniform-lambda", "dpm-solver-fast",
        "official DPM-Solver, singlestep order 3 (DPM-Solver-fast), skip_type logSNR: K = NFE//3+1 steps uniform in "
        "lambda, orders 3..3 then 2/1, spends exactly the NFE; no denoise_to_zero. Exact"},
+      {"dpm-solver:2s-time-uniform", "uniform-t", "dpm-solver-2[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 2 (= singlestep for even NFE), time_uniform: NFE//2 steps uniform "
+       "in t, the stage at the middle of each step in t (r1 = 0.11-0.55 of a step in lambda on vp-linear at NFE 6-20); no "
+       "denoise_to_zero. Exact"},
+      {"dpm-solver:3s-time-uniform", "uniform-t", "dpm-solver-3[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 3, time_uniform: NFE//3 steps uniform in t, stages at 1/3 and 2/3 "
+       "of each step in t. Exact"},
+      {"dpm-solver:fast-time-uniform", "uniform-t", "dpm-solver-fast[stages=spacing]",
+       "official DPM-Solver singlestep order 3 (DPM-Solver-fast), time_uniform: the NFE-step uniform-t grid taken "
+       "3 (then 2/1) intervals per step, stages on the points in between; spends exactly the NFE. Exact"},
+      {"dpm-solver:2s-time-quadratic", "quadratic-t", "dpm-solver-2[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 2, time_quadratic: as 2s-time-uniform in sqrt(t). Exact"},
+      {"dpm-solver:3s-time-quadratic", "quadratic-t", "dpm-solver-3[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 3, time_quadratic: as 3s-time-uniform in sqrt(t). Exact"},
+      {"dpm-solver:fast-time-quadratic", "quadratic-t", "dpm-solver-fast[stages=spacing]",
+       "official DPM-Solver singlestep order 3, time_quadratic: as fast-time-uniform in sqrt(t). Exact"},
       {"dpm-solver:2m-time-uniform", "uniform-t", "dpm-solver++2m[warmup=multistep,lower_order_final=10]",
        "official DPM-Solver++ multistep order 2, time_uniform (recommended for guided sampling): DDIM first step, "
        "first-order last step only when steps < 10; no denoise_to_zero. Exact"},

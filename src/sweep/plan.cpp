@@ -1,9 +1,37 @@
 #include "sweep/plan.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace pfode::sweep {
+
+namespace {
+
+// The grid of `steps` steps a cell runs on. Singlestep DPM-Solver with stages=spacing (the official
+// skip_type placement): the spacing's grid of sum(orders) intervals, whose points at the steps'
+// boundaries are the grid and whose points in between are the stages. On uniform-lambda that is
+// stages=lambda, and the official code keeps K steps uniform in lambda there (logSNR), so the
+// spacing's own grid is used.
+std::vector<double> cell_grid(const solver::SolverSpec& spec, const spacing::Spacing& sp, const schedule::Schedule& sched,
+                              int steps, std::vector<double>& stage_times) {
+  const auto offsets = solver::stage_offsets(spec, steps);
+  if (offsets.empty() || sp.kind == spacing::Kind::uniform_lambda) return spacing::make_grid(sp, sched, steps);
+  if (sp.kind == spacing::Kind::custom)
+    throw std::invalid_argument("stages=spacing needs a spacing that can place points inside a step; a custom grid "
+                                "fixes its points");
+  const auto fine = spacing::make_grid(sp, sched, offsets.back());
+  std::vector<double> times;
+  stage_times.assign(2 * static_cast<size_t>(steps), std::numeric_limits<double>::quiet_NaN());
+  for (int i = 0; i < steps; ++i) {
+    times.push_back(fine[offsets[i]]);
+    for (int k = 1; k < offsets[i + 1] - offsets[i]; ++k) stage_times[2 * i + k - 1] = fine[offsets[i] + k];
+  }
+  times.push_back(fine.back());
+  return times;
+}
+
+}  // namespace
 
 Plan make_plan(const Experiment& e) {
   Plan plan;
@@ -36,7 +64,7 @@ Plan make_plan(const Experiment& e) {
             try {
               c.steps = solver::steps_for_budget(spec, e.nfe[b]);
               c.nfe_stated = solver::nfe_for_steps(spec, c.steps);
-              c.times = spacing::make_grid(e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps);
+              c.times = cell_grid(spec, e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps, c.stage_times);
             } catch (const std::invalid_argument& err) {
               if (invalid++ == 0) first_invalid = "cell " + describe(e, c) + ": " + err.what();
               if (std::find(reasons.begin(), reasons.end(), err.what()) == reasons.end()) reasons.push_back(err.what());

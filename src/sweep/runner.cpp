@@ -204,7 +204,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         for (size_t i = 0; i < positions.size(); ++i) h(i) = positions[i];
         Kokkos::deep_copy(index, h);
       }
-      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
+      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t, cell.stage_times);
       const solver::ExactStates exact{ref.y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
