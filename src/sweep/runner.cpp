@@ -119,6 +119,10 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
   record.layout = dop853.in_teams() ? "teams" : "packs";
   record.nfe_mean = ref.nfe_mean;
   record.nfe_max = ref.nfe_max;
+  for (int p = 0; p < samples; ++p) {
+    record.steps_accepted_mean += static_cast<double>(ref.accepted_steps[p]) / samples;
+    record.steps_rejected_mean += static_cast<double>(ref.rejected_steps[p]) / samples;
+  }
   record.error_estimate = ref.error_estimate;
   record.failed_samples = ref.failed_samples;
   if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
