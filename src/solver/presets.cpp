@@ -47,15 +47,19 @@ namespace pfode::solver {
 //  r = 1/2 in lambda + denoise). EDM's Algorithm 1 (NVlabs/edm, S_churn = 0) is the same Heun:
 //  num_steps = n noise levels plus 0, Euler on the last interval, NFE 2n - 1.
 // diffusers (DPMSolverMultistepScheduler, UniPCMultistepScheduler, recent releases with
-//  final_sigmas_type = "zero"): timesteps from the 1000 discrete DDPM betas, timestep_spacing
-//  "linspace" (N integer timesteps from 999 down to ~999/N; use_karras_sigmas: Karras sigmas
-//  mapped back to fractional timesteps), the last step goes to sigma = 0 as a first-order step
-//  (x <- D: pfode's final=denoise). DPM-Solver++ defaults: order 2, "midpoint" solver_type (the
-//  official dpmsolver coefficients), lower order on the final steps only when fewer than 15
-//  (which for order 2 is the step to 0 alone). UniPC defaults: order 2, bh2, corrector at every
-//  step but the one to 0, lower_order_final whatever the steps (again only the step to 0 for
-//  order 2). Not reproducible exactly: pfode's vp-linear is the continuous limit of the DDPM
-//  betas, and its grid runs to t_min = 1e-3 where diffusers' last timestep is ~1/N (then 0).
+//  final_sigmas_type = "zero"): the 1000 discrete DDPM timesteps (beta_schedule "linear" 1e-4 ..
+//  0.02 by default, "scaled_linear" 0.00085 .. 0.012 in Stable Diffusion: pfode's ddpm-linear and
+//  ddpm-scaled-linear), timestep_spacing "linspace" by default: N integer timesteps
+//  round(linspace(0, 999, N + 1))[::-1][:-1], from 999 down to ~999/N (pfode diffusers-linspace
+//  with N = steps + 1), sigma = sqrt((1 - alpha_bar_k)/alpha_bar_k) at each, then sigma = 0; the
+//  step to 0 is first order (x <- D: pfode's final=denoise, whose state pfode compares with x*(0)
+//  under run.denoise_target = zero). use_karras_sigmas: N Karras sigmas (rho 7) from sigma(999) to
+//  sigma(0) (pfode karras between t_max and t_min of the discrete schedule), then 0; the network
+//  is given the nearest timestep, an exact denoiser the sigma. DPM-Solver++ defaults: order 2,
+//  "midpoint" solver_type (the official dpmsolver coefficients), lower order on the final steps
+//  only when fewer than 15 (which for order 2 is the step to 0 alone). UniPC defaults: order 2,
+//  bh2, corrector at every step but the one to 0, lower_order_final whatever the steps (again only
+//  the step to 0 for order 2). diffusers computes the schedule in float32, pfode in double.
 const std::vector<Preset>& all_presets() {
   static const std::vector<Preset> table = {
       {"dpm-solver:fast-logsnr", "uniform-lambda", "dpm-solver-fast",
@@ -110,17 +114,17 @@ const std::vector<Preset>& all_presets() {
       {"k-diffusion:dpm++2s", "karras[rho=7]", "dpm-solver++2s[final=denoise]",
        "k-diffusion sample_dpmpp_2s_ancestral with eta = 0 (deterministic): DPM-Solver++(2S), r = 1/2 in lambda, "
        "Euler (x <- D) on the step to 0; NFE = 2n - 1. Exact"},
-      {"diffusers:dpm++2m", "uniform-t", "dpm-solver++2m[warmup=multistep,final=denoise]",
+      {"diffusers:dpm++2m", "diffusers-linspace", "dpm-solver++2m[warmup=multistep,final=denoise]",
        "diffusers DPMSolverMultistepScheduler defaults (order 2, dpmsolver++, midpoint, linspace, final sigma 0): "
-       "first-order first step and step to 0. Approximate: discrete DDPM timesteps, and diffusers' grid ends at "
-       "t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
+       "NFE n = n timesteps, first-order first step and step to 0. Exact on ddpm-linear (the default betas) and "
+       "ddpm-scaled-linear (Stable Diffusion's)"},
       {"diffusers:dpm++2m-karras", "karras[rho=7]", "dpm-solver++2m[warmup=multistep,final=denoise]",
-       "diffusers DPMSolverMultistepScheduler with use_karras_sigmas: as k-diffusion:dpm++2m. Approximate: sigma "
-       "range from the discrete DDPM betas"},
-      {"diffusers:unipc", "uniform-t", "unipc-2[variant=bh2,warmup=multistep,final=denoise]",
+       "diffusers DPMSolverMultistepScheduler with use_karras_sigmas: n Karras sigmas from sigma(999) to sigma(0), "
+       "then 0. Exact on ddpm-linear and ddpm-scaled-linear (the model evaluated at the Karras sigma, where "
+       "diffusers hands a network the nearest timestep)"},
+      {"diffusers:unipc", "diffusers-linspace", "unipc-2[variant=bh2,warmup=multistep,final=denoise]",
        "diffusers UniPCMultistepScheduler defaults (order 2, bh2, linspace, final sigma 0): corrector at every step "
-       "but the step to 0, which is x <- D at the uncorrected state. Approximate: discrete DDPM timesteps, and "
-       "diffusers' grid ends at t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
+       "but the step to 0, which is x <- D at the uncorrected state. Exact on ddpm-linear and ddpm-scaled-linear"},
   };
   return table;
 }

@@ -12,8 +12,8 @@ python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# One of each schedule (non-default parameters where it has some), a Gaussian (one narrow
-# coordinate), a 2-D mixture and a 16-D mixture of 8 components.
+# One of each schedule (non-default parameters where it has some; the discrete DDPM ones too), a
+# Gaussian (one narrow coordinate), a 2-D mixture and a 16-D mixture of 8 components.
 cat >"$work/exact.ini" <<INI
 [run]
 out = $work/exact.h5
@@ -22,7 +22,7 @@ seeds = 0 3
 
 [sweep]
 models = gaussian mixture mix16
-schedules = vp-linear vp-cosine ve edm flow
+schedules = vp-linear vp-cosine ve edm flow ddpm-linear ddpm-scaled-linear
 spacings = uniform-lambda karras
 solvers = ddim heun
 nfe = 4 6
@@ -131,8 +131,8 @@ with h5py.File(sys.argv[1], "r") as f:
         if x_T.shape != (5, problem.models[key[0]].dim) or not np.array_equal(x_T, g["x_T"][()]):
             failures.append(f"start {key}: not the file's x_T")
         compare(f"x_T {key}", x_T, sched.alpha(sched.t_max) * g["y_T"][()])
-if len(problem.grids) != 5 * 2 * 4:  # schedules x spacings x step counts (ddim 4, 6; heun 2, 3)
-    failures.append(f"{len(problem.grids)} grids, expected 40")
+if len(problem.grids) != 7 * 2 * 4:  # schedules x spacings x step counts (ddim 4, 6; heun 2, 3)
+    failures.append(f"{len(problem.grids)} grids, expected 56")
 for grid in problem.grids:
     sched = problem.schedules[grid.schedule]
     if grid.t[0] != sched.t_max or grid.t[-1] != sched.t_min or len(grid.t) != grid.steps + 1:
