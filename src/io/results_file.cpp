@@ -7,8 +7,6 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "schedule/registry.hpp"
-
 namespace pfode::io {
 
 namespace {
@@ -46,7 +44,7 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 
 }  // namespace
 
-void write_cell(const Group& parent, const sweep::CellResult& c) {
+void write_cell(const Group& parent, const results::CellResult& c) {
   const Group g = parent.create_group(cell_name(c.id));
   g.write_attribute("id", static_cast<long>(c.id));
   g.write_attribute("model", c.model);
@@ -87,8 +85,8 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
 }
 
-sweep::CellResult read_cell(const Group& g) {
-  sweep::CellResult c;
+results::CellResult read_cell(const Group& g) {
+  results::CellResult c;
   c.id = static_cast<int>(g.read_long_attribute("id"));
   c.model = g.read_string_attribute("model");
   c.schedule = g.read_string_attribute("schedule");
@@ -129,7 +127,7 @@ sweep::CellResult read_cell(const Group& g) {
   return c;
 }
 
-void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
+void write_reference(const Group& parent, const results::ReferenceRecord& r) {
   const Group g = parent.create_group(r.model + "__" + r.schedule + "__seed" + std::to_string(r.seed));
   g.write_attribute("model", r.model);
   g.write_attribute("schedule", r.schedule);
@@ -146,8 +144,8 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("wall_time", r.wall_time);
 }
 
-sweep::ReferenceRecord read_reference(const Group& g) {
-  sweep::ReferenceRecord r;
+results::ReferenceRecord read_reference(const Group& g) {
+  results::ReferenceRecord r;
   r.model = g.read_string_attribute("model");
   r.schedule = g.read_string_attribute("schedule");
   r.seed = g.read_long_attribute("seed");
@@ -191,14 +189,12 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
       g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
     }
     const Group schedules = root.create_group("schedules");
-    for (const auto& entry : rec.schedules) {
-      const Group g = schedules.create_group(entry.name);
-      const auto& info = schedule::find_schedule(entry.name);
-      g.write_attribute("description", info.description);
-      g.write_attribute("t_min", entry.schedule.t_min);
-      g.write_attribute("t_max", entry.schedule.t_max);
-      const double params[2] = {entry.schedule.p0, entry.schedule.p1};
-      for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
+    for (const auto& s : rec.schedules) {
+      const Group g = schedules.create_group(s.name);
+      g.write_attribute("description", s.description);
+      g.write_attribute("t_min", s.t_min);
+      g.write_attribute("t_max", s.t_max);
+      for (const auto& [name, value] : s.parameters) g.write_attribute(name, value);
     }
     const Group refs = root.create_group("references");
     for (const auto& r : rec.references) write_reference(refs, r);

@@ -8,8 +8,8 @@
 
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
-#include "sweep/experiment.hpp"
-#include "sweep/results.hpp"
+#include "model/model_spec.hpp"
+#include "results/records.hpp"
 
 namespace pfode::io {
 
@@ -17,16 +17,16 @@ struct RunRecord {
   Provenance provenance;
   std::string resolved_config;
   std::vector<model::ModelSpec> models;
-  std::vector<sweep::ScheduleEntry> schedules;
-  std::vector<sweep::ReferenceRecord> references;
-  std::vector<sweep::CellResult> cells;  // by id
-  std::vector<sweep::SeriesFit> series;
+  std::vector<results::ScheduleRecord> schedules;
+  std::vector<results::ReferenceRecord> references;
+  std::vector<results::CellResult> cells;  // by id
+  std::vector<results::SeriesFit> series;
 };
 
-void write_cell(const Group& parent, const sweep::CellResult& cell);
-sweep::CellResult read_cell(const Group& group);
-void write_reference(const Group& parent, const sweep::ReferenceRecord& ref);
-sweep::ReferenceRecord read_reference(const Group& group);
+void write_cell(const Group& parent, const results::CellResult& cell);
+results::CellResult read_cell(const Group& group);
+void write_reference(const Group& parent, const results::ReferenceRecord& ref);
+results::ReferenceRecord read_reference(const Group& group);
 
 // Writes the whole file atomically (temporary next to `path`, then rename).
 void write_results_file(const std::string& path, const RunRecord& record);

@@ -249,7 +249,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     throw std::invalid_argument("run.reference_step: unknown '" + reference_step + "' (sample | pack)");
   e.reference_pack_step = reference_step == "pack";
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
-  e.layout = solver::parse_layout(r.text("run.layout", "auto"));
+  e.layout = lane::parse_layout(r.text("run.layout", "auto"));
 
   const auto model_names = split_list(r.required("sweep.models")), schedule_names = split_list(r.required("sweep.schedules"));
   require_unique(model_names, "sweep.models");
@@ -308,6 +308,22 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inputs));
   e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + hex + "\n";
   return e;
+}
+
+std::vector<results::ScheduleRecord> schedule_records(const Experiment& e) {
+  std::vector<results::ScheduleRecord> records;
+  for (const auto& entry : e.schedules) {
+    const auto& info = schedule::find_schedule(entry.name);
+    results::ScheduleRecord r;
+    r.name = entry.name;
+    r.description = info.description;
+    r.t_min = entry.schedule.t_min;
+    r.t_max = entry.schedule.t_max;
+    const double params[2] = {entry.schedule.p0, entry.schedule.p1};
+    for (size_t k = 0; k < info.parameter_names.size(); ++k) r.parameters.emplace_back(info.parameter_names[k], params[k]);
+    records.push_back(r);
+  }
+  return records;
 }
 
 }  // namespace pfode::sweep

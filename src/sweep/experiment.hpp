@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "lane/layout.hpp"
 #include "model/model_spec.hpp"
 #include "model/start_states.hpp"
+#include "results/records.hpp"
 #include "schedule/schedule.hpp"
-#include "solver/layout.hpp"
 #include "solver/registry.hpp"
 #include "spacing/spacing.hpp"
 
@@ -46,9 +47,9 @@ struct Experiment {
   double reference_tolerance = 1e-13;
   bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
-  // run.layout, resolved (solver/layout.hpp): how the fixed-grid solvers and the reference with its
+  // run.layout, resolved (lane/layout.hpp): how the fixed-grid solvers and the reference with its
   // own steps per sample map samples and coordinates onto the machine.
-  solver::KernelLayout::Kind layout = solver::auto_layout();
+  lane::KernelLayout::Kind layout = lane::auto_layout();
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.
   bool common_s_interval = false;
@@ -68,5 +69,8 @@ struct Experiment {
 // validates everything before any compute; throws std::invalid_argument with one line naming
 // the problem.
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
+
+// The schedules of an experiment as the results file records them.
+std::vector<results::ScheduleRecord> schedule_records(const Experiment& e);
 
 }  // namespace pfode::sweep

@@ -60,8 +60,8 @@ double mean(const std::vector<long>& values) {
 
 }  // namespace
 
-CellResult make_cell_result(const Experiment& e, const Cell& cell) {
-  CellResult r;
+results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
+  results::CellResult r;
   const auto& solver = e.solvers[cell.solver];
   r.id = cell.id;
   r.model = e.models[cell.model].name;
@@ -121,9 +121,9 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     reference::Dop853Settings settings;
     settings.rtol = settings.atol = e.reference_tolerance;
     settings.pack_step = e.reference_pack_step;
-    settings.teams = e.layout == solver::KernelLayout::teams;
+    settings.teams = e.layout == lane::KernelLayout::teams;
     const auto ref = reference::solve_reference(model, y_start, s_out, settings, alpha_out);
-    ReferenceRecord record;
+    results::ReferenceRecord record;
     record.model = spec.name;
     record.schedule = e.schedules[group.schedule].name;
     record.seed = static_cast<long>(e.seeds[group.seed]);
@@ -144,7 +144,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
-      CellResult r = make_cell_result(e, cell);
+      results::CellResult r = make_cell_result(e, cell);
       r.reference_error = ref.error_estimate;
       Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
       {
@@ -159,7 +159,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
-      solver::KernelLayout layout;
+      lane::KernelLayout layout;
       layout.kind = e.layout;
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout);
       r.layout = run.layout;

@@ -6,13 +6,13 @@
 #include <set>
 
 #include "sweep/plan.hpp"
-#include "sweep/results.hpp"
+#include "results/records.hpp"
 
 namespace pfode::sweep {
 
 struct RunCallbacks {
-  std::function<void(const CellResult&)> cell_done;         // after each cell (writing, progress)
-  std::function<void(int group, const ReferenceRecord&)> reference_done;
+  std::function<void(const results::CellResult&)> cell_done;         // after each cell (writing, progress)
+  std::function<void(int group, const results::ReferenceRecord&)> reference_done;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume).
@@ -20,6 +20,6 @@ struct RunCallbacks {
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks);
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
-CellResult make_cell_result(const Experiment& e, const Cell& cell);
+results::CellResult make_cell_result(const Experiment& e, const Cell& cell);
 
 }  // namespace pfode::sweep

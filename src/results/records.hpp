@@ -1,15 +1,17 @@
-// What a sweep measures: per cell (errors, NFE, grid, status, timing), per reference solve, and
-// per series of NFE budgets (fitted orders). Plain host data, written by io/ and read back by it.
+// The results schema: what a sweep measures per cell (errors, NFE, grid, status, timing), per
+// reference solve and per series of NFE budgets (fitted orders), and the schedules it ran. Plain
+// host data: the sweep fills it (sweep/), io/ writes and reads it; neither owns it.
 #pragma once
 
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "metrics/order_fit.hpp"
 #include "metrics/statistics.hpp"
 
-namespace pfode::sweep {
+namespace pfode::results {
 
 struct CellResult {
   int id = 0;
@@ -25,7 +27,7 @@ struct CellResult {
   std::string status;        // "ok", "diverged" (fixed grid), "step_control_failed" (adaptive)
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
-  std::string layout;  // how the kernel ran: solver::SolverRun::layout
+  std::string layout;  // how the kernel ran: "packs", "teams", or "samples" (adaptive, one per thread)
   double wall_time = 0;      // seconds: trajectory kernel
   double lte_wall_time = 0;  // seconds: the LTE kernel
   std::vector<double> t, lambda;           // grid, N + 1
@@ -60,6 +62,12 @@ struct SeriesFit {
   metrics::OrderFit gte, gte_median, lte;
 };
 
-std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells);
+// A noise schedule as a run used it: its registry name and description, its t range and its
+// parameters (named as the schedule registry names them).
+struct ScheduleRecord {
+  std::string name, description;
+  double t_min = 0, t_max = 0;
+  std::vector<std::pair<std::string, double>> parameters;
+};
 
-}  // namespace pfode::sweep
+}  // namespace pfode::results
