@@ -121,9 +121,7 @@ TEST_CASE("io: the results file holds provenance, config, models and series", "[
   rec.provenance.command_line = "pfode run x.ini";
   rec.resolved_config = "[run]\nsamples = 4\n";
   rec.models = e.models;
-  sweep::Experiment with_schedule;
-  with_schedule.schedules = {{"vp-linear", schedule::make_schedule("vp-linear", {{"beta_max", 18.0}})}};
-  rec.schedules = sweep::schedule_records(with_schedule);
+  rec.schedules = {{"vp-linear", schedule::make_schedule("vp-linear", {{"beta_max", 18.0}})}};
   rec.cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { rec.references.push_back(r); });
   rec.series = sweep::fit_series(rec.cells);
   const std::string path = "pfode_test_results.h5";

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -6,6 +7,7 @@
 #include <stdexcept>
 
 #include "app/commands.hpp"
+#include "app/order_table.hpp"
 #include "io/results_file.hpp"
 #include "sweep/checkpoint.hpp"
 #include "sweep/plan.hpp"
@@ -16,29 +18,6 @@
 namespace pfode::app {
 
 namespace {
-
-std::string format_order(const metrics::OrderFit& f) {
-  if (!f.valid) return "   n/a      ";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%5.2f +- %4.2f", f.order, f.standard_error);
-  return buf;
-}
-
-void print_table(const io::RunRecord& rec) {
-  std::printf("\n%-10s %-10s %-14s %-16s %9s %11s %14s %6s %14s %6s\n", "model", "schedule", "spacing", "solver",
-              "NFE", "GTE (RMS)", "GTE order", "theory", "LTE order", "theory");
-  for (const auto& f : rec.series) {
-    const auto& last = rec.cells[f.cells.back()];
-    char nfe[32];
-    std::snprintf(nfe, sizeof nfe, "%g-%g", f.nfe.front(), f.nfe.back());
-    std::printf("%-10s %-10s %-14s %-16s %9s %11.3e %14s %6ld %14s %6ld\n", f.model.c_str(), f.schedule.c_str(),
-                f.spacing.c_str(), f.solver.c_str(), nfe, last.gte_summary.rms, format_order(f.gte).c_str(),
-                f.order_theory, format_order(f.lte).c_str(), f.lte_order_theory);
-  }
-  std::printf("\nGTE: RMS over samples of the per-sample RMS error at t_min, at the largest NFE. Orders: least-squares\n"
-              "slope of log error vs log NFE over the asymptotic points (+- standard error); cells within 10x of the\n"
-              "reference's error are excluded.\n");
-}
 
 // One line on the first rank; every rank returns the same status.
 int fail(const sweep::Ranks& ranks, int status, const std::string& what) {
@@ -92,7 +71,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if (!mine.count(c.id)) skip.insert(c.id);
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
-  sweep::Progress progress(mine.size(), !options.quiet, prefix);
+  sweep::Progress progress(mine.size(), options.progress, prefix);
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");
@@ -133,7 +112,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   try {
     rec.resolved_config = experiment.resolved_config;
     rec.models = experiment.models;
-    rec.schedules = sweep::schedule_records(experiment);
+    rec.schedules = experiment.schedules;
     rec.cells = checkpoint->load_cells();
     rec.references = checkpoint->load_references();
     if (rec.cells.size() != plan.cells.size())
@@ -149,7 +128,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                                          ": fix the cause and rerun with --resume");
   }
   if (!options.quiet) {
-    print_table(rec);
+    print_order_table(rec);
     std::printf("\nwrote %s\n", experiment.out.c_str());
   }
   return exit_ok;

@@ -50,6 +50,7 @@ Group Group::open_group(const std::string& name) const {
   return Group(Handle(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name));
 }
 bool Group::has(const std::string& name) const { return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0; }
+bool Group::has_attribute(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 
 std::vector<std::string> Group::children() const {
   std::vector<std::string> names;

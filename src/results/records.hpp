@@ -5,11 +5,11 @@
 
 #include <limits>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "metrics/order_fit.hpp"
 #include "metrics/statistics.hpp"
+#include "schedule/schedule.hpp"
 
 namespace pfode::results {
 
@@ -62,12 +62,10 @@ struct SeriesFit {
   metrics::OrderFit gte, gte_median, lte;
 };
 
-// A noise schedule as a run used it: its registry name and description, its t range and its
-// parameters (named as the schedule registry names them).
-struct ScheduleRecord {
-  std::string name, description;
-  double t_min = 0, t_max = 0;
-  std::vector<std::pair<std::string, double>> parameters;
+// A noise schedule as a run used it: its name and the schedule with its parameters and t range.
+struct ScheduleEntry {
+  std::string name;
+  schedule::Schedule schedule;
 };
 
 }  // namespace pfode::results

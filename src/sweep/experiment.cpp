@@ -3,8 +3,6 @@
 #include <boost/program_options.hpp>
 #include <climits>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,6 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/fingerprint.hpp"
 #include "common/named_options.hpp"
 #include "schedule/registry.hpp"
 #include "solver/presets.hpp"
@@ -177,7 +176,7 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
 }
 
 // Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
-void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
+void align_s_intervals(std::vector<results::ScheduleEntry>& schedules) {
   double s_low = 0, s_high = INFINITY;
   for (const auto& entry : schedules) {
     s_low = std::max(s_low, entry.schedule.s(entry.schedule.t_min));
@@ -188,15 +187,6 @@ void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
     auto& sc = entry.schedule;
     sc.t_min = std::max(sc.t_min, sc.t_of_lambda(-std::log(s_low)));
     sc.t_max = std::min(sc.t_max, sc.t_of_lambda(-std::log(s_high)));
-  }
-}
-
-// FNV-1a over the bytes of the values: a fingerprint of inputs read from files.
-void fingerprint(std::uint64_t& h, const std::vector<double>& values) {
-  for (double v : values) {
-    unsigned char bytes[sizeof v];
-    std::memcpy(bytes, &v, sizeof v);
-    for (unsigned char b : bytes) h = (h ^ b) * 1099511628211ull;
   }
 }
 
@@ -257,12 +247,12 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   for (const auto& name : model_names) e.models.push_back(read_model(r, name));
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
-  std::uint64_t inputs = 14695981039346656037ull;
+  Fingerprint inputs;
   for (const auto& m : e.models) {
-    fingerprint(inputs, m.weights);
-    fingerprint(inputs, m.means);
-    fingerprint(inputs, m.stds);
-    if (e.start.mode == model::StartMode::file) fingerprint(inputs, model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
+    inputs.add(m.weights);
+    inputs.add(m.means);
+    inputs.add(m.stds);
+    if (e.start.mode == model::StartMode::file) inputs.add(model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
   }
   for (const auto& name : schedule_names) {
     std::map<std::string, double> params;
@@ -302,28 +292,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   }
   require_unique(e.nfe, "sweep.nfe");
   r.check_all_used();
-  for (const auto& sp : e.spacings) fingerprint(inputs, sp.spacing.custom_times);
+  for (const auto& sp : e.spacings) inputs.add(sp.spacing.custom_times);
   e.resolved_config = r.resolved_text();
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inputs));
-  e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + hex + "\n";
+  e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + inputs.hex() + "\n";
   return e;
-}
-
-std::vector<results::ScheduleRecord> schedule_records(const Experiment& e) {
-  std::vector<results::ScheduleRecord> records;
-  for (const auto& entry : e.schedules) {
-    const auto& info = schedule::find_schedule(entry.name);
-    results::ScheduleRecord r;
-    r.name = entry.name;
-    r.description = info.description;
-    r.t_min = entry.schedule.t_min;
-    r.t_max = entry.schedule.t_max;
-    const double params[2] = {entry.schedule.p0, entry.schedule.p1};
-    for (size_t k = 0; k < info.parameter_names.size(); ++k) r.parameters.emplace_back(info.parameter_names[k], params[k]);
-    records.push_back(r);
-  }
-  return records;
 }
 
 }  // namespace pfode::sweep

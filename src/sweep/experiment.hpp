@@ -16,10 +16,6 @@
 
 namespace pfode::sweep {
 
-struct ScheduleEntry {
-  std::string name;
-  schedule::Schedule schedule;
-};
 struct SpacingEntry {
   std::string label;  // as written, e.g. "karras[rho=5]"
   spacing::Spacing spacing;
@@ -55,7 +51,7 @@ struct Experiment {
   bool common_s_interval = false;
 
   std::vector<model::ModelSpec> models;
-  std::vector<ScheduleEntry> schedules;
+  std::vector<results::ScheduleEntry> schedules;
   std::vector<SpacingEntry> spacings;
   std::vector<SolverEntry> solvers;
   // The (spacing, solver) pairs the plan crosses with the other axes: every spacing with every
@@ -69,8 +65,5 @@ struct Experiment {
 // validates everything before any compute; throws std::invalid_argument with one line naming
 // the problem.
 Experiment load_experiment(const std::string& path, const std::vector<std::string>& overrides);
-
-// The schedules of an experiment as the results file records them.
-std::vector<results::ScheduleRecord> schedule_records(const Experiment& e);
 
 }  // namespace pfode::sweep
