@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "lane/layout.hpp"
 #include "model/pack.hpp"
@@ -19,7 +20,7 @@ struct PackLane {
   // (pack, slot, coordinate): with Kokkos' default layouts the pack index is the contiguous one on
   // GPUs and the coordinate one on CPUs. The last slot holds the model's rescaled input y = x / scale.
   Kokkos::View<Value***> ws;
-  Kokkos::View<Value**> model_scratch;  // (pack, Model::pack_scratch_size())
+  Kokkos::View<Value**> model_scratch;  // (pack, the model's s_scratch_size() + value_scratch_size())
   Model model;
   NfeCounter nfe;  // per sample
   int samples = 0;
@@ -97,16 +98,21 @@ struct PackLane {
       if (holds(i) && counted[i]) nfe(sample(i)) += 1;
   }
 
-  // The model on y_slot at a shared (double) or per-sample (Value) s, with the pack's scratch row.
+  // The model on y_slot at a shared (double) or per-sample (Value) s. The pack's scratch row holds
+  // the model's terms of s (one double each for a shared s) and then its per-sample values.
   template <class S>
   KOKKOS_INLINE_FUNCTION void evaluate(int y_slot, const S& s, int out_slot) const {
     const auto& w = ws;
     const auto& row = model_scratch;
-    const int p = pack;
-    model.template denoise<W>([&](int position) { return sample(position); },
-                              [&](int j) -> const Value& { return w(p, y_slot, j); }, s,
-                              [&](int j) -> Value& { return w(p, out_slot, j); },
-                              [&](int i) -> Value& { return row(p, i); });
+    const int p = pack, first_value = model.s_scratch_size();
+    const auto samples = [&](int position) { return sample(position); };
+    const auto in = [&](int j) -> const Value& { return w(p, y_slot, j); };
+    const auto to = [&](int j) -> Value& { return w(p, out_slot, j); };
+    const auto values = [&](int i) -> Value& { return row(p, first_value + i); };
+    if constexpr (std::is_same_v<S, double>)
+      model.template denoise<W>(samples, in, s, to, [&](int i) -> double& { return row(p, i)[0]; }, values);
+    else
+      model.template denoise<W>(samples, in, s, to, [&](int i) -> Value& { return row(p, i); }, values);
   }
 };
 
@@ -122,7 +128,8 @@ PackLane<Model, W> make_pack_lane(const std::string& label, int samples, int slo
   const int packs = packs_of<W>(samples);
   PackLane<Model, W> lane;
   lane.ws = Kokkos::View<model::Pack<W>***>(label + "::workspace", packs, slots + 1, model.dimension());
-  lane.model_scratch = Kokkos::View<model::Pack<W>**>(label + "::model_scratch", packs, model.pack_scratch_size());
+  lane.model_scratch = Kokkos::View<model::Pack<W>**>(label + "::model_scratch", packs,
+                                                      model.s_scratch_size() + model.value_scratch_size());
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;

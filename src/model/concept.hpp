@@ -3,19 +3,21 @@
 // copied into kernels (Views inside, no virtual functions) with:
 //
 //   int dimension() const                       the state's dimension d
-//   int pack_scratch_size() const               scratch entries one pack evaluation needs
+//   int s_scratch_size() const                  pack scratch entries for terms of s
+//   int value_scratch_size() const              pack scratch entries for per-sample values
 //   int team_scratch_size() const               scratch doubles per team (terms of a shared s)
-//   int thread_scratch_size() const             scratch doubles per thread (terms of its own s)
+//   int thread_scratch_size() const             scratch doubles per thread (its own terms)
 //
-//   template <int W, class Samples, class In, class S, class Out, class Scratch>
+//   template <int W, class Samples, class In, class S, class Out, class Scratch, class Values>
 //   void denoise(const Samples& samples, const In& y, const S& s, const Out& out,
-//                const Scratch& scratch) const
+//                const Scratch& scratch, const Values& values) const
 //       D(y, s) of a pack of W samples: y(j) and out(j) are Pack<W> of coordinate j; s is a double
-//       shared by the pack or a Pack<W> (each sample's own s); scratch(i), i < pack_scratch_size(),
-//       is a Pack<W>& the pack's evaluation may use as it likes; samples(w) is the batch index of
-//       the sample in position w, through which a kind reads per-sample data of its own (a class
-//       label, say). Every sample's arithmetic must be the same whatever W is and whether s is
-//       shared.
+//       shared by the pack or a Pack<W> (each sample's own s); scratch(i), i < s_scratch_size(),
+//       is a double& or a Pack<W>& to match (terms of s, computed once per pack when s is
+//       shared); values(i), i < value_scratch_size(), is a Pack<W>& (one value per sample);
+//       samples(w) is the batch index of the sample in position w, through which a kind reads
+//       per-sample data of its own (a class label, say). Every sample's arithmetic must be the
+//       same whatever W is and whether s is shared.
 //
 //   template <class Member, class In, class Out, class Scratch>
 //   void denoise_team(const Member& team, int sample, const In& y, double s, const Out& out,
@@ -40,7 +42,8 @@ template <class M, class = void>
 struct is_device_model : std::false_type {};
 template <class M>
 struct is_device_model<M, std::void_t<decltype(std::declval<const M&>().dimension()),
-                                      decltype(std::declval<const M&>().pack_scratch_size()),
+                                      decltype(std::declval<const M&>().s_scratch_size()),
+                                      decltype(std::declval<const M&>().value_scratch_size()),
                                       decltype(std::declval<const M&>().team_scratch_size()),
                                       decltype(std::declval<const M&>().thread_scratch_size())>> : std::true_type {};
 template <class M>

@@ -13,7 +13,8 @@ std::vector<double> denoise_points_of(const Model& model, const std::vector<doub
   if (y.size() != static_cast<size_t>(n) * dim) throw std::invalid_argument("denoise_points: y must be points x dim");
   using P = Pack<1>;
   Kokkos::View<P**> in("pfode::model::points_in", n, dim), out("pfode::model::points_out", n, dim);
-  Kokkos::View<P**> scratch("pfode::model::points_scratch", n, model.pack_scratch_size());
+  const int first_value = model.s_scratch_size();
+  Kokkos::View<P**> scratch("pfode::model::points_scratch", n, first_value + model.value_scratch_size());
   Kokkos::View<double*> s_view("pfode::model::points_s", n);
   auto in_h = Kokkos::create_mirror_view(in);
   auto s_h = Kokkos::create_mirror_view(s_view);
@@ -26,7 +27,9 @@ std::vector<double> denoise_points_of(const Model& model, const std::vector<doub
   Kokkos::parallel_for(
       "pfode::model::denoise_points", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int p) {
         model.template denoise<1>([&](int) { return p; }, [&](int j) -> const P& { return in(p, j); }, s_view(p),
-                                  [&](int j) -> P& { return out(p, j); }, [&](int i) -> P& { return scratch(p, i); });
+                                  [&](int j) -> P& { return out(p, j); },
+                                  [&](int i) -> double& { return scratch(p, i)[0]; },
+                                  [&](int i) -> P& { return scratch(p, first_value + i); });
       });
   auto out_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
   std::vector<double> d(y.size());

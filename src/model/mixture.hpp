@@ -30,26 +30,22 @@ struct DiagonalMixture {
   int dim = 0;
 
   KOKKOS_INLINE_FUNCTION int dimension() const { return dim; }
-  // Scratch of denoise (entries per pack), and of denoise_team (doubles per team and per thread):
-  // the inverse variances of one component, and the logs of its chunks of variances.
-  KOKKOS_INLINE_FUNCTION int pack_scratch_size() const { return dim; }
+  // Scratch of denoise (terms of s per pack), and of denoise_team (doubles per team and per
+  // thread): the inverse variances of one component, and the logs of its chunks of variances.
+  KOKKOS_INLINE_FUNCTION int s_scratch_size() const { return dim; }
+  KOKKOS_INLINE_FUNCTION int value_scratch_size() const { return 0; }
   KOKKOS_INLINE_FUNCTION int team_scratch_size() const { return dim + chunks(); }
   KOKKOS_INLINE_FUNCTION int thread_scratch_size() const { return dim; }
 
   // Writes D(y, s) of W samples through out(j) (a Pack<W>&); y(j) reads their input coordinates
   // (a Pack<W>). s is one double shared by the pack (fixed-grid solvers: the s-only terms are
-  // computed once per pack) or a Pack<W> with each sample's own s (per-sample step control).
-  // pack_scratch(j) is a Pack<W>&, of which a shared s uses one entry. out must not alias y or the
-  // scratch. The sample indices (samples(w)) are not needed: every sample sees the same mixture.
+  // computed once per pack) or a Pack<W> with each sample's own s (per-sample step control);
+  // scratch(j) is a double& or a Pack<W>& to match. out must not alias y or scratch. Neither the
+  // sample indices nor per-sample scratch values are needed: every sample sees the same mixture.
   // Each sample's arithmetic is the same whether s is shared or its own, and whatever W is.
-  template <int W, class Samples, class In, class S, class Out, class Scratch>
-  KOKKOS_INLINE_FUNCTION void denoise(const Samples&, const In& y, const S& s, const Out& out,
-                                      const Scratch& pack_scratch) const {
-    // The s-only terms: one double per entry for a shared s, the whole entry for each sample's own.
-    const auto scratch = [&](int j) -> S& {
-      if constexpr (std::is_same_v<S, double>) return pack_scratch(j)[0];
-      else return pack_scratch(j);
-    };
+  template <int W, class Samples, class In, class S, class Out, class Scratch, class Values>
+  KOKKOS_INLINE_FUNCTION void denoise(const Samples&, const In& y, const S& s, const Out& out, const Scratch& scratch,
+                                      const Values&) const {
     const S s2 = s * s;
     // Values pass through local arrays filled and drained by loops over w: the compiler then knows
     // nothing aliases, keeps them in vector registers and never mixes scalar and vector accesses.
@@ -197,7 +193,8 @@ struct DiagonalMixture {
     return means(0, j) + (y0 - means(0, j)) * math::sqrt((c2 + s * s) / (c2 + s0 * s0));
   }
 
- private:
+  // Building blocks of the mixture kinds. The full-covariance kind (model/full_covariance.hpp)
+  // evaluates each component in its eigenbasis with them, so the two kinds round alike.
   static constexpr int log_chunk = 16;
 
   // Log of a component's unnormalised responsibility, log w_k - (quad + log det) / 2.
