@@ -200,6 +200,8 @@ void write_reference(const Group& parent, const results::ReferenceRecord& r) {
   g.write_attribute("layout", r.layout);
   g.write_attribute("nfe_mean", r.nfe_mean);
   g.write_attribute("nfe_max", r.nfe_max);
+  g.write_attribute("steps_accepted_mean", r.steps_accepted_mean);
+  g.write_attribute("steps_rejected_mean", r.steps_rejected_mean);
   g.write_attribute("error_estimate", r.error_estimate);
   g.write_attribute("exact_error", r.exact_error);
   g.write_attribute("failed_samples", r.failed_samples);
@@ -217,6 +219,8 @@ results::ReferenceRecord read_reference(const Group& g) {
   r.layout = g.read_string_attribute("layout");
   r.nfe_mean = g.read_double_attribute("nfe_mean");
   r.nfe_max = g.read_long_attribute("nfe_max");
+  r.steps_accepted_mean = g.read_double_attribute("steps_accepted_mean");
+  r.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
   r.error_estimate = g.read_double_attribute("error_estimate");
   r.exact_error = g.read_double_attribute("exact_error");
   r.failed_samples = g.read_long_attribute("failed_samples");

@@ -14,4 +14,4 @@
   template void pfode::reference::dop853<pfode::lane::pack_width, Model>(                                        \
       const std::string&, const Model&, Kokkos::View<const double**>, Kokkos::View<const double*>,              \
       const pfode::reference::Dop853Settings&, const pfode::lane::NfeCounter&, const Kokkos::View<double***>&,  \
-      const Kokkos::View<int*>&, pfode::lane::TeamShape);
+      const Kokkos::View<int*>&, const Kokkos::View<long**>&, pfode::lane::TeamShape);

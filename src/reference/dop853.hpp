@@ -36,11 +36,13 @@ inline constexpr int pack_step_width = 16;
 
 // y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W (of
 // pack_step_width with shared steps), or in teams of team_shape with settings.teams; nfe counts
-// each sample's evaluations, failed marks the samples that did not get through. On whichever kind
-// of model `model` holds.
+// each sample's evaluations (1 + 12 x its attempted steps), steps(sample, :) its accepted and
+// rejected steps, failed marks the samples that did not get through. On whichever kind of model
+// `model` holds.
 void dop853(const std::string& label, const model::DeviceModel& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, lane::TeamShape team_shape = {});
+            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            lane::TeamShape team_shape = {});
 
 // The same on one kind of model (model/concept.hpp): defined in reference/dop853_kernel.hpp,
 // compiled with W = pack_width for every kind of model/kinds.hpp in its own translation unit
@@ -48,6 +50,7 @@ void dop853(const std::string& label, const model::DeviceModel& model, Kokkos::V
 template <int W, class Model>
 void dop853(const std::string& label, const Model& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, lane::TeamShape team_shape = {});
+            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            lane::TeamShape team_shape = {});
 
 }  // namespace pfode::reference
