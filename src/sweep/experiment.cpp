@@ -311,7 +311,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
         std::map<std::string, double> params;
         for (const auto& key : r.keys_in("schedule." + name))
           params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
-        return ScheduleEntry{name, schedule::make_schedule(name, params)};
+        return results::ScheduleEntry{name, schedule::make_schedule(name, params)};
       }));
     std::vector<int> spacings, solvers;
     for (const auto& label : a.spacings)
