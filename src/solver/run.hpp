@@ -18,8 +18,8 @@ struct SolverRun {
   std::vector<double> global_error;     // samples x (steps + 1), row-major
   std::vector<double> local_error;      // samples x steps (empty unless requested; adaptive solvers:
                                         // NaN, LTE is not defined for them)
-  std::vector<double> exact_final_rms;  // samples
-  std::vector<double> final_state;      // samples x dim, row-major: x_N
+  std::vector<double> exact_final_rms;  // samples: RMS of the final target (x*(t_N), or x*(0))
+  std::vector<double> final_state;      // samples x dim, row-major: x_N (after a final denoise)
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
   std::vector<long> local_error_nfe;    // samples, counted during the LTE runs (empty without them)
   std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
@@ -27,15 +27,18 @@ struct SolverRun {
   std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
 };
 
-// The solver on whichever kind of model `model` holds.
+// The solver on whichever kind of model `model` holds. exact.zero >= 0: a final=denoise spec ends
+// at sigma = 0 and is measured against x*(0). record: where to keep the states at every grid point
+// of chosen samples (empty: none).
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DeviceModel& model,
                      const ExactStates& exact, int samples, bool measure_local_error,
-                     const lane::KernelLayout& layout = {});
+                     const lane::KernelLayout& layout = {}, const StateRecord& record = {});
 
 // The solver on one kind of model (model/concept.hpp): defined in solver/run_impl.hpp and compiled
 // for every kind of model/kinds.hpp in its own translation unit (src/kinds/).
 template <class Model>
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const Model& model, const ExactStates& exact,
-                     int samples, bool measure_local_error, const lane::KernelLayout& layout = {});
+                     int samples, bool measure_local_error, const lane::KernelLayout& layout = {},
+                     const StateRecord& record = {});
 
 }  // namespace pfode::solver
