@@ -88,7 +88,7 @@ std::string describe(const metrics::OrderFit& f, const std::vector<double>& nfe)
 // One series fit per seed, and the order fit of its largest step's LTE (cells whose largest step
 // LTE is within 10x of the reference's error left out, as fit_series does with the median's).
 struct SeedFit {
-  sweep::SeriesFit series;
+  results::SeriesFit series;
   metrics::OrderFit lte_largest_step;
 };
 
