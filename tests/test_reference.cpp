@@ -99,7 +99,7 @@ TEST_CASE("reference: the error estimate is its definition -- each sample's larg
   const auto solve = [&](double t) {
     reference::Dop853Settings s = settings;
     s.rtol = s.atol = t;
-    solver::NfeCounter nfe("nfe", samples);
+    lane::NfeCounter nfe("nfe", samples);
     Kokkos::View<double***> y("y", samples, outputs, spec.dim);
     Kokkos::View<int*> failed("failed", samples);
     Kokkos::View<long**> steps("steps", samples, 2);
