@@ -20,6 +20,20 @@ inline constexpr int pack_width = gpu_backend ? 1 : 16;
 
 using NfeCounter = Kokkos::View<long*>;
 
+// The times of one sample's model evaluations, for the cell's trace: s(k) is the s of its k-th
+// evaluation, written where the evaluation is counted (empty: no trace; the LTE runs and the
+// reference keep it empty). Evaluations past its length are counted but not kept.
+struct EvalTrace {
+  Kokkos::View<double*> s;
+  int sample = 0;
+
+  KOKKOS_INLINE_FUNCTION void record(const NfeCounter& nfe, int sample_index, double s_value) const {
+    if (s.extent(0) == 0 || sample_index != sample) return;
+    const long k = nfe(sample_index);
+    if (k < static_cast<long>(s.extent(0))) s(k) = s_value;
+  }
+};
+
 // Slots every driver uses; a method's own slots start at first_method_slot.
 inline constexpr int state_slot = 0;    // x at the current grid point (schedule scale)
 inline constexpr int scratch_slot = 1;  // stage inputs, exact states while priming history
@@ -36,6 +50,7 @@ struct Lane {
   Kokkos::View<Value**> model_scratch;  // (pack, coordinate)
   model::DiagonalMixture model;
   NfeCounter nfe;  // per sample
+  EvalTrace trace;
   int samples = 0;
   int pack = 0;
 
@@ -113,7 +128,11 @@ struct Lane {
     else
       evaluate(in_slot, s, out_slot, [&](int j) -> Value& { return row(p, j); });
     for (int i = 0; i < W; ++i)
-      if (holds(i) && counted[i]) nfe(sample(i)) += 1;
+      if (holds(i) && counted[i]) {
+        if constexpr (std::is_same_v<S, double>) trace.record(nfe, sample(i), s);
+        else trace.record(nfe, sample(i), s[i]);
+        nfe(sample(i)) += 1;
+      }
   }
 
   // The model on y_slot at a shared (double) or per-sample (Value) s; scratch(j) to match.
