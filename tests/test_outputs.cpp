@@ -183,7 +183,7 @@ TEST_CASE("outputs: bad run.save_states, run.save_samples and run.denoise_target
 namespace {
 
 // One cell of `solver` on vp-linear, uniform-lambda, at `budget` (4 samples of a 2-D Gaussian).
-sweep::CellResult traced_cell(const std::string& solver, int budget) {
+results::CellResult traced_cell(const std::string& solver, int budget) {
   auto e = test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", solver, {budget}, 4);
   return test::run_cells(e).at(0);
 }
