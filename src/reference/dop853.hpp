@@ -1,6 +1,6 @@
 // Per-sample adaptive DOP853 on the canonical PF-ODE in u = log s (DESIGN.md section 1):
 //   dy/du = y - D(y, e^u),
-// integrated from u_0 down through every requested u_m, landing on each exactly (the step is
+// integrated from u_0 through every requested u_m (down; up for the likelihood), landing on each exactly (the step is
 // clipped), with Hairer's error norm and step-size control. 12 model evaluations per step (FSAL).
 // The kernel is reference/dop853_kernel.hpp.
 #pragma once

@@ -1,6 +1,6 @@
 // Per-sample adaptive DOP853 on the canonical PF-ODE in u = log s (DESIGN.md section 1):
 //   dy/du = y - D(y, e^u),
-// integrated from u_0 down through every requested u_m, landing on each exactly (the step is
+// integrated from u_0 through every requested u_m (down; up for the likelihood), landing on each exactly (the step is
 // clipped), with Hairer's error norm and step-size control. 12 model evaluations per step (FSAL).
 // The kernel and the definition of dop853 for one model kind, compiled once per kind in that
 // kind's translation unit (src/kinds/).
@@ -30,7 +30,7 @@ struct Dop853Kernel {
   Dop853Settings settings;
   L lane;
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
-  Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
+  Kokkos::View<const double*> u_out;     // requested u = log s, strictly monotone, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
   Kokkos::View<int*> failed;             // 1 where the step budget ran out or the solution blew up
   Kokkos::View<long**> steps;            // (sample, 2): accepted, rejected steps (12 NFE each, after 1 at the start)
@@ -68,13 +68,15 @@ struct Dop853Kernel {
       l.for_coordinates([&](int c) { y_out(sample, 0, c) = y_start(sample, c); });
     }
     if (outputs < 2) return;
+    // Down in u (sampling) or up (the likelihood's data-to-noise direction).
+    const double dir = u_out(outputs - 1) > u_out(0) ? 1.0 : -1.0;
     Value u, h;
     int next_output[W];
     long accepted_steps[W], rejected_steps[W];
     bool active[W];
     for (int w = 0; w < W; ++w) {
       u[w] = u_out(0);
-      h[w] = -math::min(0.05, u_out(0) - u_out(outputs - 1));  // control adapts it within a few steps
+      h[w] = dir * math::min(0.05, dir * (u_out(outputs - 1) - u_out(0)));  // control adapts it within a few steps
       next_output[w] = 1;
       accepted_steps[w] = rejected_steps[w] = 0;
       active[w] = l.holds(w);  // positions past the end of the batch only keep the lock step
@@ -91,7 +93,7 @@ struct Dop853Kernel {
       bool lands[W];
       for (int w = 0; w < W; ++w) {
         const double target = active[w] ? u_out(next_output[w]) : u[w];
-        lands[w] = u[w] + h[w] <= target;
+        lands[w] = dir * (u[w] + h[w] - target) >= 0.0;
         step[w] = !active[w] ? 0.0 : lands[w] ? target - u[w] : h[w];
       }
       double own_err[W], err[W];
