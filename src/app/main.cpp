@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "app/commands.hpp"
+#include "app/likelihood_command.hpp"
 #include "compat/kokkos_compat.hpp"
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
@@ -20,6 +21,7 @@ const char* kUsage =
     "                 [--progress auto|bar|cells|none] [--quiet]\n"
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
+    "       pfode likelihood CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode list\n"
     "       pfode bench [--quick] [options]   (pfode bench --help)\n"
     "       pfode --help | --version\n"
@@ -30,6 +32,8 @@ const char* kUsage =
     "        that a sampler outside pfode runs from\n"
     "  score score the runs such a sampler wrote (states, NFE, a label per run) against the exact\n"
     "        references; writes a results file like run's\n"
+    "  likelihood log-likelihoods of exact data through the PF-ODE and their error budget\n"
+    "        (integration, Hutchinson estimator, truncation, prior) against the exact log-density\n"
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
     "  bench throughput of the solver, reference and model kernels (sample-evaluations/s, FLOP/s)\n";
 
@@ -111,6 +115,28 @@ int score(int argc, char** argv) {
   return pfode::app::score_command(options, argc, argv);
 }
 
+int likelihood(int argc, char** argv) {
+  po::options_description opts("likelihood options");
+  pfode::app::LikelihoodOptions options;
+  opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
+      "out,o", po::value(&options.out), "output HDF5 file (overrides run.out)")(
+      "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
+      "force", po::bool_switch(&options.force), "replace an existing output file")(
+      "quiet,q", po::bool_switch(&options.quiet), "no table");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << opts;
+    return pfode::app::exit_ok;
+  }
+  if (options.config.empty()) throw po::error("likelihood needs a config file");
+  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  return pfode::app::likelihood_command(options, argc, argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,11 +184,12 @@ int main(int argc, char** argv) {
       return pfode::app::exit_usage;
     }
   }
-  if (command == "export" || command == "score") {
+  if (command == "export" || command == "score" || command == "likelihood") {
     std::optional<Kokkos::ScopeGuard> kokkos;
     if (!help) kokkos.emplace(argc, argv);
     pfode::io::configure_hdf5();
     try {
+      if (command == "likelihood") return likelihood(argc, argv);
       return command == "export" ? export_problem(argc, argv) : score(argc, argv);
     } catch (const po::error& e) {
       std::cerr << "pfode: error: " << e.what() << "\n";

@@ -99,7 +99,7 @@ class Reader {
   }
   void check_all_used() const {
     for (const auto& [key, value] : settings_)
-      if (!used_.count(key)) {
+      if (!used_.count(key) && key.rfind("likelihood.", 0) != 0) {  // [likelihood]: pfode likelihood reads it
         // A [model.X] or [schedule.X] section is read only for the X the sweep lists.
         const auto dot = key.find('.'), second = key.find('.', dot + 1);
         const std::string kind = key.substr(0, dot);
