@@ -122,7 +122,8 @@ inline std::vector<sweep::CellResult> run_cells(
   std::vector<sweep::CellResult> cells(plan.cells.size());
   sweep::RunCallbacks cb;
   cb.cell_done = [&](const sweep::CellResult& c) { cells[c.id] = c; };
-  if (on_reference) cb.reference_done = [&](int, const sweep::ReferenceRecord& r) { on_reference(r); };
+  if (on_reference)
+    cb.reference_done = [&](int, const sweep::ReferenceRecord& r, const sweep::ReferenceStates&) { on_reference(r); };
   sweep::run_plan(e, plan, {}, cb);
   return cells;
 }

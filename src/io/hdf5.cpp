@@ -3,15 +3,35 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <utility>
 
+#include "common/hash.hpp"
+
 namespace pfode::io {
 
 namespace {
+// The operating system's reason for the HDF5 call that just failed ("No space left on device"):
+// HDF5's file drivers record it in the error stack as "errno = N"; empty when none is recorded.
+std::string system_cause() {
+  int code = 0;
+  auto visit = [](unsigned, const H5E_error2_t* error, void* data) -> herr_t {
+    const char* at = error->desc ? std::strstr(error->desc, "errno = ") : nullptr;
+    if (at) *static_cast<int*>(data) = std::atoi(at + 8);
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, visit, &code);
+  return code > 0 ? std::strerror(code) : "";
+}
+[[noreturn]] void fail(const std::string& what) {
+  const std::string cause = system_cause();
+  throw std::runtime_error("HDF5: " + what + " failed" + (cause.empty() ? "" : " (" + cause + ")"));
+}
 void check(herr_t status, const std::string& what) {
-  if (status < 0) throw std::runtime_error("HDF5: " + what + " failed");
+  if (status < 0) fail(what);
 }
 // Variable-length UTF-8, so h5py reads str (not bytes) and h5dump prints the text.
 Handle string_type() {
@@ -27,7 +47,7 @@ Handle simple_space(const std::vector<hsize_t>& shape) {
 }  // namespace
 
 Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
-  if (id < 0) throw std::runtime_error("HDF5: " + what + " failed");
+  if (id < 0) fail(what);
 }
 Handle::Handle(Handle&& other) noexcept : id_(std::exchange(other.id_, -1)), closer_(other.closer_) {}
 Handle& Handle::operator=(Handle&& other) noexcept {
@@ -130,10 +150,15 @@ void Group::write_dataset(const std::string& name, const std::vector<double>& va
   hsize_t count = 1;
   for (hsize_t d : shape) count *= d;
   if (count != values.size()) throw std::logic_error("dataset " + name + ": shape does not match the data");
+  write_dataset(name, values.data(), shape);
+}
+void Group::write_dataset(const std::string& name, const double* values, const std::vector<hsize_t>& shape) const {
+  hsize_t count = 1;
+  for (hsize_t d : shape) count *= d;
   Handle space = simple_space(shape);
   Handle set(H5Dcreate2(id(), name.c_str(), H5T_IEEE_F64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
              H5Dclose, "create dataset " + name);
-  if (count > 0) check(H5Dwrite(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+  if (count > 0) check(H5Dwrite(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "write " + name);
 }
 void Group::write_dataset(const std::string& name, const std::vector<long>& values) const {
   Handle space = simple_space({static_cast<hsize_t>(values.size())});
@@ -152,18 +177,29 @@ void Group::write_string_dataset(const std::string& name, const std::string& tex
 }
 
 std::vector<double> Group::read_dataset(const std::string& name, std::vector<hsize_t>* shape) const {
-  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
-  const int rank = H5Sget_simple_extent_ndims(space.id());
-  if (rank < 0) throw std::runtime_error("HDF5: rank of " + name);
-  std::vector<hsize_t> dims(rank);
-  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  const auto dims = dataset_shape(name);
   hsize_t count = 1;
   for (hsize_t d : dims) count *= d;
   std::vector<double> v(count);
-  if (count > 0) check(H5Dread(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  read_dataset(name, v.data(), v.size());
   if (shape) *shape = dims;
   return v;
+}
+std::vector<hsize_t> Group::dataset_shape(const std::string& name) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  if (rank < 0) fail("rank of " + name);
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.id(), dims.data(), nullptr);
+  return dims;
+}
+void Group::read_dataset(const std::string& name, double* values, size_t count) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  if (H5Sget_simple_extent_npoints(space.id()) != static_cast<hssize_t>(count))
+    throw std::runtime_error("HDF5: dataset " + name + " does not hold " + std::to_string(count) + " values");
+  if (count > 0) check(H5Dread(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "read " + name);
 }
 std::vector<long> Group::read_long_dataset(const std::string& name) const {
   Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
@@ -187,6 +223,87 @@ std::string Group::read_string_dataset(const std::string& name) const {
   check(H5Dread(set.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), "read " + name);
   while (!out.empty() && out.back() == '\0') out.pop_back();
   return out;
+}
+
+namespace {
+
+// The values of attribute `name` of object `owner`, as Fingerprint bytes: its type class, its
+// element count and its values (integers as 64-bit, reals as doubles, strings with their length).
+void add_attribute(Fingerprint& f, const Group& owner, const std::string& name) {
+  Handle attr(H5Aopen(owner.id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
+  Handle type(H5Aget_type(attr.id()), H5Tclose, "attribute type " + name);
+  Handle space(H5Aget_space(attr.id()), H5Sclose, "attribute space " + name);
+  const H5T_class_t kind = H5Tget_class(type.id());
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  f.add(name);
+  f.add(static_cast<int>(kind));
+  f.add(static_cast<long long>(n));
+  if (kind == H5T_STRING) {
+    f.add(owner.read_string_attribute(name));
+  } else if (kind == H5T_INTEGER) {
+    std::vector<long> v(n > 0 ? n : 0);
+    if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_LONG, v.data()), "read attribute " + name);
+    f.add_bytes(v.data(), v.size() * sizeof(long));
+  } else if (kind == H5T_FLOAT) {
+    std::vector<double> v(n > 0 ? n : 0);
+    if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, v.data()), "read attribute " + name);
+    f.add_bytes(v.data(), v.size() * sizeof(double));
+  } else {
+    throw std::runtime_error("HDF5: attribute " + name + " has a type pfode does not write");
+  }
+}
+
+void add_dataset(Fingerprint& f, const Group& owner, const std::string& name) {
+  Handle set(H5Dopen2(owner.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
+  const H5T_class_t kind = H5Tget_class(type.id());
+  f.add(name);
+  f.add(static_cast<int>(kind));
+  for (hsize_t d : owner.dataset_shape(name)) f.add(static_cast<unsigned long long>(d));
+  if (kind == H5T_STRING) {
+    f.add(owner.read_string_dataset(name));
+  } else if (kind == H5T_INTEGER) {
+    const auto v = owner.read_long_dataset(name);
+    f.add_bytes(v.data(), v.size() * sizeof(long));
+  } else if (kind == H5T_FLOAT) {
+    const auto v = owner.read_dataset(name);
+    f.add_bytes(v.data(), v.size() * sizeof(double));
+  } else {
+    throw std::runtime_error("HDF5: dataset " + name + " has a type pfode does not write");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> Group::attribute_names() const {
+  std::vector<std::string> names;
+  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
+    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+    return 0;
+  };
+  hsize_t at = 0;
+  check(H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &at, collect, &names), "list attributes");
+  return names;
+}
+
+std::string Group::content_hash(const std::set<std::string>& skip) const {
+  Fingerprint f;
+  for (const auto& name : attribute_names())
+    if (!skip.count(name)) add_attribute(f, *this, name);
+  for (const auto& name : children()) {
+    if (skip.count(name)) continue;
+    Handle object(H5Oopen(id(), name.c_str(), H5P_DEFAULT), H5Oclose, "open " + name);
+    const H5I_type_t kind = H5Iget_type(object.id());
+    if (kind == H5I_GROUP) {
+      f.add(name);
+      f.add(open_group(name).content_hash());
+    } else if (kind == H5I_DATASET) {
+      add_dataset(f, *this, name);
+    } else {
+      throw std::runtime_error("HDF5: " + name + " is neither a group nor a dataset");
+    }
+  }
+  return f.hex();
 }
 
 File File::create(const std::string& path) {

@@ -1,10 +1,12 @@
 // Thin RAII layer over the HDF5 C API: every handle closes itself and every call is checked;
-// a failure throws std::runtime_error naming the object, so no half-done write goes unnoticed.
+// a failure throws std::runtime_error naming the object and, where the system gave one, its reason
+// ("No space left on device"), so no half-done write goes unnoticed.
 #pragma once
 
 #include <hdf5.h>
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,12 @@ class Group {
   Group open_group(const std::string& name) const;
   bool has(const std::string& name) const;
   std::vector<std::string> children() const;  // names of links, in name order
+  std::vector<std::string> attribute_names() const;  // in name order
+
+  // A fingerprint (16 hex digits) of everything stored under this group, in name order: every
+  // attribute's name and value, every dataset's name, shape and values, subgroups recursively.
+  // Attributes and children named in `skip` are left out (e.g. the attribute that stores it).
+  std::string content_hash(const std::set<std::string>& skip = {}) const;
 
   void write_attribute(const std::string& name, const std::string& value) const;
   void write_attribute(const std::string& name, double value) const;
@@ -50,7 +58,12 @@ class Group {
   // Row-major dataset with the given shape (product must equal values.size()).
   void write_dataset(const std::string& name, const std::vector<double>& values, const std::vector<hsize_t>& shape) const;
   void write_dataset(const std::string& name, const std::vector<long>& values) const;
+  // The same from a row-major array of the shape's size (large arrays, without a copy).
+  void write_dataset(const std::string& name, const double* values, const std::vector<hsize_t>& shape) const;
   void write_string_dataset(const std::string& name, const std::string& text) const;
+  std::vector<hsize_t> dataset_shape(const std::string& name) const;
+  // Into `values`, which holds `count` doubles: fails unless the dataset holds exactly that many.
+  void read_dataset(const std::string& name, double* values, size_t count) const;
   std::vector<double> read_dataset(const std::string& name, std::vector<hsize_t>* shape = nullptr) const;
   std::vector<long> read_long_dataset(const std::string& name) const;
   std::string read_string_dataset(const std::string& name) const;

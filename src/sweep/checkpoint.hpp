@@ -1,17 +1,39 @@
 // Resumable output: while a sweep runs, every finished cell and reference solve is written as
 // its own small HDF5 file into <out>.partial/ (written to a temporary name, then renamed, so a
-// kill at any moment leaves either the whole file or none). `pfode run --resume` computes only
-// the cells missing there; the final file is always assembled from these files, so a resumed
-// run and an uninterrupted one produce the same content. MPI ranks share the directory.
+// kill at any moment leaves either the whole file or none). Each record carries a checksum of
+// everything stored in it. `pfode run --resume` first validates every file against the plan
+// (read_cell_record, read_reference_record: the one place that decides whether a stored record
+// can be trusted), sets aside what is damaged or foreign into <out>.partial/damaged/, and
+// computes only what is missing. The results file is assembled from these files only when every
+// planned record is present and valid, so a resumed run and an uninterrupted one produce the same
+// content. MPI ranks share the directory.
 #pragma once
 
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "io/hdf5.hpp"
+#include "sweep/plan.hpp"
 #include "sweep/results.hpp"
+#include "sweep/runner.hpp"
 
 namespace pfode::sweep {
+
+// A stored record that cannot be used: unreadable, not the record its name says, not of this
+// plan, or its checksum does not hold. what() says which.
+class DamagedRecord : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Validates one stored record against the plan and returns it: `parent` must hold exactly one
+// record, the plan's cell `id` (reference of group `group`), whose checksum holds and whose
+// identity (labels, budget, seed, grid; model, schedule, seed, times) is the plan's. Throws
+// DamagedRecord otherwise.
+CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan);
+ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan);
 
 class Checkpoint {
  public:
@@ -24,15 +46,36 @@ class Checkpoint {
   Checkpoint(const std::string& out, const std::string& identity, bool resume, bool create = true);
 
   bool existed() const { return existed_; }
-  std::set<int> finished_cells() const;
+  const std::string& directory() const { return dir_; }
+
+  // Checks every file against the plan (first rank, before a resume computes anything). A
+  // damaged or foreign file is moved into damaged/, so its record is computed again; the result
+  // names each one with the reason, one line per file.
+  std::vector<std::string> validate(const Experiment& e, const Plan& plan) const;
+
+  std::set<int> finished_cells() const;       // ids with a file (validated by validate())
+  std::set<int> finished_references() const;  // group indices with a file
   void save_cell(const CellResult& cell) const;
-  void save_reference(int group, const ReferenceRecord& ref) const;
-  std::vector<CellResult> load_cells() const;            // by id
-  std::vector<ReferenceRecord> load_references() const;  // by group index
+  // `states` empty: the record only (a resume then solves the reference again).
+  void save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states = {}) const;
+  // The record and states of `group`'s reference into `states` (samples x times x dim doubles)
+  // when the checkpoint holds them intact; false when it holds no states. Throws DamagedRecord
+  // when they are stored but damaged.
+  bool load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
+                             double* states, size_t count) const;
+  // Every planned record, validated: throws std::runtime_error naming the first that is missing
+  // or damaged.
+  std::vector<CellResult> load_cells(const Experiment& e, const Plan& plan) const;        // by id
+  std::vector<ReferenceRecord> load_references(const Experiment& e, const Plan& plan) const;  // by group
+  // Bytes the checkpoint of `out` holds on disk (0 when there is none).
+  static double bytes_on_disk(const std::string& out);
   void remove() const;
 
   // Removes the checkpoint of `out` if there is one (a fresh start with --force).
   static void discard(const std::string& out);
+  // Removes what runs killed while setting up or removing `out`'s checkpoint left beside it
+  // (<out>.partial.tmp.<pid>/). Only with the output's lock held: no live run owns them then.
+  static void remove_stale(const std::string& out);
 
  private:
   std::string dir_;

@@ -33,5 +33,11 @@ struct Plan {
 Plan make_plan(const Experiment& e);
 
 std::string describe(const Experiment& e, const Cell& c);  // "model/schedule/spacing/solver/nfe/seed"
+std::string describe(const Experiment& e, const CellGroup& g);  // "model/schedule/seed=k"
+
+// The times a group's reference is solved at: the union of every grid time of all its cells (so
+// the reference, and hence every cell's numbers, are the same whichever cells a run or a rank
+// computes), by decreasing t.
+std::vector<double> reference_times(const Plan& plan, const CellGroup& group);
 
 }  // namespace pfode::sweep

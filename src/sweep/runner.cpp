@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <type_traits>
 
 #include "reference/reference.hpp"
 #include "solver/run.hpp"
@@ -58,6 +59,19 @@ double mean(const std::vector<long>& values) {
   return values.empty() ? 0.0 : sum / values.size();
 }
 
+// Reference states on the host: a host view is row-major storage itself where its layout is
+// (host backends); otherwise its values go through a row-major buffer, visited here.
+template <class HostView>
+constexpr bool row_major_storage() {
+  return std::is_same_v<typename HostView::array_layout, Kokkos::LayoutRight>;
+}
+template <class HostView, class F>
+void for_each_state(const HostView& h, const F& visit) {
+  for (size_t p = 0; p < h.extent(0); ++p)
+    for (size_t k = 0; k < h.extent(1); ++k)
+      for (size_t j = 0; j < h.extent(2); ++j) visit(h(p, k, j), (p * h.extent(1) + k) * h.extent(2) + j);
+}
+
 }  // namespace
 
 CellResult make_cell_result(const Experiment& e, const Cell& cell) {
@@ -82,70 +96,102 @@ CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   return r;
 }
 
-void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
+              const std::set<int>& solve_groups) {
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
-    if (todo.empty()) continue;
+    if (todo.empty() && !solve_groups.count(static_cast<int>(group_index))) continue;
     const auto& spec = e.models[group.model];
     const auto& sched = e.schedules[group.schedule].schedule;
     const auto model = model::to_device(spec);
+    const std::vector<double> times = reference_times(plan, group);
+    const int n_times = static_cast<int>(times.size());
 
-    // The union of every grid time in the group (all cells, so the reference and hence every
-    // cell's numbers are the same whichever cells a run or a rank computes), by decreasing s.
-    std::vector<double> times;
-    for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
-    std::sort(times.begin(), times.end(), std::greater<double>());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    std::vector<double> s_out, alpha_out;
-    for (double t : times) {
-      s_out.push_back(sched.s(t));
-      alpha_out.push_back(sched.alpha(t));
-    }
-    for (size_t k = 1; k < s_out.size(); ++k)
-      if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
-
-    const auto y_start_host =
-        model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max));
-    Kokkos::View<double**> y_start("pfode::sweep::y_start", e.samples, spec.dim);
-    {
-      auto h = Kokkos::create_mirror_view(y_start);
-      for (int p = 0; p < e.samples; ++p)
-        for (int j = 0; j < spec.dim; ++j) h(p, j) = y_start_host[static_cast<size_t>(p) * spec.dim + j];
-      Kokkos::deep_copy(y_start, h);
-    }
-
-    const auto ref_start = Clock::now();
-    reference::Dop853Settings settings;
-    settings.rtol = settings.atol = e.reference_tolerance;
-    settings.pack_step = e.reference_pack_step;
-    settings.teams = e.layout == solver::KernelLayout::teams;
-    const auto ref = reference::solve_reference(model, y_start, s_out, settings, alpha_out);
     ReferenceRecord record;
-    record.model = spec.name;
-    record.schedule = e.schedules[group.schedule].name;
-    record.seed = static_cast<long>(e.seeds[group.seed]);
-    record.times = static_cast<long>(s_out.size());
-    record.tolerance = ref.tolerance;
-    record.step_control = e.reference_pack_step ? "pack" : "sample";
-    record.layout = settings.in_teams() ? "teams" : "packs";
-    record.nfe_mean = ref.nfe_mean;
-    record.nfe_max = ref.nfe_max;
-    record.error_estimate = ref.error_estimate;
-    record.failed_samples = ref.failed_samples;
-    if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, alpha_out);
-    record.wall_time = seconds_since(ref_start);
-    if (callbacks.reference_done) callbacks.reference_done(static_cast<int>(group_index), record);
-    if (ref.failed_samples > 0)
-      throw std::runtime_error("reference solve failed for " + std::to_string(ref.failed_samples) + " samples of " +
-                               spec.name + "/" + record.schedule + " (step budget exhausted or non-finite states)");
+    Kokkos::View<double***> reference_y;
+    if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
+      Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
+                                e.samples, n_times, spec.dim);
+      auto h = Kokkos::create_mirror_view(y);
+      std::vector<double> buffer;
+      double* into = h.data();
+      if constexpr (!row_major_storage<decltype(h)>()) {
+        buffer.resize(h.size());
+        into = buffer.data();
+      }
+      if (callbacks.stored_reference(static_cast<int>(group_index), record, into, h.size())) {
+        if constexpr (!row_major_storage<decltype(h)>()) for_each_state(h, [&](double& v, size_t i) { v = buffer[i]; });
+        Kokkos::deep_copy(y, h);
+        reference_y = y;
+      }
+    }
+    if (!reference_y.data()) {
+      std::vector<double> s_out, alpha_out;
+      for (double t : times) {
+        s_out.push_back(sched.s(t));
+        alpha_out.push_back(sched.alpha(t));
+      }
+      for (size_t k = 1; k < s_out.size(); ++k)
+        if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
+
+      const auto y_start_host = model::start_states(spec, e.start, e.seeds[group.seed], e.samples,
+                                                     sched.alpha(sched.t_max), sched.sigma(sched.t_max));
+      Kokkos::View<double**> y_start("pfode::sweep::y_start", e.samples, spec.dim);
+      {
+        auto h = Kokkos::create_mirror_view(y_start);
+        for (int p = 0; p < e.samples; ++p)
+          for (int j = 0; j < spec.dim; ++j) h(p, j) = y_start_host[static_cast<size_t>(p) * spec.dim + j];
+        Kokkos::deep_copy(y_start, h);
+      }
+
+      const auto ref_start = Clock::now();
+      reference::Dop853Settings settings;
+      settings.rtol = settings.atol = e.reference_tolerance;
+      settings.pack_step = e.reference_pack_step;
+      settings.teams = e.layout == solver::KernelLayout::teams;
+      const auto ref = reference::solve_reference(model, y_start, s_out, settings, alpha_out);
+      record.model = spec.name;
+      record.schedule = e.schedules[group.schedule].name;
+      record.seed = static_cast<long>(e.seeds[group.seed]);
+      record.times = static_cast<long>(s_out.size());
+      record.tolerance = ref.tolerance;
+      record.step_control = e.reference_pack_step ? "pack" : "sample";
+      record.layout = settings.in_teams() ? "teams" : "packs";
+      record.nfe_mean = ref.nfe_mean;
+      record.nfe_max = ref.nfe_max;
+      record.error_estimate = ref.error_estimate;
+      record.failed_samples = ref.failed_samples;
+      if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, alpha_out);
+      record.wall_time = seconds_since(ref_start);
+      reference_y = ref.y;
+      if (callbacks.reference_done) {
+        decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y)) host;
+        std::vector<double> buffer;
+        ReferenceStates states;
+        if (callbacks.keep_reference_states) {
+          host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y);
+          states.shape = {host.extent(0), host.extent(1), host.extent(2)};
+          states.data = host.data();
+          if constexpr (!row_major_storage<decltype(host)>()) {
+            buffer.resize(host.size());
+            for_each_state(host, [&](double v, size_t i) { buffer[i] = v; });
+            states.data = buffer.data();
+          }
+        }
+        callbacks.reference_done(static_cast<int>(group_index), record, states);
+      }
+    }
+    if (record.failed_samples > 0)
+      throw ReferenceFailed("reference solve failed for " + std::to_string(record.failed_samples) + " samples of " +
+                            describe(e, group) + " (step budget exhausted or non-finite states)");
 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
       CellResult r = make_cell_result(e, cell);
-      r.reference_error = ref.error_estimate;
+      r.reference_error = record.error_estimate;
       Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
       {
         auto h = Kokkos::create_mirror_view(index);
@@ -155,7 +201,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         Kokkos::deep_copy(index, h);
       }
       const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
-      const solver::ExactStates exact{ref.y, index};
+      const solver::ExactStates exact{reference_y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
@@ -188,7 +234,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       // controller rejects non-finite steps, so only the attempt limit or an underflowing step
       // size ends it there).
       r.status = r.gte_summary.finite ? "ok" : solver::is_adaptive(spec) ? "step_control_failed" : "diverged";
-      r.near_floor = r.gte_summary.rms <= 10.0 * ref.error_estimate;
+      r.near_floor = r.gte_summary.rms <= 10.0 * record.error_estimate;
       if (callbacks.cell_done) callbacks.cell_done(r);
     }
   }
