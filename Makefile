@@ -20,8 +20,7 @@ build: configure
 run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target pfode
 	@mkdir -p results
-	./$(BUILD)/pfode run experiments/quickstart.ini --force
-	$(PYTHON) analysis/plot_convergence.py results/quickstart.h5
+	./$(BUILD)/pfode run experiments/quickstart.ini --force --progress bar
 	$(PYTHON) analysis/report.py results/quickstart.h5
 
 test: build

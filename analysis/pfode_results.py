@@ -12,7 +12,8 @@ import numpy as np
 
 FORMAT = "pfode-results-1"
 PROVENANCE_KEYS = ("pfode_version", "git_commit", "kokkos_version", "execution_space", "host",
-                   "utc_start", "utc_end", "command_line", "config_path", "mpi_ranks")
+                   "utc_start", "utc_end", "command_line", "config_path", "mpi_ranks",
+                   "external_runs", "problem_file", "problem_id")  # the last three: pfode score only
 SERIES_KEY = ("model", "schedule", "spacing", "solver", "seed")
 FIT_PREFIXES = ("gte", "gte_median", "lte")
 
@@ -74,9 +75,10 @@ def load(path):
     """Load a whole results file.
 
     Returns a dict: path, stem, provenance (dict), config (INI text), models, references (dicts
-    keyed by group name), cells (list of dicts, by id, attributes plus datasets as numpy arrays)
-    and series (list of dicts: attributes, datasets, and the member cells' gte_rms, gte_median,
-    nfe_budget, near_floor, status).
+    keyed by group name), cells (list of dicts, by id, attributes plus datasets as numpy arrays),
+    series (list of dicts: attributes, datasets, and the member cells' gte_rms, gte_median,
+    nfe_budget, near_floor, status) and sources ([(path, provenance)]). Cells and series carry
+    external = True in the results of `pfode score`.
     """
     if not os.path.isfile(path):
         raise ResultsError(f"{path}: no such file")
@@ -95,9 +97,38 @@ def load(path):
         references = {name: _attrs(g) for name, g in f.get("references", {}).items()}
         cells = {int(name): _read_cell(g) for name, g in f.get("cells", {}).items()}
         series = [_read_series(name, g, cells) for name, g in sorted(f.get("series", {}).items())]
+    external = "external_runs" in provenance  # scored runs of a sampler outside pfode
+    for item in list(cells.values()) + series:
+        item["external"] = external
     return {"path": path, "stem": os.path.splitext(os.path.basename(path))[0], "provenance": provenance,
             "config": config, "models": models, "references": references,
-            "cells": [cells[i] for i in sorted(cells)], "series": series}
+            "cells": [cells[i] for i in sorted(cells)], "series": series, "sources": [(path, provenance)]}
+
+
+def merge(files):
+    """Several loaded results files as one (pfode's own solvers beside the scored runs of a sampler
+    outside pfode): their cells, series and references side by side. A solver label found in more
+    than one file gets the file's stem in brackets; reference names get it in front."""
+    if len(files) == 1:
+        return files[0]
+    owners = {}
+    for r in files:
+        for c in r["cells"]:
+            owners.setdefault(c["solver"], set()).add(r["stem"])
+    cells, series, references = [], [], {}
+    for r in files:
+        renamed = {}
+        for c in r["cells"]:
+            renamed[id(c)] = dict(c, solver=c["solver"] + (f" [{r['stem']}]" if len(owners[c["solver"]]) > 1 else ""))
+            cells.append(renamed[id(c)])
+        for s in r["series"]:
+            members = [renamed[id(c)] for c in s["cell_records"]]
+            series.append(dict(s, solver=members[0]["solver"], cell_records=members))
+        references.update({f"{r['stem']}: {name}": ref for name, ref in r["references"].items()})
+    first = files[0]
+    return dict(first, path=" + ".join(r["path"] for r in files), stem="+".join(r["stem"] for r in files),
+                references=references, cells=cells, series=series,
+                sources=[source for r in files for source in r["sources"]])
 
 
 def load_or_exit(path, prog=None):

@@ -1,4 +1,4 @@
-"""Plotting helpers shared by plot_convergence.py and report.py (matplotlib, Agg backend)."""
+"""Plotting helpers of report.py (matplotlib, Agg backend)."""
 import math
 
 import matplotlib
@@ -136,8 +136,9 @@ def reference_slopes(ax, x_lo, x_hi, y_lo, y_hi, orders=(1, 2, 3, 4)):
 
 
 def draw_convergence(ax, series, styles, label):
-    """GTE RMS vs NFE on log-log axes, one line per series; hollow markers for cells a fit must
-    not use (near the reference-error floor, or failed: diverged or step control gave up)."""
+    """GTE RMS vs NFE on log-log axes, one line per series (dashed: scored runs of a sampler outside
+    pfode); hollow markers for cells a fit must not use (near the reference-error floor, or
+    failed: diverged or step control gave up)."""
     seeds = sorted({s["seed"] for s in series})
     xs, ys, hidden, hollow_any = [], [], 0, False
     for s in series:
@@ -149,6 +150,8 @@ def draw_convergence(ax, series, styles, label):
         hollow_any |= bool((hollow & finite).any())
         seed = f" seed {s['seed']}" if len(seeds) > 1 else ""
         dashes = SEED_LINESTYLES[seeds.index(s["seed"]) % len(SEED_LINESTYLES)]
+        if s.get("external"):  # scored runs of a sampler outside pfode: dashed beside pfode's solvers
+            dashes = (0, (4, 2))
         # "fitted", not "p=": a label may carry the theoretical order as "(p=3)".
         text = (f"{label(s)}{seed}: fitted {fmt_order(s['gte_order'], s['gte_order_stderr'])} "
                 f"(theory {s['order_theory']})")

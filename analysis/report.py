@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Write figures, order tables and a Markdown summary for one pfode results file.
 
-Usage: /usr/bin/python3 analysis/report.py results/quickstart.h5 [--outdir DIR] [--nfe N] [--tolerance T]
-Output (default DIR: a folder named after the file stem, next to the file): gte_vs_nfe.png,
+Usage: /usr/bin/python3 analysis/report.py RESULTS.h5 [MORE.h5 ...] [--outdir DIR] [--nfe N] [--tolerance T]
+With several files (pfode's own solvers and the scored runs of a sampler outside pfode), one report
+draws them side by side. Output (default DIR: a folder named after the file stems, joined by "+",
+next to the first file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
 orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
 """
@@ -16,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import plotting  # noqa: E402
-from pfode_results import group, load_or_exit  # noqa: E402
+from pfode_results import group, load_or_exit, merge  # noqa: E402
 
 # The statuses of cells without a usable GTE (sweep/results.hpp).
 FAILED_STATUSES = ("diverged", "step_control_failed")
@@ -104,6 +106,8 @@ def order_flags(series, tolerance):
     (LTE only where the run recorded it)."""
     flags = []
     for s in series:
+        if s["order_theory"] <= 0:  # a scored run that stated no theoretical order
+            continue
         name = " / ".join(str(s[k]) for k in ("model", "schedule", "spacing", "solver")) + f" / seed {s['seed']}"
         checks = [("GTE", s["gte_order"], s["order_theory"])]
         if any(len(c.get("lte_rms", ())) for c in s["cell_records"]):
@@ -290,7 +294,15 @@ def summary(results, rows, tolerance, not_drawn):
     floor = sum(bool(c["near_floor"]) for c in cells)
     refs, notes = reference_notes(results)
     flags = order_flags(results["series"], tolerance)
-    out = [f"# pfode report: {os.path.basename(results['path'])}", "", "## Provenance", "", "| | |", "|---|---|"]
+    if "external_runs" in p:
+        prov += [("scored runs", "external_runs"), ("problem file", "problem_file"), ("problem id", "problem_id")]
+    files = " + ".join(os.path.basename(path) for path, _ in results["sources"])
+    out = [f"# pfode report: {files}", "", "## Provenance", ""]
+    if len(results["sources"]) > 1:
+        out += ["Of the first file; the others:", ""]
+        out += [f"- `{path}`: `{q.get('command_line', 'n/a')}` ({q.get('utc_end', 'n/a')})" for path, q in
+                results["sources"][1:]] + [""]
+    out += ["| | |", "|---|---|"]
     out += [f"| {label} | `{p.get(key, 'n/a')}` |" for label, key in prov]
     out += ["", "## Cells", "",
             f"{len(cells)} cells: {ok} ok, {len(cells) - ok} not (a fixed-grid solver diverged, or an adaptive "
@@ -310,17 +322,18 @@ def summary(results, rows, tolerance, not_drawn):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("results", help="pfode results file (HDF5)")
-    parser.add_argument("--outdir", help="output folder (default: <stem>/ next to RESULTS)")
+    parser.add_argument("results", nargs="+", help="pfode results files (HDF5), e.g. pfode run's and pfode score's")
+    parser.add_argument("--outdir", help="output folder (default: <stem>/ next to the first file, the stems joined "
+                        "by '+' for several)")
     parser.add_argument("--nfe", type=int, help="draw only the spacing heatmap at this NFE budget, as "
                         "spacing_heatmap_nfe<N>.png, and leave the rest of the report as it is")
     parser.add_argument("--tolerance", type=float, default=0.15,
                         help="flag series whose order misses theory by more than this (default 0.15)")
     args = parser.parse_args(argv)
-    results = load_or_exit(args.results)
+    results = merge([load_or_exit(path) for path in args.results])
 
     def fail(message):
-        parser.exit(2, f"{parser.prog}: error: {args.results}: {message}\n")
+        parser.exit(2, f"{parser.prog}: error: {results['path']}: {message}\n")
 
     if not results["series"]:
         fail("no convergence series in the file")
@@ -332,7 +345,7 @@ def main(argv=None):
     no_heatmap = f"one spacing ({spacings[0]}); the spacing heatmap needs two or more" if len(spacings) < 2 else ""
     if args.nfe is not None and no_heatmap:
         fail(no_heatmap)
-    outdir = args.outdir or os.path.join(os.path.dirname(args.results), results["stem"])
+    outdir = args.outdir or os.path.join(os.path.dirname(args.results[0]), results["stem"])
     os.makedirs(outdir, exist_ok=True)
 
     def path(name):
@@ -354,7 +367,8 @@ def main(argv=None):
     rows = order_rows(results)
     write_csv(rows, path("orders.csv"))
     with open(path("orders.md"), "w") as out:
-        out.write(f"# Convergence orders: {os.path.basename(args.results)}\n\n" + markdown_orders(rows))
+        out.write(f"# Convergence orders: {' + '.join(os.path.basename(p) for p in args.results)}\n\n"
+                  + markdown_orders(rows))
     with open(path("summary.md"), "w") as out:
         out.write(summary(results, rows, args.tolerance, not_drawn))
     print(outdir)

@@ -137,12 +137,14 @@ inline std::vector<solver::TeamShape> team_shapes(int dim) {
   return shapes;
 }
 
-// One solver on one grid with exact states from the reference: the raw SolverRun.
+// One solver on one grid from the given start states (y at t_max), with exact states from the
+// reference: the raw SolverRun.
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const solver::SolverSpec& spec,
-                                       int samples, bool lte = false, const solver::KernelLayout& layout = {}) {
+                                       Kokkos::View<double**> starts, bool lte = false,
+                                       const solver::KernelLayout& layout = {}) {
+  const int samples = static_cast<int>(starts.extent(0));
   const auto model = model::to_device(m);
-  const auto starts = marginal_starts(m, sched, samples);
   std::vector<double> s_out;
   for (double t : times) s_out.push_back(sched.s(t));
   const auto ref = reference::solve_reference(model, starts, s_out);
@@ -152,6 +154,14 @@ inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule
   Kokkos::deep_copy(index, h);
   const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
   return solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, samples, lte, layout);
+}
+
+// The same from `samples` marginal start states of the given seed.
+inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
+                                       const std::vector<double>& times, const solver::SolverSpec& spec,
+                                       int samples, bool lte = false, const solver::KernelLayout& layout = {},
+                                       std::uint64_t seed = 7) {
+  return solve_on_grid(m, sched, times, spec, marginal_starts(m, sched, samples, seed), lte, layout);
 }
 
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,

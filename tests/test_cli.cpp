@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -67,6 +68,45 @@ TEST_CASE("cli: progress is a bar on a terminal and one line per finished cell o
   for (const char* drawn : {"] 0/4 cells  elapsed 00:00:00  ETA --:--:--", "] 4/4 cells  elapsed ", "ETA 00:00:00"})
     REQUIRE(screen.find(drawn) != std::string::npos);
   REQUIRE(screen.find("[1/4] ") == std::string::npos);
+  // --progress bar off a terminal, none, and --quiet print nothing on stderr; bar and none keep the table.
+  for (const char* mode : {"--progress bar", "--progress none", "-q"}) {
+    INFO(mode);
+    const auto r = box.pfode("run " + cfg + " --force " + mode);
+    REQUIRE(r.status == 0);
+    REQUIRE(r.err.empty());
+    REQUIRE((r.out.find("GTE order") != std::string::npos) == (std::string(mode) != "-q"));
+  }
+  const auto bad = box.pfode("run " + cfg + " --force --progress dots");
+  REQUIRE(bad.status == 2);
+  REQUIRE(bad.err == "pfode: error: --progress: unknown 'dots' (auto | bar | cells | none)\n");
+}
+
+TEST_CASE("cli: the order table has one aligned row per series, with its seed", "[cli]") {
+  // Two seeds and a long label: each series is its own row, and every column starts where its
+  // header does.
+  Sandbox box;
+  const auto r = box.pfode("run " + box.config(good_config(box.path("r.h5").string())).string() +
+                           " --progress none --set 'run.seeds=0 7' --set 'sweep.solvers=euler dpm-solver++2m[warmup=multistep,"
+                           "lower_order_final=10]' --set 'sweep.nfe=4 8 16'");
+  REQUIRE(r.status == 0);
+  std::vector<std::string> table;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model ", 0) == 0 || line.rfind("g ", 0) == 0) table.push_back(line);
+  INFO(r.out);
+  REQUIRE(table.size() == 5);  // header + 2 solvers x 2 seeds
+  const auto& head = table[0];
+  for (const std::string& row : table) REQUIRE(row.size() == head.size());
+  // Right-aligned columns end under their headers; the seed column holds each seed.
+  const size_t seed_end = head.find("seed") + 4, theory_end = head.size();
+  std::set<std::string> seeds;
+  for (size_t k = 1; k < table.size(); ++k) {
+    REQUIRE(table[k][seed_end] == ' ');
+    REQUIRE(table[k][seed_end - 1] != ' ');
+    REQUIRE(table[k][theory_end - 1] != ' ');
+    seeds.insert(table[k].substr(head.find("seed"), 4));
+  }
+  CHECK(seeds == std::set<std::string>{"   0", "   7"});
 }
 
 TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no output", "[cli]") {
@@ -241,6 +281,9 @@ TEST_CASE("cli: list and help", "[cli]") {
   for (const char* name : {"vp-linear", "vp-cosine", "ve", "edm", "flow", "uniform-lambda", "karras", "euler", "heun",
                            "rk4", "ddim"})
     REQUIRE(r.out.find(name) != std::string::npos);
+  r = box.pfode("list --help");
+  REQUIRE(r.status == 0);
+  REQUIRE(r.out.rfind("usage: pfode list", 0) == 0);
   r = box.pfode("--help");
   REQUIRE(r.status == 0);
   REQUIRE(r.out.find("pfode run CONFIG.ini") != std::string::npos);

@@ -109,6 +109,9 @@ TEST_CASE("io: cells and references written to HDF5 read back identically, field
   REQUIRE(r.layout == c.layout);
   REQUIRE(same(r.exact_error, c.exact_error));
   REQUIRE(r.nfe_max == c.nfe_max);
+  REQUIRE(same(r.steps_accepted_mean, c.steps_accepted_mean));
+  REQUIRE(same(r.steps_rejected_mean, c.steps_rejected_mean));
+  REQUIRE(c.nfe_mean == Approx(1 + 12 * (c.steps_accepted_mean + c.steps_rejected_mean)).epsilon(1e-12));
   REQUIRE(r.failed_samples == c.failed_samples);
   REQUIRE(same(r.wall_time, c.wall_time));
   std::remove(path.c_str());

@@ -38,6 +38,12 @@ TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at eve
     const auto ref = reference::solve_reference(model, starts, s_out, settings, alpha_out);
     REQUIRE(ref.failed_samples == 0);
     REQUIRE(ref.nfe_mean > 12);
+    REQUIRE(ref.nfe.size() == static_cast<size_t>(samples));
+    for (int p = 0; p < samples; ++p) {
+      // One evaluation at the start, 12 per attempted step; every requested time ends a step.
+      REQUIRE(ref.nfe[p] == 1 + 12 * (ref.accepted_steps[p] + ref.rejected_steps[p]));
+      REQUIRE(ref.accepted_steps[p] >= static_cast<long>(s_out.size()) - 1);
+    }
     const auto y = test::to_host(ref.y);
     const auto y0 = test::to_host(starts);
     double worst = 0;
@@ -123,7 +129,7 @@ struct PackProblem {
     Kokkos::deep_copy(u, uh);
   }
 
-  // (y, nfe, failed) on the host, DOP853 in packs of W, or in teams of the given shape.
+  // (y, nfe, failed, steps) on the host, DOP853 in packs of W, or in teams of the given shape.
   template <int W>
   auto solve(double tol, bool pack_step = false, const solver::TeamShape* teams = nullptr) const {
     reference::Dop853Settings settings;
@@ -133,8 +139,9 @@ struct PackProblem {
     solver::NfeCounter nfe("nfe", samples);
     Kokkos::View<double***> y("y", samples, outputs, spec.dim);
     Kokkos::View<int*> failed("failed", samples);
-    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed, teams ? *teams : solver::TeamShape{});
-    return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed));
+    Kokkos::View<long**> steps("steps", samples, 2);
+    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed, steps, teams ? *teams : solver::TeamShape{});
+    return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed), test::to_host(steps));
   }
 };
 
@@ -146,13 +153,15 @@ TEST_CASE("reference: a sample's DOP853 solution does not depend on the pack it 
   const PackProblem problem;
   const int samples = problem.samples;
   const auto& spec = problem.spec;
-  const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
-  const auto [y1, nfe1, failed1] = problem.solve<1>(1e-10);
+  const auto [y16, nfe16, failed16, steps16] = problem.solve<16>(1e-10);
+  const auto [y1, nfe1, failed1, steps1] = problem.solve<1>(1e-10);
   for (int p = 0; p < samples; ++p) {
     INFO("sample " << p);
     REQUIRE(failed16(p) == (p == 3 ? 1 : 0));
     REQUIRE(failed1(p) == failed16(p));
     REQUIRE(nfe1(p) == nfe16(p));
+    REQUIRE(steps1(p, 0) == steps16(p, 0));
+    REQUIRE(steps1(p, 1) == steps16(p, 1));
     if (p != 3) REQUIRE(nfe16(p) > 12);
     for (int m = 0; m < 4; ++m)
       for (int j = 0; j < spec.dim; ++j)
@@ -168,16 +177,16 @@ TEST_CASE("reference: in teams with vector lanes over coordinates, DOP853 gives 
   // 40-D: the log-determinant in three chunks, summed over lanes.
   for (int dim : {5, 40}) {
     const PackProblem problem(dim);
-    const auto [y16, nfe16, failed16] = problem.solve<16>(1e-10);
+    const auto [y16, nfe16, failed16, steps16] = problem.solve<16>(1e-10);
     for (const auto& shape : test::team_shapes(problem.spec.dim)) {
       INFO(dim << "-D, teams of " << shape.team_size << " x " << shape.vector_length);
-      const auto [y, nfe, failed] = problem.solve<1>(1e-10, false, &shape);
+      const auto [y, nfe, failed, steps] = problem.solve<1>(1e-10, false, &shape);
       for (int p = 0; p < problem.samples; ++p) {
         INFO("sample " << p);
         REQUIRE(failed(p) == failed16(p));
         if (p == PackProblem::nan_sample) continue;
         if (solver::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
-        else REQUIRE(nfe(p) == nfe16(p));
+        else REQUIRE((nfe(p) == nfe16(p) && steps(p, 0) == steps16(p, 0) && steps(p, 1) == steps16(p, 1)));
         for (int m = 0; m < PackProblem::outputs; ++m)
           for (int j = 0; j < problem.spec.dim; ++j)
             REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (solver::gpu_backend ? 1e-9 : 0.0));
@@ -192,10 +201,10 @@ TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sa
   const PackProblem problem;
   const int samples = problem.samples;
   const auto& spec = problem.spec;
-  const auto [y, nfe, failed] = problem.solve<16>(1e-10, true);
-  const auto [y1, nfe1, failed1] = problem.solve<1>(1e-10, true);  // as on a GPU: still packs of 16
-  const auto [y_own, nfe_own, failed_own] = problem.solve<16>(1e-10);
-  const auto [y_exact, nfe_exact, failed_exact] = problem.solve<16>(1e-13);
+  const auto [y, nfe, failed, steps] = problem.solve<16>(1e-10, true);
+  const auto [y1, nfe1, failed1, steps1] = problem.solve<1>(1e-10, true);  // as on a GPU: still packs of 16
+  const auto [y_own, nfe_own, failed_own, steps_own] = problem.solve<16>(1e-10);
+  const auto [y_exact, nfe_exact, failed_exact, steps_exact] = problem.solve<16>(1e-13);
   double err_shared = 0, err_own = 0;
   for (int p = 0; p < samples; ++p) {
     INFO("sample " << p);
@@ -206,6 +215,8 @@ TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sa
     // One step sequence per pack: every sample of a pack spends the same evaluations.
     const int first = p < 16 ? 0 : 16;
     REQUIRE(nfe(p) == nfe(first));
+    REQUIRE(steps(p, 0) == steps(first, 0));
+    REQUIRE(steps(p, 1) == steps(first, 1));
     for (int m = 0; m < 4; ++m)
       for (int j = 0; j < spec.dim; ++j) {
         REQUIRE(y1(p, m, j) == y(p, m, j));
@@ -216,6 +227,32 @@ TEST_CASE("reference: with shared steps a pack's samples step together, a NaN sa
   INFO("largest error: shared steps " << err_shared << ", own steps " << err_own);
   REQUIRE(err_shared <= err_own);
   REQUIRE(err_shared <= 1e-9);
+}
+
+TEST_CASE("reference: DOP853 spends 1 + 12 x (accepted + rejected steps) evaluations per sample, in every layout",
+          "[reference]") {
+  // f at the start, then 11 stages and f at the trial point per attempted step (that last one is
+  // the next step's first stage when the step is accepted). The NaN sample is rejected until its
+  // step size underflows: it spends evaluations on rejected steps only.
+  const PackProblem problem;
+  const solver::TeamShape one{1, 1};
+  const auto check = [&](const auto& solution, const char* layout) {
+    const auto& [y, nfe, failed, steps] = solution;
+    long rejected = 0;
+    for (int p = 0; p < PackProblem::samples; ++p) {
+      INFO(layout << ", sample " << p << ": NFE " << nfe(p) << ", accepted " << steps(p, 0) << ", rejected "
+                  << steps(p, 1));
+      REQUIRE(nfe(p) == 1 + 12 * (steps(p, 0) + steps(p, 1)));
+      if (p == PackProblem::nan_sample) REQUIRE((failed(p) == 1 && steps(p, 0) == 0 && steps(p, 1) > 0));
+      else REQUIRE((failed(p) == 0 && steps(p, 0) >= PackProblem::outputs - 1));
+      rejected += steps(p, 1);
+    }
+    REQUIRE(rejected > 0);
+  };
+  check(problem.solve<16>(1e-10), "packs of 16");
+  check(problem.solve<1>(1e-10), "one sample per thread");
+  check(problem.solve<16>(1e-10, true), "shared steps");
+  check(problem.solve<1>(1e-10, false, &one), "teams");
 }
 
 #include "reference/dop853_coefficients.hpp"

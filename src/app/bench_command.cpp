@@ -61,8 +61,6 @@ void print_machine(const bench::Machine& m) {
               m.peak.isa.c_str());
   std::printf("             measured %.1f GFLOP/s/core as this build's own code (%s, mul + add)\n", m.peak.build_gflops,
               m.peak.build_isa.c_str());
-  std::printf("             nominal  %.1f GFLOP/s/core (%.0f MHz x %s)\n", m.nominal_gflops, m.mhz,
-              m.nominal_rule.c_str());
   std::printf("FLOPs        add/sub/mul/div = 1, fma = 2; exp and log counted separately; bytes = distinct\n"
               "             doubles one evaluation reads or writes (model 2 K dim + K, y and D(y) 2 dim) x 8\n\n");
 }

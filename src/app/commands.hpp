@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sweep/distribution.hpp"
+#include "sweep/progress.hpp"
 
 namespace pfode::app {
 
@@ -18,10 +19,30 @@ struct RunOptions {
   std::vector<std::string> overrides;  // section.key=value
   bool force = false;   // replace an existing output and discard an interrupted run's checkpoint
   bool resume = false;  // continue an interrupted run from its checkpoint
-  bool quiet = false;
+  bool quiet = false;   // no progress and no order table
+  sweep::Progress::Mode progress = sweep::Progress::Mode::automatic;
 };
 
 int run_command(const RunOptions& options, int argc, char** argv, const sweep::Ranks& ranks);
+
+struct ExportOptions {
+  std::string config;
+  std::string out;                     // default: run.out with "-problem" before ".h5"
+  std::vector<std::string> overrides;  // section.key=value
+  bool force = false;                  // replace an existing problem file
+  bool quiet = false;
+};
+// `pfode export CONFIG`: the problem file an outside sampler runs from (external/problem.hpp).
+int export_command(const ExportOptions& options, int argc, char** argv);
+
+struct ScoreOptions {
+  std::string problem, runs;
+  std::string out;  // default: RUNS with "-scored" before ".h5"
+  bool force = false;
+  bool quiet = false;
+};
+// `pfode score PROBLEM RUNS`: the results file of an outside sampler's runs (external/score.hpp).
+int score_command(const ScoreOptions& options, int argc, char** argv);
 int list_command();
 // `pfode bench [options]`: throughput benchmark (src/bench); argv[1] is "bench".
 int bench_command(int argc, char** argv);

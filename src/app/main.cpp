@@ -18,24 +18,34 @@ namespace po = boost::program_options;
 namespace {
 
 const char* kUsage =
-    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume] [--quiet]\n"
+    "usage: pfode run CONFIG.ini [--out FILE] [--set section.key=value ...] [--force | --resume]\n"
+    "                 [--progress auto|bar|cells|none] [--quiet]\n"
+    "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
+    "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
     "       pfode list\n"
     "       pfode bench [--quick] [options]   (pfode bench --help)\n"
     "       pfode --help | --version\n"
     "\n"
     "  run   run the sweep an experiment file describes; writes one HDF5 file and prints the\n"
     "        fitted convergence orders (experiments/ holds ready-made files)\n"
+    "  export write the problem file of an experiment (models, schedules, start states, time grids)\n"
+    "        that a sampler outside pfode runs from\n"
+    "  score score the runs such a sampler wrote (states, NFE, a label per run) against the exact\n"
+    "        references; writes a results file like run's\n"
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
     "  bench throughput of the solver, reference and model kernels (sample-evaluations/s, FLOP/s)\n";
 
 int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   po::options_description opts("run options");
   pfode::app::RunOptions run;
+  std::string progress;
   opts.add_options()("help,h", "show this help")("config", po::value(&run.config), "experiment file")(
       "out,o", po::value(&run.out), "output HDF5 file (overrides run.out)")(
       "set", po::value(&run.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&run.force), "replace an existing output file, discard an interrupted run")(
       "resume", po::bool_switch(&run.resume), "continue an interrupted run, computing only missing cells")(
+      "progress", po::value(&progress)->default_value("auto"),
+      "auto (a bar on a terminal, one line per cell otherwise) | bar (on a terminal only) | cells | none")(
       "quiet,q", po::bool_switch(&run.quiet), "no progress or table");
   po::positional_options_description pos;
   pos.add("config", 1);
@@ -49,7 +59,58 @@ int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   if (run.config.empty()) throw po::error("run needs a config file");
   if (vm.count("out") && run.out.empty()) throw po::error("--out needs a file name");
   if (run.force && run.resume) throw po::error("--force and --resume exclude each other");
+  try {
+    run.progress = run.quiet ? pfode::sweep::Progress::Mode::none : pfode::sweep::Progress::parse_mode(progress);
+  } catch (const std::invalid_argument& e) {
+    throw po::error(e.what());
+  }
   return pfode::app::run_command(run, argc, argv, ranks);
+}
+
+int export_problem(int argc, char** argv) {
+  po::options_description opts("export options");
+  pfode::app::ExportOptions options;
+  opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
+      "out,o", po::value(&options.out), "problem file (default: run.out with -problem before .h5)")(
+      "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
+      "force", po::bool_switch(&options.force), "replace an existing problem file")(
+      "quiet,q", po::bool_switch(&options.quiet), "print nothing on success");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << opts;
+    return pfode::app::exit_ok;
+  }
+  if (options.config.empty()) throw po::error("export needs a config file");
+  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  return pfode::app::export_command(options, argc, argv);
+}
+
+int score(int argc, char** argv) {
+  po::options_description opts("score options");
+  pfode::app::ScoreOptions options;
+  std::vector<std::string> inputs;
+  opts.add_options()("help,h", "show this help")("inputs", po::value(&inputs), "problem file, runs file")(
+      "out,o", po::value(&options.out), "results file (default: RUNS with -scored before .h5)")(
+      "force", po::bool_switch(&options.force), "replace an existing results file")(
+      "quiet,q", po::bool_switch(&options.quiet), "no reference lines or table");
+  po::positional_options_description pos;
+  pos.add("inputs", 2);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << opts;
+    return pfode::app::exit_ok;
+  }
+  if (inputs.size() != 2) throw po::error("score needs a problem file and a runs file");
+  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  options.problem = inputs[0];
+  options.runs = inputs[1];
+  return pfode::app::score_command(options, argc, argv);
 }
 
 }  // namespace
@@ -68,6 +129,11 @@ int main(int argc, char** argv) {
     return pfode::app::exit_ok;
   }
   if (command == "list") {
+    if (argc == 3 && (std::strcmp(argv[2], "--help") == 0 || std::strcmp(argv[2], "-h") == 0)) {
+      std::cout << "usage: pfode list\n\nPrints every noise schedule, time-step spacing, solver (with its theoretical\n"
+                   "order, NFE per step and reference) and preset that an experiment file can name.\n";
+      return pfode::app::exit_ok;
+    }
     if (argc > 2) {
       std::cerr << "pfode: error: " << pfode::printable_message("list takes no arguments (got '" + std::string(argv[2]) + "')") << "\n";
       return pfode::app::exit_usage;
@@ -87,6 +153,20 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {  // bad options or an unreadable problem file
       std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_usage;
+    }
+  }
+  if (command == "export" || command == "score") {
+    std::optional<Kokkos::ScopeGuard> kokkos;
+    if (!help) kokkos.emplace(argc, argv);
+    pfode::io::configure_hdf5();
+    try {
+      return command == "export" ? export_problem(argc, argv) : score(argc, argv);
+    } catch (const po::error& e) {
+      std::cerr << "pfode: error: " << e.what() << "\n";
+      return pfode::app::exit_usage;
+    } catch (const std::exception& e) {  // anything the command did not expect (e.g. out of memory)
+      std::cerr << "pfode: error: " << e.what() << "\n";
+      return pfode::app::exit_failure;
     }
   }
   if (command != "run") {

@@ -15,6 +15,7 @@
 
 #include "app/commands.hpp"
 #include "app/interrupts.hpp"
+#include "app/order_table.hpp"
 #include "common/message.hpp"
 #include "io/output_lock.hpp"
 #include "io/results_file.hpp"
@@ -27,29 +28,6 @@
 namespace pfode::app {
 
 namespace {
-
-std::string format_order(const metrics::OrderFit& f) {
-  if (!f.valid) return "   n/a      ";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%5.2f +- %4.2f", f.order, f.standard_error);
-  return buf;
-}
-
-void print_table(const io::RunRecord& rec) {
-  std::printf("\n%-10s %-10s %-14s %-16s %9s %11s %14s %6s %14s %6s\n", "model", "schedule", "spacing", "solver",
-              "NFE", "GTE (RMS)", "GTE order", "theory", "LTE order", "theory");
-  for (const auto& f : rec.series) {
-    const auto& last = rec.cells[f.cells.back()];
-    char nfe[32];
-    std::snprintf(nfe, sizeof nfe, "%g-%g", f.nfe.front(), f.nfe.back());
-    std::printf("%-10s %-10s %-14s %-16s %9s %11.3e %14s %6ld %14s %6ld\n", f.model.c_str(), f.schedule.c_str(),
-                f.spacing.c_str(), f.solver.c_str(), nfe, last.gte_summary.rms, format_order(f.gte).c_str(),
-                f.order_theory, format_order(f.lte).c_str(), f.lte_order_theory);
-  }
-  std::printf("\nGTE: RMS over samples of the per-sample RMS error at t_min, at the largest NFE. Orders: least-squares\n"
-              "slope of log error vs log NFE over the asymptotic points (+- standard error); cells within 10x of the\n"
-              "reference's error are excluded.\n");
-}
 
 // One line on the first rank; every rank returns the same status.
 int fail(const sweep::Ranks& ranks, int status, const std::string& what) {
@@ -240,7 +218,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
       std::cerr << "pfode: the reference states (" << sweep::format_bytes(need.reference_states)
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";
   }
-  sweep::Progress progress(mine.size(), !options.quiet, prefix);
+  sweep::Progress progress(mine.size(), options.progress, prefix);
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");
@@ -323,7 +301,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                     " (it sets damaged checkpoint files aside and computes what is missing)");
   }
   if (!options.quiet) {
-    print_table(rec);
+    print_order_table(rec);
     std::printf("\nwrote %s\n", experiment.out.c_str());
   }
   return exit_ok;

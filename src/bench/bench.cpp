@@ -167,11 +167,12 @@ Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps)
   solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
   Kokkos::View<double***> y("pfode::bench::y", p.samples, 2, dim);
   Kokkos::View<int*> failed("pfode::bench::failed", p.samples);
+  Kokkos::View<long**> steps_taken("pfode::bench::steps", p.samples, 2);
   Timing t;
   t.name = settings.pack_step ? "dop853_pack" : settings.teams ? "dop853_teams" : "dop853";
   t.seconds = best_seconds(repeats, [&] {
     Kokkos::deep_copy(nfe, 0);
-    reference::dop853("pfode::bench", model, y0, u, settings, nfe, y, failed);
+    reference::dop853("pfode::bench", model, y0, u, settings, nfe, y, failed, steps_taken);
     Kokkos::fence();
   });
   auto nh = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);

@@ -120,19 +120,6 @@ Machine describe_machine(double peak_seconds) {
     ++m.logical_cpus;
   const std::string mhz = cpuinfo_field(text, "cpu MHz");
   m.mhz = mhz.empty() ? 0.0 : std::stod(mhz);
-  const std::string flags = " " + cpuinfo_field(text, "flags") + " ";
-  // FP64 FLOP per cycle, assuming two FMA pipes of the widest vector width (true for Zen 5 and
-  // Intel server cores; Zen 4 executes 512-bit FMAs at half rate, so it would be half this).
-  int per_cycle = 8;
-  m.nominal_rule = "sse2: 2 pipes x 2 fp64 (mul + add)";
-  if (flags.find(" avx512f ") != std::string::npos) {
-    per_cycle = 32;
-    m.nominal_rule = "avx512f: 2 FMA pipes x 8 fp64 x 2";
-  } else if (flags.find(" fma ") != std::string::npos && flags.find(" avx2 ") != std::string::npos) {
-    per_cycle = 16;
-    m.nominal_rule = "avx2+fma: 2 FMA pipes x 4 fp64 x 2";
-  }
-  m.nominal_gflops = m.mhz * 1e-3 * per_cycle;
   m.backend = execution_space_name();
   m.concurrency = Kokkos::DefaultExecutionSpace().concurrency();
   m.peak = measure_peak(peak_seconds);

@@ -1,7 +1,9 @@
 // What the benchmark needs to know about the machine: its name and cores (from /proc/cpuinfo,
 // what lscpu prints), the Kokkos backend, and the core's peak FP64 rate, both measured with an
-// FMA microbenchmark (one core, independent FMA chains, widest vector unit the CPU has) and
-// nominal (clock x FLOP/cycle derived from the ISA flags; an assumption, stated as such).
+// FMA microbenchmark (one core, independent FMA chains, widest vector unit the CPU has). No nominal
+// peak from the reported clock: in virtual machines and under turbo "cpu MHz" is not the clock the
+// core runs at (a measured 135 GFLOP/s against a "nominal" 83 on one machine), so only measured
+// rates are printed.
 #pragma once
 
 #include <string>
@@ -18,11 +20,9 @@ struct PeakRate {
 struct Machine {
   std::string cpu_model;    // "model name"
   int logical_cpus = 0;
-  double mhz = 0;           // "cpu MHz" (nominal/current clock as the kernel reports it)
+  double mhz = 0;           // "cpu MHz" as the kernel reports it (informative only)
   std::string backend;      // Kokkos default execution space
   int concurrency = 1;      // Kokkos threads
-  double nominal_gflops = 0;  // mhz x flop_per_cycle
-  std::string nominal_rule;   // how flop_per_cycle was derived
   PeakRate peak;
 };
 

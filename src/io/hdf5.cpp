@@ -9,7 +9,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "common/hash.hpp"
+#include "common/fingerprint.hpp"
 
 namespace pfode::io {
 
@@ -70,6 +70,7 @@ Group Group::open_group(const std::string& name) const {
   return Group(Handle(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name));
 }
 bool Group::has(const std::string& name) const { return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0; }
+bool Group::has_attribute(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 
 std::vector<std::string> Group::children() const {
   std::vector<std::string> names;
@@ -236,18 +237,18 @@ void add_attribute(Fingerprint& f, const Group& owner, const std::string& name) 
   const H5T_class_t kind = H5Tget_class(type.id());
   const hssize_t n = H5Sget_simple_extent_npoints(space.id());
   f.add(name);
-  f.add(static_cast<int>(kind));
-  f.add(static_cast<long long>(n));
+  f.add(static_cast<long>(kind));
+  f.add(static_cast<long>(n));
   if (kind == H5T_STRING) {
     f.add(owner.read_string_attribute(name));
   } else if (kind == H5T_INTEGER) {
     std::vector<long> v(n > 0 ? n : 0);
     if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_LONG, v.data()), "read attribute " + name);
-    f.add_bytes(v.data(), v.size() * sizeof(long));
+    f.add(v.data(), v.size() * sizeof(long));
   } else if (kind == H5T_FLOAT) {
     std::vector<double> v(n > 0 ? n : 0);
     if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, v.data()), "read attribute " + name);
-    f.add_bytes(v.data(), v.size() * sizeof(double));
+    f.add(v.data(), v.size() * sizeof(double));
   } else {
     throw std::runtime_error("HDF5: attribute " + name + " has a type pfode does not write");
   }
@@ -258,16 +259,16 @@ void add_dataset(Fingerprint& f, const Group& owner, const std::string& name) {
   Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
   const H5T_class_t kind = H5Tget_class(type.id());
   f.add(name);
-  f.add(static_cast<int>(kind));
-  for (hsize_t d : owner.dataset_shape(name)) f.add(static_cast<unsigned long long>(d));
+  f.add(static_cast<long>(kind));
+  for (hsize_t d : owner.dataset_shape(name)) f.add(static_cast<long>(d));
   if (kind == H5T_STRING) {
     f.add(owner.read_string_dataset(name));
   } else if (kind == H5T_INTEGER) {
     const auto v = owner.read_long_dataset(name);
-    f.add_bytes(v.data(), v.size() * sizeof(long));
+    f.add(v.data(), v.size() * sizeof(long));
   } else if (kind == H5T_FLOAT) {
     const auto v = owner.read_dataset(name);
-    f.add_bytes(v.data(), v.size() * sizeof(double));
+    f.add(v.data(), v.size() * sizeof(double));
   } else {
     throw std::runtime_error("HDF5: dataset " + name + " has a type pfode does not write");
   }

@@ -38,6 +38,7 @@ class Group {
   Group create_group(const std::string& name) const;
   Group open_group(const std::string& name) const;
   bool has(const std::string& name) const;
+  bool has_attribute(const std::string& name) const;
   std::vector<std::string> children() const;  // names of links, in name order
   std::vector<std::string> attribute_names() const;  // in name order
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <stdexcept>
 
 #include "schedule/registry.hpp"
@@ -45,6 +46,65 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 }
 
 }  // namespace
+
+// The kind of model the parameters describe: the Python module (analysis/pfode_exact.py)
+// dispatches on it.
+void write_model(const Group& parent, const model::ModelSpec& m) {
+  const Group g = parent.create_group(m.name);
+  g.write_attribute("kind", std::string("diagonal-mixture"));
+  g.write_attribute("source", m.source);
+  g.write_attribute("dim", static_cast<long>(m.dim));
+  g.write_attribute("components", static_cast<long>(m.components));
+  g.write_dataset("weights", m.weights, shape1(m.weights.size()));
+  g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+  g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+}
+
+model::ModelSpec read_model(const Group& parent, const std::string& name) {
+  std::vector<double> weights, means, stds;
+  std::vector<hsize_t> shape, stds_shape;
+  std::string source, kind;
+  try {
+    const Group g = parent.open_group(name);
+    kind = g.read_string_attribute("kind");
+    source = g.read_string_attribute("source");
+    weights = g.read_dataset("weights");
+    means = g.read_dataset("means", &shape);
+    stds = g.read_dataset("stds", &stds_shape);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument("model " + name + ": " + e.what());
+  }
+  if (kind != "diagonal-mixture") throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
+  if (shape.size() != 2 || stds_shape != shape || shape[0] != weights.size())
+    throw std::invalid_argument("model " + name + ": needs weights (K), means and stds (K x dim)");
+  return model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
+}
+
+void write_schedule(const Group& parent, const sweep::ScheduleEntry& entry) {
+  const Group g = parent.create_group(entry.name);
+  const auto& info = schedule::find_schedule(entry.name);
+  g.write_attribute("kind", info.name);
+  g.write_attribute("description", info.description);
+  g.write_attribute("t_min", entry.schedule.t_min);
+  g.write_attribute("t_max", entry.schedule.t_max);
+  const double params[2] = {entry.schedule.p0, entry.schedule.p1};
+  for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
+}
+
+sweep::ScheduleEntry read_schedule(const Group& parent, const std::string& name) {
+  std::map<std::string, double> values;
+  std::string kind;
+  try {
+    const Group g = parent.open_group(name);
+    kind = g.read_string_attribute("kind");
+    const auto& info = schedule::find_schedule(kind);
+    for (const std::string& key : {std::string("t_min"), std::string("t_max")}) values[key] = g.read_double_attribute(key);
+    for (const auto& key : info.parameter_names) values[key] = g.read_double_attribute(key);
+  } catch (const std::runtime_error& e) {
+    throw std::invalid_argument("schedule " + name + ": " + e.what());
+  }
+  return {name, schedule::make_schedule(kind, values)};
+}
 
 void write_cell(const Group& parent, const sweep::CellResult& c) {
   const Group g = parent.create_group(cell_name(c.id));
@@ -140,6 +200,8 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("layout", r.layout);
   g.write_attribute("nfe_mean", r.nfe_mean);
   g.write_attribute("nfe_max", r.nfe_max);
+  g.write_attribute("steps_accepted_mean", r.steps_accepted_mean);
+  g.write_attribute("steps_rejected_mean", r.steps_rejected_mean);
   g.write_attribute("error_estimate", r.error_estimate);
   g.write_attribute("exact_error", r.exact_error);
   g.write_attribute("failed_samples", r.failed_samples);
@@ -157,6 +219,8 @@ sweep::ReferenceRecord read_reference(const Group& g) {
   r.layout = g.read_string_attribute("layout");
   r.nfe_mean = g.read_double_attribute("nfe_mean");
   r.nfe_max = g.read_long_attribute("nfe_max");
+  r.steps_accepted_mean = g.read_double_attribute("steps_accepted_mean");
+  r.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
   r.error_estimate = g.read_double_attribute("error_estimate");
   r.exact_error = g.read_double_attribute("exact_error");
   r.failed_samples = g.read_long_attribute("failed_samples");
@@ -178,28 +242,17 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
     root.write_attribute("command_line", p.command_line);
     root.write_attribute("config_path", p.config_path);
     root.write_attribute("mpi_ranks", p.mpi_ranks);
+    if (!rec.external_runs.empty()) {
+      root.write_attribute("external_runs", rec.external_runs);
+      root.write_attribute("problem_file", rec.problem_file);
+      root.write_attribute("problem_id", rec.problem_id);
+    }
     root.write_string_dataset("config", rec.resolved_config);
 
     const Group models = root.create_group("models");
-    for (const auto& m : rec.models) {
-      const Group g = models.create_group(m.name);
-      g.write_attribute("source", m.source);
-      g.write_attribute("dim", static_cast<long>(m.dim));
-      g.write_attribute("components", static_cast<long>(m.components));
-      g.write_dataset("weights", m.weights, shape1(m.weights.size()));
-      g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
-      g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
-    }
+    for (const auto& m : rec.models) write_model(models, m);
     const Group schedules = root.create_group("schedules");
-    for (const auto& entry : rec.schedules) {
-      const Group g = schedules.create_group(entry.name);
-      const auto& info = schedule::find_schedule(entry.name);
-      g.write_attribute("description", info.description);
-      g.write_attribute("t_min", entry.schedule.t_min);
-      g.write_attribute("t_max", entry.schedule.t_max);
-      const double params[2] = {entry.schedule.p0, entry.schedule.p1};
-      for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
-    }
+    for (const auto& entry : rec.schedules) write_schedule(schedules, entry);
     const Group refs = root.create_group("references");
     for (const auto& r : rec.references) write_reference(refs, r);
     const Group cells = root.create_group("cells");

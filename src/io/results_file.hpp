@@ -15,6 +15,9 @@ namespace pfode::io {
 
 struct RunRecord {
   Provenance provenance;
+  // pfode score: the runs file scored and the problem file (with its id) its runs were sampled on;
+  // empty for pfode run. Written as root attributes only when set.
+  std::string external_runs, problem_file, problem_id;
   std::string resolved_config;
   std::vector<model::ModelSpec> models;
   std::vector<sweep::ScheduleEntry> schedules;
@@ -22,6 +25,14 @@ struct RunRecord {
   std::vector<sweep::CellResult> cells;  // by id
   std::vector<sweep::SeriesFit> series;
 };
+
+// /models/<name> and /schedules/<name>: the model's parameters and the schedule's kind, range and
+// parameters, as the results and problem files both record them. The readers validate what they
+// read (model::make_model, schedule::make_schedule) and throw std::invalid_argument naming it.
+void write_model(const Group& parent, const model::ModelSpec& model);
+model::ModelSpec read_model(const Group& parent, const std::string& name);
+void write_schedule(const Group& parent, const sweep::ScheduleEntry& entry);
+sweep::ScheduleEntry read_schedule(const Group& parent, const std::string& name);
 
 void write_cell(const Group& parent, const sweep::CellResult& cell);
 sweep::CellResult read_cell(const Group& group);

@@ -49,6 +49,7 @@ struct Dop853Kernel {
   Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
   Kokkos::View<int*> failed;             // 1 where the step budget ran out or the solution blew up
+  Kokkos::View<long**> steps;            // (sample, 2): accepted, rejected steps (12 NFE each, after 1 at the start)
 
   static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14;
 
@@ -76,29 +77,32 @@ struct Dop853Kernel {
     for (int w = 0; w < W; ++w) {
       if (!l.holds(w)) continue;
       const int sample = l.sample(w);
-      l.once([&] { failed(sample) = 0; });
+      l.once([&] {
+        failed(sample) = 0;
+        steps(sample, 0) = steps(sample, 1) = 0;
+      });
       l.for_coordinates([&](int c) { y_out(sample, 0, c) = y_start(sample, c); });
     }
     if (outputs < 2) return;
     Value u, h;
     int next_output[W];
-    long taken[W];
+    long accepted_steps[W], rejected_steps[W];
     bool active[W];
     for (int w = 0; w < W; ++w) {
       u[w] = u_out(0);
       h[w] = -math::min(0.05, u_out(0) - u_out(outputs - 1));  // control adapts it within a few steps
       next_output[w] = 1;
-      taken[w] = 0;
+      accepted_steps[w] = rejected_steps[w] = 0;
       active[w] = l.holds(w);  // positions past the end of the batch only keep the lock step
     }
     derivative(l, y_slot, u, stage_slot, active);
     for (;;) {
       bool any = false;
       for (int w = 0; w < W; ++w) {
-        if (active[w] && ++taken[w] > settings.max_steps) fail(l, w, active);
+        if (active[w] && accepted_steps[w] + rejected_steps[w] >= settings.max_steps) fail(l, w, active);
         any = any || active[w];
       }
-      if (!any) return;
+      if (!any) break;
       Value step;
       bool lands[W];
       for (int w = 0; w < W; ++w) {
@@ -114,12 +118,14 @@ struct Dop853Kernel {
         accepted[w] = active[w] && err[w] <= 1.0;
         if (!active[w]) continue;
         if (!accepted[w]) {  // rejected (also when err is NaN): shrink and retry
+          ++rejected_steps[w];
           const double shrink = math::isfinite(err[w]) ? math::max(0.2, 0.9 * math::pow(err[w], -0.125)) : 0.2;
           h[w] = step[w] * shrink;
           // With a shared step only the samples whose own error is too large fail; the others go on.
           if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w]))) && !(own_err[w] <= 1.0)) fail(l, w, active);
           continue;
         }
+        ++accepted_steps[w];
         u[w] = lands[w] ? u_out(next_output[w]) : u[w] + step[w];
         const double grow = err[w] > 0 ? math::min(10.0, math::max(0.2, 0.9 * math::pow(err[w], -0.125))) : 10.0;
         // A step clipped to land on an output says nothing about the step the control wants.
@@ -141,6 +147,14 @@ struct Dop853Kernel {
         l.for_coordinates([&](int c) { y_out(sample, m, c) = l(y_slot, c)[w]; });
         if (++next_output[w] == outputs) active[w] = false;
       }
+    }
+    for (int w = 0; w < W; ++w) {
+      if (!l.holds(w)) continue;
+      const int sample = l.sample(w);
+      l.once([&] {
+        steps(sample, 0) = accepted_steps[w];
+        steps(sample, 1) = rejected_steps[w];
+      });
     }
   }
 
@@ -202,20 +216,22 @@ inline constexpr int pack_step_width = 16;
 
 // y_out(sample, m, :) <- the solution at u_out(m) for every sample of y_start, in packs of W (of
 // pack_step_width with shared steps), or in teams of team_shape with settings.teams; nfe counts
-// each sample's evaluations, failed marks the samples that did not get through.
+// each sample's evaluations (1 + 12 x its attempted steps), steps(sample, :) its accepted and
+// rejected steps, failed marks the samples that did not get through.
 template <int W = solver::pack_width>
 void dop853(const std::string& label, const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const solver::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed,
+            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
             solver::TeamShape team_shape = {}) {
   if constexpr (W != pack_step_width)
-    if (settings.pack_step) return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed);
+    if (settings.pack_step)
+      return dop853<pack_step_width>(label, model, y_start, u_out, settings, nfe, y_out, failed, steps);
   const solver::KernelLayout layout{settings.in_teams() ? solver::KernelLayout::teams : solver::KernelLayout::packs,
                                      team_shape};
   const auto launch = [&](const auto& policy, const auto& lane) {
     using L = std::decay_t<decltype(lane)>;
     Kokkos::parallel_for(label + "::dop853", policy,
-                         Dop853Kernel<L>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed});
+                         Dop853Kernel<L>{dop853_coefficients(), settings, lane, y_start, u_out, y_out, failed, steps});
   };
   solver::on_layout<W>(label, layout, static_cast<int>(y_start.extent(0)), dop853_slots, model, nfe, launch);
 }

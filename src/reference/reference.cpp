@@ -9,7 +9,7 @@ namespace {
 
 struct Solve {
   Kokkos::View<double***> y;
-  std::vector<long> nfe;
+  std::vector<long> nfe, accepted_steps, rejected_steps;  // per sample
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
@@ -20,14 +20,20 @@ Solve integrate(const model::DiagonalMixture& model, Kokkos::View<const double**
   solver::NfeCounter nfe("pfode::reference::nfe", samples);
   Kokkos::View<double***> y("pfode::reference::y", samples, outputs, model.dim);
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
+  Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   // Every requested time ends a step: the step budget is on top of the steps the outputs force.
   Dop853Settings budgeted = settings;
   budgeted.max_steps += outputs;
-  dop853("pfode::reference", model, y_start, u_out, budgeted, nfe, y, failed);
+  dop853("pfode::reference", model, y_start, u_out, budgeted, nfe, y, failed, steps);
   Solve out;
   out.y = y;
   auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
   out.nfe.assign(nfe_host.data(), nfe_host.data() + samples);
+  auto steps_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), steps);
+  for (int p = 0; p < samples; ++p) {
+    out.accepted_steps.push_back(steps_host(p, 0));
+    out.rejected_steps.push_back(steps_host(p, 1));
+  }
   out.failed = failed;
   return out;
 }
@@ -129,6 +135,9 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
   ref.tolerance = settings.rtol;
   ref.failed_samples = count_failed(tight, sparse);
   ref.error_estimate = estimate;
+  ref.nfe = tight.nfe;
+  ref.accepted_steps = tight.accepted_steps;
+  ref.rejected_steps = tight.rejected_steps;
   long total = 0;
   for (long n : tight.nfe) {
     total += n;

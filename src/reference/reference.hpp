@@ -15,6 +15,8 @@ struct ReferenceSolution {
   Kokkos::View<double***> y;            // (sample, m, coord) canonical states y = x / alpha
   double nfe_mean = 0.0;                // model evaluations per sample (tight solve)
   long nfe_max = 0;
+  // Per sample, of the tight solve: model evaluations, 1 + 12 x (accepted + rejected) steps.
+  std::vector<long> nfe, accepted_steps, rejected_steps;
   double error_estimate = 0.0;          // RMS over samples of each sample's largest RMS-over-coords error, in x
   double tolerance = 0.0;
   int failed_samples = 0;

@@ -276,8 +276,10 @@ struct DpmSolverAdaptive {
       } else {
         ++st.rejected;
       }
-      // E = 0 asks for an infinite step: the official min() then takes what is left.
+      // At t_min there is no next step to size (E = 0 there would read as an underflow below).
       const double to_end = lambda_end - lambda;
+      if (!(to_end > 0)) break;
+      // E = 0 asks for an infinite step: the official min() then takes what is left.
       const double wish = err > 0 ? theta * h * math::pow(err, -1.0 / order) : to_end;
       if (!(wish > 1e-14 * math::max(1.0, math::fabs(lambda)))) return false;  // step size underflow
       st.h = math::min(wish, to_end);

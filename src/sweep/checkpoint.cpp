@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/hash.hpp"
+#include "common/fingerprint.hpp"
 #include "io/results_file.hpp"
 #include "sweep/runner.hpp"
 
@@ -246,7 +246,7 @@ void Checkpoint::save_reference(int group, const ReferenceRecord& ref, const Ref
       size_t count = 1;
       for (hsize_t d : states.shape) count *= d;
       Fingerprint f;
-      f.add_bytes(states.data, count * sizeof(double));
+      f.add(states.data, count * sizeof(double));
       g.write_attribute(kStatesChecksum, f.hex());
       g.write_dataset(kStates, states.data, std::vector<hsize_t>(states.shape.begin(), states.shape.end()));
     }
@@ -270,7 +270,7 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
       throw DamagedRecord("holds states of the wrong shape");
     g.read_dataset(kStates, states, count);
     Fingerprint f;
-    f.add_bytes(states, count * sizeof(double));
+    f.add(states, count * sizeof(double));
     if (f.hex() != g.read_string_attribute(kStatesChecksum))
       throw DamagedRecord("holds states that do not match their checksum (edited or damaged)");
     return true;

@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "common/fingerprint.hpp"
 #include "common/named_options.hpp"
 #include "schedule/registry.hpp"
 #include "solver/presets.hpp"
@@ -242,15 +241,6 @@ void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
   }
 }
 
-// FNV-1a over the bytes of the values: a fingerprint of inputs read from files.
-void fingerprint(std::uint64_t& h, const std::vector<double>& values) {
-  for (double v : values) {
-    unsigned char bytes[sizeof v];
-    std::memcpy(bytes, &v, sizeof v);
-    for (unsigned char b : bytes) h = (h ^ b) * 1099511628211ull;
-  }
-}
-
 // A list axis names each value once: a repeated value would run the same cells twice and put
 // duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
 template <class T>
@@ -309,12 +299,12 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   for (const auto& name : model_names) e.models.push_back(read_model(r, name));
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
-  std::uint64_t inputs = 14695981039346656037ull;
+  Fingerprint inputs;
   for (const auto& m : e.models) {
-    fingerprint(inputs, m.weights);
-    fingerprint(inputs, m.means);
-    fingerprint(inputs, m.stds);
-    if (e.start.mode == model::StartMode::file) fingerprint(inputs, model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
+    inputs.add(m.weights);
+    inputs.add(m.means);
+    inputs.add(m.stds);
+    if (e.start.mode == model::StartMode::file) inputs.add(model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
   }
   for (const auto& name : schedule_names) {
     std::map<std::string, double> params;
@@ -354,11 +344,9 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   }
   require_unique(e.nfe, "sweep.nfe");
   r.check_all_used();
-  for (const auto& sp : e.spacings) fingerprint(inputs, sp.spacing.custom_times);
+  for (const auto& sp : e.spacings) inputs.add(sp.spacing.custom_times);
   e.resolved_config = r.resolved_text();
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inputs));
-  e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + hex + "\n";
+  e.checkpoint_identity = r.resolved_text("run.out") + "\n# input data fingerprint " + inputs.hex() + "\n";
   return e;
 }
 

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <stdexcept>
+
 namespace pfode::sweep {
 
 namespace {
@@ -13,24 +15,33 @@ std::string clock_text(double seconds) {
 }
 }  // namespace
 
-Progress::Progress(size_t total, bool enabled, std::string prefix)
-    : total_(total), enabled_(enabled), terminal_(isatty(STDERR_FILENO) != 0), prefix_(std::move(prefix)),
-      start_(std::chrono::steady_clock::now()) {
-  if (enabled_ && terminal_) draw();  // 0/N at once: the first cell may take a while
+Progress::Mode Progress::parse_mode(const std::string& text) {
+  if (text == "auto") return Mode::automatic;
+  if (text == "bar") return Mode::bar;
+  if (text == "cells") return Mode::cells;
+  if (text == "none") return Mode::none;
+  throw std::invalid_argument("--progress: unknown '" + text + "' (auto | bar | cells | none)");
+}
+
+Progress::Progress(size_t total, Mode mode, std::string prefix)
+    : total_(total), mode_(mode), prefix_(std::move(prefix)), start_(std::chrono::steady_clock::now()) {
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  if (mode_ == Mode::automatic) mode_ = terminal ? Mode::bar : Mode::cells;
+  if (mode_ == Mode::bar && !terminal) mode_ = Mode::none;
+  if (mode_ == Mode::bar) draw();  // 0/N at once: the first cell may take a while
 }
 
 void Progress::cell_done(const std::string& what) {
   ++done_;
-  if (!enabled_) return;
-  if (terminal_) return draw();
-  std::fprintf(stderr, "%s[%zu/%zu] %s\n", prefix_.c_str(), done_, total_, what.c_str());
+  if (mode_ == Mode::bar) return draw();
+  if (mode_ == Mode::cells) std::fprintf(stderr, "%s[%zu/%zu] %s\n", prefix_.c_str(), done_, total_, what.c_str());
 }
 
 void Progress::note(const std::string& line) {
-  if (!enabled_) return;
-  if (terminal_) std::fprintf(stderr, "\r\033[K");
+  if (mode_ == Mode::none) return;
+  if (mode_ == Mode::bar) std::fprintf(stderr, "\r\033[K");
   std::fprintf(stderr, "%s%s\n", prefix_.c_str(), line.c_str());
-  if (terminal_) draw();
+  if (mode_ == Mode::bar) draw();
 }
 
 void Progress::draw() {
@@ -46,7 +57,7 @@ void Progress::draw() {
 }
 
 void Progress::finish() {
-  if (enabled_ && terminal_) std::fprintf(stderr, "\n");
+  if (mode_ == Mode::bar) std::fprintf(stderr, "\n");
 }
 
 }  // namespace pfode::sweep

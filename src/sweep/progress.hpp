@@ -1,5 +1,5 @@
-// Progress of a sweep: a redrawn bar (cells done/total, elapsed, ETA) on a terminal, otherwise
-// one log line per finished cell.
+// Progress of a sweep: a redrawn bar (cells done/total, elapsed, ETA) on a terminal, or one log
+// line per finished cell (logs, batch jobs), or nothing.
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,12 @@ namespace pfode::sweep {
 
 class Progress {
  public:
-  Progress(size_t total, bool enabled, std::string prefix = "");
+  // auto: the bar on a terminal, cell lines otherwise; bar: the bar on a terminal, nothing
+  // otherwise (make run: the order table is the output); cells: one line per cell; none: nothing.
+  enum class Mode { automatic, bar, cells, none };
+  static Mode parse_mode(const std::string& text);  // throws std::invalid_argument
+
+  Progress(size_t total, Mode mode, std::string prefix = "");
   void cell_done(const std::string& what);
   void note(const std::string& line);  // a log line that does not disturb the bar
   void finish();
@@ -18,7 +23,7 @@ class Progress {
  private:
   void draw();
   size_t total_, done_ = 0;
-  bool enabled_, terminal_;
+  Mode mode_;  // resolved: bar (on a terminal), cells or none
   std::string prefix_;
   std::chrono::steady_clock::time_point start_;
 };

@@ -47,6 +47,7 @@ struct ReferenceRecord {
   std::string layout = "packs";         // how the kernel ran: "packs" or "teams" (own steps only)
   double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)
   long nfe_max = 0, failed_samples = 0;
+  double steps_accepted_mean = 0, steps_rejected_mean = 0;  // DOP853 steps per sample (tight solve)
   double wall_time = 0;
 };
 

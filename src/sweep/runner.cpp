@@ -4,9 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <stdexcept>
 #include <type_traits>
 
-#include "reference/reference.hpp"
 #include "solver/run.hpp"
 
 namespace pfode::sweep {
@@ -74,6 +74,95 @@ void for_each_state(const HostView& h, const F& visit) {
 
 }  // namespace
 
+ReferenceSettings reference_settings(const Experiment& e) {
+  ReferenceSettings settings;
+  settings.tolerance = e.reference_tolerance;
+  settings.pack_step = e.reference_pack_step;
+  settings.layout = e.layout;
+  return settings;
+}
+
+std::vector<int> GroupReference::indices(const std::vector<double>& run_times) const {
+  std::vector<int> out;
+  for (double t : run_times) {
+    const auto at = std::lower_bound(times.begin(), times.end(), t, std::greater<double>());
+    if (at == times.end() || *at != t) throw std::logic_error("a run time the reference was not solved at");
+    out.push_back(static_cast<int>(at - times.begin()));
+  }
+  return out;
+}
+
+GroupReference solve_group_reference(const model::ModelSpec& spec, const ScheduleEntry& entry, long seed,
+                                     const std::vector<double>& y_start, std::vector<double> times,
+                                     const ReferenceSettings& settings) {
+  const auto& sched = entry.schedule;
+  GroupReference group;
+  std::sort(times.begin(), times.end(), std::greater<double>());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  std::vector<double> s_out, alpha_out;
+  for (double t : times) {
+    s_out.push_back(sched.s(t));
+    alpha_out.push_back(sched.alpha(t));
+  }
+  for (size_t k = 1; k < s_out.size(); ++k)
+    if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
+
+  const int samples = static_cast<int>(y_start.size() / spec.dim);
+  Kokkos::View<double**> y_start_device("pfode::sweep::y_start", samples, spec.dim);
+  {
+    auto h = Kokkos::create_mirror_view(y_start_device);
+    for (int p = 0; p < samples; ++p)
+      for (int j = 0; j < spec.dim; ++j) h(p, j) = y_start[static_cast<size_t>(p) * spec.dim + j];
+    Kokkos::deep_copy(y_start_device, h);
+  }
+
+  const auto start = Clock::now();
+  reference::Dop853Settings dop853;
+  dop853.rtol = dop853.atol = settings.tolerance;
+  dop853.pack_step = settings.pack_step;
+  dop853.teams = settings.layout == solver::KernelLayout::teams;
+  group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out);
+  const auto& ref = group.solution;
+  ReferenceRecord& record = group.record;
+  record.model = spec.name;
+  record.schedule = entry.name;
+  record.seed = seed;
+  record.times = static_cast<long>(s_out.size());
+  record.tolerance = ref.tolerance;
+  record.step_control = settings.pack_step ? "pack" : "sample";
+  record.layout = dop853.in_teams() ? "teams" : "packs";
+  record.nfe_mean = ref.nfe_mean;
+  record.nfe_max = ref.nfe_max;
+  for (int p = 0; p < samples; ++p) {
+    record.steps_accepted_mean += static_cast<double>(ref.accepted_steps[p]) / samples;
+    record.steps_rejected_mean += static_cast<double>(ref.rejected_steps[p]) / samples;
+  }
+  record.error_estimate = ref.error_estimate;
+  record.failed_samples = ref.failed_samples;
+  if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
+  record.wall_time = seconds_since(start);
+  group.times = std::move(times);
+  return group;
+}
+
+void set_global_errors(CellResult& r, const std::vector<double>& global_error,
+                       const std::vector<double>& exact_final_rms, int samples, int points, double reference_error,
+                       bool adaptive) {
+  const int last = points - 1;
+  r.gte = metrics::column(global_error, samples, points, last);
+  r.gte_relative.resize(samples);
+  for (int p = 0; p < samples; ++p) r.gte_relative[p] = r.gte[p] / exact_final_rms[p];
+  r.gte_summary = metrics::summarize(r.gte);
+  r.gte_relative_summary = metrics::summarize(r.gte_relative);
+  column_statistics(global_error, samples, points, r.error_rms, r.error_max, r.error_median);
+  // A non-finite final state: a fixed-grid solver diverged; an adaptive one gave up (its
+  // controller rejects non-finite steps, so only the attempt limit or an underflowing step
+  // size ends it there).
+  r.status = r.gte_summary.finite ? "ok" : adaptive ? "step_control_failed" : "diverged";
+  r.reference_error = reference_error;
+  r.near_floor = r.gte_summary.rms <= 10.0 * reference_error;
+}
+
 CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   CellResult r;
   const auto& solver = e.solvers[cell.solver];
@@ -107,14 +196,12 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto& spec = e.models[group.model];
     const auto& sched = e.schedules[group.schedule].schedule;
     const auto model = model::to_device(spec);
-    const std::vector<double> times = reference_times(plan, group);
-    const int n_times = static_cast<int>(times.size());
 
-    ReferenceRecord record;
-    Kokkos::View<double***> reference_y;
+    GroupReference reference;
+    reference.times = reference_times(plan, group);
     if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
       Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
-                                e.samples, n_times, spec.dim);
+                                e.samples, reference.times.size(), spec.dim);
       auto h = Kokkos::create_mirror_view(y);
       std::vector<double> buffer;
       double* into = h.data();
@@ -122,57 +209,24 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         buffer.resize(h.size());
         into = buffer.data();
       }
-      if (callbacks.stored_reference(static_cast<int>(group_index), record, into, h.size())) {
+      if (callbacks.stored_reference(static_cast<int>(group_index), reference.record, into, h.size())) {
         if constexpr (!row_major_storage<decltype(h)>()) for_each_state(h, [&](double& v, size_t i) { v = buffer[i]; });
         Kokkos::deep_copy(y, h);
-        reference_y = y;
+        reference.solution.y = y;
       }
     }
-    if (!reference_y.data()) {
-      std::vector<double> s_out, alpha_out;
-      for (double t : times) {
-        s_out.push_back(sched.s(t));
-        alpha_out.push_back(sched.alpha(t));
-      }
-      for (size_t k = 1; k < s_out.size(); ++k)
-        if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
-
-      const auto y_start_host = model::start_states(spec, e.start, e.seeds[group.seed], e.samples,
-                                                     sched.alpha(sched.t_max), sched.sigma(sched.t_max));
-      Kokkos::View<double**> y_start("pfode::sweep::y_start", e.samples, spec.dim);
-      {
-        auto h = Kokkos::create_mirror_view(y_start);
-        for (int p = 0; p < e.samples; ++p)
-          for (int j = 0; j < spec.dim; ++j) h(p, j) = y_start_host[static_cast<size_t>(p) * spec.dim + j];
-        Kokkos::deep_copy(y_start, h);
-      }
-
-      const auto ref_start = Clock::now();
-      reference::Dop853Settings settings;
-      settings.rtol = settings.atol = e.reference_tolerance;
-      settings.pack_step = e.reference_pack_step;
-      settings.teams = e.layout == solver::KernelLayout::teams;
-      const auto ref = reference::solve_reference(model, y_start, s_out, settings, alpha_out);
-      record.model = spec.name;
-      record.schedule = e.schedules[group.schedule].name;
-      record.seed = static_cast<long>(e.seeds[group.seed]);
-      record.times = static_cast<long>(s_out.size());
-      record.tolerance = ref.tolerance;
-      record.step_control = e.reference_pack_step ? "pack" : "sample";
-      record.layout = settings.in_teams() ? "teams" : "packs";
-      record.nfe_mean = ref.nfe_mean;
-      record.nfe_max = ref.nfe_max;
-      record.error_estimate = ref.error_estimate;
-      record.failed_samples = ref.failed_samples;
-      if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start_host, ref, alpha_out);
-      record.wall_time = seconds_since(ref_start);
-      reference_y = ref.y;
+    if (!reference.solution.y.data()) {
+      const auto y_start = model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max),
+                                               sched.sigma(sched.t_max));
+      reference = solve_group_reference(spec, e.schedules[group.schedule], static_cast<long>(e.seeds[group.seed]),
+                                        y_start, reference.times, reference_settings(e));
       if (callbacks.reference_done) {
-        decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y)) host;
+        const auto& y = reference.solution.y;
+        decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y)) host;
         std::vector<double> buffer;
         ReferenceStates states;
         if (callbacks.keep_reference_states) {
-          host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y);
+          host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
           states.shape = {host.extent(0), host.extent(1), host.extent(2)};
           states.data = host.data();
           if constexpr (!row_major_storage<decltype(host)>()) {
@@ -181,9 +235,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
             states.data = buffer.data();
           }
         }
-        callbacks.reference_done(static_cast<int>(group_index), record, states);
+        callbacks.reference_done(static_cast<int>(group_index), reference.record, states);
       }
     }
+    const ReferenceRecord& record = reference.record;
     if (record.failed_samples > 0)
       throw ReferenceFailed("reference solve failed for " + std::to_string(record.failed_samples) + " samples of " +
                             describe(e, group) + " (step budget exhausted or non-finite states)");
@@ -191,17 +246,15 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
       CellResult r = make_cell_result(e, cell);
-      r.reference_error = record.error_estimate;
       Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
       {
+        const auto positions = reference.indices(cell.times);
         auto h = Kokkos::create_mirror_view(index);
-        for (size_t i = 0; i < cell.times.size(); ++i)
-          h(i) = static_cast<int>(std::lower_bound(times.begin(), times.end(), cell.times[i], std::greater<double>()) -
-                                  times.begin());
+        for (size_t i = 0; i < positions.size(); ++i) h(i) = positions[i];
         Kokkos::deep_copy(index, h);
       }
       const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
-      const solver::ExactStates exact{reference_y, index};
+      const solver::ExactStates exact{reference.solution.y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
@@ -220,21 +273,12 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         r.steps_accepted_mean = mean(run.accepted_steps);
         r.steps_rejected_mean = mean(run.rejected_steps);
       }
-      r.gte = metrics::column(run.global_error, e.samples, n + 1, n);
-      r.gte_relative.resize(e.samples);
-      for (int p = 0; p < e.samples; ++p) r.gte_relative[p] = r.gte[p] / run.exact_final_rms[p];
-      r.gte_summary = metrics::summarize(r.gte);
-      r.gte_relative_summary = metrics::summarize(r.gte_relative);
-      column_statistics(run.global_error, e.samples, n + 1, r.error_rms, r.error_max, r.error_median);
+      set_global_errors(r, run.global_error, run.exact_final_rms, e.samples, n + 1, record.error_estimate,
+                        solver::is_adaptive(spec));
       if (measure_lte) {
         column_statistics(run.local_error, e.samples, n, r.lte_rms, r.lte_max, r.lte_median);
         r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
       }
-      // A non-finite final state: a fixed-grid solver diverged; an adaptive one gave up (its
-      // controller rejects non-finite steps, so only the attempt limit or an underflowing step
-      // size ends it there).
-      r.status = r.gte_summary.finite ? "ok" : solver::is_adaptive(spec) ? "step_control_failed" : "diverged";
-      r.near_floor = r.gte_summary.rms <= 10.0 * record.error_estimate;
       if (callbacks.cell_done) callbacks.cell_done(r);
     }
   }

@@ -1,5 +1,6 @@
 // Runs a plan: per (model, schedule, seed) group the start states and one reference solve at the
-// union of the group's grid times, then every cell's trajectory and LTE on the device.
+// union of the group's grid times, then every cell's trajectory and LTE on the device. The group
+// reference and the cell statistics are exposed: scoring external runs (src/external) uses them.
 #pragma once
 
 #include <functional>
@@ -7,6 +8,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "reference/reference.hpp"
 #include "sweep/plan.hpp"
 #include "sweep/results.hpp"
 
@@ -43,5 +45,37 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
 CellResult make_cell_result(const Experiment& e, const Cell& cell);
+
+// How the references are solved (run.reference_tolerance, run.reference_step, run.layout).
+struct ReferenceSettings {
+  double tolerance = 1e-13;
+  bool pack_step = false;
+  solver::KernelLayout::Kind layout = solver::auto_layout();
+};
+ReferenceSettings reference_settings(const Experiment& e);
+
+// The reference of one (model, schedule, seed) group: one DOP853 solve through every time the
+// group's runs need, from the group's start states.
+struct GroupReference {
+  std::vector<double> times;              // the union, by decreasing t; times[0] is the start
+  reference::ReferenceSolution solution;  // y at each of `times`
+  ReferenceRecord record;
+  // The position in `times` of each of run_times (each must be one of them).
+  std::vector<int> indices(const std::vector<double>& run_times) const;
+};
+
+// y_start: samples x dim (row-major) canonical start states at the largest of `times`.
+GroupReference solve_group_reference(const model::ModelSpec& spec, const ScheduleEntry& schedule, long seed,
+                                     const std::vector<double>& y_start, std::vector<double> times,
+                                     const ReferenceSettings& settings);
+
+// The error fields of a cell from each sample's RMS error at each of its points (global_error:
+// samples x points, row-major; the last point is the final state) and the RMS of each sample's
+// exact final state: the GTE and its summaries, the global error along the points, the status
+// (a non-finite GTE: "diverged", or "step_control_failed" for an adaptive solver), the
+// reference's error and near_floor.
+void set_global_errors(CellResult& r, const std::vector<double>& global_error,
+                       const std::vector<double>& exact_final_rms, int samples, int points, double reference_error,
+                       bool adaptive);
 
 }  // namespace pfode::sweep

@@ -69,6 +69,7 @@ class Faults:
         self.duration = time.monotonic() - start  # of one whole run, to place kills inside it
         self.baseline = os.path.join(whole, "r.h5")
         self.log = []
+        self.primary = [self.kill, self.interrupt, self.corrupt, self.concurrent]
 
     def path(self, *names):
         return os.path.join(self.work, *names)
@@ -173,7 +174,8 @@ class Faults:
         elif how == "delete":
             os.remove(victim)
         else:
-            with open(os.path.join(partial, f"cell_{self.rng.randrange(CELLS, 99999)}.h5"), "w") as f:
+            victim = os.path.join(partial, f"cell_{self.rng.randrange(CELLS, 99999)}.h5")
+            with open(victim, "w") as f:
                 f.write("junk")
         self.note(f"{how} {os.path.basename(victim)}")
 
@@ -182,9 +184,11 @@ class Faults:
         for name in os.listdir(self.work):
             path = self.path(name)
             shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
-        faults = [self.kill, self.interrupt, self.corrupt, self.concurrent, self.full_disk]
-        for _ in range(self.rng.randrange(1, 3)):
-            self.rng.choice(faults)()
+        # One kill, signal, corruption or concurrent start in turn, and now and then a second fault
+        # of any kind (a full disk included) on top of what the first left.
+        self.primary[number % len(self.primary)]()
+        if self.rng.random() < 0.35:
+            self.rng.choice(self.primary + [self.full_disk])()
         # Whatever the faults left, --resume completes the same file (or says it is complete).
         status, err = self.finish(self.start(["--resume"]))
         self.check("final --resume", status, err, {0})
@@ -194,7 +198,7 @@ class Faults:
         print(f"scenario {number}: " + "; ".join(self.log))
 
 
-def main(pfode, source, shim, scenarios=22, seed=18):
+def main(pfode, source, shim, scenarios=20, seed=18):
     faults = Faults(pfode, source, shim, seed)
     try:
         for number in range(1, scenarios + 1):

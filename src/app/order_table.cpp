@@ -1,0 +1,53 @@
+#include "app/order_table.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace pfode::app {
+
+namespace {
+
+std::string format_order(const metrics::OrderFit& f) {
+  if (!f.valid) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f +- %.2f", f.order, f.standard_error);
+  return buf;
+}
+
+}  // namespace
+
+// One row per series; every column as wide as its longest entry, so long labels (presets,
+// solvers with options) do not push the others out of line.
+void print_order_table(const io::RunRecord& rec) {
+  const std::vector<std::string> head = {"model", "schedule", "spacing", "solver", "seed", "NFE", "GTE (RMS)",
+                                         "GTE order", "theory", "LTE order", "theory"};
+  const std::vector<bool> right = {false, false, false, false, true, true, true, true, true, true, true};
+  std::vector<std::vector<std::string>> rows{head};
+  for (const auto& f : rec.series) {
+    const auto& last = rec.cells[f.cells.back()];
+    char nfe[32], gte[32];
+    std::snprintf(nfe, sizeof nfe, "%g-%g", f.nfe.front(), f.nfe.back());
+    std::snprintf(gte, sizeof gte, "%.3e", last.gte_summary.rms);
+    rows.push_back({f.model, f.schedule, f.spacing, f.solver, std::to_string(f.seed), nfe, gte, format_order(f.gte),
+                    std::to_string(f.order_theory), format_order(f.lte), std::to_string(f.lte_order_theory)});
+  }
+  std::vector<int> width(head.size(), 0);
+  for (const auto& row : rows)
+    for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], static_cast<int>(row[k].size()));
+  std::printf("\n");
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t k = 0; k < row.size(); ++k) {
+      const std::string pad(width[k] - row[k].size(), ' ');
+      line += (k ? "  " : "") + (right[k] ? pad + row[k] : row[k] + (k + 1 < row.size() ? pad : ""));
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  std::printf("\nGTE: RMS over samples of the per-sample RMS error at t_min, at the largest NFE. Orders: least-squares\n"
+              "slope of log error vs log NFE over the asymptotic points (+- standard error); cells within 10x of the\n"
+              "reference's error are excluded.\n");
+}
+
+}  // namespace pfode::app

@@ -1,0 +1,191 @@
+// Scoring samplers outside pfode: the problem file reads back what was written, and a sampler's
+// states scored by external::score_runs give the numbers of the sweep's own cells.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "external/score.hpp"
+#include "io/problem_file.hpp"
+#include "support.hpp"
+
+using namespace pfode;
+
+namespace {
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+// D(y_p, s) of every sample p (rows of y) on the device, the model's per-sample arithmetic.
+std::vector<double> denoise_batch(const model::DiagonalMixture& m, const std::vector<double>& y, double s) {
+  const int dim = m.dim, n = static_cast<int>(y.size()) / dim;
+  using P = model::Pack<1>;
+  Kokkos::View<P**> in("in", n, dim), out("out", n, dim);
+  Kokkos::View<double**> scratch("scratch", n, dim);
+  auto h = Kokkos::create_mirror_view(in);
+  for (int p = 0; p < n; ++p)
+    for (int j = 0; j < dim; ++j) h(p, j) = y[static_cast<size_t>(p) * dim + j];
+  Kokkos::deep_copy(in, h);
+  Kokkos::parallel_for(
+      "test::denoise_batch", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int p) {
+        m.denoise<1>([&](int j) -> const P& { return in(p, j); }, s, [&](int j) -> P& { return out(p, j); },
+                     [&](int j) -> double& { return scratch(p, j); });
+      });
+  const auto o = test::to_host(out);
+  std::vector<double> d(y.size());
+  for (int p = 0; p < n; ++p)
+    for (int j = 0; j < dim; ++j) d[static_cast<size_t>(p) * dim + j] = o(p, j)[0];
+  return d;
+}
+
+// DDIM written as a sampler outside pfode would, on the host from the problem's start states and
+// grid, with the C++ model: the states at every grid time (samples x points x dim).
+std::vector<double> host_ddim(const model::DiagonalMixture& m, const external::Grid& g, const std::vector<double>& x_T) {
+  const int dim = m.dim, samples = static_cast<int>(x_T.size()) / dim, points = g.steps + 1;
+  std::vector<double> x = x_T, states(static_cast<size_t>(samples) * points * dim);
+  for (int i = 0;; ++i) {
+    for (int p = 0; p < samples; ++p)
+      for (int c = 0; c < dim; ++c)
+        states[(static_cast<size_t>(p) * points + i) * dim + c] = x[static_cast<size_t>(p) * dim + c];
+    if (i == g.steps) break;
+    const double inv_alpha = 1.0 / g.alpha[i], factor = std::expm1(g.lambda[i] - g.lambda[i + 1]);
+    std::vector<double> y(x.size());
+    for (size_t k = 0; k < x.size(); ++k) y[k] = x[k] * inv_alpha;
+    const auto d = denoise_batch(m, y, g.s[i]);
+    for (size_t k = 0; k < x.size(); ++k) x[k] = g.alpha[i + 1] * (y[k] + factor * (y[k] - d[k]));
+  }
+  return states;
+}
+
+}  // namespace
+
+TEST_CASE("external: the problem file reads back what was written, and refuses an edited one", "[external]") {
+  auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "ddim", {4, 6}, 5);
+  e.models.push_back(test::gaussian(3));
+  e.schedules.push_back({"edm", schedule::make_schedule("edm", {{"t_min", 0.01}})});
+  e.spacings.push_back({"uniform-t", spacing::parse_spacing("uniform-t")});
+  e.solvers.push_back(test::solver_entry("heun"));
+  e.spacing_solver_pairs = {{0, 0}, {0, 1}, {1, 1}};
+  e.seeds = {0, 7};
+  e.reference_tolerance = 1e-11;
+  e.resolved_config = "[run]\nsamples = 5\n";
+  const auto problem = external::make_problem(e, sweep::make_plan(e));
+  REQUIRE(problem.starts.size() == 2 * 2 * 2);
+  REQUIRE(problem.grids.size() == 2 * 6);  // per schedule: karras 4, 6 (ddim) and 2, 3 (heun); uniform-t 2, 3
+  const std::string path = "pfode_test_problem.h5";
+  std::remove(path.c_str());
+  io::write_problem_file(path, problem, io::collect_provenance(0, nullptr, "test.ini"));
+  const auto back = io::read_problem_file(path);
+  REQUIRE(back.id == problem.id);
+  REQUIRE(back.samples == problem.samples);
+  REQUIRE(back.resolved_config == problem.resolved_config);
+  REQUIRE(back.reference.tolerance == problem.reference.tolerance);
+  REQUIRE(back.reference.pack_step == problem.reference.pack_step);
+  REQUIRE(back.models.size() == problem.models.size());
+  for (const auto& m : problem.models) {
+    const auto* r = back.find_model(m.name);
+    REQUIRE(r);
+    REQUIRE((r->dim == m.dim && r->components == m.components && r->source == m.source));
+    REQUIRE((same_bits(r->weights, m.weights) && same_bits(r->means, m.means) && same_bits(r->stds, m.stds)));
+  }
+  REQUIRE(back.schedules.size() == problem.schedules.size());
+  for (const auto& s : problem.schedules) {
+    const auto* r = back.find_schedule(s.name);
+    REQUIRE(r);
+    REQUIRE(r->schedule.kind == s.schedule.kind);
+    REQUIRE(same_bits({r->schedule.t_min, r->schedule.t_max, r->schedule.p0, r->schedule.p1},
+                      {s.schedule.t_min, s.schedule.t_max, s.schedule.p0, s.schedule.p1}));
+  }
+  for (const auto& s : problem.starts) {
+    const auto* r = back.find_start(s.model, s.schedule, s.seed);
+    REQUIRE(r);
+    REQUIRE((same_bits(r->y_T, s.y_T) && same_bits(r->x_T, s.x_T)));
+  }
+  REQUIRE(back.grids.size() == problem.grids.size());
+  for (size_t k = 0; k < problem.grids.size(); ++k) {
+    const auto &a = problem.grids[k], &b = back.grids[k];
+    REQUIRE((a.schedule == b.schedule && a.spacing == b.spacing && a.steps == b.steps && a.nfe_budgets == b.nfe_budgets));
+    REQUIRE((same_bits(a.t, b.t) && same_bits(a.alpha, b.alpha) && same_bits(a.sigma, b.sigma) &&
+             same_bits(a.lambda, b.lambda) && same_bits(a.s, b.s)));
+  }
+  // The grid of 2 steps on uniform-t serves heun at NFE 4 (2 NFE per step); the karras grid of 4
+  // steps, ddim at NFE 4.
+  for (const auto& g : problem.grids) {
+    if (g.spacing == "uniform-t" && g.steps == 2) REQUIRE(g.nfe_budgets == std::vector<long>{4});
+    if (g.spacing == "karras" && g.steps == 4) REQUIRE(g.nfe_budgets == std::vector<long>{4});
+  }
+  // Any change to what decides a score changes the fingerprint.
+  auto changed = problem;
+  changed.starts[3].y_T[2] = std::nextafter(changed.starts[3].y_T[2], 1e9);
+  REQUIRE(external::problem_fingerprint(changed) != problem.id);
+  changed = problem;
+  changed.grids[1].t[1] = std::nextafter(changed.grids[1].t[1], 0.0);
+  REQUIRE(external::problem_fingerprint(changed) != problem.id);
+  // A missing file is named.
+  REQUIRE_THROWS_WITH(io::read_problem_file("no_such_problem.h5"), "problem 'no_such_problem.h5': no such file");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("external: a sampler's states scored against the problem give the sweep's own cells, bit for bit",
+          "[external]") {
+  // DDIM on the host from the problem's start states and grids, scored, against pfode's ddim
+  // cells: the same reference (same start states, same union of times) and the same arithmetic.
+  const auto e = test::experiment(test::mixture2d(), "vp-linear", "uniform-lambda", "ddim", {4, 8, 16}, 20);
+  const auto plan = sweep::make_plan(e);
+  const auto problem = external::make_problem(e, plan);
+  std::vector<sweep::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { refs.push_back(r); });
+  const auto model = model::to_device(e.models[0]);
+
+  external::RunsFile runs;
+  runs.path = "runs.h5";
+  runs.problem_id = problem.id;
+  for (const auto& g : problem.grids) {
+    external::ExternalRun run;
+    run.name = "ddim-" + std::to_string(g.steps);
+    run.label = "host-ddim";
+    run.model = e.models[0].name;
+    run.schedule = "vp-linear";
+    run.spacing = g.spacing;
+    run.order_theory = 1;
+    run.t = g.t;
+    run.x = host_ddim(model, g, problem.starts[0].x_T);
+    run.nfe.assign(e.samples, g.steps);
+    run.samples = e.samples;
+    run.dim = e.models[0].dim;
+    runs.runs.push_back(std::move(run));
+  }
+  // The last run diverges in one sample: recorded, not refused.
+  auto diverged = runs.runs.back();
+  diverged.label = "host-ddim-nan";
+  diverged.x[diverged.x.size() - 1] = NAN;
+  runs.runs.push_back(diverged);
+  REQUIRE_NOTHROW(external::check_runs(problem, "problem.h5", runs));
+  const auto scores = external::score_runs(problem, runs);
+
+  REQUIRE(scores.references.size() == 1);
+  REQUIRE(scores.references[0].times == refs[0].times);
+  REQUIRE(same_bits({scores.references[0].error_estimate, scores.references[0].nfe_mean},
+                    {refs[0].error_estimate, refs[0].nfe_mean}));
+  REQUIRE(scores.cells.size() == 4);
+  for (int k = 0; k < 3; ++k) {
+    const auto &s = scores.cells[k], &c = cells[k];
+    INFO("NFE " << c.nfe << ": scored GTE " << s.gte_summary.rms << ", cell " << c.gte_summary.rms);
+    REQUIRE((s.nfe == c.nfe && s.steps == c.steps && s.order_theory == c.order_theory));
+    REQUIRE(same_bits(s.gte, c.gte));
+    REQUIRE(same_bits(s.gte_relative, c.gte_relative));
+    REQUIRE(same_bits(s.error_rms, c.error_rms));
+    REQUIRE(same_bits(s.error_max, c.error_max));
+    REQUIRE(same_bits(s.t, c.t));
+    REQUIRE(same_bits(s.lambda, c.lambda));
+    REQUIRE((s.status == "ok" && s.near_floor == c.near_floor && s.reference_error == c.reference_error));
+    REQUIRE(s.lte_rms.empty());
+  }
+  REQUIRE(scores.cells[3].status == "diverged");
+  const auto series = sweep::fit_series(scores.cells);
+  REQUIRE(series.size() == 2);
+  REQUIRE(series[0].gte.valid);
+  REQUIRE(std::fabs(series[0].gte.order - sweep::fit_series(cells)[0].gte.order) < 1e-12);
+}

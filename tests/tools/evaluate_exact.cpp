@@ -1,0 +1,150 @@
+// Evaluates pfode's C++ schedules and exact denoisers at reproducible random points for every
+// model x schedule of a problem file, and writes inputs and outputs to HDF5, so that the Python
+// module (analysis/pfode_exact.py) can be checked against them (tests/analysis/test_exact.sh).
+//   pfode_evaluate_exact PROBLEM.h5 OUT.h5 [POINTS]
+// Points: times from t_min to t_max (both ends included, log-spaced where the range allows),
+// states drawn from the model's marginal there, every third widened 3x (away from the modes).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "compat/kokkos_compat.hpp"
+#include "io/hdf5.hpp"
+#include "io/problem_file.hpp"
+#include "model/counter_rng.hpp"
+#include "model/mixture.hpp"
+
+using namespace pfode;
+
+namespace {
+
+std::vector<hsize_t> shape(size_t rows, size_t cols = 0) {
+  return cols ? std::vector<hsize_t>{rows, cols} : std::vector<hsize_t>{rows};
+}
+
+// D(y_p, s_p) of each point p on the device, each at its own s.
+std::vector<double> denoise(const model::DiagonalMixture& m, const std::vector<double>& y, const std::vector<double>& s) {
+  const int n = static_cast<int>(s.size()), dim = m.dim;
+  using P = model::Pack<1>;
+  Kokkos::View<P**> in("pfode::evaluate::in", n, dim), out("pfode::evaluate::out", n, dim);
+  Kokkos::View<double**> scratch("pfode::evaluate::scratch", n, dim);
+  Kokkos::View<double*> s_view("pfode::evaluate::s", n);
+  auto in_h = Kokkos::create_mirror_view(in);
+  auto s_h = Kokkos::create_mirror_view(s_view);
+  for (int p = 0; p < n; ++p) {
+    s_h(p) = s[p];
+    for (int j = 0; j < dim; ++j) in_h(p, j) = y[static_cast<size_t>(p) * dim + j];
+  }
+  Kokkos::deep_copy(in, in_h);
+  Kokkos::deep_copy(s_view, s_h);
+  Kokkos::parallel_for(
+      "pfode::evaluate::denoise", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int p) {
+        m.denoise<1>([&](int j) -> const P& { return in(p, j); }, s_view(p), [&](int j) -> P& { return out(p, j); },
+                     [&](int j) -> double& { return scratch(p, j); });
+      });
+  auto out_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
+  std::vector<double> d(y.size());
+  for (int p = 0; p < n; ++p)
+    for (int j = 0; j < dim; ++j) d[static_cast<size_t>(p) * dim + j] = out_h(p, j)[0];
+  return d;
+}
+
+std::vector<double> times(const schedule::Schedule& sc, int n) {
+  std::vector<double> t(n);
+  const bool log_spaced = sc.t_min > 0;
+  for (int i = 0; i < n; ++i) {
+    const double u = n > 1 ? static_cast<double>(i) / (n - 1) : 0.0;
+    t[i] = log_spaced ? sc.t_min * std::pow(sc.t_max / sc.t_min, u) : sc.t_min + u * (sc.t_max - sc.t_min);
+  }
+  t.front() = sc.t_min;
+  t.back() = sc.t_max;
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: pfode_evaluate_exact PROBLEM.h5 OUT.h5 [POINTS]\n";
+    return 2;
+  }
+  const int n = argc > 3 ? std::atoi(argv[3]) : 64;
+  Kokkos::ScopeGuard kokkos(argc, argv);
+  io::configure_hdf5();
+  try {
+    const auto problem = io::read_problem_file(argv[1]);
+    io::write_file_atomically(argv[2], [&](const io::Group& root) {
+      const auto schedules = root.create_group("schedules");
+      for (const auto& entry : problem.schedules) {
+        const auto& sc = entry.schedule;
+        const auto t = times(sc, n);
+        std::vector<double> alpha, sigma, lambda, s, t_back, f, g2;
+        for (double ti : t) {
+          alpha.push_back(sc.alpha(ti));
+          sigma.push_back(sc.sigma(ti));
+          lambda.push_back(sc.lambda(ti));
+          s.push_back(sc.s(ti));
+          t_back.push_back(sc.t_of_lambda(lambda.back()));
+          f.push_back(sc.f(ti));
+          g2.push_back(sc.g2(ti));
+        }
+        const auto g = schedules.create_group(entry.name);
+        g.write_dataset("t", t, shape(n));
+        g.write_dataset("alpha", alpha, shape(n));
+        g.write_dataset("sigma", sigma, shape(n));
+        g.write_dataset("lambda", lambda, shape(n));
+        g.write_dataset("s", s, shape(n));
+        g.write_dataset("t_of_lambda", t_back, shape(n));
+        g.write_dataset("f", f, shape(n));
+        g.write_dataset("g2", g2, shape(n));
+      }
+      const auto models = root.create_group("models");
+      for (const auto& spec : problem.models) {
+        const auto device_model = model::to_device(spec);
+        const int dim = spec.dim;
+        for (const auto& entry : problem.schedules) {
+          const auto& sc = entry.schedule;
+          const auto t = times(sc, n);
+          std::vector<double> x(static_cast<size_t>(n) * dim), y(x.size()), s(n), alpha(n), sigma(n);
+          for (int p = 0; p < n; ++p) {
+            alpha[p] = sc.alpha(t[p]);
+            sigma[p] = sc.sigma(t[p]);
+            s[p] = std::exp(-sc.lambda(t[p]));  // as solver::make_step_grid
+            const int k = p % spec.components;
+            const double widen = p % 3 == 2 ? 3.0 : 1.0;
+            for (int j = 0; j < dim; ++j) {
+              const size_t at = static_cast<size_t>(k) * dim + j, i = static_cast<size_t>(p) * dim + j;
+              const double sd = std::sqrt(spec.stds[at] * spec.stds[at] + s[p] * s[p]);
+              x[i] = alpha[p] * (spec.means[at] + widen * sd * model::counter_normal(11, p, j));
+              y[i] = x[i] * (1.0 / alpha[p]);  // as solver::Lane::denoise rescales
+            }
+          }
+          const auto x0 = denoise(device_model, y, s);
+          std::vector<double> eps(x.size()), score(x.size()), v(x.size());
+          for (size_t i = 0; i < x.size(); ++i) {
+            const int p = static_cast<int>(i / dim);
+            eps[i] = model::eps_from_x0(x[i], x0[i], alpha[p], sigma[p]);
+            score[i] = model::score_from_x0(x[i], x0[i], alpha[p], sigma[p]);
+            v[i] = model::v_from_x0(x[i], x0[i], alpha[p], sigma[p]);
+          }
+          const auto g = models.create_group(spec.name + "__" + entry.name);
+          g.write_attribute("model", spec.name);
+          g.write_attribute("schedule", entry.name);
+          g.write_dataset("t", t, shape(n));
+          g.write_dataset("s", s, shape(n));
+          g.write_dataset("x", x, shape(n, dim));
+          g.write_dataset("y", y, shape(n, dim));
+          g.write_dataset("x0", x0, shape(n, dim));
+          g.write_dataset("eps", eps, shape(n, dim));
+          g.write_dataset("score", score, shape(n, dim));
+          g.write_dataset("v", v, shape(n, dim));
+        }
+      }
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "pfode_evaluate_exact: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
