@@ -186,6 +186,8 @@ TEST_CASE("cli: config files that are not what they seem get one short line nami
       // A misspelled section is named, not reported as the settings it fails to give.
       {swap(good, "[sweep]", "[swep]"), "unknown section [swep]"},
       {swap(good, "models = g", std::string("models = g\0h", 12)), "line 5 holds a NUL byte"},
+      {swap(good, "schedules = edm", "schedules = vp-linear") + "[schedule.vp-linear]\nt_min = 1e-9\n",
+       "schedule vp-linear: t_min and t_max must lie in [0.001, 1] (got 1e-09 .. 1)"},
       // Weights are not renormalised silently; within 1e-6 of 1 they are.
       {swap(good, "models = g", "models = g m") + mixture, "model m: weights sum to 0.8, not 1"},
       // A megabyte-long bad line is not echoed whole.

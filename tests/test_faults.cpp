@@ -14,6 +14,7 @@
 #include "io/hdf5.hpp"
 #include "sweep/checkpoint.hpp"
 #include "sweep/experiment.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 using pfode::test::Background;
@@ -120,7 +121,7 @@ TEST_CASE("faults: every damaged, swapped, edited or foreign checkpoint file is 
   const auto r = s.pfode("--resume");
   INFO(r.err);
   REQUIRE(r.status == 0);
-  for (const char* named : {"cell_1.h5 is not a readable HDF5 file", "cell_2.h5 is not a readable HDF5 file",
+  for (const char* named : {"cell_1.h5 does not match its checksum", "cell_2.h5 does not match its checksum",
                             "cell_3.h5 holds cell 4, not cell 3", "cell_5.h5 does not match its checksum",
                             "cell_99999.h5 is not a cell of this plan (it has 30 cells)",
                             "cell_30.h5 is not a cell of this plan", "resuming: 26 of 30 cells already done",
@@ -228,6 +229,16 @@ TEST_CASE("faults: a resume reads the reference states from the checkpoint inste
               .open_group("references/g__edm__seed0")
               .read_double_attribute("wall_time") == solved_in);
   REQUIRE(s.same_as_whole());
+}
+
+TEST_CASE("faults: a reference that cannot be solved fails as such, so the advice is to change the config",
+          "[faults]") {
+  // Values the config now refuses (stds 1e300: the variances overflow), given past its checks.
+  auto m = pfode::test::gaussian(2);
+  m.stds = {1e300, 1e300};
+  const auto e = pfode::test::experiment(m, "edm", "uniform-lambda", "euler", {4}, 4);
+  REQUIRE_THROWS_AS(pfode::test::run_cells(e), pfode::sweep::ReferenceFailed);
+  REQUIRE_THROWS_AS(pfode::model::make_model("g", 2, {1.0}, {0.0, 0.0}, m.stds, "test"), std::invalid_argument);
 }
 
 TEST_CASE("faults: after a change of config, the advice for an interrupted run is one that works", "[faults]") {

@@ -120,14 +120,22 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   sweep::Experiment experiment;
   sweep::Plan plan;
   sweep::ResourceEstimate need;
-  bool already_complete = false;  // --resume of a run whose results file is written and checkpoint gone
+  // Checked before the lock is taken (a bad path needs none) and again under it (a run that ended
+  // meanwhile may have written the output): --resume continues a checkpoint or finds the results
+  // file complete; only --force replaces one.
+  auto may_replace_output = [&] {
+    return options.force || (options.resume && (fs::is_directory(sweep::Checkpoint::directory_for(experiment.out)) ||
+                                                fs::is_regular_file(experiment.out)));
+  };
+  auto already_complete = [&] {  // --resume of a run whose results file is written and checkpoint gone
+    return options.resume && !fs::is_directory(sweep::Checkpoint::directory_for(experiment.out)) &&
+           fs::is_regular_file(experiment.out);
+  };
   try {
     auto overrides = options.overrides;
     if (!options.out.empty()) overrides.push_back("run.out=" + options.out);
     experiment = sweep::load_experiment(options.config, overrides);
-    const bool has_checkpoint = fs::is_directory(sweep::Checkpoint::directory_for(experiment.out));
-    already_complete = options.resume && !has_checkpoint && fs::is_regular_file(experiment.out);
-    io::check_output_path(experiment.out, options.force || (options.resume && (has_checkpoint || already_complete)));
+    io::check_output_path(experiment.out, may_replace_output());
     plan = sweep::make_plan(experiment);
     need = sweep::estimate_resources(experiment, plan);
     sweep::check_memory(need);
@@ -158,31 +166,35 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   std::vector<std::string> set_aside;
   bool keep_states = false;
   std::string setup_error, nothing_to_do;
+  int setup_status = exit_usage;  // a refusal; exit_failure: the file system failed
   if (ranks.first()) {
     try {
       lock.emplace(experiment.out);
       report(true);
       sweep::Checkpoint::remove_stale(experiment.out);
       io::remove_stale_temporaries(experiment.out);  // left by a run killed while writing its results file
-      if (already_complete) {
+      io::check_output_path(experiment.out, may_replace_output());
+      if (already_complete()) {
         if (!holds_this_run(experiment.out, experiment))
           throw std::invalid_argument("output '" + experiment.out + "' holds the results of another config or pfode " +
                                       "build, and no interrupted run of it is left; pass --force to replace it");
         nothing_to_do = "nothing to resume: '" + experiment.out + "' already holds this run's results";
       } else {
-        // Again under the lock: a run that ended meanwhile may have written the output.
-        io::check_output_path(experiment.out, options.force || (options.resume && fs::is_directory(partial)));
         keep_states = sweep::check_disk(need, experiment.out,
                                         options.force ? 0.0 : sweep::Checkpoint::bytes_on_disk(experiment.out));
         if (options.force) sweep::Checkpoint::discard(experiment.out);
         checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, identity, options.resume);
         if (checkpoint->existed()) set_aside = checkpoint->validate(experiment, plan);
       }
+    } catch (const std::invalid_argument& e) {
+      setup_error = e.what();
     } catch (const std::exception& e) {
       setup_error = e.what();
+      setup_status = exit_failure;
     }
   }
-  if (!ranks.all(setup_error.empty())) return fail(ranks, exit_usage, setup_error);
+  if (!ranks.all(setup_error.empty()))
+    return fail(ranks, ranks.all(setup_status == exit_usage) ? exit_usage : exit_failure, setup_error);
   if (!ranks.all(nothing_to_do.empty())) {
     if (ranks.first()) std::cerr << "pfode: " << nothing_to_do << "\n";
     return exit_ok;
@@ -212,8 +224,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
   if (ranks.first()) {
     for (const auto& line : set_aside)
-      std::cerr << "pfode: set aside " << printable_message(line) << ": moved to '" << partial
-                << "/damaged/', computed again\n";
+      std::cerr << "pfode: checkpoint: " << printable_message(line) << "; set aside in '" << partial << "/damaged/'\n";
     if (!keep_states && need.reference_states > 0)
       std::cerr << "pfode: the reference states (" << sweep::format_bytes(need.reference_states)
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";

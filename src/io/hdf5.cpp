@@ -1,13 +1,19 @@
 #include "io/hdf5.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "common/fingerprint.hpp"
 
@@ -226,89 +232,11 @@ std::string Group::read_string_dataset(const std::string& name) const {
   return out;
 }
 
-namespace {
-
-// The values of attribute `name` of object `owner`, as Fingerprint bytes: its type class, its
-// element count and its values (integers as 64-bit, reals as doubles, strings with their length).
-void add_attribute(Fingerprint& f, const Group& owner, const std::string& name) {
-  Handle attr(H5Aopen(owner.id(), name.c_str(), H5P_DEFAULT), H5Aclose, "open attribute " + name);
-  Handle type(H5Aget_type(attr.id()), H5Tclose, "attribute type " + name);
-  Handle space(H5Aget_space(attr.id()), H5Sclose, "attribute space " + name);
-  const H5T_class_t kind = H5Tget_class(type.id());
-  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-  f.add(name);
-  f.add(static_cast<long>(kind));
-  f.add(static_cast<long>(n));
-  if (kind == H5T_STRING) {
-    f.add(owner.read_string_attribute(name));
-  } else if (kind == H5T_INTEGER) {
-    std::vector<long> v(n > 0 ? n : 0);
-    if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_LONG, v.data()), "read attribute " + name);
-    f.add(v.data(), v.size() * sizeof(long));
-  } else if (kind == H5T_FLOAT) {
-    std::vector<double> v(n > 0 ? n : 0);
-    if (!v.empty()) check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, v.data()), "read attribute " + name);
-    f.add(v.data(), v.size() * sizeof(double));
-  } else {
-    throw std::runtime_error("HDF5: attribute " + name + " has a type pfode does not write");
-  }
-}
-
-void add_dataset(Fingerprint& f, const Group& owner, const std::string& name) {
-  Handle set(H5Dopen2(owner.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
-  const H5T_class_t kind = H5Tget_class(type.id());
-  f.add(name);
-  f.add(static_cast<long>(kind));
-  for (hsize_t d : owner.dataset_shape(name)) f.add(static_cast<long>(d));
-  if (kind == H5T_STRING) {
-    f.add(owner.read_string_dataset(name));
-  } else if (kind == H5T_INTEGER) {
-    const auto v = owner.read_long_dataset(name);
-    f.add(v.data(), v.size() * sizeof(long));
-  } else if (kind == H5T_FLOAT) {
-    const auto v = owner.read_dataset(name);
-    f.add(v.data(), v.size() * sizeof(double));
-  } else {
-    throw std::runtime_error("HDF5: dataset " + name + " has a type pfode does not write");
-  }
-}
-
-}  // namespace
-
-std::vector<std::string> Group::attribute_names() const {
-  std::vector<std::string> names;
-  auto collect = [](hid_t, const char* name, const H5A_info_t*, void* data) -> herr_t {
-    static_cast<std::vector<std::string>*>(data)->emplace_back(name);
-    return 0;
-  };
-  hsize_t at = 0;
-  check(H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_INC, &at, collect, &names), "list attributes");
-  return names;
-}
-
-std::string Group::content_hash(const std::set<std::string>& skip) const {
-  Fingerprint f;
-  for (const auto& name : attribute_names())
-    if (!skip.count(name)) add_attribute(f, *this, name);
-  for (const auto& name : children()) {
-    if (skip.count(name)) continue;
-    Handle object(H5Oopen(id(), name.c_str(), H5P_DEFAULT), H5Oclose, "open " + name);
-    const H5I_type_t kind = H5Iget_type(object.id());
-    if (kind == H5I_GROUP) {
-      f.add(name);
-      f.add(open_group(name).content_hash());
-    } else if (kind == H5I_DATASET) {
-      add_dataset(f, *this, name);
-    } else {
-      throw std::runtime_error("HDF5: " + name + " is neither a group nor a dataset");
-    }
-  }
-  return f.hex();
-}
-
-File File::create(const std::string& path) {
-  return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "create file " + path),
+File File::create(const std::string& path, hsize_t user_block) {
+  Handle properties(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file creation properties");
+  if (user_block > 0) check(H5Pset_userblock(properties.id(), user_block), "user block of " + path);
+  return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, properties.id(), H5P_DEFAULT), H5Fclose,
+                     "create file " + path),
               path);
 }
 
@@ -320,17 +248,70 @@ std::filesystem::path temporary_prefix(const std::string& path) {
   return target.parent_path() / ("." + target.filename().string() + ".tmp.");
 }
 
+// A checksummed file: its user block (HDF5 leaves the first bytes of a file to the application)
+// begins with this tag and the fingerprint of every byte after the block.
+constexpr hsize_t checksum_block = 512;
+const std::string checksum_tag = "pfode checksum ";
+
+// Fingerprint of the bytes of `fd` from `offset` to its end.
+std::string fingerprint_from(int fd, off_t offset) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) throw std::runtime_error(std::string("stat failed (") + std::strerror(errno) + ")");
+  const size_t size = static_cast<size_t>(std::clamp<off_t>(st.st_size - offset, 1, 1 << 20));
+  const std::unique_ptr<char[]> buffer(new char[size]);  // not zeroed: most records are a few kB
+  Fingerprint f;
+  for (;;) {
+    const ssize_t n = pread(fd, buffer.get(), size, offset);
+    if (n < 0) throw std::runtime_error(std::string("read failed (") + std::strerror(errno) + ")");
+    if (n == 0) break;
+    f.add(buffer.get(), static_cast<size_t>(n));
+    offset += n;
+  }
+  return f.hex();
+}
+
+void seal(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot reopen " + path + " (" + std::strerror(errno) + ")");
+  std::string header;
+  try {
+    header = checksum_tag + fingerprint_from(fd, checksum_block) + "\n";
+  } catch (...) {
+    close(fd);
+    throw;
+  }
+  const bool written = pwrite(fd, header.data(), header.size(), 0) == static_cast<ssize_t>(header.size());
+  const int error = errno;
+  if (close(fd) != 0 || !written)
+    throw std::runtime_error("cannot write the checksum of " + path + " (" + std::strerror(written ? errno : error) + ")");
+}
+
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write) {
+bool checksum_holds(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::string header(checksum_tag.size() + 17, '\0');
+  bool holds = false;
+  try {
+    holds = pread(fd, header.data(), header.size(), 0) == static_cast<ssize_t>(header.size()) &&
+            header == checksum_tag + fingerprint_from(fd, checksum_block) + "\n";
+  } catch (const std::exception&) {
+  }
+  close(fd);
+  return holds;
+}
+
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write, bool checksum) {
   const std::string tmp = temporary_prefix(path).string() + std::to_string(getpid());
   std::remove(tmp.c_str());
   try {
     {
-      const File file = File::create(tmp);
+      const File file = File::create(tmp, checksum ? checksum_block : 0);
       write(file.root());
       file.flush();
     }
+    if (checksum) seal(tmp);
     std::filesystem::rename(tmp, path);
   } catch (...) {
     std::remove(tmp.c_str());

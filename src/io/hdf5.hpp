@@ -6,7 +6,6 @@
 #include <hdf5.h>
 
 #include <functional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -40,12 +39,6 @@ class Group {
   bool has(const std::string& name) const;
   bool has_attribute(const std::string& name) const;
   std::vector<std::string> children() const;  // names of links, in name order
-  std::vector<std::string> attribute_names() const;  // in name order
-
-  // A fingerprint (16 hex digits) of everything stored under this group, in name order: every
-  // attribute's name and value, every dataset's name, shape and values, subgroups recursively.
-  // Attributes and children named in `skip` are left out (e.g. the attribute that stores it).
-  std::string content_hash(const std::set<std::string>& skip = {}) const;
 
   void write_attribute(const std::string& name, const std::string& value) const;
   void write_attribute(const std::string& name, double value) const;
@@ -75,7 +68,9 @@ class Group {
 
 class File {
  public:
-  static File create(const std::string& path);  // fails if the file exists
+  // Fails if the file exists. `user_block`: bytes at the start of the file HDF5 leaves alone
+  // (0, or a power of 2 >= 512).
+  static File create(const std::string& path, hsize_t user_block = 0);
   static File open_read(const std::string& path);
   static File open_write(const std::string& path);
   Group root() const;
@@ -89,7 +84,14 @@ class File {
 
 // Writes the new file `path` through write(root) into a hidden temporary beside it, renamed into
 // place once complete: `path` never holds a half-written file, and a failure removes the temporary.
-void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write);
+// `checksum`: the file's first 512 bytes (an HDF5 user block, which h5py and h5dump skip) hold a
+// fingerprint of all the bytes after them, written once the file is complete (checksum_holds).
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write,
+                           bool checksum = false);
+
+// Whether `path` is a file written with a checksum whose bytes still match it: false for a file
+// that is missing, unreadable, truncated, zeroed, edited in any byte, or written without one.
+bool checksum_holds(const std::string& path);
 
 // Removes the temporaries write_file_atomically(path) leaves when its process is killed.
 void remove_stale_temporaries(const std::string& path);

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/fingerprint.hpp"
 #include "io/results_file.hpp"
 #include "sweep/runner.hpp"
 
@@ -20,10 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kConfigFile = "config.ini";
-const char* kDamaged = "damaged";    // where validate() sets aside what it cannot use
-const char* kChecksum = "checksum";  // attribute: content_hash of the record, less itself
-const char* kStates = "states";      // dataset of a reference file: y (sample, time, coordinate)
-const char* kStatesChecksum = "states_checksum";
+const char* kDamaged = "damaged";  // where validate() sets aside what it cannot use
+const char* kStates = "states";    // dataset of a reference file: y (sample, time, coordinate)
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
@@ -47,34 +44,20 @@ std::optional<int> record_number(const std::string& name, const std::string& pre
 std::string cell_file(int id) { return "cell_" + std::to_string(id) + ".h5"; }
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
 
-// The one record a checkpoint file holds, its checksum checked. `skip`: children stored with a
-// checksum of their own (a reference's states, checked when they are read).
-io::Group checked_record(const io::Group& parent, const std::set<std::string>& skip = {}) {
+// The one record a checkpoint file holds.
+io::Group only_record(const io::Group& parent) {
   const auto names = parent.children();
   if (names.size() != 1) throw DamagedRecord("holds " + std::to_string(names.size()) + " records, not one");
-  io::Group g = parent.open_group(names.front());
-  const auto attributes = g.attribute_names();
-  if (std::find(attributes.begin(), attributes.end(), kChecksum) == attributes.end())
-    throw DamagedRecord("has no checksum");
-  std::set<std::string> left_out = skip;
-  left_out.insert(kChecksum);
-  if (g.content_hash(left_out) != g.read_string_attribute(kChecksum))
-    throw DamagedRecord("does not match its checksum (edited or damaged)");
-  return g;
+  return parent.open_group(names.front());
 }
 
-void sign(const io::Group& parent, const std::set<std::string>& skip = {}) {
-  const io::Group g = parent.open_group(parent.children().front());
-  std::set<std::string> left_out = skip;
-  left_out.insert(kChecksum);
-  g.write_attribute(kChecksum, g.content_hash(left_out));
-}
-
+// A checkpoint file whose checksum (io::write_file_atomically) holds, open for reading.
 io::File open_record_file(const std::string& path) {
+  if (!io::checksum_holds(path)) throw DamagedRecord("does not match its checksum (truncated, zeroed, edited or overwritten)");
   try {
     return io::File::open_read(path);
   } catch (const std::exception&) {
-    throw DamagedRecord("is not a readable HDF5 file (truncated or overwritten?)");
+    throw DamagedRecord("is not a readable HDF5 file");
   }
 }
 
@@ -88,6 +71,27 @@ auto reading(const F& read) -> decltype(read()) {
   } catch (const std::exception& err) {
     throw DamagedRecord(std::string("cannot be read (") + err.what() + ")");
   }
+}
+
+// The record in the file `path`, as read(root) reads it: a missing or damaged file fails with a
+// message naming it (`what`: the record it should hold).
+template <class Read>
+auto load_record(const std::string& path, const std::string& what, const Read& read) {
+  if (!fs::exists(path)) throw std::runtime_error("the checkpoint lacks " + what + " (" + path + ")");
+  try {
+    const auto file = open_record_file(path);
+    return read(file.root());
+  } catch (const DamagedRecord& damage) {
+    throw std::runtime_error(path + " " + damage.what());
+  }
+}
+
+// The ids in the names "<prefix><id>.h5" of the files in `dir`.
+std::set<int> numbered_files(const std::string& dir, const std::string& prefix) {
+  std::set<int> ids;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (const auto id = record_number(entry.path().filename().string(), prefix)) ids.insert(*id);
+  return ids;
 }
 
 std::string cell_identity(const CellResult& c) {
@@ -119,7 +123,7 @@ void remove_directory(const std::string& dir) {
 CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan) {
   if (id < 0 || id >= static_cast<int>(plan.cells.size()))
     throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
-  const CellResult c = reading([&] { return io::read_cell(checked_record(parent)); });
+  const CellResult c = reading([&] { return io::read_cell(only_record(parent)); });
   if (c.id != id) throw DamagedRecord("holds cell " + std::to_string(c.id) + ", not cell " + std::to_string(id));
   const CellResult want = make_cell_result(e, plan.cells[id]);
   if (cell_identity(c) != cell_identity(want) || c.t != want.t || c.lambda != want.lambda)
@@ -138,7 +142,7 @@ CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e
 ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan) {
   if (group < 0 || group >= static_cast<int>(plan.groups.size()))
     throw DamagedRecord("is not a reference of this plan (it has " + std::to_string(plan.groups.size()) + ")");
-  const ReferenceRecord r = reading([&] { return io::read_reference(checked_record(parent, {kStates})); });
+  const ReferenceRecord r = reading([&] { return io::read_reference(only_record(parent)); });
   const CellGroup& g = plan.groups[group];
   const long times = static_cast<long>(reference_times(plan, g).size());
   const std::string step_control = e.reference_pack_step ? "pack" : "sample";
@@ -217,41 +221,24 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
   return set_aside;
 }
 
-std::set<int> Checkpoint::finished_cells() const {
-  std::set<int> ids;
-  for (const auto& entry : fs::directory_iterator(dir_))
-    if (const auto id = record_number(entry.path().filename().string(), "cell_")) ids.insert(*id);
-  return ids;
-}
-
-std::set<int> Checkpoint::finished_references() const {
-  std::set<int> groups;
-  for (const auto& entry : fs::directory_iterator(dir_))
-    if (const auto g = record_number(entry.path().filename().string(), "reference_")) groups.insert(*g);
-  return groups;
-}
+std::set<int> Checkpoint::finished_cells() const { return numbered_files(dir_, "cell_"); }
+std::set<int> Checkpoint::finished_references() const { return numbered_files(dir_, "reference_"); }
 
 void Checkpoint::save_cell(const CellResult& cell) const {
-  io::write_file_atomically(dir_ + "/" + cell_file(cell.id), [&](const io::Group& root) {
-    io::write_cell(root, cell);
-    sign(root);
-  });
+  io::write_file_atomically(
+      dir_ + "/" + cell_file(cell.id), [&](const io::Group& root) { io::write_cell(root, cell); }, true);
 }
 
 void Checkpoint::save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states) const {
-  io::write_file_atomically(dir_ + "/" + reference_file(group), [&](const io::Group& root) {
-    io::write_reference(root, ref);
-    if (states.data) {
-      const io::Group g = root.open_group(root.children().front());
-      size_t count = 1;
-      for (hsize_t d : states.shape) count *= d;
-      Fingerprint f;
-      f.add(states.data, count * sizeof(double));
-      g.write_attribute(kStatesChecksum, f.hex());
-      g.write_dataset(kStates, states.data, std::vector<hsize_t>(states.shape.begin(), states.shape.end()));
-    }
-    sign(root, {kStates});
-  });
+  io::write_file_atomically(
+      dir_ + "/" + reference_file(group),
+      [&](const io::Group& root) {
+        io::write_reference(root, ref);
+        if (states.data)
+          only_record(root).write_dataset(kStates, states.data,
+                                          std::vector<hsize_t>(states.shape.begin(), states.shape.end()));
+      },
+      true);
 }
 
 bool Checkpoint::load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
@@ -261,52 +248,30 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
   const auto file = open_record_file(path);
   return reading([&] {
     record = read_reference_record(file.root(), group, e, plan);
-    const io::Group g = file.root().open_group(file.root().children().front());
+    const io::Group g = only_record(file.root());
     if (!g.has(kStates)) return false;
-    const CellGroup& cg = plan.groups[group];
     const std::vector<hsize_t> shape{static_cast<hsize_t>(e.samples), static_cast<hsize_t>(record.times),
-                                     static_cast<hsize_t>(e.models[cg.model].dim)};
+                                     static_cast<hsize_t>(e.models[plan.groups[group].model].dim)};
     if (g.dataset_shape(kStates) != shape || shape[0] * shape[1] * shape[2] != count)
       throw DamagedRecord("holds states of the wrong shape");
     g.read_dataset(kStates, states, count);
-    Fingerprint f;
-    f.add(states, count * sizeof(double));
-    if (f.hex() != g.read_string_attribute(kStatesChecksum))
-      throw DamagedRecord("holds states that do not match their checksum (edited or damaged)");
     return true;
   });
 }
 
 std::vector<CellResult> Checkpoint::load_cells(const Experiment& e, const Plan& plan) const {
   std::vector<CellResult> cells;
-  for (const auto& c : plan.cells) {
-    const std::string path = dir_ + "/" + cell_file(c.id);
-    if (!fs::exists(path))
-      throw std::runtime_error("the checkpoint lacks cell " + std::to_string(c.id) + " (" + describe(e, c) + ", " + path + ")");
-    try {
-      const auto file = open_record_file(path);
-      cells.push_back(read_cell_record(file.root(), c.id, e, plan));
-    } catch (const DamagedRecord& damage) {
-      throw std::runtime_error(path + " " + damage.what());
-    }
-  }
+  for (const auto& c : plan.cells)
+    cells.push_back(load_record(dir_ + "/" + cell_file(c.id), "cell " + std::to_string(c.id) + " (" + describe(e, c) + ")",
+                                [&](const io::Group& root) { return read_cell_record(root, c.id, e, plan); }));
   return cells;
 }
 
 std::vector<ReferenceRecord> Checkpoint::load_references(const Experiment& e, const Plan& plan) const {
   std::vector<ReferenceRecord> refs;
-  for (size_t g = 0; g < plan.groups.size(); ++g) {
-    const int group = static_cast<int>(g);
-    const std::string path = dir_ + "/" + reference_file(group);
-    if (!fs::exists(path))
-      throw std::runtime_error("the checkpoint lacks the reference of " + describe(e, plan.groups[g]) + " (" + path + ")");
-    try {
-      const auto file = open_record_file(path);
-      refs.push_back(read_reference_record(file.root(), group, e, plan));
-    } catch (const DamagedRecord& damage) {
-      throw std::runtime_error(path + " " + damage.what());
-    }
-  }
+  for (int g = 0; g < static_cast<int>(plan.groups.size()); ++g)
+    refs.push_back(load_record(dir_ + "/" + reference_file(g), "the reference of " + describe(e, plan.groups[g]),
+                               [&](const io::Group& root) { return read_reference_record(root, g, e, plan); }));
   return refs;
 }
 

@@ -1,12 +1,12 @@
 // Resumable output: while a sweep runs, every finished cell and reference solve is written as
 // its own small HDF5 file into <out>.partial/ (written to a temporary name, then renamed, so a
-// kill at any moment leaves either the whole file or none). Each record carries a checksum of
-// everything stored in it. `pfode run --resume` first validates every file against the plan
-// (read_cell_record, read_reference_record: the one place that decides whether a stored record
-// can be trusted), sets aside what is damaged or foreign into <out>.partial/damaged/, and
-// computes only what is missing. The results file is assembled from these files only when every
-// planned record is present and valid, so a resumed run and an uninterrupted one produce the same
-// content. MPI ranks share the directory.
+// kill at any moment leaves either the whole file or none). Each file carries a checksum of all
+// its bytes (io::write_file_atomically), checked before anything in it is read; each record in it
+// is then checked to be the one its name and the plan say (read_cell_record,
+// read_reference_record). `pfode run --resume` first validates every file so, sets aside what is
+// damaged or foreign into <out>.partial/damaged/, and computes only what is missing. The results
+// file is assembled from these files only when every planned record is present and valid, so a
+// resumed run and an uninterrupted one produce the same content. MPI ranks share the directory.
 #pragma once
 
 #include <set>
@@ -21,17 +21,17 @@
 
 namespace pfode::sweep {
 
-// A stored record that cannot be used: unreadable, not the record its name says, not of this
-// plan, or its checksum does not hold. what() says which.
+// A stored record that cannot be used: its file's checksum does not hold, it is not the record
+// its name says, or not one of this plan. what() says which, to follow the file's name.
 class DamagedRecord : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// Validates one stored record against the plan and returns it: `parent` must hold exactly one
-// record, the plan's cell `id` (reference of group `group`), whose checksum holds and whose
-// identity (labels, budget, seed, grid; model, schedule, seed, times) is the plan's. Throws
-// DamagedRecord otherwise.
+// Validates one stored record against the plan and returns it: `parent` (the root of a file whose
+// checksum holds) must hold exactly one record, the plan's cell `id` (reference of group
+// `group`), whose identity (labels, options, budget, steps, seed, samples, grid; model, schedule,
+// seed, tolerance, times) and array lengths are the plan's. Throws DamagedRecord otherwise.
 CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan);
 ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan);
 
