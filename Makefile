@@ -1,8 +1,13 @@
-# pfode: `make run` (set up, build, run the default experiment, plot) and `make test`.
+# pfode: `make run` (set up, build, run an experiment on every core, plot) and `make test`.
 BUILD ?= build
 JOBS ?= $(shell nproc)
 PYTHON := /usr/bin/python3
 CMAKE_ARGS ?=
+# make run EXPERIMENT=experiments/convergence-orders.ini [ARGS=--resume]: any experiment file; its
+# results go to results/<name>.h5 and the report to results/<name>/.
+EXPERIMENT ?= experiments/quickstart.ini
+ARGS ?= --force --progress bar
+NAME = $(basename $(notdir $(EXPERIMENT)))
 
 .PHONY: all deps configure build run test clean
 
@@ -20,8 +25,8 @@ build: configure
 run: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target pfode
 	@mkdir -p results
-	./$(BUILD)/pfode run experiments/quickstart.ini --force --progress bar
-	$(PYTHON) analysis/report.py results/quickstart.h5
+	$$(scripts/all-cores.sh ./$(BUILD)/pfode) ./$(BUILD)/pfode run $(EXPERIMENT) -o results/$(NAME).h5 $(ARGS)
+	$(PYTHON) analysis/report.py results/$(NAME).h5
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -12,8 +12,16 @@ way they usually are in Python, single-threaded:
 Every final state is compared with a tight pfode DOP853 solution (tol 1e-13); the errors are
 printed next to the times. The timings run in interleaved rounds (pfode, then every baseline),
 each keeping its best, so a slow spell of a shared machine weighs on both sides of a ratio. Usage: /usr/bin/python3 bench/compare.py [--pfode build/pfode] [--quick]
+
+With --official DIR (a folder holding the user's own checkouts of LuChengTHU/dpm-solver, wl-zhao/UniPC
+and crowsonkb/k-diffusion; never part of pfode) it also times the official samplers on the same
+mixture, start states and grids (NFE 200 by default): DPM-Solver++(2M), singlestep DPM-Solver-3
+(DPM-Solver-fast), UniPC bh2 order 3 and k-diffusion's Heun, each against the pfode preset that
+reproduces it. It first checks that both compute the same final states, then times, in interleaved
+rounds: the official sampler alone, pfode's trajectory kernel (`pfode bench`), and a whole
+`pfode run` of that one cell (process start-up, reference, trajectory, LTE, statistics, HDF5).
 """
-import argparse, os, subprocess, sys, tempfile, time
+import argparse, contextlib, glob, importlib.util, io, os, subprocess, sys, tempfile, time, types
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -95,6 +103,208 @@ def rms_error(a, b):
     return float(np.sqrt(np.mean(np.mean((np.asarray(a) - b) ** 2, axis=1))))
 
 
+# --- The official samplers (--official DIR). Their files are loaded from the user's checkouts, with
+# light stand-ins for the optional packages k-diffusion's sampling module imports but its Heun
+# sampler does not use (torchdiffeq, torchsde, tqdm, and its utils module, which imports
+# PIL/safetensors/torchvision: only append_dims is needed).
+def find_file(root, name):
+    hits = sorted(glob.glob(os.path.join(root, "**", name), recursive=True), key=len)
+    if not hits:
+        raise SystemExit(f"compare.py: no {name} under {root}")
+    return hits[0]
+
+
+def load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_k_diffusion_sampling(path):
+    def stub(name, **attrs):
+        if name in sys.modules:
+            return
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            m = types.ModuleType(name)
+            m.__dict__.update(attrs)
+            sys.modules[name] = m
+    def unavailable(*_, **__):
+        raise RuntimeError("not available in compare.py's stand-in")
+    stub("torchdiffeq", odeint=unavailable)
+    stub("torchsde", BrownianTree=unavailable)
+    stub("tqdm")
+    stub("tqdm.auto", trange=lambda n, disable=None: range(n), tqdm=unavailable)
+    package = types.ModuleType("k_diffusion")
+    package.__path__ = [os.path.dirname(path)]
+    utils = types.ModuleType("k_diffusion.utils")
+    utils.append_dims = lambda x, target_dims: x.reshape(tuple(x.shape) + (1,) * (target_dims - x.dim()))
+    package.utils = utils
+    sys.modules["k_diffusion"], sys.modules["k_diffusion.utils"] = package, utils
+    return load_module("k_diffusion.sampling", path)
+
+
+def vp_linear(t, beta_min=0.1, beta_max=20.0):
+    """alpha, sigma of pfode's vp-linear schedule (the official NoiseScheduleVP('linear'))."""
+    log_alpha = -0.25 * t * t * (beta_max - beta_min) - 0.5 * t * beta_min
+    return np.exp(log_alpha), np.sqrt(-np.expm1(2 * log_alpha))
+
+
+# (label, pfode preset, schedule, official sampler)
+OFFICIAL = [
+    ("DPM-Solver++(2M), time-uniform", "dpm-solver:2m-time-uniform", "vp-linear", "dpm++2m"),
+    ("DPM-Solver-3 singlestep (fast), logSNR", "dpm-solver:fast-logsnr", "vp-linear", "dpm-fast"),
+    ("UniPC bh2, order 3, time-uniform", "unipc:bh2-3", "vp-linear", "unipc-bh2-3"),
+    ("k-diffusion Heun, Karras", "k-diffusion:heun", "edm", "k-heun"),
+]
+
+
+def official_samplers(root, w, mu, sd, nfe):
+    """name -> callable(x_T as a float64 tensor) -> x at t_min, as each official code is used."""
+    dpm = load_module("dpm_solver_pytorch", find_file(root, "dpm_solver_pytorch.py"))
+    unipc = load_module("uni_pc", find_file(root, "uni_pc.py"))
+    kd = load_k_diffusion_sampling(find_file(root, os.path.join("k_diffusion", "sampling.py")))
+    D = torch_denoiser(w, mu, sd)  # D(y, s), y = x / alpha, s = sigma / alpha: the data prediction
+
+    def vp_model(ns, noise=False):  # the model the official model_wrapper takes: x0 or eps prediction
+        def model(x, t):
+            t0 = t.reshape(-1)[:1]  # one time per batch: the schedule once
+            alpha, sigma = float(ns.marginal_alpha(t0)), float(ns.marginal_std(t0))
+            x0 = D(x.reshape(x.shape[0], -1) / alpha, sigma / alpha).reshape(x.shape)
+            return (x - alpha * x0) / sigma if noise else x0
+        return model
+
+    def vp(module):
+        return module.NoiseScheduleVP("linear", continuous_beta_0=0.1, continuous_beta_1=20.0, dtype=torch.float64)
+
+    ns_dpm, ns_unipc = vp(dpm), vp(unipc)
+    dpm_fn = dpm.model_wrapper(vp_model(ns_dpm), ns_dpm, model_type="x_start")
+    # UniPC's wrapper multiplies the x0 prediction by alpha of shape (batch,) without broadcasting
+    # over coordinates; its "noise" form is used instead, converted here as that wrapper would.
+    unipc_fn = unipc.model_wrapper(vp_model(ns_unipc, noise=True), ns_unipc, model_type="noise")
+    n_sigmas = (nfe + 1) // 2  # Heun: NFE = 2 n - 1 (the last step, to sigma = 0, is Euler)
+    sigmas = kd.get_sigmas_karras(n_sigmas, 0.002, 80.0, rho=7.0)
+
+    def image_batch(fn):  # UniPC's update is written for image batches (einsum over b, k, c, h, w)
+        def run(x):       # and prints a line on its last step
+            with contextlib.redirect_stdout(io.StringIO()):
+                return fn(x.reshape(x.shape[0], 1, 1, -1)).reshape(x.shape)
+        return run
+    return {
+        "dpm++2m": lambda x: dpm.DPM_Solver(dpm_fn, ns_dpm, algorithm_type="dpmsolver++").sample(
+            x, steps=nfe, order=2, skip_type="time_uniform", method="multistep"),
+        "dpm-fast": lambda x: dpm.DPM_Solver(dpm_fn, ns_dpm, algorithm_type="dpmsolver").sample(
+            x, steps=nfe, order=3, skip_type="logSNR", method="singlestep"),
+        "unipc-bh2-3": image_batch(lambda x: unipc.UniPC(unipc_fn, ns_unipc, variant="bh2").sample(
+            x, steps=nfe, order=3, skip_type="time_uniform", method="multistep", lower_order_final=True)),
+        "k-heun": lambda x: kd.sample_heun(lambda x, sigma: D(x, float(sigma.reshape(-1)[0])), x, sigmas,
+                                           disable=True),
+    }
+
+
+def write_one_cell_config(path, problem, schedule, preset, samples, nfe, out):
+    with open(path, "w") as f:
+        f.write(f"[run]\nout = {out}\nsamples = {samples}\nseeds = 0\nstart = file\nstart_file = {problem}\n"
+                f"start_dataset = x_T\n\n[sweep]\nmodels = mix\nschedules = {schedule}\npresets = {preset}\n"
+                f"nfe = {nfe}\n\n[model.mix]\nkind = file\nfile = {problem}\n")
+
+
+def compare_official(a, work):
+    if torch is None:
+        print("compare.py: --official needs PyTorch (apt-get install python3-torch)", file=sys.stderr)
+        return 2
+    torch.set_default_dtype(torch.float64)  # the official grids are built with torch.linspace
+    nfe, samples = a.official_nfe, a.samples
+    rng = np.random.default_rng(1)
+    w = rng.uniform(1, 2, a.components); w /= w.sum()
+    mu = rng.uniform(-3, 3, (a.components, a.dim))
+    sd = rng.uniform(0.2, 1.0, (a.components, a.dim))
+    k = rng.choice(a.components, samples, p=w)
+    z = rng.standard_normal((samples, a.dim))
+    problems = {}
+    for schedule, (alpha, sigma) in (("vp-linear", vp_linear(1.0)), ("edm", (1.0, 80.0))):
+        s = sigma / alpha  # x_T from the exact marginal at t_max: x = alpha (mu_k + sqrt(sd^2 + s^2) z)
+        x = alpha * (mu[k] + np.sqrt(sd[k] ** 2 + s * s) * z)
+        path = os.path.join(work, f"problem_{schedule}.h5")
+        with h5py.File(path, "w") as f:
+            f["weights"], f["means"], f["stds"], f["x_T"] = w, mu, sd, x
+        problems[schedule] = (path, x)
+    samplers = official_samplers(a.official, w, mu, sd, nfe)
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # one core on both sides
+
+    def bench(schedule):  # pfode's trajectory kernel of every preset on this schedule: seconds, final states
+        out = os.path.join(work, f"bench_{schedule}.h5")
+        presets = [p for _, p, sch, _ in OFFICIAL if sch == schedule]
+        subprocess.run([a.pfode, "bench", "--problem", problems[schedule][0], "--schedule", schedule, "--out", out,
+                        "--force", "--nfe", str(nfe), "--repeats", str(a.repeats), "--solvers", ",".join(presets),
+                        "--no-sizes", "--no-layouts", "--no-scaling"], check=True, env=env, stdout=subprocess.DEVNULL)
+        with h5py.File(out, "r") as f:
+            return {p: (f[p].attrs["seconds"], f[p].attrs["nfe"], f[p]["final"][()]) for p in presets}
+
+    def whole_run(label, preset, schedule):  # wall seconds of `pfode run` on one cell, and its parts
+        cfg, out = os.path.join(work, f"{label}.ini"), os.path.join(work, f"{label}.h5")
+        write_one_cell_config(cfg, problems[schedule][0], schedule, preset, samples, nfe, out)
+        t0 = time.perf_counter()
+        subprocess.run([a.pfode, "run", cfg, "--force", "-q"], check=True, env=env)
+        wall = time.perf_counter() - t0
+        with h5py.File(out, "r") as f:
+            cell = f["cells"]["000000"].attrs
+            ref = next(iter(f["references"].values())).attrs
+            parts = dict(reference=ref["wall_time"], reference_nfe=ref["nfe_mean"], trajectory=cell["wall_time"],
+                         lte=cell["lte_wall_time"])
+        return wall, parts
+
+    best = {}
+    def keep(key, sec, extra=None):
+        if key not in best or sec < best[key][0]:
+            best[key] = (sec, extra)
+    for r in range(a.rounds):
+        kernels = {**bench("vp-linear"), **bench("edm")}
+        for label, preset, schedule, name in OFFICIAL:
+            p_sec, p_nfe, p_final = kernels[preset]
+            if r == 0:  # the same computation on both sides, or no comparison
+                x_off = samplers[name](torch.tensor(problems[schedule][1])).numpy()
+                diff = rms_error(x_off, p_final)
+                print(f"{label}: official and pfode final states differ by {diff:.2e} (RMS), NFE {p_nfe:.0f}",
+                      flush=True)
+                if not diff <= 1e-9:
+                    print(f"compare.py: {label} differs from pfode's {preset} by {diff:.2e}", file=sys.stderr)
+                    return 1
+            keep(("kernel", preset), p_sec, p_nfe)
+            for _ in range(a.repeats):
+                wall, parts = whole_run(name, preset, schedule)
+                keep(("run", preset), wall, parts)
+            x_T = torch.tensor(problems[schedule][1])
+            with torch.no_grad():
+                sec, _ = best_time(a.repeats, lambda: samplers[name](x_T))
+            keep(("official", preset), sec)
+
+    lines = [f"Official samplers against pfode: {a.dim}-D, {a.components}-component mixture, {samples} samples, "
+             f"NFE {nfe}, one core (torch {torch.__version__}, set_num_threads(1), float64); best of {a.rounds} "
+             f"interleaved rounds of {a.repeats} runs. Whole run: `pfode run` of the one cell, process start to exit "
+             f"(reference, its NFE/sample, trajectory and LTE kernels from the results file; the rest is start-up, "
+             f"statistics and HDF5).", "",
+             "| sampler | pfode preset | NFE | official s | pfode kernel s | kernel speed-up | pfode run s | "
+             "run speed-up | reference s (NFE) | trajectory s | LTE s | rest s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for label, preset, schedule, name in OFFICIAL:
+        off = best[("official", preset)][0]
+        kern, p_nfe = best[("kernel", preset)]
+        run, parts = best[("run", preset)]
+        rest = run - parts["reference"] - parts["trajectory"] - parts["lte"]
+        lines.append(f"| {label} | {preset} | {p_nfe:.0f} | {off:.4g} | {kern:.4g} | {off / kern:.1f}x | {run:.4g} | "
+                     f"{off / run:.1f}x | {parts['reference']:.4g} ({parts['reference_nfe']:.0f}) | "
+                     f"{parts['trajectory']:.4g} | {parts['lte']:.4g} | {rest:.4g} |")
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+    if a.markdown:
+        with open(a.markdown + ".official.md" if not a.official_only else a.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -110,11 +320,19 @@ def main():
     ap.add_argument("--per-sample", type=int, default=0, help="per-sample DOP853 on this many samples (0: all)")
     ap.add_argument("--quick", action="store_true", help="small sizes: checks the script runs")
     ap.add_argument("--markdown", help="also write the table here")
+    ap.add_argument("--official", metavar="DIR",
+                    help="folder with checkouts of the official DPM-Solver, UniPC and k-diffusion: time them too")
+    ap.add_argument("--official-nfe", type=int, default=200, help="NFE of the official-sampler comparison")
+    ap.add_argument("--official-only", action="store_true", help="skip the NumPy/PyTorch/SciPy baselines")
     a = ap.parse_args()
     if a.quick:
         a.dim, a.components, a.samples, a.nfe, a.repeats, a.rounds, a.per_sample = 4, 3, 16, 16, 1, 1, 4
 
     work = tempfile.mkdtemp(prefix="pfode_bench_")
+    if a.official:
+        status = compare_official(a, work)
+        if status or a.official_only:
+            return status
     problem, result = os.path.join(work, "problem.h5"), os.path.join(work, "pfode.h5")
     w, mu, sd, x0 = make_problem(problem, a.dim, a.components, a.samples)
     cmd = [a.pfode, "bench", "--problem", problem, "--out", result, "--force", "--nfe", str(a.nfe), "--tolerance",

@@ -2,6 +2,8 @@
 // counts are consistent. Nothing here is timed: benchmarks are not tests.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -51,6 +53,11 @@ TEST_CASE("bench: the timing paths run and agree with each other on a tiny probl
   const auto shared = bench::time_dop853(p, 1e-8, 1, bench::Dop853Steps::shared_per_pack);
   CHECK(bench::rms_error(shared.final_state, tight.final_state, 3) < 1e-6);
   CHECK(bench::rms_error(rk4.final_state, tight.final_state, 3) < 1e-3);  // 100 rk4 steps
+  // A preset runs on its own grid: k-diffusion's Heun spends 2 n - 1 of a budget of 2 n.
+  const auto heun = bench::time_solver(p, "k-diffusion:heun", 22, 1);
+  CHECK(heun.nfe == 21);
+  CHECK(heun.steps == 10);
+  CHECK(heun.times.size() == 11u);
   const auto ref = bench::time_solve_reference(p, 1e-12, 9, 1);
   CHECK(bench::rms_error(ref.final_state, tight.final_state, 3) < 1e-9);
   const auto peak = bench::measure_peak(0.01);
@@ -62,5 +69,8 @@ TEST_CASE("bench: pfode bench --quick runs", "[bench]") {
   const std::string cmd = std::string(PFODE_EXECUTABLE) + " bench --quick > pfode_test_bench.txt 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
   CHECK(std::system((std::string(PFODE_EXECUTABLE) + " bench --bogus > /dev/null 2>&1").c_str()) != 0);
+  // Bad input stops before any timing with exit 2: a schedule without a problem file, an unknown preset.
+  for (const char* args : {" bench --quick --schedule vp-linear", " bench --quick --solvers nosuch:preset"})
+    CHECK(WEXITSTATUS(std::system((std::string(PFODE_EXECUTABLE) + args + " > /dev/null 2>&1").c_str())) == 2);
   std::remove("pfode_test_bench.txt");
 }

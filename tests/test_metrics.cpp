@@ -1,6 +1,7 @@
 // Order fits and sample statistics on data with known answers.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "metrics/order_fit.hpp"
@@ -84,4 +85,31 @@ TEST_CASE("sample summary: rms, max, median, p90, worst and divergence", "[metri
   const auto d = summarize({1, NAN, 3});
   REQUIRE(!d.finite);
   REQUIRE(d.worst.front() == 1);
+}
+
+TEST_CASE("column summaries by selection equal a full sort of each column, even and odd rows, with "
+          "ties and a non-finite column",
+          "[metrics]") {
+  for (int rows : {1, 2, 7, 64}) {
+    const int columns = 5;
+    std::vector<double> m(static_cast<size_t>(rows) * columns);
+    for (int p = 0; p < rows; ++p)
+      for (int i = 0; i < columns; ++i)  // scrambled values with repeats (i = 4: every third one equal)
+        m[static_cast<size_t>(p) * columns + i] = i == 4 && p % 3 == 0 ? 0.5 : std::fmod(0.37 * (p * 7 + i * 13), 1.0);
+    if (rows > 1) m[static_cast<size_t>(rows / 2) * columns + 2] = INFINITY;
+    const auto c = summarize_columns(m, rows, columns);
+    for (int i = 0; i < columns; ++i) {
+      INFO(rows << " rows, column " << i);
+      const auto s = summarize(column(m, rows, columns, i));
+      std::vector<double> sorted = column(m, rows, columns, i);
+      std::sort(sorted.begin(), sorted.end());
+      const double pos = 0.5 * (rows - 1), lo = std::floor(pos);
+      const double median = sorted[lo] + (pos - lo) * (sorted[std::min<size_t>(lo + 1, rows - 1)] - sorted[lo]);
+      REQUIRE(c.rms[i] == s.rms);
+      REQUIRE(c.max[i] == s.max);
+      REQUIRE(c.median[i] == s.median);
+      if (s.finite) REQUIRE(c.median[i] == median);  // bit for bit the sorted answer
+      else REQUIRE(std::isinf(c.median[i]));
+    }
+  }
 }

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "solver/adams_bashforth.hpp"
 #include "solver/deis.hpp"
 #include "solver/dpm_solver.hpp"
 #include "solver/dpm_solver_pp.hpp"
@@ -398,4 +399,66 @@ TEST_CASE("exponential integrators' steps equal the published update formulas to
       INFO("unipc-" << q << (corrector ? "" : " without corrector") << ": bh1 - bh2 = " << gap);
       CHECK((differ ? gap > 1e-6 : gap < 1e-14));
     }
+}
+
+namespace {
+
+// The state after step i of the LTE sweep (each exact state observed once, history kept from the
+// earlier steps) and after step i taken alone from a history recomputed on exact states, for
+// every i of a variable-step grid; bit for bit equal, or the sweep reads a clobbered entry.
+template <class Method>
+void check_sweep_equals_recomputed(const std::string& name, const Method& method, const PolyLane& problem) {
+  INFO(name);
+  const auto lambda = grid_lambda(0.3, 9, 0);
+  const auto y = exact_path(problem, lambda);
+  const int steps = static_cast<int>(lambda.size()) - 1;
+  const auto sched = schedule::make_schedule("edm");
+  std::vector<double> times;
+  for (double l : lambda) times.push_back(std::exp(-l));
+  const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+  Kokkos::View<double*> sweep_ws("pfode::test::sweep_ws", method.slots()), alone_ws("pfode::test::alone_ws", method.slots());
+  Kokkos::View<double*> exact("pfode::test::exact", y.size()), out("pfode::test::out", 2 * steps);
+  auto eh = Kokkos::create_mirror_view(exact);
+  for (size_t k = 0; k < y.size(); ++k) eh(k) = y[k];
+  Kokkos::deep_copy(exact, eh);
+  PolyLane sweep = problem, alone = problem;
+  sweep.ws = sweep_ws.data();
+  alone.ws = alone_ws.data();
+  Kokkos::parallel_for("pfode::test::lte_sweep", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
+    for (int i = 0; i < steps; ++i) {
+      solver::step_in_exact_sweep(method, sweep, grid, i, [&](int slot, int j) { sweep(slot, 0) = exact(j); });
+      solver::step_from_exact_history(method, alone, grid, i, [&](int slot, int j) { alone(slot, 0) = exact(j); });
+      out(2 * i) = sweep(solver::state_slot, 0);
+      out(2 * i + 1) = alone(solver::state_slot, 0);
+    }
+  });
+  const auto o = test::to_host(out);
+  for (int i = 0; i < steps; ++i) {
+    INFO("step " << i);
+    REQUIRE(o(2 * i) == o(2 * i + 1));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the LTE sweep evaluates each exact state once and takes every step as from a recomputed history",
+          "[solver_coefficients]") {
+  // Every multistep family with its warm-up (Runge-Kutta warm-up writes stage slots after the
+  // history ring) and UniPC's corrector (it writes the history entry of the next point).
+  const PolyLane data = poly_lane(kMaxDegree, 0.6, false), eps = poly_lane(kMaxDegree, 0.6, true);
+  solver::SinglestepWarmup rk;
+  rk.enabled = true;
+  for (int p = 2; p <= 3; ++p) {
+    const solver::OrderSchedule orders{p, 0};
+    rk.warm.eps_slot = solver::first_method_slot + solver::Ring::size;
+    check_sweep_equals_recomputed("dpm-solver++ multistep", solver::DpmSolverPPMultistep{orders, true, rk}, data);
+    check_sweep_equals_recomputed("deis", solver::Deis{orders, rk}, eps);
+    rk.warm.eps_slot = solver::Unipc<true>::base_slot + 1;
+    check_sweep_equals_recomputed("unipc", solver::Unipc<true>{orders, solver::UnipcVariant::bh2, rk}, data);
+    check_sweep_equals_recomputed("unip", solver::Unipc<false>{orders, solver::UnipcVariant::bh1, rk}, data);
+  }
+  check_sweep_equals_recomputed("ab4, rk warm-up", solver::AdamsBashforth::make(4, 0, true), data);
+  check_sweep_equals_recomputed("ab3, multistep warm-up", solver::AdamsBashforth::make(3, 0, false), data);
+  check_sweep_equals_recomputed("f-pndm", solver::Pndm{{4, 0}, true}, eps);
+  check_sweep_equals_recomputed("ipndm", solver::Pndm{{4, 0}, false}, eps);
 }

@@ -363,8 +363,15 @@ TEST_CASE("NFE is counted by the model: every sample spends exactly the stated c
       REQUIRE(solver::nfe_for_steps(spec, steps) <= budget);
       REQUIRE(solver::nfe_for_steps(spec, steps + 1) > budget);  // the most steps the budget pays for
       const auto times = spacing::make_grid(spacing::parse_spacing("karras"), sched, steps);
-      const auto run = test::solve_on_grid(m, sched, times, label, 3);
+      const auto run = test::solve_on_grid(m, sched, times, label, 3, budget == 33);
       for (long n : run.nfe) REQUIRE(n == solver::nfe_for_steps(spec, steps));
+      // The LTE runs evaluate each exact state once, plus the steps' own stages: what the
+      // trajectory spends (bar a final denoise), and UniPC's corrector at every step but the last.
+      const bool unipc = spec.info->name.rfind("unipc", 0) == 0;
+      const long lte = solver::nfe_for_steps(spec, steps) - (spec.final_denoise ? 1 : 0) +
+                       (unipc && spec.corrector ? steps - 1 : 0);
+      for (long n : run.local_error_nfe) REQUIRE(n == lte);
+      if (budget == 33) REQUIRE(run.local_error_nfe.size() == 3);
     }
 }
 

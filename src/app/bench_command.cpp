@@ -14,6 +14,7 @@
 #include "io/hdf5.hpp"
 #include "io/results_file.hpp"
 #include "solver/lane.hpp"
+#include "solver/presets.hpp"
 #include "solver/registry.hpp"
 
 namespace po = boost::program_options;
@@ -157,17 +158,20 @@ void scaling_table(int samples, int nfe, int dim, int components, int repeats, b
 int bench_command(int argc, char** argv) {
   po::options_description opts("bench options");
   bool quick = false, no_sizes = false, no_layouts = false, no_scaling = false, force = false;
-  std::string problem_file, out_file, solvers_text = "rk4,heun,ddim";
+  std::string problem_file, out_file, solvers_text = "rk4,heun,ddim", schedule_name = "edm";
   int samples = 256, nfe = 64, repeats = 3, dim = 16, components = 8, ref_samples = 64;
   double tol = 1e-10, tight_tol = 1e-13;
   opts.add_options()("help,h", "show this help")("quick", po::bool_switch(&quick),
                                                   "tiny sizes, one repeat (a smoke test, seconds)")(
       "problem", po::value(&problem_file), "HDF5 file: weights, means, stds, x_T (else a random mixture)")(
+      "schedule", po::value(&schedule_name)->default_value(schedule_name),
+      "noise schedule of --problem (x_T is x at its t_max)")(
       "dim", po::value(&dim)->default_value(dim), "dimension of the random mixture")(
       "components", po::value(&components)->default_value(components), "components of the random mixture")(
       "samples", po::value(&samples)->default_value(samples), "samples (batch size)")(
       "nfe", po::value(&nfe)->default_value(nfe), "NFE budget of the fixed-grid solvers")(
-      "solvers", po::value(&solvers_text)->default_value(solvers_text), "comma-separated solver labels")(
+      "solvers", po::value(&solvers_text)->default_value(solvers_text),
+      "comma-separated solver labels (Karras grid) or presets (their own grid)")(
       "tolerance", po::value(&tol)->default_value(tol), "DOP853 rtol = atol being timed")(
       "tight-tolerance", po::value(&tight_tol)->default_value(tight_tol), "tolerance of the accuracy reference")(
       "ref-samples", po::value(&ref_samples)->default_value(ref_samples), "samples of the per-size DOP853 runs")(
@@ -200,9 +204,12 @@ int bench_command(int argc, char** argv) {
   // Every input is checked before the timings, not after: output path, solver labels, problem file.
   if (!out_file.empty()) io::check_output_path(out_file, force);
   const auto labels = split(solvers_text);
-  for (const auto& label : labels) solver::parse_solver(label);
+  for (const auto& label : labels)
+    if (label.find(':') != std::string::npos) solver::find_preset(label);
+    else solver::parse_solver(label);
+  if (problem_file.empty() && !vm["schedule"].defaulted()) throw po::error("bench: --schedule needs --problem");
   const auto p = problem_file.empty() ? bench::random_problem(dim, components, samples)
-                                      : bench::load_problem(problem_file, samples);
+                                      : bench::load_problem(problem_file, samples, schedule_name);
 
   const auto machine = bench::describe_machine(quick ? 0.02 : 0.3);
   print_machine(machine);
@@ -210,9 +217,9 @@ int bench_command(int argc, char** argv) {
   // The headline problem: timings of every solver and the reference, with their accuracy against
   // a tight DOP853 solution (whose own error is estimated by a 10x looser solve).
   const int d = p.model.dim;
-  std::printf("Problem: %d-D, %d-component diagonal mixture (%s), %d samples, EDM schedule s = %g -> %g\n", d,
+  std::printf("Problem: %d-D, %d-component diagonal mixture (%s), %d samples, %s schedule s = %g -> %g\n", d,
               p.model.components, problem_file.empty() ? "random" : problem_file.c_str(), p.samples,
-              p.schedule.t_max, p.schedule.t_min);
+              schedule_name.c_str(), p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
   const auto tight = bench::time_dop853(p, tight_tol, 1);
   const auto check = bench::time_dop853(p, 10 * tight_tol, 1);
   const double tight_error = bench::rms_error(tight.final_state, check.final_state, d);

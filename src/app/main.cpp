@@ -124,8 +124,13 @@ int main(int argc, char** argv) {
   if (command == "--version") {
     // What the build runs on, as the provenance of a results file records it.
     const auto p = pfode::io::collect_provenance(0, nullptr, "");
+#ifdef PFODE_HAVE_MPI
+    const char* mpi = "yes";
+#else
+    const char* mpi = "no";
+#endif
     std::cout << "pfode " << p.pfode_version << " (git " << p.git_commit << "), Kokkos " << p.kokkos_version
-              << ", execution space " << p.execution_space << "\n";
+              << ", MPI " << mpi << ", execution space " << p.execution_space << "\n";
     return pfode::app::exit_ok;
   }
   if (command == "list") {

@@ -9,6 +9,7 @@
 #include "model/start_states.hpp"
 #include "reference/reference.hpp"
 #include "schedule/registry.hpp"
+#include "solver/presets.hpp"
 #include "solver/run.hpp"
 #include "spacing/spacing.hpp"
 
@@ -39,11 +40,12 @@ Kokkos::View<double**> starts_view(const Problem& p) {
   return v;
 }
 
-std::vector<double> final_of(const Kokkos::View<double***>& y, int m) {
+// x = alpha y at output m of a reference solution y(sample, m, coord).
+std::vector<double> final_of(const Kokkos::View<double***>& y, int m, double alpha) {
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
   std::vector<double> out(h.extent(0) * h.extent(2));
   for (size_t i = 0; i < h.extent(0); ++i)
-    for (size_t j = 0; j < h.extent(2); ++j) out[i * h.extent(2) + j] = h(i, m, j);
+    for (size_t j = 0; j < h.extent(2); ++j) out[i * h.extent(2) + j] = alpha * h(i, m, j);
   return out;
 }
 
@@ -83,9 +85,9 @@ Problem random_problem(int dim, int components, int samples, std::uint64_t seed)
   return p;
 }
 
-Problem load_problem(const std::string& path, int samples) {
+Problem load_problem(const std::string& path, int samples, const std::string& schedule) {
   Problem p;
-  p.schedule = schedule::make_schedule("edm");
+  p.schedule = schedule::make_schedule(schedule);
   p.model = model::load_model_file("bench", path);
   std::vector<hsize_t> shape;
   std::vector<double> x;
@@ -97,7 +99,8 @@ Problem load_problem(const std::string& path, int samples) {
   if (shape.size() != 2 || static_cast<int>(shape[1]) != p.model.dim)
     throw std::invalid_argument("bench: x_T in '" + path + "' must be samples x dim");
   p.samples = samples > 0 ? std::min<int>(samples, static_cast<int>(shape[0])) : static_cast<int>(shape[0]);
-  p.y_start.assign(x.begin(), x.begin() + static_cast<long>(p.samples) * p.model.dim);
+  const double inv_alpha = 1.0 / p.schedule.alpha(p.schedule.t_max);
+  for (long k = 0; k < static_cast<long>(p.samples) * p.model.dim; ++k) p.y_start.push_back(x[k] * inv_alpha);
   return p;
 }
 
@@ -129,12 +132,14 @@ double time_model(const Problem& p, int evals, int repeats) {
 
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
                    const solver::KernelLayout& layout) {
-  const auto spec = solver::parse_solver(label);
+  const bool preset = label.find(':') != std::string::npos;
+  const std::string spacing_label = preset ? solver::find_preset(label).spacing : "karras";
+  const auto spec = solver::with_budget(solver::parse_solver(preset ? solver::find_preset(label).solver : label), nfe_budget);
   const int steps = solver::steps_for_budget(spec, nfe_budget);
   Timing t;
   t.name = label;
   t.steps = steps;
-  t.times = spacing::make_grid(spacing::parse_spacing("karras"), p.schedule, steps);
+  t.times = spacing::make_grid(spacing::parse_spacing(spacing_label), p.schedule, steps);
   const auto grid = solver::make_step_grid(p.schedule, t.times, spec.variable);
   const auto model = model::to_device(p.model);
   // The trajectory kernel compares with exact states at every grid point; timing needs none, so
@@ -183,7 +188,7 @@ Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps)
     if (fh(i)) throw std::runtime_error("bench: DOP853 failed on sample " + std::to_string(i));
   }
   t.nfe = total / p.samples;
-  t.final_state = final_of(y, 1);
+  t.final_state = final_of(y, 1, p.schedule.alpha(p.schedule.t_min));
   return t;
 }
 
@@ -200,7 +205,7 @@ Timing time_solve_reference(const Problem& p, double tol, int points, int repeat
   t.name = "solve_reference";
   t.seconds = best_seconds(repeats, [&] { ref = reference::solve_reference(model, y0, s_out, settings); });
   t.nfe = ref.nfe_mean;
-  t.final_state = final_of(ref.y, points - 1);
+  t.final_state = final_of(ref.y, points - 1, p.schedule.alpha(p.schedule.t_min));
   return t;
 }
 

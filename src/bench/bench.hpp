@@ -29,15 +29,16 @@ EvalCost denoise_cost(int dim, int components, int pack);
 
 struct Problem {
   model::ModelSpec model;
-  std::vector<double> y_start;  // samples x dim, canonical y_T = x_T (alpha = 1) at s = t_max
+  std::vector<double> y_start;  // samples x dim, canonical y_T = x_T / alpha(t_max)
   int samples = 0;
-  schedule::Schedule schedule;  // edm, t in [0.002, 80]
+  schedule::Schedule schedule;  // edm (t in [0.002, 80]) unless load_problem names another
 };
 
 // A random mixture (means in [-3, 3], stds in [0.2, 1]) with exact marginal start states.
 Problem random_problem(int dim, int components, int samples, std::uint64_t seed = 1);
-// Datasets weights (K), means and stds (K x dim), x_T (samples x dim) from one HDF5 file.
-Problem load_problem(const std::string& path, int samples = 0);  // 0: every row of x_T
+// Datasets weights (K), means and stds (K x dim), x_T (samples x dim, x at the schedule's t_max)
+// from one HDF5 file; samples 0: every row of x_T.
+Problem load_problem(const std::string& path, int samples = 0, const std::string& schedule = "edm");
 
 // Best-of-`repeats` wall time of a kernel that evaluates D `evals` times per sample at varying s.
 double time_model(const Problem& p, int evals, int repeats);
@@ -47,13 +48,14 @@ struct Timing {
   int steps = 0;             // solver steps (0 for the adaptive reference)
   double nfe = 0;            // model evaluations per sample (mean for the reference)
   double seconds = 0;        // best of the repeats, wall time of the whole call
-  std::vector<double> final_state;  // samples x dim at s_min
+  std::vector<double> final_state;  // samples x dim at t_min, in x = alpha y
   std::vector<double> times;        // the grid (solvers)
   double evals_per_second(int samples) const { return samples * nfe / seconds; }
 };
 
 // One fixed-grid solver ("rk4", "heun", "ddim", any registry label) with an NFE budget, on a
-// Karras grid, through solver::run_solver without LTE, in the given kernel layout.
+// Karras grid, or a preset ("k-diffusion:heun") on its own grid, through solver::run_solver
+// without LTE, in the given kernel layout.
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
                    const solver::KernelLayout& layout = {});
 // How the timed DOP853 steps: each sample with its own steps (what one scipy solve_ivp per sample

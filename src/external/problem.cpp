@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <string>
 #include <tuple>
 #include <type_traits>
 
@@ -48,10 +49,11 @@ Problem make_problem(const sweep::Experiment& e, const sweep::Plan& plan) {
     for (double y : start.y_T) start.x_T.push_back(alpha_T * y);  // solver::load_exact's product
     p.starts.push_back(std::move(start));
   }
-  // One grid per (schedule, spacing, steps), in plan order, with the budgets that use it.
-  std::map<std::tuple<int, int, int>, size_t> seen;
+  // One grid per (schedule, spacing, steps), in plan order, with the budgets that use it (a
+  // preset's spacing may repeat one of the sweep's: the label says which grid it is).
+  std::map<std::tuple<int, std::string, int>, size_t> seen;
   for (const auto& cell : plan.cells) {
-    const auto key = std::make_tuple(cell.schedule, cell.spacing, cell.steps);
+    const auto key = std::make_tuple(cell.schedule, e.spacings[cell.spacing].label, cell.steps);
     const long budget = e.nfe[cell.budget];
     auto it = seen.find(key);
     if (it == seen.end()) {

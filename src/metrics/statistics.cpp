@@ -7,13 +7,57 @@
 
 namespace pfode::metrics {
 
-double quantile(std::vector<double> values, double q) {
-  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(values.begin(), values.end());
-  const double pos = q * (values.size() - 1);
+namespace {
+
+// The quantile of [first, last) by selection (the range is reordered): the element of rank lo by
+// nth_element, the one of rank lo + 1 as the smallest of those above it. O(n), and the same
+// interpolation, hence the same bits, as after a full sort.
+double select_quantile(double* first, double* last, double q) {
+  const size_t n = static_cast<size_t>(last - first);
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double pos = q * (n - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, values.size() - 1);
-  return values[lo] + (pos - lo) * (values[hi] - values[lo]);
+  std::nth_element(first, first + lo, last);
+  const double below = first[lo];
+  const double above = lo + 1 < n ? *std::min_element(first + lo + 1, last) : below;
+  return below + (pos - lo) * (above - below);
+}
+
+}  // namespace
+
+double quantile(std::vector<double> values, double q) {
+  return select_quantile(values.data(), values.data() + values.size(), q);
+}
+
+ColumnSummaries summarize_columns(const std::vector<double>& matrix, int rows, int columns) {
+  ColumnSummaries out;
+  out.rms.resize(columns);
+  out.max.resize(columns);
+  out.median.resize(columns);
+  // One pass turns the rows into contiguous columns; each column is then summed and selected in place.
+  std::vector<double> by_column(matrix.size());
+  for (int p = 0; p < rows; ++p)
+    for (int i = 0; i < columns; ++i) by_column[static_cast<size_t>(i) * rows + p] = matrix[static_cast<size_t>(p) * columns + i];
+  for (int i = 0; i < columns; ++i) {
+    double* first = by_column.data() + static_cast<size_t>(i) * rows;
+    double sum = 0, largest = 0;
+    bool finite = true;
+    for (int p = 0; p < rows; ++p) {
+      const double e = first[p];
+      finite = finite && std::isfinite(e);
+      sum += e * e;
+      largest = std::max(largest, e);
+    }
+    if (!finite || rows == 0) {  // as summarize(): a diverged sample makes every statistic infinite
+      const double v = rows == 0 ? 0.0 : std::numeric_limits<double>::infinity();
+      out.rms[i] = out.max[i] = out.median[i] = v;
+      continue;
+    }
+    out.rms[i] = std::sqrt(sum / rows);
+    out.max[i] = largest;
+    out.median[i] = select_quantile(first, first + rows, 0.5);
+  }
+  return out;
 }
 
 SampleSummary summarize(const std::vector<double>& per_sample) {
@@ -30,8 +74,9 @@ SampleSummary summarize(const std::vector<double>& per_sample) {
     s.rms = s.max = s.median = s.p90 = inf;
   } else {
     s.rms = std::sqrt(sum / per_sample.size());
-    s.median = quantile(per_sample, 0.5);
-    s.p90 = quantile(per_sample, 0.9);
+    std::vector<double> values = per_sample;  // one copy, reordered by both selections
+    s.median = select_quantile(values.data(), values.data() + values.size(), 0.5);
+    s.p90 = select_quantile(values.data(), values.data() + values.size(), 0.9);
   }
   std::vector<int> order(per_sample.size());
   std::iota(order.begin(), order.end(), 0);

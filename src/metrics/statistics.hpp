@@ -14,6 +14,14 @@ struct SampleSummary {
 
 SampleSummary summarize(const std::vector<double>& per_sample);
 
+// RMS, max and median over the rows of every column of a row-major rows x columns matrix (a
+// cell's per-grid-point statistics), equal to summarize() of each column; a column with a
+// non-finite value gets infinity for all three.
+struct ColumnSummaries {
+  std::vector<double> rms, max, median;
+};
+ColumnSummaries summarize_columns(const std::vector<double>& matrix, int rows, int columns);
+
 // Column i of a row-major samples x columns matrix.
 std::vector<double> column(const std::vector<double>& matrix, int samples, int columns, int i);
 

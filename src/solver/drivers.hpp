@@ -109,8 +109,8 @@ struct TrajectoryKernel {
 // LTE of step i: the state and the history the step reads are exact (model outputs evaluated on
 // x*(t_i), x*(t_{i-1}), ...); stages inside the step are the method's own.
 
-// Step i from exact inputs: the history the method keeps (model outputs at t_{i-q+1} .. t_i) is
-// observed on exact states, load(slot, j) writing x*(t_j) into `slot`; then the method steps.
+// Step i from exact inputs, alone: the history the method keeps (model outputs at t_{i-q+1} .. t_i)
+// is observed on exact states, load(slot, j) writing x*(t_j) into `slot`; then the method steps.
 template <class Method, class L, class Load>
 KOKKOS_INLINE_FUNCTION void step_from_exact_history(const Method& method, const L& l, const StepGrid& grid, int i,
                                                     const Load& load) {
@@ -120,6 +120,19 @@ KOKKOS_INLINE_FUNCTION void step_from_exact_history(const Method& method, const 
     load(slot, j);
     method.observe(l, slot, grid, j);
   }
+  method.step(l, grid, i);
+}
+
+// Step i of a sweep over i = 0, 1, ... in order: the same as step_from_exact_history, but each exact
+// state is evaluated once. Only x*(t_i) is observed; the entries for t_{i-1}, ... are the ones
+// the earlier steps of the sweep observed on exact states, still in the method's history ring:
+// a step writes no history entry the next steps read (UniPC's corrector writes the entry of
+// i + 1, which step i + 1 observes again on x*(t_{i+1})). Tested bit for bit against the above.
+template <class Method, class L, class Load>
+KOKKOS_INLINE_FUNCTION void step_in_exact_sweep(const Method& method, const L& l, const StepGrid& grid, int i,
+                                                const Load& load) {
+  load(state_slot, i);
+  method.observe(l, state_slot, grid, i);
   method.step(l, grid, i);
 }
 
@@ -135,7 +148,7 @@ struct LocalErrorKernel {
   KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
     const L l = lane.at(where);
     for (int i = 0; i < grid.steps; ++i) {
-      step_from_exact_history(method, l, grid, i, [&](int slot, int j) { load_exact(l, slot, exact, grid, j); });
+      step_in_exact_sweep(method, l, grid, i, [&](int slot, int j) { load_exact(l, slot, exact, grid, j); });
       store_rms_difference(l, local_error, i, exact, grid, i + 1);
     }
   }

@@ -90,6 +90,8 @@ SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane,
                            LocalErrorKernel<Method, L>{method, grid, lte_lane, exact, local_error});
     });
     run.local_error = to_host_rows(local_error);
+    auto lte_nfe = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lte_lane.nfe);
+    run.local_error_nfe.assign(lte_nfe.data(), lte_nfe.data() + samples);
   }
   return run;
 }

@@ -21,6 +21,7 @@ struct SolverRun {
   std::vector<double> exact_final_rms;  // samples
   std::vector<double> final_state;      // samples x dim, row-major: x_N
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
+  std::vector<long> local_error_nfe;    // samples, counted during the LTE runs (empty without them)
   std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
   std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)

@@ -18,20 +18,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Per-grid-point statistics over samples of a samples x columns matrix.
-void column_statistics(const std::vector<double>& matrix, int samples, int columns, std::vector<double>& rms,
-                       std::vector<double>& max, std::vector<double>& median) {
-  rms.resize(columns);
-  max.resize(columns);
-  median.resize(columns);
-  for (int i = 0; i < columns; ++i) {
-    const auto s = metrics::summarize(metrics::column(matrix, samples, columns, i));
-    rms[i] = s.rms;
-    max[i] = s.max;
-    median[i] = s.median;
-  }
-}
-
 // alpha: the schedule's alpha at each reference time (errors in x = alpha y).
 double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y_start,
                          const reference::ReferenceSolution& ref, const std::vector<double>& alpha) {
@@ -154,7 +140,10 @@ void set_global_errors(CellResult& r, const std::vector<double>& global_error,
   for (int p = 0; p < samples; ++p) r.gte_relative[p] = r.gte[p] / exact_final_rms[p];
   r.gte_summary = metrics::summarize(r.gte);
   r.gte_relative_summary = metrics::summarize(r.gte_relative);
-  column_statistics(global_error, samples, points, r.error_rms, r.error_max, r.error_median);
+  auto along = metrics::summarize_columns(global_error, samples, points);
+  r.error_rms = std::move(along.rms);
+  r.error_max = std::move(along.max);
+  r.error_median = std::move(along.median);
   // A non-finite final state: a fixed-grid solver diverged; an adaptive one gave up (its
   // controller rejects non-finite steps, so only the attempt limit or an underflowing step
   // size ends it there).
@@ -276,7 +265,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       set_global_errors(r, run.global_error, run.exact_final_rms, e.samples, n + 1, record.error_estimate,
                         solver::is_adaptive(spec));
       if (measure_lte) {
-        column_statistics(run.local_error, e.samples, n, r.lte_rms, r.lte_max, r.lte_median);
+        auto lte = metrics::summarize_columns(run.local_error, e.samples, n);
+        r.lte_rms = std::move(lte.rms);
+        r.lte_max = std::move(lte.max);
+        r.lte_median = std::move(lte.median);
         r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
       }
       if (callbacks.cell_done) callbacks.cell_done(r);
