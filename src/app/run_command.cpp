@@ -243,13 +243,13 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     progress.note(line);
   };
   callbacks.stored_reference = [&](int group, sweep::ReferenceRecord& r, double* states, size_t count) {
-    if (!references_kept.count(group)) return false;
     try {
       if (!checkpoint->load_reference_states(group, experiment, plan, r, states, count)) return false;
     } catch (const sweep::DamagedRecord& damage) {
-      progress.note("reference_" + std::to_string(group) + ".h5 " + damage.what() + ": solved again");
+      progress.note("states_" + std::to_string(group) + ".h5 " + damage.what() + ": solved again");
       return false;
     }
+    if (!references_kept.count(group)) checkpoint->save_reference(group, r);  // its record file was lost
     progress.note("reference " + sweep::describe(experiment, plan.groups[group]) + ": states read from the checkpoint");
     return true;
   };

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/fingerprint.hpp"
 
 namespace pfode::io {
 
@@ -253,21 +253,37 @@ std::filesystem::path temporary_prefix(const std::string& path) {
 constexpr hsize_t checksum_block = 512;
 const std::string checksum_tag = "pfode checksum ";
 
-// Fingerprint of the bytes of `fd` from `offset` to its end.
+// Fingerprint of the bytes of `fd` from `offset` to its end: FNV-1a's step on 64-bit words (bytes
+// of a last partial word one by one), ~8x faster than on bytes for the large reference states.
 std::string fingerprint_from(int fd, off_t offset) {
   struct stat st {};
   if (fstat(fd, &st) != 0) throw std::runtime_error(std::string("stat failed (") + std::strerror(errno) + ")");
-  const size_t size = static_cast<size_t>(std::clamp<off_t>(st.st_size - offset, 1, 1 << 20));
+  constexpr size_t chunk = 1 << 20;  // a multiple of 8: only the last chunk has a partial word
+  const size_t size = static_cast<size_t>(std::clamp<off_t>(st.st_size - offset, 1, chunk));
   const std::unique_ptr<char[]> buffer(new char[size]);  // not zeroed: most records are a few kB
-  Fingerprint f;
+  std::uint64_t hash = 14695981039346656037ull;
   for (;;) {
-    const ssize_t n = pread(fd, buffer.get(), size, offset);
-    if (n < 0) throw std::runtime_error(std::string("read failed (") + std::strerror(errno) + ")");
+    size_t n = 0;  // a full chunk unless at the end of the file
+    while (n < size) {
+      const ssize_t got = pread(fd, buffer.get() + n, size - n, offset + static_cast<off_t>(n));
+      if (got < 0) throw std::runtime_error(std::string("read failed (") + std::strerror(errno) + ")");
+      if (got == 0) break;
+      n += static_cast<size_t>(got);
+    }
     if (n == 0) break;
-    f.add(buffer.get(), static_cast<size_t>(n));
-    offset += n;
+    size_t at = 0;
+    for (; at + 8 <= n; at += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, buffer.get() + at, 8);
+      hash = (hash ^ word) * 1099511628211ull;
+    }
+    for (; at < n; ++at) hash = (hash ^ static_cast<unsigned char>(buffer[at])) * 1099511628211ull;
+    offset += static_cast<off_t>(n);
+    if (n < size) break;
   }
-  return f.hex();
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
 }
 
 void seal(const std::string& path) {

@@ -43,6 +43,9 @@ std::optional<int> record_number(const std::string& name, const std::string& pre
 
 std::string cell_file(int id) { return "cell_" + std::to_string(id) + ".h5"; }
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
+// The states of a reference, with its record again, apart from the record file: assembling the
+// results file reads every record file, and never the states.
+std::string states_file(int group) { return "states_" + std::to_string(group) + ".h5"; }
 
 // The one record a checkpoint file holds.
 io::Group only_record(const io::Group& parent) {
@@ -202,10 +205,15 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
     try {
       const auto cell = record_number(name, "cell_");
       const auto group = record_number(name, "reference_");
-      if (!cell && !group) throw DamagedRecord("is not a checkpoint file");
+      const auto states = record_number(name, "states_");
+      if (!cell && !group && !states) throw DamagedRecord("is not a checkpoint file");
       // Out-of-plan numbers first: no need to open what cannot belong to this plan.
       if (cell && *cell >= static_cast<int>(plan.cells.size()))
         throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
+      if (states) {  // large: checked when read (load_reference_states), if ever
+        if (*states >= static_cast<int>(plan.groups.size())) throw DamagedRecord("is not a reference of this plan");
+        continue;
+      }
       const auto file = open_record_file(path.string());
       if (cell) read_cell_record(file.root(), *cell, e, plan);
       else read_reference_record(file.root(), *group, e, plan);
@@ -230,26 +238,27 @@ void Checkpoint::save_cell(const CellResult& cell) const {
 }
 
 void Checkpoint::save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states) const {
-  io::write_file_atomically(
-      dir_ + "/" + reference_file(group),
-      [&](const io::Group& root) {
-        io::write_reference(root, ref);
-        if (states.data)
+  if (states.data)
+    io::write_file_atomically(
+        dir_ + "/" + states_file(group),
+        [&](const io::Group& root) {
+          io::write_reference(root, ref);
           only_record(root).write_dataset(kStates, states.data,
                                           std::vector<hsize_t>(states.shape.begin(), states.shape.end()));
-      },
-      true);
+        },
+        true);
+  io::write_file_atomically(
+      dir_ + "/" + reference_file(group), [&](const io::Group& root) { io::write_reference(root, ref); }, true);
 }
 
 bool Checkpoint::load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
                                        double* states, size_t count) const {
-  const std::string path = dir_ + "/" + reference_file(group);
+  const std::string path = dir_ + "/" + states_file(group);
   if (!fs::exists(path)) return false;
   const auto file = open_record_file(path);
   return reading([&] {
     record = read_reference_record(file.root(), group, e, plan);
     const io::Group g = only_record(file.root());
-    if (!g.has(kStates)) return false;
     const std::vector<hsize_t> shape{static_cast<hsize_t>(e.samples), static_cast<hsize_t>(record.times),
                                      static_cast<hsize_t>(e.models[plan.groups[group].model].dim)};
     if (g.dataset_shape(kStates) != shape || shape[0] * shape[1] * shape[2] != count)

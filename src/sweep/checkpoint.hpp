@@ -59,8 +59,8 @@ class Checkpoint {
   // `states` empty: the record only (a resume then solves the reference again).
   void save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states = {}) const;
   // The record and states of `group`'s reference into `states` (samples x times x dim doubles)
-  // when the checkpoint holds them intact; false when it holds no states. Throws DamagedRecord
-  // when they are stored but damaged.
+  // when the checkpoint holds them; false when it does not. Throws DamagedRecord when they are
+  // stored but damaged (validate() does not read them: they can be large).
   bool load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
                              double* states, size_t count) const;
   // Every planned record, validated: throws std::runtime_error naming the first that is missing
