@@ -144,7 +144,7 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       // Settings of a listed model that its kind does not take are named as such.
       {"model.g.foo=1", "model g: unknown setting 'foo' for kind = gaussian (it takes kind, dim, means, stds)"},
       {"model.g.weights=0.5 0.5", "unknown setting 'weights' for kind = gaussian"},
-      {"swep.models=g", "unknown section [swep] (known: [run], [sweep], [model.NAME], [schedule.NAME])"},
+      {"swep.models=g", "unknown section [swep] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])"},
       {"model.kind=gaussian", "section [model] needs a name: [model.NAME]"},
       // Values the reference cannot integrate are refused here, not after the run has started.
       {"model.g.stds=1e300", "model g: stds must be positive and within [1e-100, 1e100]"},

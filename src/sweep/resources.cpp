@@ -89,7 +89,7 @@ ResourceEstimate estimate_resources(const Experiment& e, const Plan& plan) {
   need.checkpoint += checkpoint_reference_bytes * static_cast<double>(plan.groups.size());
   for (const auto& g : plan.groups) {
     if (g.cells.empty()) continue;
-    const double dim = e.models[g.model].dim, times = static_cast<double>(reference_times(plan, g).size());
+    const double dim = e.models[g.model].dim, times = static_cast<double>(reference_times(e, plan, g).size());
     const double states = word * samples * times * dim;
     need.reference_states += states;
     // The reference (tight solve, sparse solve for its error estimate, start states on host and

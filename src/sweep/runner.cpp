@@ -187,7 +187,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto model = model::to_device(spec);
 
     GroupReference reference;
-    reference.times = reference_times(plan, group);
+    reference.times = reference_times(e, plan, group);
     if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
       Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
                                 e.samples, reference.times.size(), spec.dim);
@@ -206,7 +206,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     }
     if (!reference.solution.y.data()) {
       const auto y_start = model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max),
-                                               sched.sigma(sched.t_max));
+                                               sched.sigma(sched.t_max), e.schedules[group.schedule].name);
       reference = solve_group_reference(spec, e.schedules[group.schedule], static_cast<long>(e.seeds[group.seed]),
                                         y_start, reference.times, reference_settings(e));
       if (callbacks.reference_done) {
@@ -242,7 +242,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         for (size_t i = 0; i < positions.size(); ++i) h(i) = positions[i];
         Kokkos::deep_copy(index, h);
       }
-      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
+      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t, cell.stage_times);
       const solver::ExactStates exact{reference.solution.y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
