@@ -167,10 +167,10 @@ int main(int argc, char** argv) {
     try {
       return command == "export" ? export_problem(argc, argv) : score(argc, argv);
     } catch (const po::error& e) {
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_usage;
     } catch (const std::exception& e) {  // anything the command did not expect (e.g. out of memory)
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_failure;
     }
   }
