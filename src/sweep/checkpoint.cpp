@@ -147,7 +147,7 @@ ReferenceRecord read_reference_record(const io::Group& parent, int group, const 
     throw DamagedRecord("is not a reference of this plan (it has " + std::to_string(plan.groups.size()) + ")");
   const ReferenceRecord r = reading([&] { return io::read_reference(only_record(parent)); });
   const CellGroup& g = plan.groups[group];
-  const long times = static_cast<long>(reference_times(e, plan, g).size());
+  const long times = reference_outputs(e, plan, g);
   const std::string step_control = e.reference_pack_step ? "pack" : "sample";
   if (r.model != e.models[g.model].name || r.schedule != e.schedules[g.schedule].name ||
       r.seed != static_cast<long>(e.seeds[g.seed]) || r.times != times || r.tolerance != e.reference_tolerance ||

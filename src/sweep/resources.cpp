@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "solver/registry.hpp"
+#include "sweep/runner.hpp"
 
 namespace pfode::sweep {
 
@@ -23,11 +24,16 @@ constexpr double results_cell_overhead = 8e3, checkpoint_cell_overhead = 13e3, c
 constexpr double results_fixed_bytes = 1e5;
 
 // Doubles a cell stores: the grid and lambda on it, the global error statistics along it and the
-// LTE per step (N + 1 points), and per-sample GTE.
+// LTE per step (N + 1 points), per-sample GTE, and the saved samples' states with their targets
+// (run.save_states: final states, or states at every grid point).
 double cell_values(const Experiment& e, const Cell& c) {
   const double points = static_cast<double>(c.times.size());
   const bool lte = e.measure_local_error && !solver::is_adaptive(e.solvers[c.solver].spec);
-  return 5.0 * points + (lte ? 3.0 * (points - 1) : 0.0) + 2.0 * e.samples;
+  const double saved = 2.0 * static_cast<double>(e.save_samples.size()) * e.models[c.model].dim;
+  const double states = e.save_states == Experiment::SaveStates::none   ? 0.0
+                        : e.save_states == Experiment::SaveStates::final ? saved
+                                                                          : saved * (points + 1);
+  return 5.0 * points + (lte ? 3.0 * (points - 1) : 0.0) + 2.0 * e.samples + states;
 }
 
 // Bytes of memory a process may still take: MemAvailable, less under a cgroup (v2 or v1) limit;
@@ -89,7 +95,7 @@ ResourceEstimate estimate_resources(const Experiment& e, const Plan& plan) {
   need.checkpoint += checkpoint_reference_bytes * static_cast<double>(plan.groups.size());
   for (const auto& g : plan.groups) {
     if (g.cells.empty()) continue;
-    const double dim = e.models[g.model].dim, times = static_cast<double>(reference_times(e, plan, g).size());
+    const double dim = e.models[g.model].dim, times = static_cast<double>(reference_outputs(e, plan, g));
     const double states = word * samples * times * dim;
     need.reference_states += states;
     // The reference (tight solve, sparse solve for its error estimate, start states on host and

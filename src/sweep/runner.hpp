@@ -51,8 +51,14 @@ struct ReferenceSettings {
   double tolerance = 1e-13;
   bool pack_step = false;
   solver::KernelLayout::Kind layout = solver::auto_layout();
+  // Continue the solve to s = 0 (run.denoise_target = zero): the reference's last state is y*(0).
+  bool to_zero = false;
 };
 ReferenceSettings reference_settings(const Experiment& e);
+// The settings of one group's reference (to_zero where it has final=denoise cells to measure at 0).
+ReferenceSettings reference_settings(const Experiment& e, const Plan& plan, const CellGroup& group);
+// How many states a group's reference holds per sample: its times, and y*(0) when continued.
+long reference_outputs(const Experiment& e, const Plan& plan, const CellGroup& group);
 
 // The reference of one (model, schedule, seed) group: one DOP853 solve through every time the
 // group's runs need, from the group's start states.
@@ -60,6 +66,7 @@ struct GroupReference {
   std::vector<double> times;              // the union, by decreasing t; times[0] is the start
   reference::ReferenceSolution solution;  // y at each of `times`
   ReferenceRecord record;
+  int zero = -1;  // the position of y*(0) in solution.y (after `times`), or -1 when not continued
   // The position in `times` of each of run_times (each must be one of them).
   std::vector<int> indices(const std::vector<double>& run_times) const;
 };
