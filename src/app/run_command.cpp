@@ -24,6 +24,7 @@
 #include "sweep/progress.hpp"
 #include "sweep/resources.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/series.hpp"
 
 namespace pfode::app {
 
@@ -235,14 +236,14 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                   " cells already done");
   sweep::RunCallbacks callbacks;
   callbacks.keep_reference_states = keep_states;
-  callbacks.reference_done = [&](int group, const sweep::ReferenceRecord& r, const sweep::ReferenceStates& states) {
+  callbacks.reference_done = [&](int group, const results::ReferenceRecord& r, const sweep::ReferenceStates& states) {
     checkpoint->save_reference(group, r, states);
     char line[256];
     std::snprintf(line, sizeof line, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e",
                   r.model.c_str(), r.schedule.c_str(), r.seed, r.times, r.nfe_mean, r.error_estimate);
     progress.note(line);
   };
-  callbacks.stored_reference = [&](int group, sweep::ReferenceRecord& r, double* states, size_t count) {
+  callbacks.stored_reference = [&](int group, results::ReferenceRecord& r, double* states, size_t count) {
     try {
       if (!checkpoint->load_reference_states(group, experiment, plan, r, states, count)) return false;
     } catch (const sweep::DamagedRecord& damage) {
@@ -253,7 +254,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     progress.note("reference " + sweep::describe(experiment, plan.groups[group]) + ": states read from the checkpoint");
     return true;
   };
-  callbacks.cell_done = [&](const sweep::CellResult& c) {
+  callbacks.cell_done = [&](const results::CellResult& c) {
     checkpoint->save_cell(c);
     char line[512];
     std::snprintf(line, sizeof line, "%s NFE %ld: GTE %.3e %s", sweep::describe(experiment, plan.cells[c.id]).c_str(),

@@ -13,12 +13,12 @@ struct Solve {
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
-Solve integrate(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                 Kokkos::View<const double*> u_out, const Dop853Settings& settings) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
-  solver::NfeCounter nfe("pfode::reference::nfe", samples);
-  Kokkos::View<double***> y("pfode::reference::y", samples, outputs, model.dim);
+  lane::NfeCounter nfe("pfode::reference::nfe", samples);
+  Kokkos::View<double***> y("pfode::reference::y", samples, outputs, model::dimension(model));
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   // Every requested time ends a step: the step budget is on top of the steps the outputs force.
@@ -50,7 +50,7 @@ int count_failed(const Solve& a, const Solve& b) {
 
 }  // namespace
 
-ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                                   const std::vector<double>& s_out, const Dop853Settings& settings,
                                   const std::vector<double>& x_scale) {
   for (size_t m = 1; m < s_out.size(); ++m)
@@ -103,7 +103,7 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
   const Solve sparse = integrate(model, y_start, u_sparse, loose);
 
   const int samples = static_cast<int>(y_start.extent(0));
-  const int dim = model.dim;
+  const int dim = model::dimension(model);
   auto a = tight.y;
   auto b = sparse.y;
   // Each sample's largest difference on the device; the RMS over samples on the host, the same

@@ -97,7 +97,7 @@ std::set<int> numbered_files(const std::string& dir, const std::string& prefix) 
   return ids;
 }
 
-std::string cell_identity(const CellResult& c) {
+std::string cell_identity(const results::CellResult& c) {
   std::ostringstream out;
   out << c.model << "/" << c.schedule << "/" << c.spacing << "/" << c.solver << "/nfe=" << c.nfe_budget
       << "/seed=" << c.seed << " (" << c.options << ", " << c.steps << " steps, " << c.samples << " samples, orders "
@@ -123,12 +123,12 @@ void remove_directory(const std::string& dir) {
 
 }  // namespace
 
-CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan) {
+results::CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan) {
   if (id < 0 || id >= static_cast<int>(plan.cells.size()))
     throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
-  const CellResult c = reading([&] { return io::read_cell(only_record(parent)); });
+  const results::CellResult c = reading([&] { return io::read_cell(only_record(parent)); });
   if (c.id != id) throw DamagedRecord("holds cell " + std::to_string(c.id) + ", not cell " + std::to_string(id));
-  const CellResult want = make_cell_result(e, plan.cells[id]);
+  const results::CellResult want = make_cell_result(e, plan.cells[id]);
   if (cell_identity(c) != cell_identity(want) || c.t != want.t || c.lambda != want.lambda)
     throw DamagedRecord("holds " + cell_identity(c) + ", which is not this plan's cell " + std::to_string(id) + ", " +
                         cell_identity(want));
@@ -142,10 +142,10 @@ CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e
   return c;
 }
 
-ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan) {
+results::ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan) {
   if (group < 0 || group >= static_cast<int>(plan.groups.size()))
     throw DamagedRecord("is not a reference of this plan (it has " + std::to_string(plan.groups.size()) + ")");
-  const ReferenceRecord r = reading([&] { return io::read_reference(only_record(parent)); });
+  const results::ReferenceRecord r = reading([&] { return io::read_reference(only_record(parent)); });
   const CellGroup& g = plan.groups[group];
   const long times = reference_outputs(e, plan, g);
   const std::string step_control = e.reference_pack_step ? "pack" : "sample";
@@ -232,12 +232,12 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
 std::set<int> Checkpoint::finished_cells() const { return numbered_files(dir_, "cell_"); }
 std::set<int> Checkpoint::finished_references() const { return numbered_files(dir_, "reference_"); }
 
-void Checkpoint::save_cell(const CellResult& cell) const {
+void Checkpoint::save_cell(const results::CellResult& cell) const {
   io::write_file_atomically(
       dir_ + "/" + cell_file(cell.id), [&](const io::Group& root) { io::write_cell(root, cell); }, true);
 }
 
-void Checkpoint::save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states) const {
+void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states) const {
   if (states.data)
     io::write_file_atomically(
         dir_ + "/" + states_file(group),
@@ -251,7 +251,7 @@ void Checkpoint::save_reference(int group, const ReferenceRecord& ref, const Ref
       dir_ + "/" + reference_file(group), [&](const io::Group& root) { io::write_reference(root, ref); }, true);
 }
 
-bool Checkpoint::load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
+bool Checkpoint::load_reference_states(int group, const Experiment& e, const Plan& plan, results::ReferenceRecord& record,
                                        double* states, size_t count) const {
   const std::string path = dir_ + "/" + states_file(group);
   if (!fs::exists(path)) return false;
@@ -268,16 +268,16 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
   });
 }
 
-std::vector<CellResult> Checkpoint::load_cells(const Experiment& e, const Plan& plan) const {
-  std::vector<CellResult> cells;
+std::vector<results::CellResult> Checkpoint::load_cells(const Experiment& e, const Plan& plan) const {
+  std::vector<results::CellResult> cells;
   for (const auto& c : plan.cells)
     cells.push_back(load_record(dir_ + "/" + cell_file(c.id), "cell " + std::to_string(c.id) + " (" + describe(e, c) + ")",
                                 [&](const io::Group& root) { return read_cell_record(root, c.id, e, plan); }));
   return cells;
 }
 
-std::vector<ReferenceRecord> Checkpoint::load_references(const Experiment& e, const Plan& plan) const {
-  std::vector<ReferenceRecord> refs;
+std::vector<results::ReferenceRecord> Checkpoint::load_references(const Experiment& e, const Plan& plan) const {
+  std::vector<results::ReferenceRecord> refs;
   for (int g = 0; g < static_cast<int>(plan.groups.size()); ++g)
     refs.push_back(load_record(dir_ + "/" + reference_file(g), "the reference of " + describe(e, plan.groups[g]),
                                [&](const io::Group& root) { return read_reference_record(root, g, e, plan); }));

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "io/hdf5.hpp"
+#include "results/records.hpp"
 #include "sweep/plan.hpp"
-#include "sweep/results.hpp"
 #include "sweep/runner.hpp"
 
 namespace pfode::sweep {
@@ -32,8 +32,8 @@ class DamagedRecord : public std::runtime_error {
 // checksum holds) must hold exactly one record, the plan's cell `id` (reference of group
 // `group`), whose identity (labels, options, budget, steps, seed, samples, grid; model, schedule,
 // seed, tolerance, times) and array lengths are the plan's. Throws DamagedRecord otherwise.
-CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan);
-ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan);
+results::CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan);
+results::ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan);
 
 class Checkpoint {
  public:
@@ -46,7 +46,6 @@ class Checkpoint {
   Checkpoint(const std::string& out, const std::string& identity, bool resume, bool create = true);
 
   bool existed() const { return existed_; }
-  const std::string& directory() const { return dir_; }
 
   // Checks every file against the plan (first rank, before a resume computes anything). A
   // damaged or foreign file is moved into damaged/, so its record is computed again; the result
@@ -55,18 +54,18 @@ class Checkpoint {
 
   std::set<int> finished_cells() const;       // ids with a file (validated by validate())
   std::set<int> finished_references() const;  // group indices with a file
-  void save_cell(const CellResult& cell) const;
+  void save_cell(const results::CellResult& cell) const;
   // `states` empty: the record only (a resume then solves the reference again).
-  void save_reference(int group, const ReferenceRecord& ref, const ReferenceStates& states = {}) const;
+  void save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states = {}) const;
   // The record and states of `group`'s reference into `states` (samples x times x dim doubles)
   // when the checkpoint holds them; false when it does not. Throws DamagedRecord when they are
   // stored but damaged (validate() does not read them: they can be large).
-  bool load_reference_states(int group, const Experiment& e, const Plan& plan, ReferenceRecord& record,
+  bool load_reference_states(int group, const Experiment& e, const Plan& plan, results::ReferenceRecord& record,
                              double* states, size_t count) const;
   // Every planned record, validated: throws std::runtime_error naming the first that is missing
   // or damaged.
-  std::vector<CellResult> load_cells(const Experiment& e, const Plan& plan) const;        // by id
-  std::vector<ReferenceRecord> load_references(const Experiment& e, const Plan& plan) const;  // by group
+  std::vector<results::CellResult> load_cells(const Experiment& e, const Plan& plan) const;        // by id
+  std::vector<results::ReferenceRecord> load_references(const Experiment& e, const Plan& plan) const;  // by group
   // Bytes the checkpoint of `out` holds on disk (0 when there is none).
   static double bytes_on_disk(const std::string& out);
   void remove() const;
