@@ -54,6 +54,7 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
   auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "ddim", {4, 6}, 5);
   e.models.push_back(test::gaussian(3));
   e.schedules.push_back({"edm", schedule::make_schedule("edm", {{"t_min", 0.01}})});
+  e.schedules.push_back({"ddpm-scaled-linear", schedule::make_schedule("ddpm-scaled-linear", {{"beta_end", 0.015}})});
   e.spacings.push_back({"uniform-t", spacing::parse_spacing("uniform-t")});
   e.solvers.push_back(test::solver_entry("heun"));
   e.spacing_solver_pairs = {{0, 0}, {0, 1}, {1, 1}};
@@ -61,8 +62,8 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
   e.reference_tolerance = 1e-11;
   e.resolved_config = "[run]\nsamples = 5\n";
   const auto problem = external::make_problem(e, sweep::make_plan(e));
-  REQUIRE(problem.starts.size() == 2 * 2 * 2);
-  REQUIRE(problem.grids.size() == 2 * 6);  // per schedule: karras 4, 6 (ddim) and 2, 3 (heun); uniform-t 2, 3
+  REQUIRE(problem.starts.size() == 2 * 3 * 2);
+  REQUIRE(problem.grids.size() == 3 * 6);  // per schedule: karras 4, 6 (ddim) and 2, 3 (heun); uniform-t 2, 3
   const std::string path = "pfode_test_problem.h5";
   std::remove(path.c_str());
   io::write_problem_file(path, problem, io::collect_provenance(0, nullptr, "test.ini"));
@@ -86,6 +87,9 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
     REQUIRE(r->schedule.kind == s.schedule.kind);
     REQUIRE(same_bits({r->schedule.t_min, r->schedule.t_max, r->schedule.p0, r->schedule.p1},
                       {s.schedule.t_min, s.schedule.t_max, s.schedule.p0, s.schedule.p1}));
+    // A discrete schedule's table is rebuilt from its parameters: the same log alpha, bit for bit.
+    REQUIRE(r->schedule.table.n == s.schedule.table.n);
+    REQUIRE(std::memcmp(r->schedule.table.log_alpha, s.schedule.table.log_alpha, sizeof s.schedule.table.log_alpha) == 0);
   }
   for (const auto& s : problem.starts) {
     const auto* r = back.find_start(s.model, s.schedule, s.seed);
