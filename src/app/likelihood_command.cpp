@@ -15,6 +15,7 @@
 
 #include "app/commands.hpp"
 #include "app/likelihood_command.hpp"
+#include "common/message.hpp"
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
 #include "io/results_file.hpp"
@@ -161,7 +162,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
     io::check_output_path(e.out, options.force);
     for (const auto& m : e.models) likelihood::require_closed_forms(model::to_device(m));
   } catch (const std::exception& ex) {
-    std::cerr << "pfode: error: " << ex.what() << "\n";
+    std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_usage;
   }
   auto provenance = io::collect_provenance(argc, argv, options.config);
@@ -245,7 +246,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
       for (size_t i = 0; i < cells.size(); ++i) write_cell(group, static_cast<int>(i), cells[i], dims[i]);
     });
   } catch (const std::exception& ex) {
-    std::cerr << "pfode: error: " << ex.what() << "\n";
+    std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_failure;
   }
   if (!options.quiet) {
