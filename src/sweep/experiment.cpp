@@ -218,7 +218,8 @@ void check_sections(const Settings& settings) {
     const std::string kind = section.substr(0, section.find('.'));
     const bool named = section.find('.') != std::string::npos;
     const bool named_kind = kind == "model" || kind == "schedule" || kind == "plan";
-    if (((section == "run" || section == "sweep") && !named) || (named_kind && named)) continue;
+    // [likelihood] is read by pfode likelihood (app/likelihood_command.cpp).
+    if (((section == "run" || section == "sweep" || section == "likelihood") && !named) || (named_kind && named)) continue;
     if (named_kind) throw std::invalid_argument("config: section [" + section + "] needs a name: [" + kind + ".NAME]");
     throw std::invalid_argument("config: unknown section [" + section +
                                 "] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])");
