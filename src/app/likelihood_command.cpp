@@ -218,7 +218,9 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
         }
         for (const auto& name : settings.presets) {
           const auto& preset = likelihood::find_preset(name);
-          const auto sc = schedule::make_schedule(preset.schedule, {{"t_min", preset.t_min}});
+          // The published t_min (score-SDE: 1e-5) lies below what a sweep's vp-linear accepts.
+          auto sc = schedule::make_schedule(preset.schedule);
+          sc.t_min = preset.t_min;
           Cell c;
           c.schedule = preset.schedule;
           c.method = preset.name;
