@@ -258,6 +258,19 @@ int bench_command(int argc, char** argv) {
     });
   }
 
+  // The reference as a sweep solves it (solve_reference, tolerance of the accuracy reference) through
+  // more and more requested times: dense output keeps its evaluations per sample the same.
+  std::printf("Reference cost over requested times (solve_reference at tol %.0e on a Karras grid of N times, "
+              "error-estimate solve included)\n%8s %12s %10s %14s\n", tight_tol, "times", "NFE/sample", "seconds",
+              "NFE vs first");
+  double first_nfe = 0;
+  for (int points : quick ? std::vector<int>{3, 10} : std::vector<int>{10, 100, 1000}) {
+    const auto r = bench::time_solve_reference(p, tight_tol, points, repeats);
+    if (first_nfe == 0) first_nfe = r.nfe;
+    std::printf("%8d %12.1f %10.4f %13.3fx\n", points, r.nfe, r.seconds, r.nfe / first_nfe);
+  }
+  std::printf("\n");
+
   const double work = quick ? 2e4 : 3e7;  // (k, j) pairs per model-kernel timing
   if (!no_sizes) {
     const std::vector<Size> sizes =

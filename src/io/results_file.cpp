@@ -205,6 +205,7 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("error_estimate", r.error_estimate);
   g.write_attribute("exact_error", r.exact_error);
   g.write_attribute("failed_samples", r.failed_samples);
+  g.write_attribute("error_estimate_samples", r.error_estimate_samples);
   g.write_attribute("wall_time", r.wall_time);
 }
 
@@ -224,6 +225,7 @@ sweep::ReferenceRecord read_reference(const Group& g) {
   r.error_estimate = g.read_double_attribute("error_estimate");
   r.exact_error = g.read_double_attribute("exact_error");
   r.failed_samples = g.read_long_attribute("failed_samples");
+  r.error_estimate_samples = g.read_long_attribute("error_estimate_samples");
   r.wall_time = g.read_double_attribute("wall_time");
   return r;
 }

@@ -43,6 +43,7 @@ struct ReferenceRecord {
   std::string model, schedule;
   long seed = 0, times = 0;
   double tolerance = 0, nfe_mean = 0, error_estimate = 0;
+  long error_estimate_samples = 0;  // the samples solved again for it: reference::error_estimate_samples
   std::string step_control = "sample";  // DOP853 steps per sample, or shared by packs of 16 ("pack")
   std::string layout = "packs";         // how the kernel ran: "packs" or "teams" (own steps only)
   double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)

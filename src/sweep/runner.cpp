@@ -110,6 +110,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
     record.steps_rejected_mean += static_cast<double>(ref.rejected_steps[p]) / samples;
   }
   record.error_estimate = ref.error_estimate;
+  record.error_estimate_samples = static_cast<long>(ref.estimate_samples.size());
   record.failed_samples = ref.failed_samples;
   if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
   record.wall_time = seconds_since(start);
