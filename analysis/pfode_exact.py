@@ -36,6 +36,20 @@ class _NumpyOps:
     def amax(a, axis):
         return np.max(a, axis=axis, keepdims=True)
 
+    @staticmethod
+    def segment(x, n):
+        """floor(x) clamped to 0..n-2, as integer indices."""
+        return np.clip(np.floor(x), 0, n - 2).astype(np.int64)
+
+    @staticmethod
+    def count_below(ascending, x):
+        """How many of the ascending values are below each x."""
+        return np.searchsorted(ascending, x, side="left")
+
+    @staticmethod
+    def take(values, k):
+        return np.asarray(values, dtype=np.float64)[k]
+
 
 class _TorchOps:
     """Made on first use: torch is optional, and slow to import where no tensor is involved."""
@@ -54,6 +68,16 @@ class _TorchOps:
 
     def amax(self, a, axis):
         return self.torch.amax(a, dim=axis, keepdim=True)
+
+    def segment(self, x, n):
+        return self.torch.clamp(self.torch.floor(x), 0, n - 2).long()
+
+    def count_below(self, ascending, x):
+        ascending = self.torch.as_tensor(ascending, dtype=self.torch.float64, device=x.device)
+        return self.torch.searchsorted(ascending, x.contiguous(), right=False)
+
+    def take(self, values, k):
+        return self.torch.as_tensor(values, dtype=self.torch.float64, device=k.device)[k]
 
 
 _torch_ops = []
@@ -278,7 +302,54 @@ class Flow(Schedule):
         return -1.0 / (t * (1.0 - t))
 
 
-SCHEDULE_KINDS = {cls.kind: cls for cls in (VpLinear, VpCosine, Ve, Edm, Flow)}
+class DdpmLinear(Schedule):
+    """Discrete DDPM over 1000 training timesteps, beta linear in [beta_start, beta_end]: log alpha at
+    t_n = (n + 1)/1000 is 1/2 cumsum log(1 - beta), linear in t in between and beyond (the official
+    DPM-Solver's NoiseScheduleVP("discrete"))."""
+    kind, parameter_names = "ddpm-linear", ("beta_start", "beta_end")
+    timesteps = 1000
+
+    def __init__(self, t_min, t_max, **parameters):
+        super().__init__(t_min, t_max, **parameters)
+        b0, b1 = self.parameters["beta_start"], self.parameters["beta_end"]
+        self.table = 0.5 * np.cumsum(np.log1p(-self._betas(b0, b1, np.arange(self.timesteps) / (self.timesteps - 1))))
+
+    @staticmethod
+    def _betas(b0, b1, f):
+        return b0 + f * (b1 - b0)
+
+    def _log_alpha(self, xp, t):
+        x = t * self.timesteps - 1.0
+        k = xp.segment(x, self.timesteps)
+        a0, a1 = xp.take(self.table, k), xp.take(self.table, k + 1)
+        return a0 + (x - k) * (a1 - a0)
+
+    _sigma, _lambda, _dlambda_dt = Schedule._vp_sigma, Schedule._vp_lambda, Schedule._vp_dlambda_dt
+
+    def _t_of_lambda(self, xp, lam):
+        # log alpha from lambda, then the piece of the decreasing table holding it, inverted.
+        la = -0.5 * _softplus(xp, -2.0 * lam)
+        n = self.timesteps
+        lo = n - 1 - xp.count_below(self.table[::-1].copy(), la)
+        lo = xp.segment(lo + 0.0 * la, n)
+        a0, a1 = xp.take(self.table, lo), xp.take(self.table, lo + 1)
+        return (lo + 1 + (la - a0) / (a1 - a0)) / n
+
+    def _f(self, xp, t):
+        k = xp.segment(t * self.timesteps - 1.0, self.timesteps)
+        return (xp.take(self.table, k + 1) - xp.take(self.table, k)) * self.timesteps
+
+
+class DdpmScaledLinear(DdpmLinear):
+    """Discrete DDPM as Stable Diffusion: sqrt(beta) linear in [sqrt(beta_start), sqrt(beta_end)]."""
+    kind = "ddpm-scaled-linear"
+
+    @staticmethod
+    def _betas(b0, b1, f):
+        return (math.sqrt(b0) + f * (math.sqrt(b1) - math.sqrt(b0))) ** 2
+
+
+SCHEDULE_KINDS = {cls.kind: cls for cls in (VpLinear, VpCosine, Ve, Edm, Flow, DdpmLinear, DdpmScaledLinear)}
 
 
 def schedule_from_group(group):

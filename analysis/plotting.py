@@ -120,30 +120,63 @@ def log2_nfe_axis(ax):
     ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
 
 
-def reference_slopes(ax, x_lo, x_hi, y_lo, y_hi, orders=(1, 2, 3, 4)):
-    """Dashed NFE^-p guides fanning out from just above the largest error at the smallest NFE.
+def same_curves(curves, rtol=1e-9):
+    """Indices of curves grouped by equality: curves is a list of (x, y) arrays; two curves are the
+    same method here when their x are equal and their y agree to rtol everywhere (DDIM, DPM-Solver-1
+    and DEIS-1 are one method and agree to round-off). Groups keep the order of first appearance."""
+    groups = []
+    for i, (x, y) in enumerate(curves):
+        for g in groups:
+            x0, y0 = curves[g[0]]
+            if (len(x) == len(x0) and np.array_equal(x, x0) and
+                    np.allclose(y, y0, rtol=rtol, atol=0, equal_nan=True)):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
 
-    Starting all guides at one point keeps them out of the data at small NFE and lets each data
-    line be compared with a straight line of known slope; each stops at the bottom of the data.
-    """
-    x0, y0 = x_lo, y_hi * 2.0
-    for p in orders:
-        x_end = min(x_hi, x0 * (y0 / y_lo) ** (1.0 / p))
-        x = np.geomspace(x0, x_end, 32)
-        ax.plot(x, y0 * (x / x0) ** -p, ls=(0, (4, 3)), color="0.55", lw=0.9, zorder=1)
-        ax.annotate(f"NFE$^{{-{p}}}$", (x_end, y0 * (x_end / x0) ** -p), fontsize=8, color="0.4",
-                    xytext=(2, 0), textcoords="offset points", va="center")
+
+def joined(names):
+    """'a = b = c': the label of methods whose curves coincide."""
+    return " = ".join(names)
+
+
+def order_guides(ax, ends):
+    """Dashed NFE^-p guides, one per theoretical order p of the panel: ends maps p to the lowest
+    curve of that order's last point (x_end, y_end). The guide runs parallel to where that curve
+    should go, a factor 3 below it, over the last factor 4 of NFE (two doublings), so it stays off
+    the curves it describes; it is cut where it would leave the axes (the limits are set before)."""
+    x_min, _ = ax.get_xlim()
+    y_min, y_max = ax.get_ylim()
+    for p, (x_end, y_end) in sorted(ends.items()):
+        y1 = y_end / 3.0
+        if y1 <= y_min:
+            continue
+        # Left end: a factor 4 in NFE back, or where the guide reaches the top of the axes or the
+        # left edge of the data, whichever comes first.
+        x0 = max(x_end / 4.0, x_end * (y_max / y1) ** (-1.0 / p), x_min)
+        x = np.geomspace(x0, x_end, 16)
+        ax.plot(x, y1 * (x / x_end) ** -p, ls=(0, (4, 3)), color="0.45", lw=1.0, zorder=2)
+        # Labelled under its middle, where the guide has the curves above it and nothing below.
+        x_mid = math.sqrt(x0 * x_end)
+        ax.annotate(f"NFE$^{{-{p}}}$", (x_mid, y1 * (x_mid / x_end) ** -p), fontsize=8, color="0.35",
+                    xytext=(0, -4), textcoords="offset points", ha="center", va="top")
 
 
 def draw_convergence(ax, series, styles, label):
     """GTE RMS vs NFE on log-log axes, one line per series (dashed: scored runs of a sampler outside
     pfode); hollow markers for cells a fit must not use (near the reference-error floor, or
-    failed: diverged or step control gave up)."""
+    failed: diverged or step control gave up). Series with the same GTE at every NFE (one method
+    under several names) are drawn once, labelled 'a = b'."""
     seeds = sorted({s["seed"] for s in series})
     xs, ys, hidden, hollow_any = [], [], 0, False
-    for s in series:
+    ends = {}  # theoretical order -> the lowest curve's last point
+    curves = [(np.asarray(s["nfe"], float), np.asarray(s["gte_rms"], float)) for s in series]
+    for members in same_curves(curves):
+        s = series[members[0]]
         color, marker = styles[label(s)]
-        nfe, gte = np.asarray(s["nfe"], float), s["gte_rms"]
+        nfe, gte = curves[members[0]]
         finite = np.isfinite(gte) & (gte > 0)
         hidden += int((~finite).sum())
         hollow = s["near_floor"] | np.array([st != "ok" for st in s["status"]])
@@ -153,24 +186,31 @@ def draw_convergence(ax, series, styles, label):
         if s.get("external"):  # scored runs of a sampler outside pfode: dashed beside pfode's solvers
             dashes = (0, (4, 2))
         # "fitted", not "p=": a label may carry the theoretical order as "(p=3)".
-        text = (f"{label(s)}{seed}: fitted {fmt_order(s['gte_order'], s['gte_order_stderr'])} "
-                f"(theory {s['order_theory']})")
+        name = joined([label(series[m]) for m in members])
+        text = f"{name}{seed}: fitted {fmt_order(s['gte_order'], s['gte_order_stderr'])} (theory {s['order_theory']})"
         ax.plot(nfe[finite], gte[finite], color=color, lw=1.3, ls=dashes, marker=marker, ms=5, label=text,
                 markevery=list(~hollow[finite]), zorder=3)
         mask = finite & hollow
         ax.plot(nfe[mask], gte[mask], ls="none", marker=marker, ms=5, mfc="white", mec=color, zorder=4)
         xs.extend(nfe[finite]), ys.extend(gte[finite])
+        if finite.any():
+            end = (nfe[finite][-1], gte[finite][-1])
+            p = s["order_theory"]
+            if p not in ends or end[1] < ends[p][1]:
+                ends[p] = end
     ax.set_yscale("log")
     log2_nfe_axis(ax)
     ax.set_xlabel(NFE_LABEL), ax.set_ylabel(GTE_LABEL)
     ax.grid(True, which="major", alpha=0.3)
     if xs:
         y_lo, y_hi = min(ys), max(ys)
-        reference_slopes(ax, min(xs), max(xs), y_lo, y_hi)
-        ax.set_ylim(y_lo / 3, y_hi * 6)
-        ax.set_xlim(min(xs) / 1.15, max(xs) * 1.4)
+        ax.set_ylim(y_lo / 12, y_hi * 3)  # room below the lowest curve for its guide and label
+        ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)
+        order_guides(ax, ends)
     if hollow_any:
         ax.plot([], [], ls="none", marker="o", mfc="none", mec="0.3", label="hollow: near floor or failed")
+    if ends:
+        ax.plot([], [], ls=(0, (4, 3)), color="0.45", label="NFE$^{-p}$: slope of theory p, below the lowest such curve")
     if hidden:
         ax.text(0.98, 0.98, f"{hidden} cell{'s' * (hidden != 1)} with non-finite GTE not shown", transform=ax.transAxes,
                 ha="right", va="top", fontsize=8, color="firebrick")

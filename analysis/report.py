@@ -6,7 +6,7 @@ With several files (pfode's own solvers and the scored runs of a sampler outside
 draws them side by side. Output (default DIR: a folder named after the file stems, joined by "+",
 next to the first file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
-orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
+schedule_comparison.png (two or more schedules), orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
 """
 import argparse
 import csv
@@ -52,13 +52,16 @@ ORDER_COLUMNS = [
 SPLIT = f"; panels of more than {plotting.MAX_CURVES} solvers split by theoretical GTE order"
 FIGURES = {
     "gte_vs_nfe.png": "global truncation error (RMS over samples) vs NFE per solver, log-log, with the "
-                      "fitted order and NFE^-1..NFE^-4 guides; one panel per model x schedule x spacing" + SPLIT,
+                      "fitted order and an NFE^-p guide for each theoretical order p; methods with the same curve are "
+                      "drawn once ('ddim = dpm-solver-1'); one panel per model x schedule x spacing" + SPLIT,
     "lte_vs_lambda.png": "local truncation error of each step vs lambda at the step start, each solver at "
                          "its largest NFE: where along the trajectory the error is made" + SPLIT,
     "global_error_steps.png": "global error (RMS over samples) at every grid point vs lambda, each solver at "
                               "one mid NFE budget: how the error builds up along the trajectory" + SPLIT,
-    "spacing_heatmap.png": "log10 GTE RMS for every solver x spacing at one NFE budget: which time grid "
-                           "suits which solver",
+    "spacing_heatmap.png": "log10 GTE RMS for every solver x spacing at one NFE budget, one colour scale for "
+                           "all panels: which time grid suits which solver (bold: the best, ties included)",
+    "schedule_comparison.png": "GTE vs NFE with the noise schedules side by side, one panel per model x spacing "
+                               "x solver: how much the schedule alone changes the error",
 }
 
 
@@ -101,24 +104,99 @@ def markdown_orders(rows):
     return "\n".join(lines) + "\n"
 
 
-def order_flags(series, tolerance):
-    """Series whose fitted GTE or LTE order misses theory by more than tolerance, or has no fit
-    (LTE only where the run recorded it)."""
-    flags = []
+# A fit is compared with theory only when it rests on enough of an asymptotic range: at least
+# this many points spanning at least this factor in NFE (NFE 5, 10, 20 is too few).
+MIN_FIT_POINTS = 4
+MIN_FIT_SPAN = 2.0
+
+README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")
+
+# Grids whose largest lambda step shrinks far slower than 1/N on these schedules, so fitted
+# orders stay pre-asymptotic to thousands of NFE (README, "Time-step spacings").
+SLOW_GRIDS = {"uniform-t": ("vp-linear", "vp-cosine", "edm", "flow"),
+              "uniform-log-sigma": ("vp-linear", "vp-cosine", "flow"),
+              "quadratic-t": ("vp-cosine", "edm", "flow"), "cosine": ("edm",)}
+
+
+def base_name(label):
+    return label.split("[", 1)[0]
+
+
+def options_in_effect(s):
+    return str(s["cell_records"][0].get("options", "")) if s["cell_records"] else ""
+
+
+MEASURED_ORDERS = ("Measured orders", "measured-orders-experimentsconvergence-ordersini")
+
+
+def explanation(s, what, measured, components):
+    """(README section, its anchor, why) for a known reason a series misses theory, else None.
+    components: the number of mixture components of the series' model."""
+    solver, theory = base_name(s["solver"]), (s["order_theory"] if what == "GTE" else s["lte_order_theory"])
+    if "final=denoise" in options_in_effect(s) and what == "GTE":
+        return ("Options", "solvers", "final=denoise ends with x <- alpha D(x) at t_min: the GTE does not converge")
+    if s["schedule"] in SLOW_GRIDS.get(base_name(s["spacing"]), ()):
+        return ("Time-step spacings", "time-step-spacings",
+                f"{base_name(s['spacing'])} on {s['schedule']} is pre-asymptotic to thousands of NFE")
+    if solver in ("dopri5", "dpm-solver-12", "dpm-solver-23"):
+        return MEASURED_ORDERS + ("adaptive solvers are pre-asymptotic at loose tolerances",)
+    if solver == "dpm-solver-fast" and s["order_theory"] == 2 and what == "GTE":
+        return MEASURED_ORDERS + ("its order-1 last step overtakes the order-3 steps only at thousands of NFE",)
+    if what == "GTE" and components > 1 and abs(s["gte_median_order"] - theory) < abs(measured - theory):
+        return MEASURED_ORDERS + (f"the median GTE converges at {s['gte_median_order']:.2f}: a few samples "
+                                  "ending near another mode dominate the RMS",)
+    if what == "GTE" and components == 1 and measured > theory and (
+            s["solver"] == "deis-3[basis=log_rho]" or "coefficients=taylor" in s["solver"]):
+        return MEASURED_ORDERS + ("on the Gaussian's linear flow the O(h^3) error term of this exact-weight "
+                                  "integrator in lambda nearly cancels",)
+    if what == "LTE" and components == 1 and measured > theory:
+        return MEASURED_ORDERS + ("the per-step LTE of these budgets nears the reference's error floor",)
+    return None
+
+
+def fit_size(s, prefix):
+    """(points, NFE span) of a series' fit."""
+    lo, hi = s[f"{prefix}_fit_nfe_min"], s[f"{prefix}_fit_nfe_max"]
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return 0, 1.0
+    nfe = np.asarray(s["nfe"], float)
+    return int(((nfe >= lo) & (nfe <= hi)).sum()), hi / lo
+
+
+def order_flags(series, tolerance, readme_link=None, models=None):
+    """(flags, too_few): series whose fitted GTE or LTE order misses theory by more than tolerance
+    over an asymptotic range of enough points, with the README's explanation where it has one;
+    and those that miss it from too few points to say so, or have no fit (LTE only where the run
+    recorded it)."""
+    flags, too_few = [], []
     for s in series:
         if s["order_theory"] <= 0:  # a scored run that stated no theoretical order
             continue
         name = " / ".join(str(s[k]) for k in ("model", "schedule", "spacing", "solver")) + f" / seed {s['seed']}"
-        checks = [("GTE", s["gte_order"], s["order_theory"])]
+        checks = [("GTE", "gte", s["gte_order"], s["order_theory"])]
         if any(len(c.get("lte_rms", ())) for c in s["cell_records"]):
-            checks.append(("LTE", s["lte_order"], s["lte_order_theory"]))
-        for what, measured, theory in checks:
+            checks.append(("LTE", "lte", s["lte_order"], s["lte_order_theory"]))
+        for what, prefix, measured, theory in checks:
+            points, span = fit_size(s, prefix)
             if not math.isfinite(measured):
-                flags.append(f"{name}: no valid {what} order fit")
-            elif abs(measured - theory) > tolerance:
-                flags.append(f"{name}: {what} order {measured:.3f}, theory {theory} "
-                             f"(off by {measured - theory:+.3f})")
-    return flags
+                too_few.append(f"{name}: no {what} order fit (fewer than 3 usable points in a row)")
+            elif abs(measured - theory) <= tolerance:
+                continue
+            else:
+                components = int((models or {}).get(s["model"], {}).get("components", 1))
+                why = explanation(s, what, measured, components)
+                if why:
+                    section, anchor, reason = why
+                    where = f"[README: {section}]({readme_link}#{anchor})" if readme_link else f"README: {section}"
+                    why = f"; {reason} ({where})"
+                if points < MIN_FIT_POINTS or span < MIN_FIT_SPAN:
+                    too_few.append(f"{name}: {what} order {measured:.3f} from {points} points (NFE "
+                                   f"{s[prefix + '_fit_nfe_min']:g}–{s[prefix + '_fit_nfe_max']:g}): too few points"
+                                   f"{why or ''}")
+                else:
+                    flags.append(f"{name}: {what} order {measured:.3f}, theory {theory} "
+                                 f"(off by {measured - theory:+.3f}){why or ''}")
+    return flags, too_few
 
 
 # ---- figures --------------------------------------------------------------------------------
@@ -152,13 +230,16 @@ def per_step_figure(results, title, ylabel, pick, curve, empty="no per-step data
         for c in cells:
             by_label.setdefault(label(c), []).append(c)
         styles = styles_of(by_label)
-        for name, members in by_label.items():
-            cell = pick(members, by_label)
-            color, marker = styles[name]
-            x, y = positive(*curve(cell))
+        names = list(by_label)
+        picked = [pick(by_label[name], by_label) for name in names]
+        curves = [positive(*curve(cell)) for cell in picked]
+        # One method under several names (same NFE, same curve) is drawn once, labelled 'a = b'.
+        for members in plotting.same_curves([(np.append(x, c["nfe"]), y) for (x, y), c in zip(curves, picked)]):
+            cell, (x, y) = picked[members[0]], curves[members[0]]
+            color, marker = styles[names[members[0]]]
             if len(x):
                 ax.plot(x, y, color=color, marker=marker, ms=2.5, lw=1,
-                        label=f"{name}, NFE {cell['nfe']} ({cell['steps']} steps)")
+                        label=f"{plotting.joined([names[m] for m in members])}, NFE {cell['nfe']} ({cell['steps']} steps)")
         ax.set_title(panel_title)
         if not ax.lines:
             ax.text(0.5, 0.5, empty, transform=ax.transAxes, ha="center", va="center")
@@ -206,35 +287,54 @@ def heatmap_budget(cells, requested):
     return max(common) if common else None
 
 
+def heatmap_grid(cells, budget):
+    """(solvers, spacings, log10 GTE grid, failure text grid, seeds) of one panel at one budget."""
+    solvers = list(dict.fromkeys(c["solver"] for c in cells))
+    spacings = list(dict.fromkeys(c["spacing"] for c in cells))
+    grid = np.full((len(solvers), len(spacings)), np.nan)
+    failed = np.full(grid.shape, "", dtype=object)  # what went wrong in a cell (empty: nothing)
+    for (solver, spacing), members in group([c for c in cells if c["nfe_budget"] == budget], ("solver", "spacing")):
+        i, j = solvers.index(solver), spacings.index(spacing)
+        gte = np.array([m["gte_rms"] for m in members], float)
+        statuses = [m["status"] for m in members if m["status"] != "ok"]
+        failed[i, j] = statuses[0] if statuses else ("" if np.all(np.isfinite(gte)) else "no finite GTE")
+        if not failed[i, j] and np.all(gte > 0):
+            grid[i, j] = np.mean(np.log10(gte))  # geometric mean over seeds
+    return solvers, spacings, grid, failed, {c["seed"] for c in cells}
+
+
+def best_spacings(row):
+    """Columns of the best value in a row of log10 GTE, ties included: every value that prints
+    the same as the best to three digits (as the cells show it)."""
+    if not np.isfinite(row).any():
+        return set()
+    best = f"{10 ** np.nanmin(row):.2e}"
+    return {j for j, v in enumerate(row) if math.isfinite(v) and f"{10 ** v:.2e}" == best}
+
+
 def heatmap_figure(results, requested_nfe=None):
-    """Solver x spacing heatmap of log10 GTE RMS at one NFE budget, one panel per model x schedule.
-    Solvers are rows: many solvers make the figure taller instead of crowding the axis labels."""
+    """Solver x spacing heatmap of log10 GTE RMS at one NFE budget, one panel per model x schedule,
+    all panels on one colour scale (one colour bar) so equal errors get equal colours. Solvers
+    are rows: many solvers make the figure taller instead of crowding the axis labels."""
     groups, common = plotting.panels(results["cells"], ("model", "schedule"))
+    panels = [(title, heatmap_budget(cells, requested_nfe), cells) for title, cells in groups]
+    grids = [heatmap_grid(cells, budget) for _, budget, cells in panels]
+    finite = np.concatenate([g[2][np.isfinite(g[2])] for g in grids])
+    low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    if high - low < 1e-6:  # one value everywhere: a visible range around it
+        low, high = low - 0.5, high + 0.5
     fig, axes = plotting.grid(len(groups), width=2.6 + 1.1 * len({c["spacing"] for c in results["cells"]}),
                               height=2.0 + 0.3 * len({c["solver"] for c in results["cells"]}), ncols=2)
-    for ax, (panel_title, cells) in zip(axes, groups):
-        budget = heatmap_budget(cells, requested_nfe)
-        solvers = list(dict.fromkeys(c["solver"] for c in cells))
-        spacings = list(dict.fromkeys(c["spacing"] for c in cells))
-        grid = np.full((len(solvers), len(spacings)), np.nan)
-        failed = np.full(grid.shape, "", dtype=object)  # what went wrong in a cell (empty: nothing)
-        seeds = {c["seed"] for c in cells}
-        for (solver, spacing), members in group([c for c in cells if c["nfe_budget"] == budget],
-                                                ("solver", "spacing")):
-            i, j = solvers.index(solver), spacings.index(spacing)
-            gte = np.array([m["gte_rms"] for m in members], float)
-            statuses = [m["status"] for m in members if m["status"] != "ok"]
-            failed[i, j] = statuses[0] if statuses else ("" if np.all(np.isfinite(gte)) else "no finite GTE")
-            if not failed[i, j] and np.all(gte > 0):
-                grid[i, j] = np.mean(np.log10(gte))  # geometric mean over seeds
-        image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto")
-        finite = grid[np.isfinite(grid)]
-        middle = (finite.min() + finite.max()) / 2 if finite.size else 0
-        # Bold: the best spacing for each solver (the colours mostly tell solvers apart).
-        best = {i: np.nanargmin(grid[i]) for i in range(len(solvers)) if np.isfinite(grid[i]).any()}
+    middle = (low + high) / 2
+    image = None
+    for ax, (panel_title, budget, cells), (solvers, spacings, grid, failed, seeds) in zip(axes, panels, grids):
+        image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto", vmin=low, vmax=high)
+        # Bold: the best spacing for each solver, every tied one with it.
+        best = {i: best_spacings(grid[i]) for i in range(len(solvers))}
+        ties = any(len(b) > 1 for b in best.values())
         for (i, j), value in np.ndenumerate(grid):
             text = failed[i, j].replace("_", " ") if failed[i, j] else ("n/a" if not math.isfinite(value) else f"{10 ** value:.2e}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if best.get(i) == j else None,
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, weight="bold" if j in best[i] else None,
                     # Masked (failed, n/a) cells are blank: dark text; dark colours: white text.
                     color="black" if not math.isfinite(value) or value >= middle else "white")
         ax.set_xticks(range(len(spacings)), spacings, rotation=30, ha="right")  # long spacing labels
@@ -242,10 +342,34 @@ def heatmap_figure(results, requested_nfe=None):
         ax.set_xlabel("time-step spacing"), ax.set_ylabel("solver")
         note = f", geometric mean over {len(seeds)} seeds" if len(seeds) > 1 else ""
         at = f"NFE budget {budget}" if budget else "no NFE budget common to all spacings"
-        ax.set_title(f"{panel_title}, {at}{note}" + ("\nbold: best spacing for each solver" if best else ""),
-                     fontsize=10)
-        fig.colorbar(image, ax=ax, label="log10 GTE RMS (lower is better)")
+        key = ""
+        if any(best.values()):
+            key = "\nbold: best spacing for each solver" + (" (ties: equal to 3 digits)" if ties else "")
+        ax.set_title(f"{panel_title}, {at}{note}{key}", fontsize=10)
+    # One colour bar for every panel, beside the last column (constrained layout keeps it clear of
+    # the panels and their labels).
+    fig.colorbar(image, ax=axes, label="log10 GTE RMS (lower is better)", shrink=0.9)
     plotting.suptitle(fig, f"GTE by solver and spacing — {results['stem']}", common)
+    return fig
+
+
+def schedule_figure(results):
+    """Schedules side by side: GTE vs NFE with one curve per schedule, one panel per model x
+    spacing x solver (and seed), so how much the schedule alone changes the error is read off
+    one panel. Drawn for files with two or more schedules."""
+    series = results["series"]
+    keys = ("model", "spacing", "solver")
+    groups, common = plotting.panels(series, keys)
+    schedules = list(dict.fromkeys(s["schedule"] for s in series))
+    styles = plotting.solver_styles(schedules)
+    fig, axes = plotting.grid(len(groups), height=4.4 + 0.17 * len(schedules))
+    for ax, (title, members) in zip(axes, groups):
+        by_schedule = [dict(s, solver=s["schedule"]) for s in members]  # label the curves by schedule
+        plotting.draw_convergence(ax, by_schedule, styles, lambda s: s["solver"])
+        ax.set_title(title)
+    aligned = "common s interval" if any("common_s_interval = true" in line for line in
+                                          results["config"].splitlines()) else "each schedule's own t range"
+    plotting.suptitle(fig, f"GTE vs NFE by noise schedule ({aligned}) — {results['stem']}", common)
     return fig
 
 
@@ -282,8 +406,9 @@ def reference_notes(results):
     return "\n".join(lines), notes
 
 
-def summary(results, rows, tolerance, not_drawn):
-    """not_drawn: {figure name: why it was not drawn}."""
+def summary(results, rows, tolerance, not_drawn, readme_link=None):
+    """not_drawn: {figure name: why it was not drawn}; readme_link: the README relative to the
+    summary's folder (links of the flags)."""
     p = results["provenance"]
     prov = [("pfode version", "pfode_version"), ("git commit", "git_commit"), ("Kokkos version", "kokkos_version"),
             ("execution space", "execution_space"), ("MPI ranks", "mpi_ranks"), ("host", "host"),
@@ -293,7 +418,7 @@ def summary(results, rows, tolerance, not_drawn):
     ok = sum(c["status"] == "ok" for c in cells)
     floor = sum(bool(c["near_floor"]) for c in cells)
     refs, notes = reference_notes(results)
-    flags = order_flags(results["series"], tolerance)
+    flags, too_few = order_flags(results["series"], tolerance, readme_link, results["models"])
     if "external_runs" in p:
         prov += [("scored runs", "external_runs"), ("problem file", "problem_file"), ("problem id", "problem_id")]
     files = " + ".join(os.path.basename(path) for path, _ in results["sources"])
@@ -313,8 +438,12 @@ def summary(results, rows, tolerance, not_drawn):
     out += ["## Measured convergence orders", "",
             "Least-squares slopes of log error vs log NFE over each series' asymptotic range (the fit NFE "
             "range); theory: GTE order p, LTE order p + 1. Exact numbers: orders.csv.", "", markdown_orders(rows),
-            f"## Flags (measured order off theory by more than {tolerance:g})", ""]
-    out += [f"- {f}" for f in flags] or [f"None: every GTE and LTE order is within {tolerance:g} of theory."]
+            f"## Flags (measured order off theory by more than {tolerance:g})", "",
+            f"Only fits over at least {MIN_FIT_POINTS} points spanning a factor {MIN_FIT_SPAN:g} or more in NFE are "
+            "compared with theory; a known reason is named with the README section that explains it.", ""]
+    out += [f"- {f}" for f in flags] or [f"None: every such GTE and LTE order is within {tolerance:g} of theory."]
+    if too_few:
+        out += ["", "### Too few points to compare with theory", ""] + [f"- {f}" for f in too_few]
     out += ["", "## Figures", ""] + [f"- `{name}`: {not_drawn.get(name, text)}." for name, text in FIGURES.items()]
     out += ["", "## Configuration", "", "```ini", results["config"].rstrip(), "```", ""]
     return "\n".join(out)
@@ -364,13 +493,17 @@ def main(argv=None):
         print(f"spacing_heatmap.png not drawn: {no_heatmap}")
     else:
         plotting.save(heatmap_figure(results), path("spacing_heatmap.png"))
+    if len({c["schedule"] for c in results["cells"]}) < 2:
+        not_drawn["schedule_comparison.png"] = "not drawn: one schedule; the comparison needs two or more"
+    else:
+        plotting.save(schedule_figure(results), path("schedule_comparison.png"))
     rows = order_rows(results)
     write_csv(rows, path("orders.csv"))
     with open(path("orders.md"), "w") as out:
         out.write(f"# Convergence orders: {' + '.join(os.path.basename(p) for p in args.results)}\n\n"
                   + markdown_orders(rows))
     with open(path("summary.md"), "w") as out:
-        out.write(summary(results, rows, args.tolerance, not_drawn))
+        out.write(summary(results, rows, args.tolerance, not_drawn, os.path.relpath(README, outdir)))
     print(outdir)
 
 

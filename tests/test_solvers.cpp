@@ -171,7 +171,12 @@ TEST_CASE("solvers of each family converge at their order on every schedule and 
   int pairs = 0;
   for (const auto& sched : schedule::all_schedules())
     for (const auto& sp : spacing::all_spacings()) {
-      if (sp.kind == spacing::Kind::custom || !resolves_lambda(sched.defaults, sp.name)) continue;
+      // Discrete schedules: log alpha has kinks at the timesteps, which classical methods in t see
+      // (test_discrete_schedules.cpp runs the exponential ones there); diffusers' grids start at
+      // their own timesteps.
+      if (sp.kind == spacing::Kind::custom || sched.defaults.discrete() || !sp.spans_range ||
+          !resolves_lambda(sched.defaults, sp.name))
+        continue;
       ++pairs;
       for (const char* name : {"euler", "rk4", "dpm-solver-2", "dpm-solver++2m", "unipc-2", "ipndm"})
         check_orders(test::mixture2d(), name, 16, {}, sched.name, sp.name);

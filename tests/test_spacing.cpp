@@ -20,8 +20,13 @@ TEST_CASE("every spacing on every schedule: exact endpoints, strictly decreasing
         INFO(sched_info.name << " / " << sp_info.name << " / " << n);
         const auto t = spacing::make_grid(spacing::parse_spacing(sp_info.name), s, n);
         REQUIRE(t.size() == static_cast<size_t>(n + 1));
-        REQUIRE(t.front() == s.t_max);
-        REQUIRE(t.back() == s.t_min);
+        // diffusers' grids are their timesteps, inside [t_min, t_max] (test_discrete_schedules.cpp).
+        REQUIRE(t.front() <= s.t_max);
+        REQUIRE(t.back() >= s.t_min);
+        if (sp_info.spans_range) {
+          REQUIRE(t.front() == s.t_max);
+          REQUIRE(t.back() == s.t_min);
+        }
         for (int i = 1; i <= n; ++i) REQUIRE(t[i] < t[i - 1]);
       }
     }
@@ -102,9 +107,10 @@ TEST_CASE("common s interval: every schedule spans the same s = sigma/alpha", "[
   }
   // The common interval is the intersection of the default ranges.
   double low = 0, high = INFINITY;
-  for (const auto& info : schedule::all_schedules()) {
-    low = std::max(low, info.defaults.s(info.defaults.t_min));
-    high = std::min(high, info.defaults.s(info.defaults.t_max));
+  for (const char* name : {"vp-linear", "vp-cosine", "edm", "flow", "ve"}) {
+    const auto& d = schedule::find_schedule(name).defaults;
+    low = std::max(low, d.s(d.t_min));
+    high = std::min(high, d.s(d.t_max));
   }
   REQUIRE(first.s(first.t_min) == Approx(low).epsilon(1e-11));
   REQUIRE(first.s(first.t_max) == Approx(high).epsilon(1e-11));

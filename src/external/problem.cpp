@@ -45,7 +45,8 @@ Problem make_problem(const sweep::Experiment& e, const sweep::Plan& plan) {
     start.schedule = entry.name;
     start.seed = static_cast<long>(e.seeds[group.seed]);
     const double alpha_T = sched.alpha(sched.t_max);
-    start.y_T = model::start_states(model, e.start, e.seeds[group.seed], e.samples, alpha_T, sched.sigma(sched.t_max));
+    start.y_T = model::start_states(model, e.start, e.seeds[group.seed], e.samples, alpha_T, sched.sigma(sched.t_max),
+                                    entry.name);
     for (double y : start.y_T) start.x_T.push_back(alpha_T * y);  // solver::load_exact's product
     p.starts.push_back(std::move(start));
   }

@@ -23,8 +23,26 @@ const char* start_mode_name(StartMode mode) {
   }
 }
 
+std::string start_dataset(const StartSpec& start, const std::string& model, const std::string& schedule) {
+  std::string name;
+  for (size_t at = 0; at < start.dataset.size();) {
+    if (start.dataset[at] != '{') {
+      name += start.dataset[at++];
+      continue;
+    }
+    const auto close = start.dataset.find('}', at);
+    const std::string key = start.dataset.substr(at, close == std::string::npos ? std::string::npos : close - at + 1);
+    if (key == "{model}") name += model;
+    else if (key == "{schedule}") name += schedule;
+    else throw std::invalid_argument("run.start_dataset '" + start.dataset + "': unknown placeholder '" + key +
+                                     "' (known: {model}, {schedule})");
+    at += key.size();
+  }
+  return name;
+}
+
 std::vector<double> start_states(const ModelSpec& model, const StartSpec& start, std::uint64_t seed, int samples,
-                                 double alpha_T, double sigma_T) {
+                                 double alpha_T, double sigma_T, const std::string& schedule) {
   const int dim = model.dim;
   std::vector<double> y(static_cast<size_t>(samples) * dim);
   const double s_T = sigma_T / alpha_T;
@@ -50,20 +68,22 @@ std::vector<double> start_states(const ModelSpec& model, const StartSpec& start,
       break;
     }
     case StartMode::file: {
+      const std::string dataset = start_dataset(start, model.name, schedule);
       std::vector<hsize_t> shape;
       std::vector<double> x;
       try {
-        x = io::File::open_read(start.file).root().read_dataset(start.dataset, &shape);
+        x = io::File::open_read(start.file).root().read_dataset(dataset, &shape);
       } catch (const std::runtime_error& e) {
-        throw std::invalid_argument("start states: cannot read dataset '" + start.dataset + "' from '" + start.file +
+        throw std::invalid_argument("start states: cannot read dataset '" + dataset + "' from '" + start.file +
                                     "' (" + e.what() + ")");
       }
       if (shape.size() != 2 || static_cast<int>(shape[1]) != dim || static_cast<int>(shape[0]) < samples)
-        throw std::invalid_argument("start states: '" + start.file + "' dataset " + start.dataset + " must be at least " +
-                                    std::to_string(samples) + " x " + std::to_string(dim));
+        throw std::invalid_argument("start states: '" + start.file + "' dataset " + dataset + " must be at least " +
+                                    std::to_string(samples) + " x " + std::to_string(dim) + " (model " + model.name +
+                                    ")");
       for (size_t i = 0; i < y.size(); ++i) {
         if (!std::isfinite(x[i]))
-          throw std::invalid_argument("start states: '" + start.file + "' dataset " + start.dataset +
+          throw std::invalid_argument("start states: '" + start.file + "' dataset " + dataset +
                                       " holds a non-finite value (sample " + std::to_string(i / dim) + ")");
         y[i] = x[i] / alpha_T;
       }

@@ -21,11 +21,18 @@ const char* start_mode_name(StartMode mode);
 
 struct StartSpec {
   StartMode mode = StartMode::marginal;
-  std::string file, dataset = "x_T";  // mode file
+  // mode file: the dataset's name may hold {model} and {schedule}, replaced by the group's names,
+  // so that one file holds a dataset per model, or per (model, schedule).
+  std::string file, dataset = "x_T";
 };
 
-// Host array samples x dim (row-major) of y_T.
+// The dataset a (model, schedule) group reads: start.dataset with {model} and {schedule} replaced;
+// throws std::invalid_argument for any other {...}.
+std::string start_dataset(const StartSpec& start, const std::string& model, const std::string& schedule);
+
+// Host array samples x dim (row-major) of y_T; `schedule` names the group's schedule (for a file's
+// {schedule} placeholder).
 std::vector<double> start_states(const ModelSpec& model, const StartSpec& start, std::uint64_t seed, int samples,
-                                 double alpha_T, double sigma_T);
+                                 double alpha_T, double sigma_T, const std::string& schedule = "");
 
 }  // namespace pfode::model

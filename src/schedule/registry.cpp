@@ -8,6 +8,26 @@
 namespace pfode::schedule {
 
 namespace {
+
+// log alpha_n = 1/2 sum_{i<=n} log(1 - beta_i) at the N training timesteps of a discrete schedule,
+// the betas linear in i (or, scaled, their square roots), as DDPM and diffusers define them
+// (computed here in double; diffusers and the official DPM-Solver code use float32).
+void fill_table(Schedule& s) {
+  const int n = max_discrete_timesteps;
+  s.table.n = n;
+  double sum = 0.0;
+  for (int i = 0; i < n; ++i) {
+    const double f = static_cast<double>(i) / (n - 1);
+    double beta = s.p0 + f * (s.p1 - s.p0);
+    if (s.kind == Kind::ddpm_scaled_linear) {
+      const double root = std::sqrt(s.p0) + f * (std::sqrt(s.p1) - std::sqrt(s.p0));
+      beta = root * root;
+    }
+    sum += std::log1p(-beta);
+    s.table.log_alpha[i] = 0.5 * sum;
+  }
+}
+
 Schedule with(Kind kind, double t_min, double t_max, double p0, double p1) {
   Schedule s;
   s.kind = kind;
@@ -15,8 +35,10 @@ Schedule with(Kind kind, double t_min, double t_max, double p0, double p1) {
   s.t_max = t_max;
   s.p0 = p0;
   s.p1 = p1;
+  if (s.discrete()) fill_table(s);
   return s;
 }
+
 }  // namespace
 
 const std::vector<ScheduleInfo>& all_schedules() {
@@ -33,6 +55,14 @@ const std::vector<ScheduleInfo>& all_schedules() {
       {"edm", Kind::edm, "EDM, alpha = 1, sigma = t", with(Kind::edm, 0.002, 80.0, 0.0, 0.0), {}},
       {"flow", Kind::flow, "flow matching, alpha = 1 - t, sigma = t",
        with(Kind::flow, 1e-3, 0.99, 0.0, 0.0), {}},
+      // The 1000 training timesteps n at t = (n + 1)/1000: t in [1e-3, 1], as the official
+      // DPM-Solver runs discrete models (and diffusers' timesteps 0..999).
+      {"ddpm-linear", Kind::ddpm_linear,
+       "discrete DDPM, 1000 timesteps, beta linear in [beta_start, beta_end]; log alpha linear in t between them",
+       with(Kind::ddpm_linear, 1e-3, 1.0, 1e-4, 0.02), {"beta_start", "beta_end"}},
+      {"ddpm-scaled-linear", Kind::ddpm_scaled_linear,
+       "discrete DDPM as Stable Diffusion: sqrt(beta) linear in [sqrt(beta_start), sqrt(beta_end)], 1000 timesteps",
+       with(Kind::ddpm_scaled_linear, 1e-3, 1.0, 0.00085, 0.012), {"beta_start", "beta_end"}},
   };
   return table;
 }
@@ -75,6 +105,13 @@ Schedule make_schedule(const std::string& name, const std::map<std::string, doub
       break;
     case Kind::flow:
       if (!(s.t_min > 0 && s.t_max < 1.0)) fail("need 0 < t_min and t_max < 1");
+      break;
+    case Kind::ddpm_linear:
+    case Kind::ddpm_scaled_linear:
+      if (!(s.p0 > 0 && s.p1 > s.p0 && s.p1 < 1)) fail("need 0 < beta_start < beta_end < 1");
+      // Between the first and the last training timestep: outside, log alpha is extrapolated.
+      if (!(s.t_min >= 1e-3 && s.t_max <= 1.0)) fail("need 1e-3 <= t_min and t_max <= 1 (timesteps 0..999)");
+      fill_table(s);
       break;
   }
   // The canonical ODE runs over s = sigma/alpha in [s(t_min), s(t_max)]: both must be numbers the

@@ -9,6 +9,9 @@
 //   dpm-solver-fast  order 3, exactly the NFE budget: K = NFE//3 + 1 steps (uniform in the
 //                    grid's spacing) with orders [3]*(K-2)+[2,1] if NFE%3 == 0, [3]*(K-1)+[1]
 //                    if NFE%3 == 1, [3]*(K-1)+[2] if NFE%3 == 2 (the paper's Section 3.4).
+// stages=spacing (StepGrid::stage_r): the stages sit where the grid's spacing puts them, as the
+// official code does for its time_uniform and time_quadratic skip types (r1 = 0.11-0.55 of a step
+// in lambda on vp-linear's uniform-t); the orders stay 2 and 3, as r -> 1/2 (1/3, 2/3) with h.
 #pragma once
 
 #include "solver/coefficients.hpp"
@@ -56,8 +59,10 @@ struct DpmSolver {
       });
       return;
     }
+    // Stage fractions of the step in lambda: fixed, or where the grid's spacing puts them.
+    const bool placed = g.stage_r.extent(0) > 0;
     if (k == 2) {
-      const double r1 = 0.5, s_u = s0 * math::exp(-r1 * h), phi_11 = math::expm1(r1 * h);
+      const double r1 = placed ? g.stage_r(i, 0) : 0.5, s_u = s0 * math::exp(-r1 * h), phi_11 = math::expm1(r1 * h);
       lane.for_coordinates([&](int c) {
         lane(scratch_slot, c) = lane(state_slot, c) * inv_alpha0 - s_u * phi_11 * lane(e0, c);
       });
@@ -68,7 +73,7 @@ struct DpmSolver {
       });
       return;
     }
-    const double r1 = 1.0 / 3.0, r2 = 2.0 / 3.0;
+    const double r1 = placed ? g.stage_r(i, 0) : 1.0 / 3.0, r2 = placed ? g.stage_r(i, 1) : 2.0 / 3.0;
     const double s_u1 = s0 * math::exp(-r1 * h), s_u2 = s0 * math::exp(-r2 * h);
     const double phi_11 = math::expm1(r1 * h), phi_12 = math::expm1(r2 * h);
     const double phi_22 = r2 * h * phi(2, r2 * h);  // expm1(r2 h)/(r2 h) - 1, without cancellation

@@ -14,8 +14,13 @@ namespace pfode::solver {
 //    orders [3]*(K-2)+[2,1] / [3]*(K-1)+[1] / [3]*(K-1)+[2] for steps % 3 = 0 / 1 / 2. With
 //    logSNR the outer grid is K steps uniform in lambda and the inner points sit at r = 1/3, 2/3
 //    (1/2 for order 2) of each step in lambda: pfode's dpm-solver-fast exactly. With the other
-//    skip types the outer grid is a subsample of a `steps`-step grid at the cumulative orders and
-//    r follows that grid: pfode has no such preset.
+//    skip types the outer grid is the `steps`-step grid of the skip type at the cumulative orders,
+//    and each step's inner points are get_time_steps(skip_type, s, t, order): uniform in t
+//    (time_quadratic: in sqrt t) inside the step, i.e. the `steps`-step grid's points in between;
+//    r = their lambda fraction of the step. pfode: dpm-solver-fast[stages=spacing].
+//  - method "singlestep_fixed", order 2 or 3: K = steps // order steps of the skip type, inner
+//    points placed the same way (pfode: dpm-solver-2/-3[stages=spacing]; with logSNR they are
+//    r = 1/2, 1/3, 2/3, stages=lambda). Method "singlestep" with order 2 is the same for even steps.
 //  - method "multistep": the first order - 1 steps are lower-order multistep steps (a DDIM first
 //    step), and with lower_order_final (default True) the last steps use min(order, steps + 1 -
 //    step) only when steps < 10 (pfode lower_order_final=10); multistep coefficients are the
@@ -42,20 +47,40 @@ namespace pfode::solver {
 //  r = 1/2 in lambda + denoise). EDM's Algorithm 1 (NVlabs/edm, S_churn = 0) is the same Heun:
 //  num_steps = n noise levels plus 0, Euler on the last interval, NFE 2n - 1.
 // diffusers (DPMSolverMultistepScheduler, UniPCMultistepScheduler, recent releases with
-//  final_sigmas_type = "zero"): timesteps from the 1000 discrete DDPM betas, timestep_spacing
-//  "linspace" (N integer timesteps from 999 down to ~999/N; use_karras_sigmas: Karras sigmas
-//  mapped back to fractional timesteps), the last step goes to sigma = 0 as a first-order step
-//  (x <- D: pfode's final=denoise). DPM-Solver++ defaults: order 2, "midpoint" solver_type (the
-//  official dpmsolver coefficients), lower order on the final steps only when fewer than 15
-//  (which for order 2 is the step to 0 alone). UniPC defaults: order 2, bh2, corrector at every
-//  step but the one to 0, lower_order_final whatever the steps (again only the step to 0 for
-//  order 2). Not reproducible exactly: pfode's vp-linear is the continuous limit of the DDPM
-//  betas, and its grid runs to t_min = 1e-3 where diffusers' last timestep is ~1/N (then 0).
+//  final_sigmas_type = "zero"): the 1000 discrete DDPM timesteps (beta_schedule "linear" 1e-4 ..
+//  0.02 by default, "scaled_linear" 0.00085 .. 0.012 in Stable Diffusion: pfode's ddpm-linear and
+//  ddpm-scaled-linear), timestep_spacing "linspace" by default: N integer timesteps
+//  round(linspace(0, 999, N + 1))[::-1][:-1], from 999 down to ~999/N (pfode diffusers-linspace
+//  with N = steps + 1), sigma = sqrt((1 - alpha_bar_k)/alpha_bar_k) at each, then sigma = 0; the
+//  step to 0 is first order (x <- D: pfode's final=denoise, whose state pfode compares with x*(0)
+//  under run.denoise_target = zero). use_karras_sigmas: N Karras sigmas (rho 7) from sigma(999) to
+//  sigma(0) (pfode karras between t_max and t_min of the discrete schedule), then 0; the network
+//  is given the nearest timestep, an exact denoiser the sigma. DPM-Solver++ defaults: order 2,
+//  "midpoint" solver_type (the official dpmsolver coefficients), lower order on the final steps
+//  only when fewer than 15 (which for order 2 is the step to 0 alone). UniPC defaults: order 2,
+//  bh2, corrector at every step but the one to 0, lower_order_final whatever the steps (again only
+//  the step to 0 for order 2). diffusers computes the schedule in float32, pfode in double.
 const std::vector<Preset>& all_presets() {
   static const std::vector<Preset> table = {
       {"dpm-solver:fast-logsnr", "uniform-lambda", "dpm-solver-fast",
        "official DPM-Solver, singlestep order 3 (DPM-Solver-fast), skip_type logSNR: K = NFE//3+1 steps uniform in "
        "lambda, orders 3..3 then 2/1, spends exactly the NFE; no denoise_to_zero. Exact"},
+      {"dpm-solver:2s-time-uniform", "uniform-t", "dpm-solver-2[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 2 (= singlestep for even NFE), time_uniform: NFE//2 steps uniform "
+       "in t, the stage at the middle of each step in t (r1 = 0.11-0.55 of a step in lambda on vp-linear at NFE 6-20); no "
+       "denoise_to_zero. Exact"},
+      {"dpm-solver:3s-time-uniform", "uniform-t", "dpm-solver-3[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 3, time_uniform: NFE//3 steps uniform in t, stages at 1/3 and 2/3 "
+       "of each step in t. Exact"},
+      {"dpm-solver:fast-time-uniform", "uniform-t", "dpm-solver-fast[stages=spacing]",
+       "official DPM-Solver singlestep order 3 (DPM-Solver-fast), time_uniform: the NFE-step uniform-t grid taken "
+       "3 (then 2/1) intervals per step, stages on the points in between; spends exactly the NFE. Exact"},
+      {"dpm-solver:2s-time-quadratic", "quadratic-t", "dpm-solver-2[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 2, time_quadratic: as 2s-time-uniform in sqrt(t). Exact"},
+      {"dpm-solver:3s-time-quadratic", "quadratic-t", "dpm-solver-3[stages=spacing]",
+       "official DPM-Solver singlestep_fixed order 3, time_quadratic: as 3s-time-uniform in sqrt(t). Exact"},
+      {"dpm-solver:fast-time-quadratic", "quadratic-t", "dpm-solver-fast[stages=spacing]",
+       "official DPM-Solver singlestep order 3, time_quadratic: as fast-time-uniform in sqrt(t). Exact"},
       {"dpm-solver:2m-time-uniform", "uniform-t", "dpm-solver++2m[warmup=multistep,lower_order_final=10]",
        "official DPM-Solver++ multistep order 2, time_uniform (recommended for guided sampling): DDIM first step, "
        "first-order last step only when steps < 10; no denoise_to_zero. Exact"},
@@ -89,17 +114,17 @@ const std::vector<Preset>& all_presets() {
       {"k-diffusion:dpm++2s", "karras[rho=7]", "dpm-solver++2s[final=denoise]",
        "k-diffusion sample_dpmpp_2s_ancestral with eta = 0 (deterministic): DPM-Solver++(2S), r = 1/2 in lambda, "
        "Euler (x <- D) on the step to 0; NFE = 2n - 1. Exact"},
-      {"diffusers:dpm++2m", "uniform-t", "dpm-solver++2m[warmup=multistep,final=denoise]",
+      {"diffusers:dpm++2m", "diffusers-linspace", "dpm-solver++2m[warmup=multistep,final=denoise]",
        "diffusers DPMSolverMultistepScheduler defaults (order 2, dpmsolver++, midpoint, linspace, final sigma 0): "
-       "first-order first step and step to 0. Approximate: discrete DDPM timesteps, and diffusers' grid ends at "
-       "t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
+       "NFE n = n timesteps, first-order first step and step to 0. Exact on ddpm-linear (the default betas) and "
+       "ddpm-scaled-linear (Stable Diffusion's)"},
       {"diffusers:dpm++2m-karras", "karras[rho=7]", "dpm-solver++2m[warmup=multistep,final=denoise]",
-       "diffusers DPMSolverMultistepScheduler with use_karras_sigmas: as k-diffusion:dpm++2m. Approximate: sigma "
-       "range from the discrete DDPM betas"},
-      {"diffusers:unipc", "uniform-t", "unipc-2[variant=bh2,warmup=multistep,final=denoise]",
+       "diffusers DPMSolverMultistepScheduler with use_karras_sigmas: n Karras sigmas from sigma(999) to sigma(0), "
+       "then 0. Exact on ddpm-linear and ddpm-scaled-linear (the model evaluated at the Karras sigma, where "
+       "diffusers hands a network the nearest timestep)"},
+      {"diffusers:unipc", "diffusers-linspace", "unipc-2[variant=bh2,warmup=multistep,final=denoise]",
        "diffusers UniPCMultistepScheduler defaults (order 2, bh2, linspace, final sigma 0): corrector at every step "
-       "but the step to 0, which is x <- D at the uncorrected state. Approximate: discrete DDPM timesteps, and "
-       "diffusers' grid ends at t ~ t_max/N before the step to 0 where pfode's ends at t_min"},
+       "but the step to 0, which is x <- D at the uncorrected state. Exact on ddpm-linear and ddpm-scaled-linear"},
   };
   return table;
 }

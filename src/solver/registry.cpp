@@ -31,11 +31,13 @@ const std::vector<SolverInfo>& all_solvers() {
       {"dpm-solver-1", SolverId::dpm_solver_1, Family::exponential, 1, 1, "Lu et al., NeurIPS 2022",
        "DPM-Solver-1, noise prediction (= DDIM)"},
       {"dpm-solver-2", SolverId::dpm_solver_2, Family::exponential, 2, 2, "Lu et al., NeurIPS 2022",
-       "singlestep DPM-Solver-2, noise prediction, r1 = 1/2"},
+       "singlestep DPM-Solver-2, noise prediction, r1 = 1/2 (stages=spacing: the official skip_type placement)",
+       opt_stages},
       {"dpm-solver-3", SolverId::dpm_solver_3, Family::exponential, 3, 3, "Lu et al., NeurIPS 2022",
-       "singlestep DPM-Solver-3, noise prediction, r1 = 1/3, r2 = 2/3"},
+       "singlestep DPM-Solver-3, noise prediction, r1 = 1/3, r2 = 2/3 (stages=spacing: official placement)",
+       opt_stages},
       {"dpm-solver-fast", SolverId::dpm_solver_fast, Family::exponential, 2, 3, "Lu et al., NeurIPS 2022",
-       "DPM-Solver-fast: orders 3,..,3 then 2/1, exactly the budget (order 3 if NFE % 3 == 2)"},
+       "DPM-Solver-fast: orders 3,..,3 then 2/1, exactly the budget (order 3 if NFE % 3 == 2)", opt_stages},
       {"dpm-solver++2s", SolverId::dpm_solver_pp_2s, Family::exponential, 2, 2, "Lu et al., arXiv:2211.01095",
        "singlestep DPM-Solver++(2S), data prediction"},
       {"dpm-solver++2m", SolverId::dpm_solver_pp_2m, Family::exponential, 2, 1, "Lu et al., arXiv:2211.01095",
@@ -295,6 +297,10 @@ SolverSpec parse_solver(const std::string& label) {
       if (value == "t") spec.deis_log_rho = false;
       else if (value == "log_rho") spec.deis_log_rho = true;
       else throw std::invalid_argument("option basis: '" + value + "' (known: t, log_rho)");
+    } else if (key == "stages" && (accepts & opt_stages)) {
+      if (value == "lambda") spec.stages_on_spacing = false;
+      else if (value == "spacing") spec.stages_on_spacing = true;
+      else throw std::invalid_argument("option stages: '" + value + "' (known: lambda, spacing)");
     } else if (key == "order" && (accepts & opt_order)) {
       spec.order = parse_int(key, value);
       const int max_order = spec.info->id == SolverId::dpm_solver_pp_3m ? 3 : spec.info->order;
@@ -327,6 +333,7 @@ std::string describe_options(const SolverSpec& spec) {
   if (accepts & opt_warmup) add(std::string("warmup=") + (rk_warmup(spec) ? "rk" : "multistep"));
   if (accepts & opt_coefficients) add(std::string("coefficients=") + (spec.taylor_d2 ? "taylor" : "official"));
   if (accepts & opt_basis) add(std::string("basis=") + (spec.deis_log_rho ? "log_rho" : "t"));
+  if (accepts & opt_stages) add(std::string("stages=") + (spec.stages_on_spacing ? "spacing" : "lambda"));
   if (accepts & opt_unipc) {
     add(std::string("corrector=") + (spec.corrector ? "on" : "off"));
     add(std::string("variant=") + (spec.unipc_variant == 0 ? "bh1" : "bh2"));
@@ -342,6 +349,13 @@ std::string describe_options(const SolverSpec& spec) {
   }
   add(std::string("final=") + (spec.final_denoise ? "denoise" : "none"));
   return out;
+}
+
+std::vector<int> stage_offsets(const SolverSpec& spec, int steps) {
+  if (!spec.stages_on_spacing) return {};
+  std::vector<int> offsets{0};
+  for (int i = 0; i < steps; ++i) offsets.push_back(offsets.back() + step_cost(spec, i, steps));
+  return offsets;
 }
 
 const char* family_name(Family f) { return f == Family::classical ? "classical" : "exponential"; }

@@ -29,6 +29,7 @@ enum OptionBits : unsigned {
   opt_coefficients = 1u << 5,       // dpm-solver++3m: official | taylor
   opt_tolerance = 1u << 6,          // adaptive solvers: tol, atol, rtol
   opt_basis = 1u << 7,              // deis: interpolation basis t (tAB) | log_rho
+  opt_stages = 1u << 8,             // singlestep DPM-Solver: stages fixed in lambda | on the spacing
 };
 
 struct SolverInfo {
@@ -71,6 +72,9 @@ struct SolverSpec {
   Warmup warmup = Warmup::automatic;
   bool taylor_d2 = false;           // dpm-solver++3m: coefficients=taylor (2 phi_3 on D2)
   bool deis_log_rho = false;        // deis: eps interpolated in lambda (basis=log_rho), not in t
+  // Singlestep DPM-Solver (stages=spacing): intermediate stages where the spacing would put grid
+  // points (the official skip_type placement; see stage_offsets), not at r = 1/2 (1/3, 2/3) in lambda.
+  bool stages_on_spacing = false;
   bool final_denoise = false;       // x_N <- alpha_N D(x_N) at +1 NFE
   bool corrector = true;            // UniPC
   int unipc_variant = 0;            // UniPC: 0 = bh1, 1 = bh2
@@ -126,6 +130,13 @@ SolverSpec with_budget(SolverSpec spec, int nfe_budget);
 // balancing: the bound budget (0 when unbound). Never compare it with a counted NFE.
 int steps_for_budget(const SolverSpec& spec, int nfe_budget);
 int nfe_for_steps(const SolverSpec& spec, int steps);
+
+// Singlestep DPM-Solver with stages=spacing, as the official code places them for skip types
+// other than logSNR: the spacing makes a fine grid of sum(orders) intervals (DPM-Solver-2/-3: order
+// x steps; DPM-Solver-fast: its NFE), step i runs from fine point offsets[i] to offsets[i + 1]
+// (the cumulative step orders) and its stages sit on the fine points in between. Empty for every
+// other spec (the spacing's own grid of `steps` steps).
+std::vector<int> stage_offsets(const SolverSpec& spec, int steps);
 
 const char* family_name(Family f);
 

@@ -1,11 +1,13 @@
 #include "solver/step_grid.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
 namespace pfode::solver {
 
-StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<double>& times, Variable variable) {
+StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<double>& times, Variable variable,
+                        const std::vector<double>& stage_times) {
   const int n = static_cast<int>(times.size());
   Kokkos::View<double*> t("pfode::grid::t", n), alpha("pfode::grid::alpha", n), sigma("pfode::grid::sigma", n),
       lambda("pfode::grid::lambda", n), s("pfode::grid::s", n);
@@ -33,6 +35,19 @@ StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<do
   g.steps = n - 1;
   g.schedule = schedule;
   g.variable = variable;
+  if (!stage_times.empty()) {
+    if (stage_times.size() != 2 * static_cast<size_t>(g.steps))
+      throw std::invalid_argument("stage times: two per step expected");
+    Kokkos::View<double* [2]> r("pfode::grid::stage_r", g.steps);
+    auto rh = Kokkos::create_mirror_view(r);
+    for (int i = 0; i < g.steps; ++i)
+      for (int k = 0; k < 2; ++k) {
+        const double stage = stage_times[2 * i + k];
+        rh(i, k) = std::isnan(stage) ? stage : (schedule.lambda(stage) - lh(i)) / (lh(i + 1) - lh(i));
+      }
+    Kokkos::deep_copy(r, rh);
+    g.stage_r = r;
+  }
   return g;
 }
 

@@ -21,6 +21,9 @@ struct FieldPoint {
 
 struct StepGrid {
   Kokkos::View<const double*> t, alpha, sigma, lambda, s;  // N + 1 points
+  // Singlestep DPM-Solver with stages=spacing: step i's stages at lambda_i + r h, r = stage_r(i, k)
+  // (NaN where the step has fewer stages); empty: the method's fixed fractions.
+  Kokkos::View<const double* [2]> stage_r;
   int steps = 0;
   schedule::Schedule schedule;
   Variable variable = Variable::t;
@@ -49,8 +52,10 @@ struct StepGrid {
   }
 };
 
-// Host-side builder: evaluates the schedule at the grid times and copies them to the device.
-StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<double>& times, Variable variable);
+// Host-side builder: evaluates the schedule at the grid times and copies them to the device;
+// stage_times (optional, 2 per step, NaN where absent) become the stage fractions in lambda.
+StepGrid make_step_grid(const schedule::Schedule& schedule, const std::vector<double>& times, Variable variable,
+                        const std::vector<double>& stage_times = {});
 
 const char* variable_name(Variable v);
 Variable parse_variable(const std::string& name);  // throws std::invalid_argument

@@ -19,6 +19,14 @@ const std::vector<SpacingInfo>& all_spacings() {
       {"karras", Kind::karras, "EDM: s^(1/rho) uniform, s = sigma/alpha, rho = 7 (Karras et al. 2022)"},
       {"uniform-log-sigma", Kind::uniform_log_sigma, "uniform in log sigma_t of the schedule"},
       {"custom", Kind::custom, "times read from a file (custom[file=PATH]), decreasing from the schedule's t_max to its t_min"},
+      {"diffusers-linspace", Kind::diffusers_linspace,
+       "diffusers timestep_spacing linspace: N = steps + 1 of 1000 timesteps, round(linspace(0, 999, N + 1))[::-1][:-1]",
+       false},
+      {"diffusers-leading", Kind::diffusers_leading,
+       "diffusers leading: timesteps k * (1000 // (N + 1)), k = N..1, + steps_offset ([offset=1] as Stable Diffusion)",
+       false},
+      {"diffusers-trailing", Kind::diffusers_trailing,
+       "diffusers trailing: round(arange(1000, 0, -1000/N)) - 1, from 999 down", false},
   };
   return table;
 }
@@ -65,6 +73,10 @@ Spacing parse_spacing(const std::string& text) {
       if (!(sp.rho > 0)) throw std::invalid_argument("spacing karras: rho must be > 0");
     } else if (sp.kind == Kind::custom && key == "file") {
       sp.custom_times = read_times(value);
+    } else if (sp.kind == Kind::diffusers_leading && key == "offset") {
+      const long offset = parse_long(value, "spacing diffusers-leading: offset");
+      if (offset < 0 || offset > 999) throw std::invalid_argument("spacing diffusers-leading: offset must be in 0..999");
+      sp.steps_offset = static_cast<int>(offset);
     } else {
       throw std::invalid_argument("spacing " + name + " has no option '" + key + "'");
     }
@@ -84,8 +96,60 @@ double t_of_sigma(const schedule::Schedule& schedule, double sigma) {
   return 0.5 * (lo + hi);
 }
 
+std::vector<long> diffusers_timesteps(const Spacing& spacing, int count) {
+  constexpr int train = 1000;
+  if (count < 1 || count > train) throw std::invalid_argument("diffusers spacings take 1..1000 timesteps");
+  std::vector<long> k;
+  switch (spacing.kind) {
+    case Kind::diffusers_linspace: {
+      // np.linspace(0, 999, N + 1): i * step, the last exactly 999; reversed, the 0 dropped.
+      const double step = (train - 1.0) / count;
+      for (int i = count; i >= 1; --i) k.push_back(std::lrint(i == count ? train - 1.0 : i * step));
+      break;
+    }
+    case Kind::diffusers_leading: {
+      const long ratio = train / (count + 1);
+      for (int i = count; i >= 1; --i) k.push_back(i * ratio + spacing.steps_offset);
+      break;
+    }
+    case Kind::diffusers_trailing: {
+      // np.arange(1000, 0, -1000/N): ceil(1000/(1000/N)) values start + i * delta, with delta taken
+      // as numpy does, from the first two values.
+      const double step = static_cast<double>(train) / count, delta = (train - step) - train;
+      const long length = static_cast<long>(std::ceil(-train / -step));
+      if (length != count)
+        throw std::invalid_argument("diffusers-trailing with " + std::to_string(count) + " timesteps: diffusers' arange "
+                                    "gives " + std::to_string(length) + " (its last is timestep -1); not reproduced");
+      for (int i = 0; i < count; ++i) k.push_back(std::lrint(train + i * delta) - 1);
+      break;
+    }
+    default: throw std::logic_error("not a diffusers spacing");
+  }
+  for (size_t i = 0; i < k.size(); ++i)
+    if (k[i] < 0 || k[i] > train - 1 || (i > 0 && k[i] >= k[i - 1]))
+      throw std::invalid_argument("diffusers spacing: " + std::to_string(count) + " timesteps give timestep " +
+                                  std::to_string(k[i]) + (i > 0 && k[i] >= k[i - 1] ? " twice" : ", outside 0..999"));
+  return k;
+}
+
+double time_of_timestep(const schedule::Schedule& schedule, long k) {
+  if (schedule.discrete()) return (k + 1.0) / schedule.table.n;  // exactly the knots
+  return k == 999 ? schedule.t_max : schedule.t_min + k * (schedule.t_max - schedule.t_min) / 999.0;
+}
+
 std::vector<double> make_grid(const Spacing& spacing, const schedule::Schedule& schedule, int steps) {
   if (steps < 1) throw std::invalid_argument("a grid needs at least one step");
+  if (spacing.kind == Kind::diffusers_linspace || spacing.kind == Kind::diffusers_leading ||
+      spacing.kind == Kind::diffusers_trailing) {
+    // The grid is diffusers' timesteps; the step to sigma = 0 after them is a solver's final=denoise.
+    if (schedule.discrete() && schedule.table.n != 1000)
+      throw std::invalid_argument("diffusers spacings assume 1000 training timesteps");
+    std::vector<double> t;
+    for (long k : diffusers_timesteps(spacing, steps + 1)) t.push_back(time_of_timestep(schedule, k));
+    if (t.front() > schedule.t_max || t.back() < schedule.t_min)
+      throw std::invalid_argument("diffusers spacing: its timesteps fall outside the schedule's [t_min, t_max]");
+    return t;
+  }
   const double t0 = schedule.t_max, t1 = schedule.t_min;
   std::vector<double> t(steps + 1);
   auto fraction = [steps](int i) { return static_cast<double>(i) / steps; };

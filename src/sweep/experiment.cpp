@@ -1,6 +1,7 @@
 #include "sweep/experiment.hpp"
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <filesystem>
@@ -241,10 +242,108 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
   e.layout = solver::parse_layout(r.text("run.layout", "auto"));
 
-  const auto model_names = split_list(r.required("sweep.models")), schedule_names = split_list(r.required("sweep.schedules"));
-  require_unique(model_names, "sweep.models");
-  require_unique(schedule_names, "sweep.schedules");
-  for (const auto& name : model_names) e.models.push_back(read_model(r, name));
+  // The plan's blocks: [sweep] alone, or every [plan.NAME] section, each its own cartesian product
+  // with the axes it does not set taken from [sweep]. The experiment's lists hold each model,
+  // schedule, spacing, solver and budget once; the blocks index them.
+  std::vector<std::string> block_names;
+  for (const auto& key : r.keys_in("plan")) {
+    const auto second = key.find('.', 5);
+    if (second == std::string::npos) throw std::invalid_argument("config: '" + key + "' must be inside a [plan.NAME] section");
+    const std::string name = key.substr(5, second - 5);
+    if (std::find(block_names.begin(), block_names.end(), name) == block_names.end()) block_names.push_back(name);
+  }
+  struct Axes {
+    std::string where;  // the section that names the block, for messages
+    std::vector<std::string> models, schedules, spacings, solvers, presets, nfe;
+  };
+  // An axis of a block: its own key, else [sweep]'s, else the fallback (recorded as the block's or
+  // [sweep]'s setting); an empty fallback means required (solvers: unless there are presets).
+  auto axis = [&](const std::string& block, const std::string& key, const std::string& fallback) {
+    const std::string own = "plan." + block + "." + key, shared = "sweep." + key;
+    std::string name = shared, value;
+    if (block.empty()) {
+      value = r.text(shared, fallback);
+    } else if (r.has(own) || !r.has(shared)) {
+      name = own;
+      value = r.text(own, fallback);
+    } else {
+      value = r.text(shared, "");
+    }
+    if (value.empty() && fallback.empty() && key != "presets" && key != "solvers")
+      throw std::invalid_argument("config: missing value for '" + name + "'" +
+                                  (block.empty() ? "" : " (set it there or in [sweep])"));
+    const auto items = split_list(value);
+    require_unique(items, name);
+    return items;
+  };
+  std::vector<Axes> axes;
+  for (const std::string& block : block_names.empty() ? std::vector<std::string>{""} : block_names) {
+    Axes a;
+    a.where = block.empty() ? "sweep" : "plan." + block;
+    a.models = axis(block, "models", "");
+    a.schedules = axis(block, "schedules", "");
+    a.spacings = axis(block, "spacings", "uniform-lambda");
+    a.presets = axis(block, "presets", "");
+    a.solvers = axis(block, "solvers", "");
+    if (a.solvers.empty() && a.presets.empty())
+      throw std::invalid_argument("config: missing value for '" + a.where + ".solvers' (or give " + a.where +
+                                  ".presets)");
+    a.nfe = axis(block, "nfe", "");
+    axes.push_back(std::move(a));
+  }
+
+  // Each value once in the experiment's lists, by its name or label.
+  auto index_of = [](auto& list, const std::string& key, auto key_of, auto make) {
+    for (size_t i = 0; i < list.size(); ++i)
+      if (key_of(list[i]) == key) return static_cast<int>(i);
+    list.push_back(make());
+    return static_cast<int>(list.size() - 1);
+  };
+  auto by_name = [](const auto& v) { return v.name; };
+  auto by_label = [](const auto& v) { return v.label; };
+  for (const auto& a : axes) {
+    Experiment::PlanBlock block;
+    block.name = a.where;
+    for (const auto& name : a.models)
+      block.models.push_back(index_of(e.models, name, by_name, [&] { return read_model(r, name); }));
+    for (const auto& name : a.schedules)
+      block.schedules.push_back(index_of(e.schedules, name, by_name, [&] {
+        std::map<std::string, double> params;
+        for (const auto& key : r.keys_in("schedule." + name))
+          params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
+        return ScheduleEntry{name, schedule::make_schedule(name, params)};
+      }));
+    std::vector<int> spacings, solvers;
+    for (const auto& label : a.spacings)
+      spacings.push_back(index_of(e.spacings, label, by_label, [&] { return SpacingEntry{label, spacing::parse_spacing(label)}; }));
+    for (const auto& label : a.solvers)
+      solvers.push_back(index_of(e.solvers, label, by_label, [&] { return SolverEntry{label, solver::parse_solver(label)}; }));
+    for (int sp : spacings)
+      for (int so : solvers) block.spacing_solver_pairs.emplace_back(sp, so);
+    // A preset's spacing and solver are a pair, crossed with the block's other axes only.
+    for (const auto& name : a.presets) {
+      const auto& preset = solver::find_preset(name);
+      const int sp = index_of(e.spacings, preset.spacing, by_label,
+                              [&] { return SpacingEntry{preset.spacing, spacing::parse_spacing(preset.spacing)}; });
+      const int so = index_of(e.solvers, preset.name, by_label,
+                              [&] { return SolverEntry{preset.name, solver::parse_solver(preset.solver)}; });
+      block.spacing_solver_pairs.emplace_back(sp, so);
+    }
+    for (const auto& n : a.nfe) {
+      const long v = parse_long(n, a.where + ".nfe");
+      if (v < 1 || v > max_nfe)
+        throw std::invalid_argument(a.where + ".nfe: " + n + " must be in [1, " + std::to_string(max_nfe) + "]");
+      block.nfe.push_back(index_of(e.nfe, n, [](int x) { return std::to_string(x); }, [&] { return static_cast<int>(v); }));
+    }
+    e.blocks.push_back(std::move(block));
+  }
+  // [sweep] alone is the experiment's own product (spacing_solver_pairs, every budget); blocks
+  // otherwise.
+  if (block_names.empty()) {
+    e.spacing_solver_pairs = e.blocks.front().spacing_solver_pairs;
+    e.blocks.clear();
+  }
+
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
   Fingerprint inputs;
@@ -252,13 +351,16 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     inputs.add(m.weights);
     inputs.add(m.means);
     inputs.add(m.stds);
-    if (e.start.mode == model::StartMode::file) inputs.add(model::start_states(m, e.start, 0, e.samples, 1.0, 0.0));
   }
-  for (const auto& name : schedule_names) {
-    std::map<std::string, double> params;
-    for (const auto& key : r.keys_in("schedule." + name))
-      params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
-    e.schedules.push_back({name, schedule::make_schedule(name, params)});
+  if (e.start.mode == model::StartMode::file) {  // each (model, schedule) the plan pairs
+    std::set<std::pair<int, int>> pairs;
+    for (const auto& block : e.blocks)
+      for (int m : block.models)
+        for (int sc : block.schedules) pairs.emplace(m, sc);
+    for (int m = 0; e.blocks.empty() && m < static_cast<int>(e.models.size()); ++m)
+      for (int sc = 0; sc < static_cast<int>(e.schedules.size()); ++sc) pairs.emplace(m, sc);
+    for (const auto& [m, sc] : pairs)
+      inputs.add(model::start_states(e.models[m], e.start, 0, e.samples, 1.0, 0.0, e.schedules[sc].name));
   }
   e.common_s_interval = parse_bool(r.text("run.common_s_interval", "false"), "run.common_s_interval");
   if (e.common_s_interval) align_s_intervals(e.schedules);
@@ -268,29 +370,6 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     throw std::invalid_argument(
         "run.start = file with run.common_s_interval: the file's x_T gives each schedule a different start "
         "y_T = x_T/alpha(t_max); use start = marginal or prior (the same y_T on every schedule), or one schedule");
-  const auto spacing_labels = split_list(r.text("sweep.spacings", "uniform-lambda"));
-  require_unique(spacing_labels, "sweep.spacings");
-  for (const auto& label : spacing_labels) e.spacings.push_back({label, spacing::parse_spacing(label)});
-  const auto presets = split_list(r.text("sweep.presets", ""));
-  const auto solvers = presets.empty() ? split_list(r.required("sweep.solvers")) : split_list(r.text("sweep.solvers", ""));
-  require_unique(presets, "sweep.presets");
-  require_unique(solvers, "sweep.solvers");
-  for (const auto& label : solvers) e.solvers.push_back({label, solver::parse_solver(label)});
-  for (size_t sp = 0; sp < e.spacings.size(); ++sp)
-    for (size_t so = 0; so < e.solvers.size(); ++so) e.spacing_solver_pairs.emplace_back(sp, so);
-  for (const auto& name : presets) {
-    const auto& preset = solver::find_preset(name);
-    e.spacings.push_back({preset.spacing, spacing::parse_spacing(preset.spacing)});
-    e.solvers.push_back({preset.name, solver::parse_solver(preset.solver)});
-    e.spacing_solver_pairs.emplace_back(e.spacings.size() - 1, e.solvers.size() - 1);
-  }
-  for (const auto& n : split_list(r.required("sweep.nfe"))) {
-    const long v = parse_long(n, "sweep.nfe");
-    if (v < 1 || v > max_nfe)
-      throw std::invalid_argument("sweep.nfe: " + n + " must be in [1, " + std::to_string(max_nfe) + "]");
-    e.nfe.push_back(static_cast<int>(v));
-  }
-  require_unique(e.nfe, "sweep.nfe");
   r.check_all_used();
   for (const auto& sp : e.spacings) inputs.add(sp.spacing.custom_times);
   e.resolved_config = r.resolved_text();

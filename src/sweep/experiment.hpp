@@ -62,6 +62,15 @@ struct Experiment {
   // to the lists above but are not crossed with the others).
   std::vector<std::pair<int, int>> spacing_solver_pairs;
   std::vector<int> nfe;
+  // A plan that is not one product: the union of these blocks' products ([plan.NAME] sections),
+  // each over its own models, schedules, (spacing, solver) pairs and budgets (indices into the
+  // lists above; seeds are the run's). Empty: the product of the lists above.
+  struct PlanBlock {
+    std::string name;  // "plan.NAME"
+    std::vector<int> models, schedules, nfe;
+    std::vector<std::pair<int, int>> spacing_solver_pairs;
+  };
+  std::vector<PlanBlock> blocks;
 };
 
 // Reads an INI file (Boost.Program_options syntax), applies "section.key=value" overrides, and

@@ -15,6 +15,9 @@ struct Cell {
   int steps = 0;
   long nfe_stated = 0;        // what the solver's registry entry says these steps cost
   std::vector<double> times;  // t_0 = t_max > ... > t_N = t_min
+  // Singlestep DPM-Solver with stages=spacing: the times of each step's two stages (NaN where a
+  // step has fewer), 2 N; empty otherwise.
+  std::vector<double> stage_times;
 };
 
 // Cells with the same model, schedule and seed share start states and one reference solve.

@@ -174,10 +174,13 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
 
     // The union of every grid time in the group (all cells, so the reference and hence every
     // cell's numbers are the same whichever cells a run or a rank computes).
-    std::vector<double> times;
+    // t_max leads even where no grid starts there (diffusers-leading): the start states are drawn
+    // at t_max, and a later grid start takes the exact state there.
+    std::vector<double> times{sched.t_max};
     for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
     const auto y_start =
-        model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max));
+        model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max),
+                            e.schedules[group.schedule].name);
     const GroupReference reference = solve_group_reference(spec, e.schedules[group.schedule],
                                                            static_cast<long>(e.seeds[group.seed]), y_start, times,
                                                            reference_settings(e));
@@ -198,7 +201,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         for (size_t i = 0; i < positions.size(); ++i) h(i) = positions[i];
         Kokkos::deep_copy(index, h);
       }
-      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t);
+      const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t, cell.stage_times);
       const solver::ExactStates exact{ref.y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.

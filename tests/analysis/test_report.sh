@@ -20,10 +20,10 @@ seeds = 0
 
 [sweep]
 models = gaussian
-schedules = vp-linear
+schedules = vp-linear edm
 spacings = uniform-lambda uniform-t
-solvers = euler heun dpm-solver-fast
-nfe = 8 16 32 64
+solvers = euler heun ddim dpm-solver-1 dpm-solver-fast unipc-2
+nfe = 8 12 16 24 32 48 64 96 128
 
 [model.gaussian]
 kind = gaussian
@@ -35,7 +35,7 @@ EOF
 "$pfode" run "$work/tiny.ini" -q || { echo "pfode run failed"; exit 1; }
 "$python" "$src/analysis/report.py" "$work/tiny.h5" >/dev/null || { echo "report.py failed"; exit 1; }
 for name in gte_vs_nfe.png lte_vs_lambda.png global_error_steps.png spacing_heatmap.png \
-            orders.md orders.csv summary.md; do
+            schedule_comparison.png orders.md orders.csv summary.md; do
   [ -s "$work/tiny/$name" ] || { echo "report.py did not write a non-empty $name"; exit 1; }
 done
 
@@ -153,4 +153,95 @@ summary = os.path.join(report, "summary.md")
 if "## Measured convergence orders" not in open(summary).read().splitlines():
     sys.exit("summary.md has no '## Measured convergence orders' section")
 check_table(table_after(summary, "## Measured convergence orders"), "summary.md")
+
+
+# ---- summary.md flags: only fits over >= 4 points spanning >= 4x in NFE are compared with theory;
+# shorter ones that miss it are listed as "too few points"; a known reason links the README ----
+def section(path, heading):
+    lines = open(path).read().splitlines()
+    start = lines.index(heading) + 1
+    end = next((k for k in range(start, len(lines)) if lines[k].startswith("#")), len(lines))
+    return [l[2:] for l in lines[start:end] if l.startswith("- ")]
+
+
+flags = section(summary, "## Flags (measured order off theory by more than 0.15)")
+text_all = open(summary).read()
+too_few = section(summary, "### Too few points to compare with theory") if "### Too few" in text_all else []
+want_flags, want_few = set(), set()
+for g in series:
+    name = " / ".join(text(g.attrs[k]) for k in KEY[:4]) + f" / seed {g.attrs['seed']}"
+    for what, prefix, theory in (("GTE", "gte", "order_theory"), ("LTE", "lte", "lte_order_theory")):
+        order, lo, hi = (float(g.attrs[prefix + k]) for k in ("_order", "_fit_nfe_min", "_fit_nfe_max"))
+        if not math.isfinite(order):
+            want_few.add(f"{name}: no {what}")
+            continue
+        if abs(order - g.attrs[theory]) <= 0.15:
+            continue
+        points = sum(lo <= n <= hi for n in g["nfe"][()])
+        (want_flags if points >= 4 and hi / lo >= 4 else want_few).add(f"{name}: {what} order {order:.3f}")
+import re
+head = re.compile(r"^(.*?: (?:(?:GTE|LTE) order -?[0-9.]+|no (?:GTE|LTE)))")
+got_flags = {head.match(f).group(1) for f in flags}
+got_few = {head.match(f).group(1) for f in too_few}
+if got_flags != want_flags or got_few != want_few:
+    sys.exit(f"summary.md flags {sorted(got_flags)} / too few {sorted(got_few)}, expected {sorted(want_flags)} / "
+             f"{sorted(want_few)}")
+# uniform-t on vp-linear is pre-asymptotic: its flags name the README section, by a link to a
+# heading that exists (GitHub's anchor of it).
+for f in flags + too_few:
+    if "/ uniform-t /" not in f or " order " not in f:
+        continue
+    link = re.search(r"\[README: Time-step spacings\]\(([^)#]+)#([^)]+)\)", f)
+    if not link:
+        sys.exit(f"summary.md flag without its README explanation: {f}")
+    readme = os.path.normpath(os.path.join(report, link.group(1)))
+    anchors = {re.sub(r"[^a-z0-9 _-]", "", h.strip("# ").lower()).replace(" ", "-")
+               for h in open(readme).read().splitlines() if h.startswith("#")}
+    if link.group(2) not in anchors:
+        sys.exit(f"summary.md links {link.group(2)!r}, not a heading of {readme}")
+if not any("/ uniform-t /" in f for f in flags):
+    sys.exit("summary.md: expected a flag for uniform-t on vp-linear (pre-asymptotic), found none")
+EOF
+
+# ---- figures: one colour scale for the heatmap panels, ties marked, identical methods drawn once,
+# an NFE^-p guide for every theoretical order (5 too) inside the axes ----
+"$python" - "$work/tiny.h5" "$src/analysis" <<'EOF'
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+import plotting, report
+from pfode_results import load
+
+results = load(sys.argv[1])
+fig = report.heatmap_figure(results)
+images = [im for ax in fig.axes for im in ax.images]
+if len(images) != 2 or len({im.get_clim() for im in images}) != 1:
+    sys.exit(f"heatmap: {len(images)} panels with colour limits {[im.get_clim() for im in images]}, expected 2 sharing one")
+if len(fig.axes) != 3:
+    sys.exit(f"heatmap: {len(fig.axes) - 2} colour bars, expected one for both panels")
+# 1.0712e-3 and 1.0704e-3 both print 1.07e-03: both are the best.
+if report.best_spacings(np.log10([1.0712e-3, 2e-3, 1.0704e-3])) != {0, 2}:
+    sys.exit("heatmap: values equal to three digits are not all marked best")
+# ddim and dpm-solver-1 are one method (on EDM Euler in t is too): one legend entry '... = ddim =
+# dpm-solver-1' in every panel.
+fig = plotting.convergence_figure(results)
+for ax in fig.axes:
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    if not any("ddim = dpm-solver-1:" in l for l in labels) or any(l.startswith("dpm-solver-1") for l in labels):
+        sys.exit(f"gte_vs_nfe: ddim and dpm-solver-1 not drawn as one: {labels}")
+# Guides on a panel of orders 1..5, errors over ten decades: one per order, none outside the axes.
+nfe = np.array([8, 16, 32, 64, 128, 256.])
+series = [dict(solver=f"s{p}", seed=0, order_theory=p, gte_order=p, gte_order_stderr=0.01, nfe=nfe,
+               gte_rms=0.1 * (nfe / 8) ** -p, near_floor=np.zeros(6, bool), status=["ok"] * 6) for p in range(1, 6)]
+fig, axes = plotting.grid(1)
+ax = axes[0]
+plotting.draw_convergence(ax, series, plotting.solver_styles(s["solver"] for s in series), lambda s: s["solver"])
+(x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+guides = [l for l in ax.lines if l.get_linestyle() != "-" and len(l.get_xdata())]
+if len(guides) != 5:
+    sys.exit(f"gte_vs_nfe: {len(guides)} NFE^-p guides for orders 1..5")
+for g in guides:
+    x, y = np.asarray(g.get_xdata()), np.asarray(g.get_ydata())
+    if x.min() < x0 or x.max() > x1 or y.min() < y0 or y.max() > y1:
+        sys.exit(f"gte_vs_nfe: a guide leaves the axes ({x.min():g}..{x.max():g}, {y.min():g}..{y.max():g})")
 EOF
