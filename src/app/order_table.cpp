@@ -45,9 +45,10 @@ void print_order_table(const io::RunRecord& rec) {
     }
     std::printf("%s\n", line.c_str());
   }
-  std::printf("\nGTE: RMS over samples of the per-sample RMS error at t_min, at the largest NFE. Orders: least-squares\n"
-              "slope of log error vs log NFE over the asymptotic points (+- standard error); cells within 10x of the\n"
-              "reference's error are excluded.\n");
+  std::printf("\nGTE: RMS over samples of the per-sample RMS error at the grid's end (at sigma = 0 for final=denoise\n"
+              "cells under run.denoise_target = zero), at the largest NFE. Orders: least-squares slope of log error vs\n"
+              "log NFE over the asymptotic points (+- standard error); cells within 10x of the reference's error are\n"
+              "excluded.\n");
 }
 
 }  // namespace pfode::app

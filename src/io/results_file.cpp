@@ -145,6 +145,18 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   g.write_dataset("lte_rms", c.lte_rms, shape1(c.lte_rms.size()));
   g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
   g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
+  g.write_attribute("gte_target", c.gte_target);
+  if (!c.saved_samples.empty()) {
+    const hsize_t saved = c.saved_samples.size(), dim = static_cast<hsize_t>(c.state_dim);
+    g.write_dataset("saved_samples", std::vector<long>(c.saved_samples.begin(), c.saved_samples.end()));
+    g.write_dataset("final_state", c.final_state, {saved, dim});
+    g.write_dataset("exact_final_state", c.exact_final_state, {saved, dim});
+    if (!c.states.empty()) {
+      const hsize_t points = c.t.size();
+      g.write_dataset("states", c.states, {saved, points, dim});
+      g.write_dataset("exact_states", c.exact_states, {saved, points, dim});
+    }
+  }
 }
 
 sweep::CellResult read_cell(const Group& g) {
@@ -186,6 +198,18 @@ sweep::CellResult read_cell(const Group& g) {
   c.lte_rms = g.read_dataset("lte_rms");
   c.lte_max = g.read_dataset("lte_max");
   c.lte_median = g.read_dataset("lte_median");
+  c.gte_target = g.read_string_attribute("gte_target");
+  if (g.has("saved_samples")) {
+    for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
+    std::vector<hsize_t> shape;
+    c.final_state = g.read_dataset("final_state", &shape);
+    c.state_dim = static_cast<int>(shape.at(1));
+    c.exact_final_state = g.read_dataset("exact_final_state");
+    if (g.has("states")) {
+      c.states = g.read_dataset("states");
+      c.exact_states = g.read_dataset("exact_states");
+    }
+  }
   return c;
 }
 
@@ -204,6 +228,7 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("steps_rejected_mean", r.steps_rejected_mean);
   g.write_attribute("error_estimate", r.error_estimate);
   g.write_attribute("exact_error", r.exact_error);
+  g.write_attribute("s_zero", r.s_zero);
   g.write_attribute("failed_samples", r.failed_samples);
   g.write_attribute("error_estimate_samples", r.error_estimate_samples);
   g.write_attribute("wall_time", r.wall_time);
@@ -224,6 +249,7 @@ sweep::ReferenceRecord read_reference(const Group& g) {
   r.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
   r.error_estimate = g.read_double_attribute("error_estimate");
   r.exact_error = g.read_double_attribute("exact_error");
+  r.s_zero = g.read_double_attribute("s_zero");
   r.failed_samples = g.read_long_attribute("failed_samples");
   r.error_estimate_samples = g.read_long_attribute("error_estimate_samples");
   r.wall_time = g.read_double_attribute("wall_time");

@@ -307,7 +307,8 @@ struct AdaptiveKernel {
   Kokkos::View<double*> exact_final_rms;  // (sample)
   Kokkos::View<double**> final_state;     // (sample, coord)
   Kokkos::View<long**> steps_taken;       // (sample, 2): accepted, rejected
-  bool final_denoise = false;
+  bool final_denoise = false;  // alpha = exact.final_alpha, as TrajectoryKernel
+  StateRecord record;          // x at the grid points of the samples saved
 
   template <class Where>
   KOKKOS_INLINE_FUNCTION void operator()(const Where& where) const {
@@ -315,6 +316,7 @@ struct AdaptiveKernel {
     const int n = grid.steps, sample = l.sample(0);
     load_exact(l, state_slot, exact, grid, 0);
     store_rms_difference(l, global_error, 0, exact, grid, 0);
+    record.store(l, 0);
     AdaptiveState st;
     method.begin(l, grid, st);
     bool ok = true;
@@ -322,20 +324,17 @@ struct AdaptiveKernel {
       ok = ok && method.advance(l, grid, m, st);
       if (!ok) l.for_coordinates([&](int c) { l(state_slot, c) = quiet_nan(); });
       store_rms_difference(l, global_error, m, exact, grid, m);
+      record.store(l, m);
     }
     if (final_denoise && ok) {
+      const double alpha = exact.final_alpha(grid);
       l.denoise_own(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
-      l.for_coordinates([&](int c) { l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c); });
-      store_rms_difference(l, global_error, n, exact, grid, n);
+      l.for_coordinates([&](int c) { l(state_slot, c) = alpha * l(scratch_slot, c); });
+      record.store(l, n);
     }
+    store_final(l, global_error, exact, grid, final_state, exact_final_rms);
     if (!l.holds(0)) return;
-    const double sum = l.sum_coordinates([&](int c) {
-      const double x = exact.x(grid, sample, n, c);
-      final_state(sample, c) = l(state_slot, c);
-      return x * x;
-    });
     l.once([&] {
-      exact_final_rms(sample) = math::sqrt(sum / l.dim());
       steps_taken(sample, 0) = st.accepted;
       steps_taken(sample, 1) = st.rejected;
     });

@@ -23,9 +23,36 @@ namespace pfode::solver {
 struct ExactStates {
   Kokkos::View<const double***> y;
   Kokkos::View<const int*> index;
+  // The reference's state at s = 0 (run.denoise_target = zero; -1: none): a final=denoise cell then
+  // ends in x = D at alpha = 1 (sigma = 0) and is compared with x*(0) = y*(0).
+  int zero = -1;
 
   KOKKOS_INLINE_FUNCTION double x(const StepGrid& g, int sample, int i, int c) const {
     return g.alpha(i) * y(sample, index(i), c);
+  }
+  // What the final state is compared with: x*(t_N), or x*(0).
+  KOKKOS_INLINE_FUNCTION double final_x(const StepGrid& g, int sample, int c) const {
+    return zero >= 0 ? y(sample, zero, c) : x(g, sample, g.steps, c);
+  }
+  // alpha of the state a final denoise returns: alpha_N, or 1 at sigma = 0.
+  KOKKOS_INLINE_FUNCTION double final_alpha(const StepGrid& g) const { return zero >= 0 ? 1.0 : g.alpha(g.steps); }
+};
+
+// States kept for output (run.save_states = grid): states(row, i, coord) = x_i of the samples whose
+// row(sample) >= 0; empty views keep nothing.
+struct StateRecord {
+  Kokkos::View<double***> states;
+  Kokkos::View<const int*> row;
+
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void store(const L& lane, int i) const {
+    if (states.extent(0) == 0) return;
+    for (int w = 0; w < L::width; ++w) {
+      if (!lane.holds(w)) continue;
+      const int r = row(lane.sample(w));
+      if (r < 0) continue;
+      lane.for_coordinates([&](int c) { states(r, i, c) = lane(state_slot, c)[w]; });
+    }
   }
 };
 
@@ -59,6 +86,31 @@ KOKKOS_INLINE_FUNCTION void store_rms_difference(const L& lane, const Kokkos::Vi
   }
 }
 
+// The end of a trajectory: errors(sample, N) against the final target (ExactStates::final_x), the
+// final state and the RMS of the target, for every sample the lane holds.
+template <class L>
+KOKKOS_INLINE_FUNCTION void store_final(const L& lane, const Kokkos::View<double**>& errors, const ExactStates& exact,
+                                        const StepGrid& g, const Kokkos::View<double**>& final_state,
+                                        const Kokkos::View<double*>& exact_final_rms) {
+  for (int w = 0; w < L::width; ++w) {
+    if (!lane.holds(w)) continue;
+    const int sample = lane.sample(w);
+    const double error = lane.sum_coordinates([&](int c) {
+      const double d = lane(state_slot, c)[w] - exact.final_x(g, sample, c);
+      return d * d;
+    });
+    const double norm = lane.sum_coordinates([&](int c) {
+      const double x = exact.final_x(g, sample, c);
+      final_state(sample, c) = lane(state_slot, c)[w];
+      return x * x;
+    });
+    lane.once([&] {
+      errors(sample, g.steps) = math::sqrt(error / lane.dim());
+      exact_final_rms(sample) = math::sqrt(norm / lane.dim());
+    });
+  }
+}
+
 // The kernels run on a pack lane (Lane<W>, one thread per pack: RangePolicy over packs) or a team
 // lane (TeamLane, one thread per sample with vector lanes over coordinates: TeamPolicy); `at`
 // places the lane on the pack index or the team member it is called with.
@@ -71,10 +123,13 @@ struct TrajectoryKernel {
   Kokkos::View<double**> global_error;    // (sample, N + 1), RMS over coordinates
   Kokkos::View<double*> exact_final_rms;  // (sample) RMS of x*(t_N), for relative errors
   Kokkos::View<double**> final_state;     // (sample, coord) x_N
-  bool final_denoise = false;  // x_N <- alpha_N D(x_N / alpha_N, s_N) after the last step (+1 NFE)
+  // x_N <- alpha D(x_N / alpha_N, s_N) after the last step (+1 NFE), alpha = exact.final_alpha.
+  bool final_denoise = false;
+  StateRecord record;  // x at every grid point of the samples saved (run.save_states = grid)
 
   KOKKOS_INLINE_FUNCTION void record_error(const L& l, int i) const {
     store_rms_difference(l, global_error, i, exact, grid, i);
+    record.store(l, i);
   }
 
   template <class Where>
@@ -89,20 +144,12 @@ struct TrajectoryKernel {
     }
     const int n = grid.steps;
     if (final_denoise) {
+      const double alpha = exact.final_alpha(grid);
       l.denoise(state_slot, grid.alpha(n), grid.s(n), scratch_slot);
-      l.for_coordinates([&](int c) { l(state_slot, c) = grid.alpha(n) * l(scratch_slot, c); });
-      record_error(l, n);
+      l.for_coordinates([&](int c) { l(state_slot, c) = alpha * l(scratch_slot, c); });
+      record.store(l, n);
     }
-    for (int w = 0; w < L::width; ++w) {
-      if (!l.holds(w)) continue;
-      const int sample = l.sample(w);
-      const double sum = l.sum_coordinates([&](int c) {
-        const double x = exact.x(grid, sample, n, c);
-        final_state(sample, c) = l(state_slot, c)[w];
-        return x * x;
-      });
-      l.once([&] { exact_final_rms(sample) = math::sqrt(sum / l.dim()); });
-    }
+    store_final(l, global_error, exact, grid, final_state, exact_final_rms);
   }
 };
 

@@ -71,13 +71,14 @@ double timed(const F& launch) {
 // Both kernels of a fixed-grid method on one launch shape.
 template <class Method, class Policy, class L>
 SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
-                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
+                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                      const StateRecord& record) {
   const int steps = grid.steps;
   const TrajectoryOutputs out(samples, steps, lane.model.dim);
   const double seconds = timed([&] {
     Kokkos::parallel_for("pfode::solver::trajectory", policy,
                          TrajectoryKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
-                                                     out.final_state, final_denoise});
+                                                     out.final_state, final_denoise, record});
   });
   SolverRun run = out.to_host(lane.nfe, steps, seconds);
   if (measure_local_error) {
@@ -100,14 +101,15 @@ SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane,
 // landed on exactly. LTE is not defined for them: NaN of the requested shape.
 template <class Method, class Policy, class L>
 SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
-                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise) {
+                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                              const StateRecord& record) {
   const int steps = grid.steps;
   const TrajectoryOutputs out(samples, steps, lane.model.dim);
   Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
   const double seconds = timed([&] {
     Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
                          AdaptiveKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
-                                                   out.final_state, steps_taken, final_denoise});
+                                                   out.final_state, steps_taken, final_denoise, record});
   });
   SolverRun run = out.to_host(lane.nfe, steps, seconds);
   const auto taken = to_host_rows(steps_taken);
@@ -129,13 +131,13 @@ inline constexpr bool adaptive_method = std::is_same_v<Method, Dopri5> || std::i
 template <class Method>
 SolverRun run_method(const Method& method, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
-                     const KernelLayout& layout) {
+                     const KernelLayout& layout, const StateRecord& record) {
   NfeCounter nfe("pfode::solver::nfe", samples);
   const auto run = [&](const auto& policy, const auto& lane) {
     if constexpr (adaptive_method<Method>)
-      return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+      return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise, record);
     else
-      return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise);
+      return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise, record);
   };
   constexpr int width = adaptive_method<Method> ? 1 : pack_width;
   SolverRun result = on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
@@ -146,12 +148,13 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const model::Di
 }  // namespace
 
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
-                     const ExactStates& exact, int samples, bool measure_local_error, const KernelLayout& layout) {
+                     const ExactStates& exact, int samples, bool measure_local_error, const KernelLayout& layout,
+                     const StateRecord& record) {
   StepGrid g = grid;
   g.variable = spec.variable;
   const int lof = spec.lower_order_final_below;
   auto run = [&](const auto& method) {
-    return run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout);
+    return run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout, record);
   };
   const OrderSchedule orders{multistep_order(spec), lof};
   // Runge-Kutta warm-up by singlestep DPM-Solver, its slots after the method's history.

@@ -18,8 +18,8 @@ struct SolverRun {
   std::vector<double> global_error;     // samples x (steps + 1), row-major
   std::vector<double> local_error;      // samples x steps (empty unless requested; adaptive solvers:
                                         // NaN, LTE is not defined for them)
-  std::vector<double> exact_final_rms;  // samples
-  std::vector<double> final_state;      // samples x dim, row-major: x_N
+  std::vector<double> exact_final_rms;  // samples: RMS of the final target (x*(t_N), or x*(0))
+  std::vector<double> final_state;      // samples x dim, row-major: x_N (after a final denoise)
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
   std::vector<long> local_error_nfe;    // samples, counted during the LTE runs (empty without them)
   std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
@@ -27,8 +27,10 @@ struct SolverRun {
   std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
 };
 
+// exact.zero >= 0: a final=denoise spec ends at sigma = 0 and is measured against x*(0). record:
+// where to keep the states at every grid point of chosen samples (empty: none).
 SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
                      const ExactStates& exact, int samples, bool measure_local_error,
-                     const KernelLayout& layout = {});
+                     const KernelLayout& layout = {}, const StateRecord& record = {});
 
 }  // namespace pfode::solver

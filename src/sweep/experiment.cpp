@@ -241,6 +241,29 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.reference_pack_step = reference_step == "pack";
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
   e.layout = solver::parse_layout(r.text("run.layout", "auto"));
+  const std::string target = r.text("run.denoise_target", "grid_end");
+  if (target != "grid_end" && target != "zero")
+    throw std::invalid_argument("run.denoise_target: unknown '" + target + "' (grid_end | zero)");
+  e.denoise_to_zero = target == "zero";
+  const std::string save = r.text("run.save_states", "none");
+  if (save == "none") e.save_states = Experiment::SaveStates::none;
+  else if (save == "final") e.save_states = Experiment::SaveStates::final;
+  else if (save == "grid") e.save_states = Experiment::SaveStates::grid;
+  else throw std::invalid_argument("run.save_states: unknown '" + save + "' (none | final | grid)");
+  const auto saved = split_list(r.text("run.save_samples", "all"));
+  if (saved == std::vector<std::string>{"all"}) {
+    for (int p = 0; p < e.samples; ++p) e.save_samples.push_back(p);
+  } else {
+    if (saved.empty()) throw std::invalid_argument("run.save_samples: give sample indices or all");
+    for (const auto& item : saved) {
+      const long p = parse_long(item, "run.save_samples");
+      if (p < 0 || p >= e.samples)
+        throw std::invalid_argument("run.save_samples: " + item + " is not a sample (0.." + std::to_string(e.samples - 1) +
+                                    ")");
+      e.save_samples.push_back(static_cast<int>(p));
+    }
+    require_unique(e.save_samples, "run.save_samples");
+  }
 
   // The plan's blocks: [sweep] alone, or every [plan.NAME] section, each its own cartesian product
   // with the axes it does not set taken from [sweep]. The experiment's lists hold each model,

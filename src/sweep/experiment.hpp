@@ -52,6 +52,14 @@ struct Experiment {
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.
   bool common_s_interval = false;
+  // run.denoise_target = zero: final=denoise cells end at sigma = 0 (x = D, alpha = 1) and are
+  // measured against x*(0), their group's reference continued to s = 0; grid_end (default):
+  // x = alpha_N D against x*(t_N).
+  bool denoise_to_zero = false;
+  // run.save_states (none | final | grid) for the samples run.save_samples names (all by default).
+  enum class SaveStates { none, final, grid };
+  SaveStates save_states = SaveStates::none;
+  std::vector<int> save_samples;
 
   std::vector<model::ModelSpec> models;
   std::vector<ScheduleEntry> schedules;

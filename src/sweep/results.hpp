@@ -37,6 +37,14 @@ struct CellResult {
   // Median over steps of lte_rms: the LTE summary the order fit uses (NaN where no LTE was
   // measured: adaptive solvers, run.lte = false).
   double lte_step_median = std::numeric_limits<double>::quiet_NaN();
+  // What the GTE measures against: "grid_end" (x*(t_N)) or "zero" (x*(0): a final=denoise cell
+  // under run.denoise_target = zero, its final state D at alpha = 1).
+  std::string gte_target = "grid_end";
+  // run.save_states: the saved samples (indices), their final states and targets (rows of
+  // state_dim values), and with `grid` x and x* at every grid point (sample, point, coordinate).
+  std::vector<int> saved_samples;
+  int state_dim = 0;
+  std::vector<double> final_state, exact_final_state, states, exact_states;
 };
 
 struct ReferenceRecord {
@@ -47,6 +55,7 @@ struct ReferenceRecord {
   std::string step_control = "sample";  // DOP853 steps per sample, or shared by packs of 16 ("pack")
   std::string layout = "packs";         // how the kernel ran: "packs" or "teams" (own steps only)
   double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)
+  double s_zero = 0;        // continued to s = 0: the s (~1e-8 min std) whose state is y*(0); else 0
   long nfe_max = 0, failed_samples = 0;
   double steps_accepted_mean = 0, steps_rejected_mean = 0;  // DOP853 steps per sample (tight solve)
   double wall_time = 0;

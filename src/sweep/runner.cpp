@@ -38,6 +38,48 @@ double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y
   return worst;
 }
 
+// Where the trajectory kernel keeps the states at every grid point (run.save_states = grid).
+solver::StateRecord state_record(const Experiment& e, int steps, int dim) {
+  solver::StateRecord record;
+  if (e.save_states != Experiment::SaveStates::grid) return record;
+  Kokkos::View<int*> row("pfode::sweep::saved_row", e.samples);
+  auto h = Kokkos::create_mirror_view(row);
+  for (int p = 0; p < e.samples; ++p) h(p) = -1;
+  for (size_t k = 0; k < e.save_samples.size(); ++k) h(e.save_samples[k]) = static_cast<int>(k);
+  Kokkos::deep_copy(row, h);
+  record.row = row;
+  record.states = Kokkos::View<double***>("pfode::sweep::saved_states", e.save_samples.size(), steps + 1, dim);
+  return record;
+}
+
+// run.save_states: the saved samples' final states and what they are compared with (x*(t_N) or
+// x*(0)); with `grid` also x and x* at every grid point (at the last, after a final denoise, the
+// final state and its target). y: the group's reference states on the host.
+template <class HostY>
+void save_states(const Experiment& e, const HostY& y, const solver::ExactStates& exact, const std::vector<int>& index,
+                 const std::vector<double>& alpha, const solver::SolverRun& run, const solver::StateRecord& saving,
+                 int dim, CellResult& r) {
+  const int points = static_cast<int>(index.size()), last = points - 1;
+  auto exact_x = [&](int p, int i, int c) {
+    return i == last && exact.zero >= 0 ? y(p, exact.zero, c) : alpha[i] * y(p, index[i], c);
+  };
+  r.saved_samples = e.save_samples;
+  r.state_dim = dim;
+  for (int p : e.save_samples)
+    for (int c = 0; c < dim; ++c) {
+      r.final_state.push_back(run.final_state[static_cast<size_t>(p) * dim + c]);
+      r.exact_final_state.push_back(exact_x(p, last, c));
+    }
+  if (saving.states.extent(0) == 0) return;
+  const auto states = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), saving.states);
+  for (size_t k = 0; k < e.save_samples.size(); ++k)
+    for (int i = 0; i < points; ++i)
+      for (int c = 0; c < dim; ++c) {
+        r.states.push_back(states(k, i, c));
+        r.exact_states.push_back(exact_x(e.save_samples[k], i, c));
+      }
+}
+
 double mean(const std::vector<long>& values) {
   double sum = 0;
   for (long v : values) sum += static_cast<double>(v);
@@ -78,6 +120,17 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
   }
   for (size_t k = 1; k < s_out.size(); ++k)
     if (!(s_out[k] < s_out[k - 1])) s_out[k] = std::nextafter(s_out[k - 1], 0.0);  // guard: distinct t, equal s
+  // The continuation to s = 0. dy/ds = (y - D)/s = s sum_k r_k (y - mu_k)/(c_k^2 + s^2) is regular
+  // at s = 0 (every variance c_k^2 > 0) and y(s) - y(0) = O(s^2): the solve in log s runs on to
+  // s_0 = 1e-8 min(c), where |y(s_0) - y(0)| <= s_0^2/2 max|y - mu|/min(c)^2 = 5e-17 max|y - mu|,
+  // below round-off; there y(s_0) is y*(0), and x = y at sigma = 0 (alpha = 1).
+  double s_zero = 0;
+  if (settings.to_zero) {
+    const double c_min = *std::min_element(spec.stds.begin(), spec.stds.end());
+    s_zero = std::min(1e-8 * c_min, 1e-2 * s_out.back());
+    s_out.push_back(s_zero);
+    alpha_out.push_back(1.0);
+  }
 
   const int samples = static_cast<int>(y_start.size() / spec.dim);
   Kokkos::View<double**> y_start_device("pfode::sweep::y_start", samples, spec.dim);
@@ -113,7 +166,9 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
   record.error_estimate_samples = static_cast<long>(ref.estimate_samples.size());
   record.failed_samples = ref.failed_samples;
   if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
+  record.s_zero = s_zero;
   record.wall_time = seconds_since(start);
+  if (settings.to_zero) group.zero = static_cast<int>(times.size());
   group.times = std::move(times);
   return group;
 }
@@ -181,10 +236,19 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto y_start =
         model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max),
                             e.schedules[group.schedule].name);
+    // With run.denoise_target = zero, a group with final=denoise cells continues its reference to s = 0.
+    ReferenceSettings settings = reference_settings(e);
+    settings.to_zero = e.denoise_to_zero && std::any_of(group.cells.begin(), group.cells.end(), [&](int id) {
+                         return e.solvers[plan.cells[id].solver].spec.final_denoise;
+                       });
     const GroupReference reference = solve_group_reference(spec, e.schedules[group.schedule],
                                                            static_cast<long>(e.seeds[group.seed]), y_start, times,
-                                                           reference_settings(e));
+                                                           settings);
     const auto& ref = reference.solution;
+    const auto& spec_model = spec;
+    // The reference states on the host, for the states a run saves (a no-copy mirror on host backends).
+    const auto y_host = Kokkos::create_mirror_view(ref.y);
+    if (e.save_states != Experiment::SaveStates::none) Kokkos::deep_copy(y_host, ref.y);
     if (callbacks.reference_done) callbacks.reference_done(static_cast<int>(group_index), reference.record);
     if (ref.failed_samples > 0)
       throw std::runtime_error("reference solve failed for " + std::to_string(ref.failed_samples) + " samples of " +
@@ -202,13 +266,16 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         Kokkos::deep_copy(index, h);
       }
       const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t, cell.stage_times);
-      const solver::ExactStates exact{ref.y, index};
       const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
+      solver::ExactStates exact{ref.y, index};
+      if (spec.final_denoise) exact.zero = reference.zero;
+      r.gte_target = exact.zero >= 0 ? "zero" : "grid_end";
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
       solver::KernelLayout layout;
       layout.kind = e.layout;
-      const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout);
+      const auto saving = state_record(e, cell.steps, spec_model.dim);
+      const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout, saving);
       r.layout = run.layout;
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
@@ -229,6 +296,11 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         r.lte_max = std::move(lte.max);
         r.lte_median = std::move(lte.median);
         r.lte_step_median = metrics::quantile(r.lte_rms, 0.5);
+      }
+      if (e.save_states != Experiment::SaveStates::none) {
+        std::vector<double> alpha;
+        for (double t : cell.times) alpha.push_back(sched.alpha(t));
+        save_states(e, y_host, exact, reference.indices(cell.times), alpha, run, saving, spec_model.dim, r);
       }
       if (callbacks.cell_done) callbacks.cell_done(r);
     }

@@ -29,6 +29,8 @@ struct ReferenceSettings {
   double tolerance = 1e-13;
   bool pack_step = false;
   solver::KernelLayout::Kind layout = solver::auto_layout();
+  // Continue the solve to s = 0 (run.denoise_target = zero): the reference's last state is y*(0).
+  bool to_zero = false;
 };
 ReferenceSettings reference_settings(const Experiment& e);
 
@@ -38,6 +40,7 @@ struct GroupReference {
   std::vector<double> times;              // the union, by decreasing t; times[0] is the start
   reference::ReferenceSolution solution;  // y at each of `times`
   ReferenceRecord record;
+  int zero = -1;  // the position of y*(0) in solution.y (after `times`), or -1 when not continued
   // The position in `times` of each of run_times (each must be one of them).
   std::vector<int> indices(const std::vector<double>& run_times) const;
 };

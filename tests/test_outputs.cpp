@@ -1,0 +1,173 @@
+// What a cell writes for comparison with other tools: saved states (final, and at every grid
+// point), the sigma = 0 target of final-denoise cells, checked against an independent solve.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "io/results_file.hpp"
+#include "solver/presets.hpp"
+#include "support.hpp"
+
+using namespace pfode;
+
+namespace {
+
+double rms(const double* a, const double* b, int n) {
+  double sum = 0;
+  for (int j = 0; j < n; ++j) sum += (a[j] - b[j]) * (a[j] - b[j]);
+  return std::sqrt(sum / n);
+}
+
+// y*(0) from y at s0 for a diagonal mixture, apart from pfode's reference: classical RK4 in
+// u = log s on dy/du = s^2 sum_k r_k (y - mu_k)/(c_k^2 + s^2) (the score form: no y - D
+// cancellation), down to s = 1e-9 min(c), where y has stopped moving (the rest is O(s^2)).
+std::vector<double> y_at_zero(const model::ModelSpec& m, std::vector<double> y, double s0, int steps) {
+  const int k_count = static_cast<int>(m.weights.size()), dim = m.dim;
+  double c_min = 1e300;
+  for (double c : m.stds) c_min = std::min(c_min, c);
+  auto field = [&](const std::vector<double>& v, double u) {
+    const double s2 = std::exp(2 * u);
+    std::vector<double> log_r(k_count), out(dim, 0.0);
+    for (int k = 0; k < k_count; ++k) {
+      double q = std::log(m.weights[k]);
+      for (int j = 0; j < dim; ++j) {
+        const double var = m.stds[k * dim + j] * m.stds[k * dim + j] + s2, d = v[j] - m.means[k * dim + j];
+        q -= 0.5 * (d * d / var + std::log(var));
+      }
+      log_r[k] = q;
+    }
+    const double top = *std::max_element(log_r.begin(), log_r.end());
+    double total = 0;
+    for (double& q : log_r) total += (q = std::exp(q - top));
+    for (int k = 0; k < k_count; ++k)
+      for (int j = 0; j < dim; ++j) {
+        const double var = m.stds[k * dim + j] * m.stds[k * dim + j] + s2;
+        out[j] += log_r[k] / total * s2 * (v[j] - m.means[k * dim + j]) / var;
+      }
+    return out;
+  };
+  const double u0 = std::log(s0), u1 = std::log(1e-9 * c_min), h = (u1 - u0) / steps;
+  for (int i = 0; i < steps; ++i) {
+    const double u = u0 + i * h;
+    auto shift = [&](const std::vector<double>& k, double f) {
+      std::vector<double> out(y);
+      for (int j = 0; j < dim; ++j) out[j] += f * h * k[j];
+      return out;
+    };
+    const auto k1 = field(y, u), k2 = field(shift(k1, 0.5), u + 0.5 * h), k3 = field(shift(k2, 0.5), u + 0.5 * h),
+               k4 = field(shift(k3, 1.0), u + h);
+    for (int j = 0; j < dim; ++j) y[j] += h / 6 * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]);
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("save_states: final states and states at every grid point, round-tripped through the file",
+          "[outputs]") {
+  for (const char* save : {"final", "grid"}) {
+    INFO("save_states = " << save);
+    auto e = test::experiment(test::mixture2d(), "vp-linear", "uniform-lambda", "dpm-solver++2m", {8, 12}, 6);
+    e.save_states = std::string(save) == "grid" ? sweep::Experiment::SaveStates::grid : sweep::Experiment::SaveStates::final;
+    e.save_samples = {4, 1};
+    const auto cells = test::run_cells(e);
+    const std::string path = "pfode_test_outputs.h5";
+    std::remove(path.c_str());
+    {
+      const auto f = io::File::create(path);
+      for (const auto& c : cells) io::write_cell(f.root(), c);
+    }
+    const auto root = io::File::open_read(path).root();
+    for (const auto& c : cells) {
+      const auto back = io::read_cell(root.open_group(root.children().at(c.id)));
+      const int dim = 2, points = static_cast<int>(c.t.size());
+      REQUIRE(back.saved_samples == std::vector<int>{4, 1});
+      REQUIRE(back.state_dim == dim);
+      CHECK(back.final_state == c.final_state);
+      CHECK(back.exact_final_state == c.exact_final_state);
+      CHECK(back.states == c.states);
+      CHECK(back.exact_states == c.exact_states);
+      REQUIRE(back.final_state.size() == 2u * dim);
+      for (int k = 0; k < 2; ++k) {
+        // The per-sample GTE is the distance between the saved final state and its target.
+        CHECK(rms(&back.final_state[k * dim], &back.exact_final_state[k * dim], dim) ==
+              Approx(c.gte[back.saved_samples[k]]).epsilon(1e-14));
+        if (back.states.empty()) continue;
+        REQUIRE(back.states.size() == 2u * points * dim);
+        const double* x = &back.states[k * points * dim];
+        const double* exact = &back.exact_states[k * points * dim];
+        CHECK(rms(x, exact, dim) == 0.0);  // the start is the exact state
+        for (int j = 0; j < dim; ++j) CHECK(x[(points - 1) * dim + j] == back.final_state[k * dim + j]);
+        // Along the way the states leave the exact ones, and the error grows to the GTE.
+        CHECK(rms(x + dim, exact + dim, dim) > 0.0);
+      }
+      CHECK(back.gte_target == "grid_end");
+      if (std::string(save) == "final") CHECK(back.states.empty());
+    }
+    std::remove(path.c_str());
+  }
+}
+
+TEST_CASE("denoise_target = zero: final-denoise cells against x*(0), which agrees with an independent solve "
+          "to 1e-10",
+          "[outputs]") {
+  struct Case {
+    std::string schedule, preset;
+  };
+  const std::vector<Case> cases = {{"edm", "k-diffusion:dpm++2m"}, {"vp-linear", "k-diffusion:euler"},
+                                   {"ddpm-linear", "diffusers:dpm++2m"}, {"ddpm-scaled-linear", "diffusers:unipc"}};
+  for (const auto& model : {test::mixture2d(), test::gaussian(3)})
+    for (const auto& c : cases) {
+      INFO(model.name << " / " << c.schedule << " / " << c.preset);
+      const auto& preset = solver::find_preset(c.preset);
+      auto e = test::experiment(model, c.schedule, preset.spacing, preset.solver, {6, 20}, 5);
+      e.solvers.push_back(test::solver_entry("dpm-solver++2m"));  // no final denoise: x*(t_N) as before
+      e.spacing_solver_pairs.push_back({0, 1});
+      e.denoise_to_zero = true;
+      e.save_states = sweep::Experiment::SaveStates::final;
+      for (int p = 0; p < e.samples; ++p) e.save_samples.push_back(p);
+      const auto& sched = e.schedules[0].schedule;
+      const auto y_start = model::start_states(model, e.start, e.seeds[0], e.samples, sched.alpha(sched.t_max),
+                                               sched.sigma(sched.t_max));
+      std::vector<double> y_zero;
+      for (int p = 0; p < e.samples; ++p) {
+        const std::vector<double> y0(y_start.begin() + p * model.dim, y_start.begin() + (p + 1) * model.dim);
+        const auto coarse = y_at_zero(model, y0, sched.s(sched.t_max), 20000);
+        const auto fine = y_at_zero(model, y0, sched.s(sched.t_max), 40000);
+        for (int j = 0; j < model.dim; ++j) REQUIRE(std::fabs(coarse[j] - fine[j]) <= 1e-12);  // converged
+        y_zero.insert(y_zero.end(), fine.begin(), fine.end());
+      }
+      for (const auto& cell : test::run_cells(e)) {
+        const bool denoise = cell.solver == preset.solver;
+        CHECK(cell.gte_target == (denoise ? "zero" : "grid_end"));
+        if (!denoise) continue;
+        for (int p = 0; p < e.samples; ++p) {
+          const double* target = &cell.exact_final_state[p * model.dim];
+          for (int j = 0; j < model.dim; ++j) CHECK(std::fabs(target[j] - y_zero[p * model.dim + j]) <= 1e-10);
+          // The GTE is the final state's distance to x*(0), the state D at alpha = 1.
+          CHECK(std::fabs(cell.gte[p] - rms(&cell.final_state[p * model.dim], &y_zero[p * model.dim], model.dim)) <=
+                1e-10);
+        }
+      }
+    }
+}
+
+TEST_CASE("outputs: bad run.save_states, run.save_samples and run.denoise_target are refused", "[outputs]") {
+  const std::string path = "pfode_test_outputs.ini";
+  auto load = [&](const std::string& run) {
+    std::ofstream(path) << "[run]\nsamples = 4\n" << run
+                        << "\n[sweep]\nmodels = g\nschedules = edm\nsolvers = euler\nnfe = 4\n"
+                           "[model.g]\nkind = gaussian\ndim = 1\nmeans = 0\nstds = 1\n";
+    return sweep::load_experiment(path, {});
+  };
+  CHECK_THROWS_WITH(load("save_states = all"), "run.save_states: unknown 'all' (none | final | grid)");
+  CHECK_THROWS_WITH(load("save_samples = 0 4"), "run.save_samples: 4 is not a sample (0..3)");
+  CHECK_THROWS_WITH(load("save_samples = 1 1"), "run.save_samples: '1' is listed twice");
+  CHECK_THROWS_WITH(load("save_samples = -1"), "run.save_samples: -1 is not a sample (0..3)");
+  CHECK_THROWS_WITH(load("denoise_target = t_min"), "run.denoise_target: unknown 't_min' (grid_end | zero)");
+  CHECK(load("save_states = grid\nsave_samples = 3 0").save_samples == std::vector<int>{3, 0});
+  CHECK(load("").save_samples.size() == 4);
+  std::remove(path.c_str());
+}
