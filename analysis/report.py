@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import plotting  # noqa: E402
 from pfode_results import group, load_or_exit, merge  # noqa: E402
 
-# The statuses of cells without a usable GTE (sweep/results.hpp).
+# The statuses of cells without a usable GTE (results/records.hpp).
 FAILED_STATUSES = ("diverged", "step_control_failed")
 
 # orders.csv columns: (name, how to get it from a series). Numbers are the file's own values.

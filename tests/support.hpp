@@ -95,6 +95,7 @@ auto to_host(const View& v) {
 #include "sweep/experiment.hpp"
 #include "sweep/plan.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/series.hpp"
 
 namespace pfode::test {
 
@@ -116,22 +117,22 @@ inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string
 }
 
 // Every cell of the plan, by id; on_reference (optional) sees each reference record.
-inline std::vector<sweep::CellResult> run_cells(
-    const sweep::Experiment& e, const std::function<void(const sweep::ReferenceRecord&)>& on_reference = {}) {
+inline std::vector<results::CellResult> run_cells(
+    const sweep::Experiment& e, const std::function<void(const results::ReferenceRecord&)>& on_reference = {}) {
   const auto plan = sweep::make_plan(e);
-  std::vector<sweep::CellResult> cells(plan.cells.size());
+  std::vector<results::CellResult> cells(plan.cells.size());
   sweep::RunCallbacks cb;
-  cb.cell_done = [&](const sweep::CellResult& c) { cells[c.id] = c; };
-  if (on_reference) cb.reference_done = [&](int, const sweep::ReferenceRecord& r) { on_reference(r); };
+  cb.cell_done = [&](const results::CellResult& c) { cells[c.id] = c; };
+  if (on_reference) cb.reference_done = [&](int, const results::ReferenceRecord& r) { on_reference(r); };
   sweep::run_plan(e, plan, {}, cb);
   return cells;
 }
 
 // Team shapes the layout tests run: the backend's default for dim, and teams of three samples (a
 // last team with spare threads), with vector lanes where the backend has them.
-inline std::vector<solver::TeamShape> team_shapes(int dim) {
-  std::vector<solver::TeamShape> shapes{solver::default_team_shape(dim)};
-  if (solver::gpu_backend) shapes.push_back({3, 8});
+inline std::vector<lane::TeamShape> team_shapes(int dim) {
+  std::vector<lane::TeamShape> shapes{lane::default_team_shape(dim)};
+  if (lane::gpu_backend) shapes.push_back({3, 8});
   else if (Kokkos::DefaultExecutionSpace().concurrency() >= 3) shapes.push_back({3, 1});
   else  // said, not skipped silently: test_threads.sh reruns these tests with 3 threads
     WARN("teams of 3 threads not checked: the execution space has " << Kokkos::DefaultExecutionSpace().concurrency()
@@ -144,7 +145,7 @@ inline std::vector<solver::TeamShape> team_shapes(int dim) {
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const solver::SolverSpec& spec,
                                        Kokkos::View<double**> starts, bool lte = false,
-                                       const solver::KernelLayout& layout = {}) {
+                                       const lane::KernelLayout& layout = {}) {
   const int samples = static_cast<int>(starts.extent(0));
   const auto model = model::to_device(m);
   std::vector<double> s_out;
@@ -161,14 +162,14 @@ inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule
 // The same from `samples` marginal start states of the given seed.
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const solver::SolverSpec& spec,
-                                       int samples, bool lte = false, const solver::KernelLayout& layout = {},
+                                       int samples, bool lte = false, const lane::KernelLayout& layout = {},
                                        std::uint64_t seed = 7) {
   return solve_on_grid(m, sched, times, spec, marginal_starts(m, sched, samples, seed), lte, layout);
 }
 
 inline solver::SolverRun solve_on_grid(const model::ModelSpec& m, const schedule::Schedule& sched,
                                        const std::vector<double>& times, const std::string& solver_label,
-                                       int samples, bool lte = false, const solver::KernelLayout& layout = {}) {
+                                       int samples, bool lte = false, const lane::KernelLayout& layout = {}) {
   return solve_on_grid(m, sched, times, solver::parse_solver(solver_label), samples, lte, layout);
 }
 

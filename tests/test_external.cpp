@@ -8,6 +8,7 @@
 
 #include "external/score.hpp"
 #include "io/problem_file.hpp"
+#include "model/evaluate.hpp"
 #include "support.hpp"
 
 using namespace pfode;
@@ -18,32 +19,10 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
-// D(y_p, s) of every sample p (rows of y) on the device, the model's per-sample arithmetic.
-std::vector<double> denoise_batch(const model::DiagonalMixture& m, const std::vector<double>& y, double s) {
-  const int dim = m.dim, n = static_cast<int>(y.size()) / dim;
-  using P = model::Pack<1>;
-  Kokkos::View<P**> in("in", n, dim), out("out", n, dim);
-  Kokkos::View<double**> scratch("scratch", n, dim);
-  auto h = Kokkos::create_mirror_view(in);
-  for (int p = 0; p < n; ++p)
-    for (int j = 0; j < dim; ++j) h(p, j) = y[static_cast<size_t>(p) * dim + j];
-  Kokkos::deep_copy(in, h);
-  Kokkos::parallel_for(
-      "test::denoise_batch", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int p) {
-        m.denoise<1>([&](int j) -> const P& { return in(p, j); }, s, [&](int j) -> P& { return out(p, j); },
-                     [&](int j) -> double& { return scratch(p, j); });
-      });
-  const auto o = test::to_host(out);
-  std::vector<double> d(y.size());
-  for (int p = 0; p < n; ++p)
-    for (int j = 0; j < dim; ++j) d[static_cast<size_t>(p) * dim + j] = o(p, j)[0];
-  return d;
-}
-
 // DDIM written as a sampler outside pfode would, on the host from the problem's start states and
 // grid, with the C++ model: the states at every grid time (samples x points x dim).
-std::vector<double> host_ddim(const model::DiagonalMixture& m, const external::Grid& g, const std::vector<double>& x_T) {
-  const int dim = m.dim, samples = static_cast<int>(x_T.size()) / dim, points = g.steps + 1;
+std::vector<double> host_ddim(const model::DeviceModel& m, const external::Grid& g, const std::vector<double>& x_T) {
+  const int dim = model::dimension(m), samples = static_cast<int>(x_T.size()) / dim, points = g.steps + 1;
   std::vector<double> x = x_T, states(static_cast<size_t>(samples) * points * dim);
   for (int i = 0;; ++i) {
     for (int p = 0; p < samples; ++p)
@@ -53,7 +32,7 @@ std::vector<double> host_ddim(const model::DiagonalMixture& m, const external::G
     const double inv_alpha = 1.0 / g.alpha[i], factor = std::expm1(g.lambda[i] - g.lambda[i + 1]);
     std::vector<double> y(x.size());
     for (size_t k = 0; k < x.size(); ++k) y[k] = x[k] * inv_alpha;
-    const auto d = denoise_batch(m, y, g.s[i]);
+    const auto d = model::denoise_points(m, y, std::vector<double>(samples, g.s[i]));
     for (size_t k = 0; k < x.size(); ++k) x[k] = g.alpha[i + 1] * (y[k] + factor * (y[k] - d[k]));
   }
   return states;
@@ -135,8 +114,8 @@ TEST_CASE("external: a sampler's states scored against the problem give the swee
   const auto e = test::experiment(test::mixture2d(), "vp-linear", "uniform-lambda", "ddim", {4, 8, 16}, 20);
   const auto plan = sweep::make_plan(e);
   const auto problem = external::make_problem(e, plan);
-  std::vector<sweep::ReferenceRecord> refs;
-  const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { refs.push_back(r); });
+  std::vector<results::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { refs.push_back(r); });
   const auto model = model::to_device(e.models[0]);
 
   external::RunsFile runs;

@@ -36,8 +36,8 @@ TEST_CASE("io: cells and references written to HDF5 read back identically, field
   auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "heun", {8, 16}, 5);
   e.solvers.push_back(test::solver_entry("dpm-solver-23"));
   e.spacing_solver_pairs.push_back({0, 1});
-  std::vector<sweep::ReferenceRecord> refs;
-  const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { refs.push_back(r); });
+  std::vector<results::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { refs.push_back(r); });
   REQUIRE(cells.size() == 4);
   REQUIRE(refs.size() == 1);
   const std::string path = "pfode_test_io.h5";
@@ -129,7 +129,7 @@ TEST_CASE("io: the results file holds provenance, config, models and series", "[
   rec.resolved_config = "[run]\nsamples = 4\n";
   rec.models = e.models;
   rec.schedules = {{"vp-linear", schedule::make_schedule("vp-linear", {{"beta_max", 18.0}})}};
-  rec.cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { rec.references.push_back(r); });
+  rec.cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { rec.references.push_back(r); });
   rec.series = sweep::fit_series(rec.cells);
   const std::string path = "pfode_test_results.h5";
   std::remove(path.c_str());

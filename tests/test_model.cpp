@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <limits>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "io/hdf5.hpp"
@@ -33,21 +34,29 @@ double log_density(const model::ModelSpec& m, const std::vector<double>& x, doub
   return std::log(total);
 }
 
-std::vector<double> denoise_on_device(const model::DiagonalMixture& dm, const std::vector<double>& y, double s) {
-  const int dim = dm.dim;
+// D(y, s) of one sample (index 0) by the device kernel of any model kind.
+template <class Model>
+std::vector<double> denoise_on_device(const Model& dm, const std::vector<double>& y, double s) {
+  const int dim = dm.dimension();
   using P = model::Pack<1>;
   Kokkos::View<P*> in("in", dim), out("out", dim);
-  Kokkos::View<double*> scratch("scratch", dim);
+  const int first_value = dm.s_scratch_size();
+  Kokkos::View<P*> scratch("scratch", first_value + dm.value_scratch_size());
   auto h = Kokkos::create_mirror_view(in);
   for (int j = 0; j < dim; ++j) h(j) = y[j];
   Kokkos::deep_copy(in, h);
   Kokkos::parallel_for(
       "test::denoise", Kokkos::RangePolicy<>(0, 1), KOKKOS_LAMBDA(int) {
-        dm.denoise<1>([&](int j) -> const P& { return in(j); }, s, [&](int j) -> P& { return out(j); },
-                      [&](int j) -> double& { return scratch(j); });
+        dm.template denoise<1>([](int) { return 0; }, [&](int j) -> const P& { return in(j); }, s,
+                               [&](int j) -> P& { return out(j); }, [&](int i) -> double& { return scratch(i)[0]; },
+                               [&](int i) -> P& { return scratch(first_value + i); });
       });
   auto o = test::to_host(out);
   return std::vector<double>(o.data(), o.data() + dim);
+}
+
+std::vector<double> denoise_on_device(const model::DeviceModel& m, const std::vector<double>& y, double s) {
+  return std::visit([&](const auto& kind) { return denoise_on_device(kind, y, s); }, m);
 }
 
 }  // namespace
@@ -98,55 +107,69 @@ TEST_CASE("mixture denoiser: far from every mode the log-sum-exp stays finite", 
   REQUIRE(std::isfinite(d[1]));
 }
 
-TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s", "[model]") {
+namespace {
+
+// A sample's D by any kind is the same bits in a pack of 16 and alone, with a shared s or each
+// sample's own (s scaled by 1 + w/4), at s from 1e-3 to 80.
+template <class Model>
+void check_pack_invariance(const Model& dm, const model::ModelSpec& m) {
   constexpr int W = 16;
   using P = model::Pack<W>;
+  using P1 = model::Pack<1>;
+  const int dim = m.dim, terms = dm.s_scratch_size(), values = dm.value_scratch_size();
+  const auto y = model::start_states(m, {}, 9, W, 1.0, 2.0);
+  Kokkos::View<P*> packed_in("packed_in", dim), packed_out("packed_out", dim), own_out("own_out", dim);
+  Kokkos::View<P1**> single_in("single_in", W, dim), single_out("single_out", W, dim);
+  auto pin = Kokkos::create_mirror_view(packed_in);
+  auto sin = Kokkos::create_mirror_view(single_in);
+  for (int w = 0; w < W; ++w)
+    for (int j = 0; j < dim; ++j) pin(j)[w] = sin(w, j) = y[static_cast<size_t>(w) * dim + j];
+  Kokkos::deep_copy(packed_in, pin);
+  Kokkos::deep_copy(single_in, sin);
+  // Scratch: terms of a shared s (doubles) or of each sample's own (packs), and per-sample values.
+  Kokkos::View<double*> shared_terms("shared_terms", terms);
+  Kokkos::View<P*> own_terms("own_terms", terms), pack_values("pack_values", values);
+  Kokkos::View<double**> single_terms("single_terms", W, terms);
+  Kokkos::View<P1**> single_values("single_values", W, values);
+  for (double s : {1e-3, 0.3, 2.0, 80.0})
+    for (bool own : {false, true}) {
+      Kokkos::parallel_for(
+          "test::pack", Kokkos::RangePolicy<>(0, W + 1), KOKKOS_LAMBDA(int i) {
+            const auto s_of = [&](int w) { return own ? s * (1.0 + 0.25 * w) : s; };
+            const auto in = [&](int j) -> const P& { return packed_in(j); };
+            const auto value = [&](int v) -> P& { return pack_values(v); };
+            if (i == W) {
+              const auto sample_of = [](int w) { return w; };
+              dm.template denoise<W>(sample_of, in, s, [&](int j) -> P& { return packed_out(j); },
+                                     [&](int t) -> double& { return shared_terms(t); }, value);
+              P s_each;
+              for (int w = 0; w < W; ++w) s_each[w] = s_of(w);
+              dm.template denoise<W>(sample_of, in, s_each, [&](int j) -> P& { return own_out(j); },
+                                     [&](int t) -> P& { return own_terms(t); }, value);
+            } else {
+              dm.template denoise<1>([&](int) { return i; }, [&](int j) -> const P1& { return single_in(i, j); },
+                                     s_of(i), [&](int j) -> P1& { return single_out(i, j); },
+                                     [&](int t) -> double& { return single_terms(i, t); },
+                                     [&](int v) -> P1& { return single_values(i, v); });
+            }
+          });
+      const auto packed = test::to_host(own ? own_out : packed_out);
+      const auto single = test::to_host(single_out);
+      for (int w = 0; w < W; ++w)
+        for (int j = 0; j < dim; ++j) {
+          INFO(m.name << ", s = " << s << (own ? " scaled per sample" : "") << ", sample " << w << ", coordinate " << j);
+          REQUIRE(packed(j)[w] == static_cast<double>(single(w, j)));  // bit for bit
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s", "[model]") {
   // 37 coordinates: two full log-determinant chunks and a remainder.
   for (const auto& m : {model::random_mixture("mix16", 16, 8, 5, 1.5, 0.2, 0.7),
-                        model::random_mixture("mix37", 37, 5, 6, 1.5, 0.2, 0.7)}) {
-    const auto dm = model::to_device(m);
-    const int dim = m.dim;
-    const auto y = model::start_states(m, {}, 9, W, 1.0, 2.0);
-    Kokkos::View<P*> packed_in("packed_in", dim), packed_out("packed_out", dim);
-    Kokkos::View<model::Pack<1>**> single_in("single_in", W, dim), single_out("single_out", W, dim);
-    Kokkos::View<double**> row("row", W + 1, dim);
-    auto pin = Kokkos::create_mirror_view(packed_in);
-    auto sin = Kokkos::create_mirror_view(single_in);
-    for (int w = 0; w < W; ++w)
-      for (int j = 0; j < dim; ++j) pin(j)[w] = sin(w, j) = y[static_cast<size_t>(w) * dim + j];
-    Kokkos::deep_copy(packed_in, pin);
-    Kokkos::deep_copy(single_in, sin);
-    Kokkos::View<P*> own_row("own_row", dim), own_out("own_out", dim);
-    for (double s : {1e-3, 0.3, 2.0, 80.0}) {
-      // The pack at one shared s; each sample alone at that s; and the pack with every sample at
-      // its own s (s scaled by 1 + w/4), compared with each sample alone at its s.
-      for (bool own : {false, true}) {
-        Kokkos::parallel_for(
-            "test::pack", Kokkos::RangePolicy<>(0, W + 1), KOKKOS_LAMBDA(int i) {
-              const auto s_of = [&](int w) { return own ? s * (1.0 + 0.25 * w) : s; };
-              if (i == W) {
-                dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s,
-                              [&](int j) -> P& { return packed_out(j); }, [&](int j) -> double& { return row(i, j); });
-                P s_each;
-                for (int w = 0; w < W; ++w) s_each[w] = s_of(w);
-                dm.denoise<W>([&](int j) -> const P& { return packed_in(j); }, s_each,
-                              [&](int j) -> P& { return own_out(j); }, [&](int j) -> P& { return own_row(j); });
-              } else {
-                using P1 = model::Pack<1>;
-                dm.denoise<1>([&](int j) -> const P1& { return single_in(i, j); }, s_of(i),
-                              [&](int j) -> P1& { return single_out(i, j); }, [&](int j) -> double& { return row(i, j); });
-              }
-            });
-        const auto packed = test::to_host(own ? own_out : packed_out);
-        const auto single = test::to_host(single_out);
-        for (int w = 0; w < W; ++w)
-          for (int j = 0; j < dim; ++j) {
-            INFO(m.name << ", s = " << s << (own ? " scaled per sample" : "") << ", sample " << w << ", coordinate " << j);
-            REQUIRE(packed(j)[w] == static_cast<double>(single(w, j)));  // bit for bit
-          }
-      }
-    }
-  }
+                        model::random_mixture("mix37", 37, 5, 6, 1.5, 0.2, 0.7)})
+    check_pack_invariance(std::get<model::DiagonalMixture>(model::to_device(m)), m);
 }
 
 // f(x) for every x in xs, evaluated on the device (f: a functor with a device call operator).

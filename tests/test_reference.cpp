@@ -6,8 +6,9 @@
 #include <cstdio>
 #include <tuple>
 #include <type_traits>
+#include <variant>
 
-#include "reference/dop853.hpp"
+#include "reference/dop853_kernel.hpp"
 #include "reference/reference.hpp"
 #include "schedule/registry.hpp"
 #include "spacing/spacing.hpp"
@@ -124,13 +125,13 @@ namespace {
 struct PackProblem {
   static constexpr int samples = 19, outputs = 4, nan_sample = 3;
   model::ModelSpec spec;
-  model::DiagonalMixture dm;
+  model::DiagonalMixture dm;  // the kind itself: solved below in packs of 1 and of 16
   Kokkos::View<double**> starts;
   Kokkos::View<double*> u{"u", outputs};
 
   explicit PackProblem(int dim = 5)
       : spec(model::random_mixture("mix", dim, 4, 11, 1.5, 0.2, 0.7)),
-        dm(model::to_device(spec)),
+        dm(std::get<model::DiagonalMixture>(model::to_device(spec))),
         starts(test::marginal_starts(spec, schedule::make_schedule("edm"), samples)) {
     auto h = test::to_host(starts);
     h(nan_sample, 2) = std::nan("");
@@ -143,16 +144,16 @@ struct PackProblem {
 
   // (y, nfe, failed, steps) on the host, DOP853 in packs of W, or in teams of the given shape.
   template <int W>
-  auto solve(double tol, bool pack_step = false, const solver::TeamShape* teams = nullptr) const {
+  auto solve(double tol, bool pack_step = false, const lane::TeamShape* teams = nullptr) const {
     reference::Dop853Settings settings;
     settings.rtol = settings.atol = tol;
     settings.pack_step = pack_step;
     settings.teams = teams != nullptr;
-    solver::NfeCounter nfe("nfe", samples);
+    lane::NfeCounter nfe("nfe", samples);
     Kokkos::View<double***> y("y", samples, outputs, spec.dim);
     Kokkos::View<int*> failed("failed", samples);
     Kokkos::View<long**> steps("steps", samples, 2);
-    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed, steps, teams ? *teams : solver::TeamShape{});
+    reference::dop853<W>("test", dm, starts, u, settings, nfe, y, failed, steps, teams ? *teams : lane::TeamShape{});
     return std::make_tuple(test::to_host(y), test::to_host(nfe), test::to_host(failed), test::to_host(steps));
   }
 };
@@ -197,11 +198,11 @@ TEST_CASE("reference: in teams with vector lanes over coordinates, DOP853 gives 
         INFO("sample " << p);
         REQUIRE(failed(p) == failed16(p));
         if (p == PackProblem::nan_sample) continue;
-        if (solver::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
+        if (lane::gpu_backend) REQUIRE(std::abs(nfe(p) - nfe16(p)) <= 12);
         else REQUIRE((nfe(p) == nfe16(p) && steps(p, 0) == steps16(p, 0) && steps(p, 1) == steps16(p, 1)));
         for (int m = 0; m < PackProblem::outputs; ++m)
           for (int j = 0; j < problem.spec.dim; ++j)
-            REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (solver::gpu_backend ? 1e-9 : 0.0));
+            REQUIRE(std::fabs(y(p, m, j) - y16(p, m, j)) <= (lane::gpu_backend ? 1e-9 : 0.0));
       }
     }
   }
@@ -249,7 +250,7 @@ TEST_CASE("reference: DOP853 spends 1 + 12 x (accepted + rejected steps) + 3 x a
   // every accepted step (the problem requests two times between its ends). The NaN sample is
   // rejected until its step size underflows: it spends evaluations on rejected steps only.
   const PackProblem problem;
-  const solver::TeamShape one{1, 1};
+  const lane::TeamShape one{1, 1};
   const auto check = [&](const auto& solution, const char* layout) {
     const auto& [y, nfe, failed, steps] = solution;
     long rejected = 0;

@@ -33,20 +33,20 @@ TEST_CASE("teams with vector lanes over coordinates give the packs' numbers", "[
     for (const auto& shape : test::team_shapes(m.dim)) {
       INFO(label << ", teams of " << shape.team_size << " x " << shape.vector_length << " lanes");
       const auto packs = test::solve_on_grid(m, sched, times, label, 7, true);
-      solver::KernelLayout teams;
-      teams.kind = solver::KernelLayout::teams;
+      lane::KernelLayout teams;
+      teams.kind = lane::KernelLayout::teams;
       teams.team = shape;
       const auto team = test::solve_on_grid(m, sched, times, label, 7, true, teams);
       // Host vector loops run in order: the same operations in the same order, bit for bit. On
       // GPUs the lanes sum the quadratic form in another order: equal to rounding (the adaptive
       // solvers' step control may then take another step, so to their tolerance).
       const bool adaptive = solver::is_adaptive(solver::parse_solver(label));
-      if (!solver::gpu_backend || !adaptive) {
+      if (!lane::gpu_backend || !adaptive) {
         REQUIRE(team.nfe == packs.nfe);
         REQUIRE(team.accepted_steps == packs.accepted_steps);
         REQUIRE(team.rejected_steps == packs.rejected_steps);
       }
-      const double tol = !solver::gpu_backend ? 0.0 : adaptive ? 1e-6 : 1e-12;
+      const double tol = !lane::gpu_backend ? 0.0 : adaptive ? 1e-6 : 1e-12;
       auto agree = [&](const std::vector<double>& a, const std::vector<double>& b) {
         REQUIRE(a.size() == b.size());
         for (size_t k = 0; k < a.size(); ++k) {
@@ -70,16 +70,16 @@ TEST_CASE("run.layout: every cell and reference records the layout it ran with, 
   e.solvers.push_back(test::solver_entry("dopri5"));
   e.spacing_solver_pairs.push_back({0, 1});
   const auto run = [&](const std::string& layout) {
-    e.layout = solver::parse_layout(layout);
+    e.layout = lane::parse_layout(layout);
     std::string reference_layout;
-    const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { reference_layout = r.layout; });
+    const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { reference_layout = r.layout; });
     return std::make_pair(cells, reference_layout);
   };
   const auto [packs, packs_reference] = run("packs");
   REQUIRE(packs_reference == "packs");
   for (const std::string layout : {"auto", "teams"}) {
     const auto [cells, reference_layout] = run(layout);
-    const std::string resolved = layout == "teams" ? "teams" : solver::layout_name(solver::auto_layout());
+    const std::string resolved = layout == "teams" ? "teams" : lane::layout_name(lane::auto_layout());
     REQUIRE(reference_layout == resolved);
     REQUIRE(cells.size() == packs.size());
     for (size_t c = 0; c < cells.size(); ++c) {
@@ -88,7 +88,7 @@ TEST_CASE("run.layout: every cell and reference records the layout it ran with, 
       REQUIRE(cells[c].layout == (adaptive && resolved == "packs" ? "samples" : resolved));
       REQUIRE(packs[c].layout == (adaptive ? "samples" : "packs"));
       for (int p = 0; p < e.samples; ++p)
-        REQUIRE(std::fabs(cells[c].gte[p] - packs[c].gte[p]) <= (solver::gpu_backend ? 1e-9 : 0.0) * packs[c].gte[p]);
+        REQUIRE(std::fabs(cells[c].gte[p] - packs[c].gte[p]) <= (lane::gpu_backend ? 1e-9 : 0.0) * packs[c].gte[p]);
     }
   }
 }

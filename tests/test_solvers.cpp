@@ -60,7 +60,7 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   return x;
 }
 
-std::string label_of(const sweep::SeriesFit& f) {
+std::string label_of(const results::SeriesFit& f) {
   std::ostringstream out;
   out << "GTE order " << f.gte.order << " +- " << f.gte.standard_error << " over NFE "
       << (f.gte.valid ? f.nfe[f.gte.first] : 0) << ".." << (f.gte.valid ? f.nfe[f.gte.last] : 0) << ", LTE order "

@@ -141,8 +141,8 @@ TEST_CASE("near_floor: cells within 10x of the reference's error estimate are fl
   // UniPC-3 (order 4) on the Gaussian comes within 10x of the reference's error (~2e-14) past NFE 4096.
   const auto e = test::experiment(test::gaussian(4), "vp-linear", "uniform-lambda", "unipc-3",
                                   {32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384}, 8);
-  std::vector<sweep::ReferenceRecord> refs;
-  const auto cells = test::run_cells(e, [&](const sweep::ReferenceRecord& r) { refs.push_back(r); });
+  std::vector<results::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { refs.push_back(r); });
   // The runner's closed-form error of the reference (Gaussian models) and its estimate agree as
   // test_reference.cpp requires of the solve itself.
   REQUIRE(refs.size() == 1);

@@ -13,7 +13,7 @@
 #include "bench/machine.hpp"
 #include "io/hdf5.hpp"
 #include "io/results_file.hpp"
-#include "solver/lane.hpp"
+#include "lane/layout.hpp"
 #include "solver/presets.hpp"
 #include "solver/registry.hpp"
 
@@ -73,11 +73,11 @@ struct Size {
 void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int samples, int ref_samples, int nfe,
                  double tol, double work, int repeats) {
   std::printf("Throughput over model size (%d samples in packs of %d; DOP853 on %d samples at tol %.0e; one core)\n",
-              samples, solver::pack_width, ref_samples, tol);
+              samples, lane::pack_width, ref_samples, tol);
   std::printf("%5s %4s %9s %6s %5s %5s %8s %9s %7s %7s %10s %10s %10s %7s\n", "dim", "K", "FLOP/eval", "div", "exp",
               "log", "bytes", "ns/eval", "GFLOP/s", "%peak", "rk4 eval/s", "ddim", "dop853", "NFE");
   for (const auto& sz : sizes) {
-    const auto c = bench::denoise_cost(sz.dim, sz.components, solver::pack_width);
+    const auto c = bench::denoise_cost(sz.dim, sz.components, lane::pack_width);
     const auto p = bench::random_problem(sz.dim, sz.components, samples);
     const int evals = evals_for(samples, sz.dim, sz.components, work);
     const double s = bench::time_model(p, evals, repeats);
@@ -93,19 +93,19 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
   std::printf("\n");
 }
 
-// rk4 and the DOP853 reference (own steps) in both layouts (solver/layout.hpp): packs of samples
+// rk4 and the DOP853 reference (own steps) in both layouts (lane/layout.hpp): packs of samples
 // per thread against teams with vector lanes over coordinates, on the same problems.
 void layouts_table(const std::vector<Size>& sizes, int samples, int ref_samples, int nfe, double tol, int repeats) {
   std::printf("Kernel layouts (rk4: %d samples, NFE %d; DOP853 with own steps: %d samples, tol %.0e): packs of %d "
               "samples per thread vs teams of samples x vector lanes over coordinates, in sample-evaluations/s; auto = %s\n",
-              samples, nfe, ref_samples, tol, solver::pack_width, solver::layout_name(solver::auto_layout()));
+              samples, nfe, ref_samples, tol, lane::pack_width, lane::layout_name(lane::auto_layout()));
   std::printf("%5s %4s %12s %12s %12s %12s %12s %12s %10s\n", "dim", "K", "rk4 packs", "rk4 teams", "teams/packs",
               "dop853 packs", "dop853 teams", "teams/packs", "team shape");
   for (const auto& sz : sizes) {
     const auto p = bench::random_problem(sz.dim, sz.components, samples);
-    solver::KernelLayout teams;
-    teams.kind = solver::KernelLayout::teams;
-    const auto shape = solver::default_team_shape(sz.dim);
+    lane::KernelLayout teams;
+    teams.kind = lane::KernelLayout::teams;
+    const auto shape = lane::default_team_shape(sz.dim);
     const auto a = bench::time_solver(p, "rk4", nfe, repeats);
     const auto b = bench::time_solver(p, "rk4", nfe, repeats, teams);
     const auto rp = bench::random_problem(sz.dim, sz.components, ref_samples);

@@ -13,6 +13,7 @@
 #include "sweep/plan.hpp"
 #include "sweep/progress.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/series.hpp"
 
 namespace pfode::app {
 
@@ -75,14 +76,14 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");
   sweep::RunCallbacks callbacks;
-  callbacks.reference_done = [&](int group, const sweep::ReferenceRecord& r) {
+  callbacks.reference_done = [&](int group, const results::ReferenceRecord& r) {
     checkpoint->save_reference(group, r);
     char line[256];
     std::snprintf(line, sizeof line, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e",
                   r.model.c_str(), r.schedule.c_str(), r.seed, r.times, r.nfe_mean, r.error_estimate);
     progress.note(line);
   };
-  callbacks.cell_done = [&](const sweep::CellResult& c) {
+  callbacks.cell_done = [&](const results::CellResult& c) {
     checkpoint->save_cell(c);
     char line[512];
     std::snprintf(line, sizeof line, "%s NFE %ld: GTE %.3e %s", sweep::describe(experiment, plan.cells[c.id]).c_str(),

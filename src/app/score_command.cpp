@@ -9,6 +9,7 @@
 #include "io/problem_file.hpp"
 #include "io/results_file.hpp"
 #include "io/runs_file.hpp"
+#include "sweep/series.hpp"
 
 namespace pfode::app {
 
@@ -48,7 +49,7 @@ int score_command(const ScoreOptions& options, int argc, char** argv) {
     rec.resolved_config = problem.resolved_config;
     rec.models = problem.models;
     rec.schedules = problem.schedules;
-    auto scores = external::score_runs(problem, runs, [&](const sweep::ReferenceRecord& r) {
+    auto scores = external::score_runs(problem, runs, [&](const results::ReferenceRecord& r) {
       if (!options.quiet)
         std::fprintf(stderr, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e, %.2f s\n",
                      r.model.c_str(), r.schedule.c_str(), r.seed, r.times, r.nfe_mean, r.error_estimate, r.wall_time);

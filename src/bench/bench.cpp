@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
+#include <variant>
 
 #include "io/hdf5.hpp"
+#include "lane/pack_lane.hpp"
 #include "model/start_states.hpp"
 #include "reference/reference.hpp"
 #include "schedule/registry.hpp"
@@ -47,6 +49,32 @@ std::vector<double> final_of(const Kokkos::View<double***>& y, int m, double alp
   for (size_t i = 0; i < h.extent(0); ++i)
     for (size_t j = 0; j < h.extent(2); ++j) out[i * h.extent(2) + j] = alpha * h(i, m, j);
   return out;
+}
+
+// time_model for one kind of model.
+template <class Model>
+double time_denoise(const Model& model, const Problem& p, int evals, int repeats) {
+  constexpr int W = lane::pack_width;
+  lane::NfeCounter nfe("pfode::bench::nfe", p.samples);
+  auto y0 = starts_view(p);
+  const auto pack_lane = lane::make_pack_lane<W>("pfode::bench", p.samples, 2, model, nfe);
+  const int packs = lane::packs_of<W>(p.samples);
+  const int dim = model.dimension();
+  Kokkos::parallel_for(
+      "pfode::bench::load", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
+        const auto l = pack_lane.at(i);
+        for (int j = 0; j < dim; ++j)
+          for (int w = 0; w < W; ++w) l(0, j)[w] = y0(l.sample(w), j);
+      });
+  return best_seconds(repeats, [&] {
+    Kokkos::parallel_for(
+        "pfode::bench::model", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
+          const auto l = pack_lane.at(i);
+          // s sweeps the EDM range geometrically, as a trajectory does.
+          for (int e = 0; e < evals; ++e) l.denoise(0, 1.0, 80.0 * math::exp(-10.6 * e / evals), 1);
+        });
+    Kokkos::fence();
+  });
 }
 
 }  // namespace
@@ -106,32 +134,11 @@ Problem load_problem(const std::string& path, int samples, const std::string& sc
 
 double time_model(const Problem& p, int evals, int repeats) {
   const auto model = model::to_device(p.model);
-  constexpr int W = solver::pack_width;
-  solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
-  auto y0 = starts_view(p);
-  const auto lane = solver::make_lane<W>("pfode::bench", p.samples, 2, model, nfe);
-  const int packs = solver::packs_of<W>(p.samples);
-  Kokkos::parallel_for(
-      "pfode::bench::load", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
-        solver::Lane<W> l = lane;
-        l.pack = i;
-        for (int j = 0; j < model.dim; ++j)
-          for (int w = 0; w < W; ++w) l(0, j)[w] = y0(l.sample(w), j);
-      });
-  return best_seconds(repeats, [&] {
-    Kokkos::parallel_for(
-        "pfode::bench::model", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
-          solver::Lane<W> l = lane;
-          l.pack = i;
-          // s sweeps the EDM range geometrically, as a trajectory does.
-          for (int e = 0; e < evals; ++e) l.denoise(0, 1.0, 80.0 * math::exp(-10.6 * e / evals), 1);
-        });
-    Kokkos::fence();
-  });
+  return std::visit([&](const auto& kind) { return time_denoise(kind, p, evals, repeats); }, model);
 }
 
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
-                   const solver::KernelLayout& layout) {
+                   const lane::KernelLayout& layout) {
   const bool preset = label.find(':') != std::string::npos;
   const std::string spacing_label = preset ? solver::find_preset(label).spacing : "karras";
   const auto spec = solver::with_budget(solver::parse_solver(preset ? solver::find_preset(label).solver : label), nfe_budget);
@@ -169,7 +176,7 @@ Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps)
   settings.rtol = settings.atol = tol;
   settings.pack_step = steps == Dop853Steps::shared_per_pack;
   settings.teams = steps == Dop853Steps::own_in_teams;
-  solver::NfeCounter nfe("pfode::bench::nfe", p.samples);
+  lane::NfeCounter nfe("pfode::bench::nfe", p.samples);
   Kokkos::View<double***> y("pfode::bench::y", p.samples, 2, dim);
   Kokkos::View<int*> failed("pfode::bench::failed", p.samples);
   Kokkos::View<long**> steps_taken("pfode::bench::steps", p.samples, 2);

@@ -11,11 +11,11 @@
 
 #include "model/model_spec.hpp"
 #include "schedule/schedule.hpp"
-#include "solver/layout.hpp"
+#include "lane/layout.hpp"
 
 namespace pfode::bench {
 
-// Cost of one model evaluation D(y, s) (DiagonalMixture::denoise, through solver::Lane) for one
+// Cost of one model evaluation D(y, s) (DiagonalMixture::denoise, through lane::PackLane) for one
 // sample, when `pack` samples share the terms that depend on s only (1/(c^2 + s^2), the
 // log-determinants), which are then counted once per pack and divided by it.
 // Convention: add, sub, mul, div each 1 FLOP, a fused multiply-add 2; exp and log are counted
@@ -57,10 +57,10 @@ struct Timing {
 // Karras grid, or a preset ("k-diffusion:heun") on its own grid, through solver::run_solver
 // without LTE, in the given kernel layout.
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,
-                   const solver::KernelLayout& layout = {});
+                   const lane::KernelLayout& layout = {});
 // How the timed DOP853 steps: each sample with its own steps (what one scipy solve_ivp per sample
 // does), steps shared per pack of 16 (what solve_ivp on all samples stacked does, per 16 samples
-// instead of all), or each sample's own steps in the team layout (solver/team_lane.hpp).
+// instead of all), or each sample's own steps in the team layout (lane/team_lane.hpp).
 enum class Dop853Steps { own, shared_per_pack, own_in_teams };
 // DOP853 from s_max to s_min (rtol = atol = tol) for every sample.
 Timing time_dop853(const Problem& p, double tol, int repeats, Dop853Steps steps = Dop853Steps::own);

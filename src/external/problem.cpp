@@ -17,7 +17,7 @@ const model::ModelSpec* Problem::find_model(const std::string& name) const {
   return nullptr;
 }
 
-const sweep::ScheduleEntry* Problem::find_schedule(const std::string& name) const {
+const results::ScheduleEntry* Problem::find_schedule(const std::string& name) const {
   for (const auto& s : schedules)
     if (s.name == name) return &s;
   return nullptr;
@@ -99,7 +99,7 @@ std::string problem_fingerprint(const Problem& p) {
     f.add(m->means);
     f.add(m->stds);
   }
-  for (const auto* s : by_name(p.schedules, [](const sweep::ScheduleEntry& s) { return s.name; })) {
+  for (const auto* s : by_name(p.schedules, [](const results::ScheduleEntry& s) { return s.name; })) {
     f.add(s->name);
     f.add(static_cast<long>(s->schedule.kind));
     for (double v : {s->schedule.t_min, s->schedule.t_max, s->schedule.p0, s->schedule.p1}) f.add(v);

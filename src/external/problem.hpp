@@ -36,13 +36,13 @@ struct Problem {
   int samples = 0;
   sweep::ReferenceSettings reference;
   std::vector<model::ModelSpec> models;
-  std::vector<sweep::ScheduleEntry> schedules;
+  std::vector<results::ScheduleEntry> schedules;
   std::vector<StartStates> starts;
   std::vector<Grid> grids;
 
   // nullptr when there is none of that name (or group).
   const model::ModelSpec* find_model(const std::string& name) const;
-  const sweep::ScheduleEntry* find_schedule(const std::string& name) const;
+  const results::ScheduleEntry* find_schedule(const std::string& name) const;
   const StartStates* find_start(const std::string& model, const std::string& schedule, long seed) const;
 };
 

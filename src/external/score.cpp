@@ -37,7 +37,7 @@ void check_run(const Problem& problem, const ExternalRun& run) {
   const auto* entry = problem.find_schedule(run.schedule);
   if (!entry)
     fail("unknown schedule '" + run.schedule + "' (the problem's: " +
-         names(problem.schedules, [](const sweep::ScheduleEntry& s) { return s.name; }) + ")");
+         names(problem.schedules, [](const results::ScheduleEntry& s) { return s.name; }) + ")");
   if (!problem.find_start(run.model, run.schedule, run.seed))
     fail("the problem has no start states for seed " + std::to_string(run.seed) + " (its groups: " +
          names(problem.starts, [](const StartStates& s) { return start_name(s); }) + ")");
@@ -68,8 +68,8 @@ double mean(const std::vector<long>& values) {
 }
 
 // One run as a cell: its description and NFE (the errors come later).
-sweep::CellResult describe_run(const Problem& problem, const ExternalRun& run, int id) {
-  sweep::CellResult r;
+results::CellResult describe_run(const Problem& problem, const ExternalRun& run, int id) {
+  results::CellResult r;
   r.id = id;
   r.model = run.model;
   r.schedule = run.schedule;
@@ -112,7 +112,7 @@ void check_runs(const Problem& problem, const std::string& problem_path, const R
 }
 
 Scores score_runs(const Problem& problem, const RunsFile& file,
-                  const std::function<void(const sweep::ReferenceRecord&)>& reference_done) {
+                  const std::function<void(const results::ReferenceRecord&)>& reference_done) {
   Scores scores;
   scores.cells.resize(file.runs.size());
   // Runs by (model, schedule, seed) group, groups in the order of their first run.
@@ -160,7 +160,7 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
           if (i == points - 1) final_rms[p] = std::sqrt(norm / dim);
         }
       }
-      sweep::CellResult cell = describe_run(problem, run, k);
+      results::CellResult cell = describe_run(problem, run, k);
       sweep::set_global_errors(cell, error, final_rms, samples, points, reference.solution.error_estimate, false);
       scores.cells[k] = std::move(cell);
     }

@@ -10,7 +10,7 @@
 
 #include "external/problem.hpp"
 #include "external/runs.hpp"
-#include "sweep/results.hpp"
+#include "results/records.hpp"
 
 namespace pfode::external {
 
@@ -22,13 +22,13 @@ namespace pfode::external {
 void check_runs(const Problem& problem, const std::string& problem_path, const RunsFile& runs);
 
 struct Scores {
-  std::vector<sweep::CellResult> cells;  // one per run, in the file's order; id = position
-  std::vector<sweep::ReferenceRecord> references;
+  std::vector<results::CellResult> cells;  // one per run, in the file's order; id = position
+  std::vector<results::ReferenceRecord> references;
 };
 
 // reference_done (optional) sees each reference as it is solved. Throws std::runtime_error when
 // a reference solve fails.
 Scores score_runs(const Problem& problem, const RunsFile& runs,
-                  const std::function<void(const sweep::ReferenceRecord&)>& reference_done = {});
+                  const std::function<void(const results::ReferenceRecord&)>& reference_done = {});
 
 }  // namespace pfode::external

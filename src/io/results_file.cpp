@@ -80,7 +80,7 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
   return model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
 }
 
-void write_schedule(const Group& parent, const sweep::ScheduleEntry& entry) {
+void write_schedule(const Group& parent, const results::ScheduleEntry& entry) {
   const Group g = parent.create_group(entry.name);
   const auto& info = schedule::find_schedule(entry.name);
   g.write_attribute("kind", info.name);
@@ -91,7 +91,7 @@ void write_schedule(const Group& parent, const sweep::ScheduleEntry& entry) {
   for (size_t k = 0; k < info.parameter_names.size(); ++k) g.write_attribute(info.parameter_names[k], params[k]);
 }
 
-sweep::ScheduleEntry read_schedule(const Group& parent, const std::string& name) {
+results::ScheduleEntry read_schedule(const Group& parent, const std::string& name) {
   std::map<std::string, double> values;
   std::string kind;
   try {
@@ -106,7 +106,7 @@ sweep::ScheduleEntry read_schedule(const Group& parent, const std::string& name)
   return {name, schedule::make_schedule(kind, values)};
 }
 
-void write_cell(const Group& parent, const sweep::CellResult& c) {
+void write_cell(const Group& parent, const results::CellResult& c) {
   const Group g = parent.create_group(cell_name(c.id));
   g.write_attribute("id", static_cast<long>(c.id));
   g.write_attribute("model", c.model);
@@ -159,8 +159,8 @@ void write_cell(const Group& parent, const sweep::CellResult& c) {
   }
 }
 
-sweep::CellResult read_cell(const Group& g) {
-  sweep::CellResult c;
+results::CellResult read_cell(const Group& g) {
+  results::CellResult c;
   c.id = static_cast<int>(g.read_long_attribute("id"));
   c.model = g.read_string_attribute("model");
   c.schedule = g.read_string_attribute("schedule");
@@ -213,7 +213,7 @@ sweep::CellResult read_cell(const Group& g) {
   return c;
 }
 
-void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
+void write_reference(const Group& parent, const results::ReferenceRecord& r) {
   const Group g = parent.create_group(r.model + "__" + r.schedule + "__seed" + std::to_string(r.seed));
   g.write_attribute("model", r.model);
   g.write_attribute("schedule", r.schedule);
@@ -234,8 +234,8 @@ void write_reference(const Group& parent, const sweep::ReferenceRecord& r) {
   g.write_attribute("wall_time", r.wall_time);
 }
 
-sweep::ReferenceRecord read_reference(const Group& g) {
-  sweep::ReferenceRecord r;
+results::ReferenceRecord read_reference(const Group& g) {
+  results::ReferenceRecord r;
   r.model = g.read_string_attribute("model");
   r.schedule = g.read_string_attribute("schedule");
   r.seed = g.read_long_attribute("seed");

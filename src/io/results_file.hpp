@@ -8,8 +8,8 @@
 
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
-#include "sweep/experiment.hpp"
-#include "sweep/results.hpp"
+#include "model/model_spec.hpp"
+#include "results/records.hpp"
 
 namespace pfode::io {
 
@@ -20,10 +20,10 @@ struct RunRecord {
   std::string external_runs, problem_file, problem_id;
   std::string resolved_config;
   std::vector<model::ModelSpec> models;
-  std::vector<sweep::ScheduleEntry> schedules;
-  std::vector<sweep::ReferenceRecord> references;
-  std::vector<sweep::CellResult> cells;  // by id
-  std::vector<sweep::SeriesFit> series;
+  std::vector<results::ScheduleEntry> schedules;
+  std::vector<results::ReferenceRecord> references;
+  std::vector<results::CellResult> cells;  // by id
+  std::vector<results::SeriesFit> series;
 };
 
 // /models/<name> and /schedules/<name>: the model's parameters and the schedule's kind, range and
@@ -31,13 +31,13 @@ struct RunRecord {
 // read (model::make_model, schedule::make_schedule) and throw std::invalid_argument naming it.
 void write_model(const Group& parent, const model::ModelSpec& model);
 model::ModelSpec read_model(const Group& parent, const std::string& name);
-void write_schedule(const Group& parent, const sweep::ScheduleEntry& entry);
-sweep::ScheduleEntry read_schedule(const Group& parent, const std::string& name);
+void write_schedule(const Group& parent, const results::ScheduleEntry& entry);
+results::ScheduleEntry read_schedule(const Group& parent, const std::string& name);
 
-void write_cell(const Group& parent, const sweep::CellResult& cell);
-sweep::CellResult read_cell(const Group& group);
-void write_reference(const Group& parent, const sweep::ReferenceRecord& ref);
-sweep::ReferenceRecord read_reference(const Group& group);
+void write_cell(const Group& parent, const results::CellResult& cell);
+results::CellResult read_cell(const Group& group);
+void write_reference(const Group& parent, const results::ReferenceRecord& ref);
+results::ReferenceRecord read_reference(const Group& group);
 
 // Writes the whole file atomically (temporary next to `path`, then rename).
 void write_results_file(const std::string& path, const RunRecord& record);

@@ -8,7 +8,10 @@
 // divisions; with one s per sample (adaptive step control) they are computed per sample.
 // denoise_team is the hierarchical form for large dimensions: a team of threads (one sample each)
 // shares the s-only terms, and each thread spreads its sample's coordinates over vector lanes.
+// A device model kind (model/concept.hpp); it keeps no per-sample data.
 #pragma once
+
+#include <type_traits>
 
 #include "compat/kokkos_compat.hpp"
 #include "model/pack.hpp"
@@ -26,13 +29,23 @@ struct DiagonalMixture {
   int components = 0;
   int dim = 0;
 
+  KOKKOS_INLINE_FUNCTION int dimension() const { return dim; }
+  // Scratch of denoise (terms of s per pack), and of denoise_team (doubles per team and per
+  // thread): the inverse variances of one component, and the logs of its chunks of variances.
+  KOKKOS_INLINE_FUNCTION int s_scratch_size() const { return dim; }
+  KOKKOS_INLINE_FUNCTION int value_scratch_size() const { return 0; }
+  KOKKOS_INLINE_FUNCTION int team_scratch_size() const { return dim + chunks(); }
+  KOKKOS_INLINE_FUNCTION int thread_scratch_size() const { return dim; }
+
   // Writes D(y, s) of W samples through out(j) (a Pack<W>&); y(j) reads their input coordinates
   // (a Pack<W>). s is one double shared by the pack (fixed-grid solvers: the s-only terms are
   // computed once per pack) or a Pack<W> with each sample's own s (per-sample step control);
-  // scratch(j) is a double& or a Pack<W>& to match. out must not alias y or scratch.
+  // scratch(j) is a double& or a Pack<W>& to match. out must not alias y or scratch. Neither the
+  // sample indices nor per-sample scratch values are needed: every sample sees the same mixture.
   // Each sample's arithmetic is the same whether s is shared or its own, and whatever W is.
-  template <int W, class S, class In, class Out, class Row>
-  KOKKOS_INLINE_FUNCTION void denoise(const In& y, const S& s, const Out& out, const Row& scratch) const {
+  template <int W, class Samples, class In, class S, class Out, class Scratch, class Values>
+  KOKKOS_INLINE_FUNCTION void denoise(const Samples&, const In& y, const S& s, const Out& out, const Scratch& scratch,
+                                      const Values&) const {
     const S s2 = s * s;
     // Values pass through local arrays filled and drained by loops over w: the compiler then knows
     // nothing aliases, keeps them in vector registers and never mixes scalar and vector accesses.
@@ -101,13 +114,17 @@ struct DiagonalMixture {
   // D(y, s) of the sample of each thread of a team, with the thread's coordinates over its vector
   // lanes. y(j) and out(j) are the calling thread's doubles. With team_s every thread of the team
   // calls it together at the same s (fixed-grid solvers): the team computes the s-only terms once
-  // into team scratch, inverse_variance (dim) and chunk_logs (chunks()). Otherwise each thread has
-  // its own s (per-sample step control) and inverse_variance is its own scratch; no barriers.
-  // The per-coordinate arithmetic is denoise's; only the order in which sums over coordinates run
-  // over vector lanes may differ (on host backends, whose vector loops run in order, it is denoise's).
+  // into team_scratch, the inverse variances (dim) then the chunk logs (chunks()). Otherwise each
+  // thread has its own s (per-sample step control) and its inverse variances in thread_scratch; no
+  // barriers. The per-coordinate arithmetic is denoise's; only the order in which sums over
+  // coordinates run over vector lanes may differ (on host backends, whose vector loops run in
+  // order, it is denoise's).
   template <class Member, class In, class Out, class Scratch>
-  KOKKOS_INLINE_FUNCTION void denoise_team(const Member& team, const In& y, double s, const Out& out, bool team_s,
-                                           const Scratch& inverse_variance, const Scratch& chunk_logs) const {
+  KOKKOS_INLINE_FUNCTION void denoise_team(const Member& team, int /*sample*/, const In& y, double s, const Out& out,
+                                           bool team_s, const Scratch& team_scratch,
+                                           const Scratch& thread_scratch) const {
+    const Scratch& inverse_variance = team_s ? team_scratch : thread_scratch;
+    const auto chunk_logs = [&](int c) -> double& { return team_scratch(dim + c); };
     const double s2 = s * s;
     const auto coordinates = Kokkos::ThreadVectorRange(team, dim);
     if (components == 1) {
@@ -166,7 +183,7 @@ struct DiagonalMixture {
     Kokkos::parallel_for(coordinates, [&](int j) { out(j) = out(j) * inv; });
   }
 
-  // Scratch denoise_team needs: dim inverse variances and one log per chunk.
+  // Chunks of log_chunk variances whose product gives one log of the log-determinant.
   KOKKOS_INLINE_FUNCTION int chunks() const { return (dim + log_chunk - 1) / log_chunk; }
 
   // Closed-form canonical PF-ODE flow of a Gaussian (components == 1):
@@ -176,7 +193,8 @@ struct DiagonalMixture {
     return means(0, j) + (y0 - means(0, j)) * math::sqrt((c2 + s * s) / (c2 + s0 * s0));
   }
 
- private:
+  // Building blocks of the mixture kinds. The full-covariance kind (model/full_covariance.hpp)
+  // evaluates each component in its eigenbasis with them, so the two kinds round alike.
   static constexpr int log_chunk = 16;
 
   // Log of a component's unnormalised responsibility, log w_k - (quad + log det) / 2.

@@ -76,7 +76,7 @@ ModelSpec random_mixture(const std::string& name, int dim, int components, std::
   return make_model(name, dim, weights, means, stds, "random(seed=" + std::to_string(seed) + ")");
 }
 
-DiagonalMixture to_device(const ModelSpec& spec) {
+DeviceModel to_device(const ModelSpec& spec) {
   Kokkos::View<double*> log_w("pfode::model::log_weights", spec.components);
   Kokkos::View<double**, Kokkos::LayoutRight> means("pfode::model::means", spec.components, spec.dim);
   Kokkos::View<double**, Kokkos::LayoutRight> vars("pfode::model::variances", spec.components, spec.dim);

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/mixture.hpp"
+#include "model/kinds.hpp"
 
 namespace pfode::model {
 
@@ -34,6 +34,7 @@ ModelSpec load_model_file(const std::string& name, const std::string& path);
 ModelSpec random_mixture(const std::string& name, int dim, int components, std::uint64_t seed, double spread,
                          double std_min, double std_max);
 
-DiagonalMixture to_device(const ModelSpec& spec);
+// The device form of the model: the kind that evaluates it (model/kinds.hpp).
+DeviceModel to_device(const ModelSpec& spec);
 
 }  // namespace pfode::model

@@ -14,15 +14,15 @@ struct Solve {
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
-Solve integrate(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                 Kokkos::View<const double*> u_out, const Dop853Settings& settings) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
-  solver::NfeCounter nfe("pfode::reference::nfe", samples);
+  lane::NfeCounter nfe("pfode::reference::nfe", samples);
   // Every entry is written by the kernel (a failed sample's missing times with NaN): no zero fill of
   // what can be samples x thousands of times x dim doubles.
   Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
-                            model.dim);
+                            model::dimension(model));
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed, steps);
@@ -48,7 +48,7 @@ std::vector<int> error_estimate_samples(int samples) {
   return index;
 }
 
-ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                                   const std::vector<double>& s_out, const Dop853Settings& settings,
                                   const std::vector<double>& x_scale) {
   for (size_t m = 1; m < s_out.size(); ++m)
@@ -57,7 +57,7 @@ ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::V
     throw std::invalid_argument("reference: one x scale per requested time");
   const int outputs = static_cast<int>(s_out.size());
   const int samples = static_cast<int>(y_start.extent(0));
-  const int dim = model.dim;
+  const int dim = model::dimension(model);
   Kokkos::View<double*> u_out("pfode::reference::u_out", outputs), scale("pfode::reference::x_scale", outputs);
   {
     auto uh = Kokkos::create_mirror_view(u_out);

@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "model/mixture.hpp"
+#include "model/kinds.hpp"
 #include "reference/dop853.hpp"
 
 namespace pfode::reference {
@@ -31,7 +31,7 @@ std::vector<int> error_estimate_samples(int samples);
 
 // x_scale: alpha at each requested time, so that the error estimate is in the schedule's scale
 // x = alpha y, as the solvers' errors are (empty: in y).
-ReferenceSolution solve_reference(const model::DiagonalMixture& model, Kokkos::View<const double**> y_start,
+ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                                   const std::vector<double>& s_out, const Dop853Settings& settings = {},
                                   const std::vector<double>& x_scale = {});
 

@@ -31,7 +31,7 @@
 
 #include "solver/coefficients.hpp"
 #include "solver/drivers.hpp"
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {
@@ -293,9 +293,9 @@ struct DpmSolverAdaptive {
 // ---------------------------------------------------------------------------------------------
 // Driver: each sample integrates from grid point 0 through every grid point to the last, landing
 // on each; global error at every grid point, per-sample step counts. The samples take different
-// steps, so a lane holds one sample: Lane<1> (one thread per sample) or a TeamLane (one sample per
-// thread, its coordinates over vector lanes, no team barriers: the model's s-only terms are the
-// thread's own).
+// steps, so a lane holds one sample: a PackLane of width 1 (one thread per sample) or a TeamLane
+// (one sample per thread, its coordinates over vector lanes, no team barriers: the model's s-only
+// terms are the thread's own).
 template <class Method, class L>
 struct AdaptiveKernel {
   static_assert(L::width == 1, "adaptive step control is per sample");

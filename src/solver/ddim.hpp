@@ -4,7 +4,7 @@
 // the first-order exponential integrator (= DPM-Solver-1, DPM-Solver++(1), DEIS-1, UniP-1).
 #pragma once
 
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {

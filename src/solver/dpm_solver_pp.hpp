@@ -12,7 +12,7 @@
 
 #include "solver/coefficients.hpp"
 #include "solver/dpm_solver.hpp"
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {

@@ -1,7 +1,7 @@
 // Device kernels that drive any solver method over a batch of samples: the trajectory from the
 // start state (global error at every grid point) and the one-step runs from exact inputs (LTE).
-// One thread per pack of samples (solver/lane.hpp) runs the whole loop over steps with the model
-// fused in: no per-step launches or host round trips.
+// One thread per pack of samples (lane/pack_lane.hpp) runs the whole loop over steps with the
+// model fused in: no per-step launches or host round trips.
 //
 // A method M provides
 //   history_depth()     how many past grid points its step reads (1 for single-step methods)
@@ -13,7 +13,7 @@
 //   step(lane, grid, i)           advance the state slot from grid point i to i + 1
 #pragma once
 
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {
@@ -111,7 +111,7 @@ KOKKOS_INLINE_FUNCTION void store_final(const L& lane, const Kokkos::View<double
   }
 }
 
-// The kernels run on a pack lane (Lane<W>, one thread per pack: RangePolicy over packs) or a team
+// The kernels run on a pack lane (PackLane, one thread per pack: RangePolicy over packs) or a team
 // lane (TeamLane, one thread per sample with vector lanes over coordinates: TeamPolicy); `at`
 // places the lane on the pack index or the team member it is called with.
 template <class Method, class L>

@@ -7,7 +7,7 @@
 //   rk4       order 4   the classical Runge-Kutta method (Kutta 1901)
 #pragma once
 
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {

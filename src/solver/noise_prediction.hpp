@@ -3,7 +3,7 @@
 // EDM's Heun method.
 #pragma once
 
-#include "solver/lane.hpp"
+#include "solver/slots.hpp"
 #include "solver/step_grid.hpp"
 
 namespace pfode::solver {

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "model/mixture.hpp"
+#include "lane/layout.hpp"
+#include "model/kinds.hpp"
 #include "solver/drivers.hpp"
 #include "solver/registry.hpp"
-#include "solver/layout.hpp"
 
 namespace pfode::solver {
 
@@ -27,10 +27,18 @@ struct SolverRun {
   std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
 };
 
-// exact.zero >= 0: a final=denoise spec ends at sigma = 0 and is measured against x*(0). record:
-// where to keep the states at every grid point of chosen samples (empty: none).
-SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DiagonalMixture& model,
+// The solver on whichever kind of model `model` holds. exact.zero >= 0: a final=denoise spec ends
+// at sigma = 0 and is measured against x*(0). record: where to keep the states at every grid point
+// of chosen samples (empty: none).
+SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const model::DeviceModel& model,
                      const ExactStates& exact, int samples, bool measure_local_error,
-                     const KernelLayout& layout = {}, const StateRecord& record = {});
+                     const lane::KernelLayout& layout = {}, const StateRecord& record = {});
+
+// The solver on one kind of model (model/concept.hpp): defined in solver/run_impl.hpp and compiled
+// for every kind of model/kinds.hpp in its own translation unit (src/kinds/).
+template <class Model>
+SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const Model& model, const ExactStates& exact,
+                     int samples, bool measure_local_error, const lane::KernelLayout& layout = {},
+                     const StateRecord& record = {});
 
 }  // namespace pfode::solver

@@ -77,18 +77,18 @@ std::set<int> Checkpoint::finished_cells() const {
   return ids;
 }
 
-void Checkpoint::save_cell(const CellResult& cell) const {
+void Checkpoint::save_cell(const results::CellResult& cell) const {
   io::write_file_atomically(dir_ + "/cell_" + std::to_string(cell.id) + ".h5",
                             [&](const io::Group& root) { io::write_cell(root, cell); });
 }
 
-void Checkpoint::save_reference(int group, const ReferenceRecord& ref) const {
+void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref) const {
   io::write_file_atomically(dir_ + "/reference_" + std::to_string(group) + ".h5",
                             [&](const io::Group& root) { io::write_reference(root, ref); });
 }
 
-std::vector<CellResult> Checkpoint::load_cells() const {
-  std::vector<CellResult> cells;
+std::vector<results::CellResult> Checkpoint::load_cells() const {
+  std::vector<results::CellResult> cells;
   for (const auto& [id, path] : numbered_files(dir_, "cell_")) {
     const auto root = io::File::open_read(path.string()).root();
     cells.push_back(io::read_cell(root.open_group(root.children().front())));
@@ -96,8 +96,8 @@ std::vector<CellResult> Checkpoint::load_cells() const {
   return cells;
 }
 
-std::vector<ReferenceRecord> Checkpoint::load_references() const {
-  std::vector<ReferenceRecord> refs;
+std::vector<results::ReferenceRecord> Checkpoint::load_references() const {
+  std::vector<results::ReferenceRecord> refs;
   for (const auto& [group, path] : numbered_files(dir_, "reference_")) {
     const auto root = io::File::open_read(path.string()).root();
     refs.push_back(io::read_reference(root.open_group(root.children().front())));

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "sweep/results.hpp"
+#include "results/records.hpp"
 
 namespace pfode::sweep {
 
@@ -25,10 +25,10 @@ class Checkpoint {
 
   bool existed() const { return existed_; }
   std::set<int> finished_cells() const;
-  void save_cell(const CellResult& cell) const;
-  void save_reference(int group, const ReferenceRecord& ref) const;
-  std::vector<CellResult> load_cells() const;            // by id
-  std::vector<ReferenceRecord> load_references() const;  // by group index
+  void save_cell(const results::CellResult& cell) const;
+  void save_reference(int group, const results::ReferenceRecord& ref) const;
+  std::vector<results::CellResult> load_cells() const;            // by id
+  std::vector<results::ReferenceRecord> load_references() const;  // by group index
   void remove() const;
 
   // Removes the checkpoint of `out` if there is one (a fresh start with --force).

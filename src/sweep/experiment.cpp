@@ -177,7 +177,7 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
 }
 
 // Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
-void align_s_intervals(std::vector<ScheduleEntry>& schedules) {
+void align_s_intervals(std::vector<results::ScheduleEntry>& schedules) {
   double s_low = 0, s_high = INFINITY;
   for (const auto& entry : schedules) {
     s_low = std::max(s_low, entry.schedule.s(entry.schedule.t_min));
@@ -240,7 +240,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     throw std::invalid_argument("run.reference_step: unknown '" + reference_step + "' (sample | pack)");
   e.reference_pack_step = reference_step == "pack";
   e.measure_local_error = parse_bool(r.text("run.lte", "true"), "run.lte");
-  e.layout = solver::parse_layout(r.text("run.layout", "auto"));
+  e.layout = lane::parse_layout(r.text("run.layout", "auto"));
   const std::string target = r.text("run.denoise_target", "grid_end");
   if (target != "grid_end" && target != "zero")
     throw std::invalid_argument("run.denoise_target: unknown '" + target + "' (grid_end | zero)");
@@ -334,7 +334,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
         std::map<std::string, double> params;
         for (const auto& key : r.keys_in("schedule." + name))
           params[key.substr(key.rfind('.') + 1)] = parse_double(r.text(key, ""), key);
-        return ScheduleEntry{name, schedule::make_schedule(name, params)};
+        return results::ScheduleEntry{name, schedule::make_schedule(name, params)};
       }));
     std::vector<int> spacings, solvers;
     for (const auto& label : a.spacings)

@@ -6,19 +6,16 @@
 #include <string>
 #include <vector>
 
+#include "lane/layout.hpp"
 #include "model/model_spec.hpp"
 #include "model/start_states.hpp"
+#include "results/records.hpp"
 #include "schedule/schedule.hpp"
-#include "solver/layout.hpp"
 #include "solver/registry.hpp"
 #include "spacing/spacing.hpp"
 
 namespace pfode::sweep {
 
-struct ScheduleEntry {
-  std::string name;
-  schedule::Schedule schedule;
-};
 struct SpacingEntry {
   std::string label;  // as written, e.g. "karras[rho=5]"
   spacing::Spacing spacing;
@@ -46,9 +43,9 @@ struct Experiment {
   double reference_tolerance = 1e-13;
   bool reference_pack_step = false;  // run.reference_step = pack (else sample)
   bool measure_local_error = true;
-  // run.layout, resolved (solver/layout.hpp): how the fixed-grid solvers and the reference with its
+  // run.layout, resolved (lane/layout.hpp): how the fixed-grid solvers and the reference with its
   // own steps per sample map samples and coordinates onto the machine.
-  solver::KernelLayout::Kind layout = solver::auto_layout();
+  lane::KernelLayout::Kind layout = lane::auto_layout();
   // Run every schedule over the same interval of s = sigma/alpha (the intersection of their
   // ranges), so all integrate the same canonical ODE from the same start states.
   bool common_s_interval = false;
@@ -62,7 +59,7 @@ struct Experiment {
   std::vector<int> save_samples;
 
   std::vector<model::ModelSpec> models;
-  std::vector<ScheduleEntry> schedules;
+  std::vector<results::ScheduleEntry> schedules;
   std::vector<SpacingEntry> spacings;
   std::vector<SolverEntry> solvers;
   // The (spacing, solver) pairs the plan crosses with the other axes: every spacing with every

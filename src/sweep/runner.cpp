@@ -58,7 +58,7 @@ solver::StateRecord state_record(const Experiment& e, int steps, int dim) {
 template <class HostY>
 void save_states(const Experiment& e, const HostY& y, const solver::ExactStates& exact, const std::vector<int>& index,
                  const std::vector<double>& alpha, const solver::SolverRun& run, const solver::StateRecord& saving,
-                 int dim, CellResult& r) {
+                 int dim, results::CellResult& r) {
   const int points = static_cast<int>(index.size()), last = points - 1;
   auto exact_x = [&](int p, int i, int c) {
     return i == last && exact.zero >= 0 ? y(p, exact.zero, c) : alpha[i] * y(p, index[i], c);
@@ -106,7 +106,7 @@ std::vector<int> GroupReference::indices(const std::vector<double>& run_times) c
   return out;
 }
 
-GroupReference solve_group_reference(const model::ModelSpec& spec, const ScheduleEntry& entry, long seed,
+GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& entry, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
                                      const ReferenceSettings& settings) {
   const auto& sched = entry.schedule;
@@ -145,10 +145,10 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
   reference::Dop853Settings dop853;
   dop853.rtol = dop853.atol = settings.tolerance;
   dop853.pack_step = settings.pack_step;
-  dop853.teams = settings.layout == solver::KernelLayout::teams;
+  dop853.teams = settings.layout == lane::KernelLayout::teams;
   group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out);
   const auto& ref = group.solution;
-  ReferenceRecord& record = group.record;
+  results::ReferenceRecord& record = group.record;
   record.model = spec.name;
   record.schedule = entry.name;
   record.seed = seed;
@@ -173,7 +173,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
   return group;
 }
 
-void set_global_errors(CellResult& r, const std::vector<double>& global_error,
+void set_global_errors(results::CellResult& r, const std::vector<double>& global_error,
                        const std::vector<double>& exact_final_rms, int samples, int points, double reference_error,
                        bool adaptive) {
   const int last = points - 1;
@@ -194,8 +194,8 @@ void set_global_errors(CellResult& r, const std::vector<double>& global_error,
   r.near_floor = r.gte_summary.rms <= 10.0 * reference_error;
 }
 
-CellResult make_cell_result(const Experiment& e, const Cell& cell) {
-  CellResult r;
+results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
+  results::CellResult r;
   const auto& solver = e.solvers[cell.solver];
   r.id = cell.id;
   r.model = e.models[cell.model].name;
@@ -257,7 +257,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
-      CellResult r = make_cell_result(e, cell);
+      results::CellResult r = make_cell_result(e, cell);
       Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
       {
         const auto positions = reference.indices(cell.times);
@@ -272,7 +272,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       r.gte_target = exact.zero >= 0 ? "zero" : "grid_end";
       // Adaptive solvers take their own steps: no step of theirs has a fixed-grid LTE.
       const bool measure_lte = e.measure_local_error && !solver::is_adaptive(spec);
-      solver::KernelLayout layout;
+      lane::KernelLayout layout;
       layout.kind = e.layout;
       const auto saving = state_record(e, cell.steps, spec_model.dim);
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout, saving);

@@ -8,13 +8,13 @@
 
 #include "reference/reference.hpp"
 #include "sweep/plan.hpp"
-#include "sweep/results.hpp"
+#include "results/records.hpp"
 
 namespace pfode::sweep {
 
 struct RunCallbacks {
-  std::function<void(const CellResult&)> cell_done;         // after each cell (writing, progress)
-  std::function<void(int group, const ReferenceRecord&)> reference_done;
+  std::function<void(const results::CellResult&)> cell_done;         // after each cell (writing, progress)
+  std::function<void(int group, const results::ReferenceRecord&)> reference_done;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume).
@@ -22,13 +22,13 @@ struct RunCallbacks {
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks);
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
-CellResult make_cell_result(const Experiment& e, const Cell& cell);
+results::CellResult make_cell_result(const Experiment& e, const Cell& cell);
 
 // How the references are solved (run.reference_tolerance, run.reference_step, run.layout).
 struct ReferenceSettings {
   double tolerance = 1e-13;
   bool pack_step = false;
-  solver::KernelLayout::Kind layout = solver::auto_layout();
+  lane::KernelLayout::Kind layout = lane::auto_layout();
   // Continue the solve to s = 0 (run.denoise_target = zero): the reference's last state is y*(0).
   bool to_zero = false;
 };
@@ -39,14 +39,14 @@ ReferenceSettings reference_settings(const Experiment& e);
 struct GroupReference {
   std::vector<double> times;              // the union, by decreasing t; times[0] is the start
   reference::ReferenceSolution solution;  // y at each of `times`
-  ReferenceRecord record;
+  results::ReferenceRecord record;
   int zero = -1;  // the position of y*(0) in solution.y (after `times`), or -1 when not continued
   // The position in `times` of each of run_times (each must be one of them).
   std::vector<int> indices(const std::vector<double>& run_times) const;
 };
 
 // y_start: samples x dim (row-major) canonical start states at the largest of `times`.
-GroupReference solve_group_reference(const model::ModelSpec& spec, const ScheduleEntry& schedule, long seed,
+GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& schedule, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
                                      const ReferenceSettings& settings);
 
@@ -55,7 +55,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const Schedul
 // exact final state: the GTE and its summaries, the global error along the points, the status
 // (a non-finite GTE: "diverged", or "step_control_failed" for an adaptive solver), the
 // reference's error and near_floor.
-void set_global_errors(CellResult& r, const std::vector<double>& global_error,
+void set_global_errors(results::CellResult& r, const std::vector<double>& global_error,
                        const std::vector<double>& exact_final_rms, int samples, int points, double reference_error,
                        bool adaptive);
 

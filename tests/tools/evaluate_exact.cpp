@@ -13,7 +13,7 @@
 #include "io/hdf5.hpp"
 #include "io/problem_file.hpp"
 #include "model/counter_rng.hpp"
-#include "model/mixture.hpp"
+#include "model/evaluate.hpp"
 
 using namespace pfode;
 
@@ -21,33 +21,6 @@ namespace {
 
 std::vector<hsize_t> shape(size_t rows, size_t cols = 0) {
   return cols ? std::vector<hsize_t>{rows, cols} : std::vector<hsize_t>{rows};
-}
-
-// D(y_p, s_p) of each point p on the device, each at its own s.
-std::vector<double> denoise(const model::DiagonalMixture& m, const std::vector<double>& y, const std::vector<double>& s) {
-  const int n = static_cast<int>(s.size()), dim = m.dim;
-  using P = model::Pack<1>;
-  Kokkos::View<P**> in("pfode::evaluate::in", n, dim), out("pfode::evaluate::out", n, dim);
-  Kokkos::View<double**> scratch("pfode::evaluate::scratch", n, dim);
-  Kokkos::View<double*> s_view("pfode::evaluate::s", n);
-  auto in_h = Kokkos::create_mirror_view(in);
-  auto s_h = Kokkos::create_mirror_view(s_view);
-  for (int p = 0; p < n; ++p) {
-    s_h(p) = s[p];
-    for (int j = 0; j < dim; ++j) in_h(p, j) = y[static_cast<size_t>(p) * dim + j];
-  }
-  Kokkos::deep_copy(in, in_h);
-  Kokkos::deep_copy(s_view, s_h);
-  Kokkos::parallel_for(
-      "pfode::evaluate::denoise", Kokkos::RangePolicy<>(0, n), KOKKOS_LAMBDA(int p) {
-        m.denoise<1>([&](int j) -> const P& { return in(p, j); }, s_view(p), [&](int j) -> P& { return out(p, j); },
-                     [&](int j) -> double& { return scratch(p, j); });
-      });
-  auto out_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
-  std::vector<double> d(y.size());
-  for (int p = 0; p < n; ++p)
-    for (int j = 0; j < dim; ++j) d[static_cast<size_t>(p) * dim + j] = out_h(p, j)[0];
-  return d;
 }
 
 std::vector<double> times(const schedule::Schedule& sc, int n) {
@@ -117,10 +90,10 @@ int main(int argc, char** argv) {
               const size_t at = static_cast<size_t>(k) * dim + j, i = static_cast<size_t>(p) * dim + j;
               const double sd = std::sqrt(spec.stds[at] * spec.stds[at] + s[p] * s[p]);
               x[i] = alpha[p] * (spec.means[at] + widen * sd * model::counter_normal(11, p, j));
-              y[i] = x[i] * (1.0 / alpha[p]);  // as solver::Lane::denoise rescales
+              y[i] = x[i] * (1.0 / alpha[p]);  // as lane::PackLane::denoise rescales
             }
           }
-          const auto x0 = denoise(device_model, y, s);
+          const auto x0 = model::denoise_points(device_model, y, s);
           std::vector<double> eps(x.size()), score(x.size()), v(x.size());
           for (size_t i = 0; i < x.size(); ++i) {
             const int p = static_cast<int>(i / dim);

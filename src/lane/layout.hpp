@@ -1,15 +1,27 @@
 // How the kernels map a batch of samples onto the machine: one thread per pack of samples
-// (solver/lane.hpp), or teams of threads, one sample each, with vector lanes over coordinates
-// (solver/team_lane.hpp). The fixed-grid solvers and the DOP853 reference with its own steps run
+// (lane/pack_lane.hpp), or teams of threads, one sample each, with vector lanes over coordinates
+// (lane/team_lane.hpp). The fixed-grid solvers and the DOP853 reference with its own steps run
 // in either; the adaptive solvers always run one thread per sample.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
-#include "solver/lane.hpp"
+#include "compat/kokkos_compat.hpp"
 
-namespace pfode::solver {
+namespace pfode::lane {
+
+// Samples per thread of the fixed-grid drivers: a SIMD pack on CPUs; one per thread on GPUs,
+// where neighbouring threads then read neighbouring samples (coalesced).
+#if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
+inline constexpr bool gpu_backend = true;
+#else
+inline constexpr bool gpu_backend = false;
+#endif
+inline constexpr int pack_width = gpu_backend ? 1 : 16;
+
+// Model evaluations per sample, counted by the lanes where they are spent (never inferred).
+using NfeCounter = Kokkos::View<long*>;
 
 // Launch shape of the team kernels: threads (samples) per team and vector lanes per thread; 0 x 0
 // stands for default_team_shape of the model's dimension.
@@ -48,4 +60,4 @@ inline KernelLayout::Kind parse_layout(const std::string& name) {
   throw std::invalid_argument("run.layout: unknown '" + name + "' (auto | packs | teams)");
 }
 
-}  // namespace pfode::solver
+}  // namespace pfode::lane

@@ -1,4 +1,4 @@
-#include "sweep/results.hpp"
+#include "sweep/series.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,22 +6,22 @@
 
 namespace pfode::sweep {
 
-std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells) {
+std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult>& cells) {
   // The theory is part of the key: a budget can change a solver's order (DPM-Solver-fast's order
   // mix depends on NFE mod 3), and one slope through budgets of different orders means nothing.
   using Key = std::tuple<std::string, std::string, std::string, std::string, long, long, long>;
-  std::map<Key, std::vector<const CellResult*>> series;
+  std::map<Key, std::vector<const results::CellResult*>> series;
   std::vector<Key> order;  // first appearance, so the output follows the plan
   for (const auto& c : cells) {
     Key key{c.model, c.schedule, c.spacing, c.solver, c.seed, c.order_theory, c.lte_order_theory};
     if (!series.count(key)) order.push_back(key);
     series[key].push_back(&c);
   }
-  std::vector<SeriesFit> fits;
+  std::vector<results::SeriesFit> fits;
   for (const auto& key : order) {
     auto members = series[key];
     std::stable_sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->nfe_mean < b->nfe_mean; });
-    SeriesFit f;
+    results::SeriesFit f;
     std::tie(f.model, f.schedule, f.spacing, f.solver, f.seed, f.order_theory, f.lte_order_theory) = key;
     std::vector<double> rms, median, lte;
     std::vector<bool> floor, lte_floor;

@@ -1,5 +1,6 @@
-// What a sweep measures: per cell (errors, NFE, grid, status, timing), per reference solve, and
-// per series of NFE budgets (fitted orders). Plain host data, written by io/ and read back by it.
+// The results schema: what a sweep measures per cell (errors, NFE, grid, status, timing), per
+// reference solve and per series of NFE budgets (fitted orders), and the schedules it ran. Plain
+// host data: the sweep fills it (sweep/), io/ writes and reads it; neither owns it.
 #pragma once
 
 #include <limits>
@@ -8,8 +9,9 @@
 
 #include "metrics/order_fit.hpp"
 #include "metrics/statistics.hpp"
+#include "schedule/schedule.hpp"
 
-namespace pfode::sweep {
+namespace pfode::results {
 
 struct CellResult {
   int id = 0;
@@ -25,7 +27,7 @@ struct CellResult {
   std::string status;        // "ok", "diverged" (fixed grid), "step_control_failed" (adaptive)
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
-  std::string layout;  // how the kernel ran: solver::SolverRun::layout
+  std::string layout;  // how the kernel ran: "packs", "teams", or "samples" (adaptive, one per thread)
   double wall_time = 0;      // seconds: trajectory kernel
   double lte_wall_time = 0;  // seconds: the LTE kernel
   std::vector<double> t, lambda;           // grid, N + 1
@@ -71,6 +73,10 @@ struct SeriesFit {
   metrics::OrderFit gte, gte_median, lte;
 };
 
-std::vector<SeriesFit> fit_series(const std::vector<CellResult>& cells);
+// A noise schedule as a run used it: its name and the schedule with its parameters and t range.
+struct ScheduleEntry {
+  std::string name;
+  schedule::Schedule schedule;
+};
 
-}  // namespace pfode::sweep
+}  // namespace pfode::results

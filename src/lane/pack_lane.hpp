@@ -1,56 +1,43 @@
-// The view that solver steps work through: the workspace slots of one pack of W samples (one
-// thread's share of the batch, model/pack.hpp), and the model evaluation that counts itself (NFE
-// is counted where it is spent, never inferred).
+// The view that solver steps and the DOP853 reference work through: the workspace slots of one
+// pack of W samples (one thread's share of the batch, model/pack.hpp), and the evaluation of the
+// model -- any kind that meets model/concept.hpp -- that counts itself (NFE is counted where it is
+// spent, never inferred).
 #pragma once
 
 #include <string>
+#include <type_traits>
 
-#include "model/mixture.hpp"
+#include "lane/layout.hpp"
+#include "model/pack.hpp"
 
-namespace pfode::solver {
+namespace pfode::lane {
 
-// Samples per thread of the fixed-grid drivers: a SIMD pack on CPUs; one per thread on GPUs,
-// where neighbouring threads then read neighbouring samples (coalesced).
-#if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
-inline constexpr bool gpu_backend = true;
-#else
-inline constexpr bool gpu_backend = false;
-#endif
-inline constexpr int pack_width = gpu_backend ? 1 : 16;
-
-using NfeCounter = Kokkos::View<long*>;
-
-// Slots every driver uses; a method's own slots start at first_method_slot.
-inline constexpr int state_slot = 0;    // x at the current grid point (schedule scale)
-inline constexpr int scratch_slot = 1;  // stage inputs, exact states while priming history
-inline constexpr int first_method_slot = 2;
-
-template <int W>
-struct Lane {
+template <class Model, int W>
+struct PackLane {
   using Value = model::Pack<W>;
   static constexpr int width = W;
 
   // (pack, slot, coordinate): with Kokkos' default layouts the pack index is the contiguous one on
   // GPUs and the coordinate one on CPUs. The last slot holds the model's rescaled input y = x / scale.
   Kokkos::View<Value***> ws;
-  Kokkos::View<Value**> model_scratch;  // (pack, coordinate)
-  model::DiagonalMixture model;
+  Kokkos::View<Value**> model_scratch;  // (pack, the model's s_scratch_size() + value_scratch_size())
+  Model model;
   NfeCounter nfe;  // per sample
   int samples = 0;
   int pack = 0;
 
   // This lane placed on pack p (one thread's share).
-  KOKKOS_INLINE_FUNCTION Lane at(int p) const {
-    Lane l = *this;
+  KOKKOS_INLINE_FUNCTION PackLane at(int p) const {
+    PackLane l = *this;
     l.pack = p;
     return l;
   }
 
-  KOKKOS_INLINE_FUNCTION int dim() const { return model.dim; }
+  KOKKOS_INLINE_FUNCTION int dim() const { return model.dimension(); }
   KOKKOS_INLINE_FUNCTION Value& operator()(int slot, int j) const { return ws(pack, slot, j); }
 
   // The loops of solver steps: body(c) for every coordinate, and the sum of term(c) over them. The
-  // pack lane loops; the team lane (solver/team_lane.hpp) spreads coordinates over vector lanes.
+  // pack lane loops; the team lane (lane/team_lane.hpp) spreads coordinates over vector lanes.
   template <class F>
   KOKKOS_INLINE_FUNCTION void for_coordinates(const F& body) const {
     for (int c = 0; c < dim(); ++c) body(c);
@@ -106,23 +93,26 @@ struct Lane {
   // (the others idle in lock step).
   template <class S>
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[W]) const {
-    const auto& row = model_scratch;
-    const int p = pack;
-    if constexpr (std::is_same_v<S, double>)
-      evaluate(in_slot, s, out_slot, [&](int j) -> double& { return row(p, j)[0]; });
-    else
-      evaluate(in_slot, s, out_slot, [&](int j) -> Value& { return row(p, j); });
+    evaluate(in_slot, s, out_slot);
     for (int i = 0; i < W; ++i)
       if (holds(i) && counted[i]) nfe(sample(i)) += 1;
   }
 
-  // The model on y_slot at a shared (double) or per-sample (Value) s; scratch(j) to match.
-  template <class S, class Scratch>
-  KOKKOS_INLINE_FUNCTION void evaluate(int y_slot, const S& s, int out_slot, const Scratch& scratch) const {
+  // The model on y_slot at a shared (double) or per-sample (Value) s. The pack's scratch row holds
+  // the model's terms of s (one double each for a shared s) and then its per-sample values.
+  template <class S>
+  KOKKOS_INLINE_FUNCTION void evaluate(int y_slot, const S& s, int out_slot) const {
     const auto& w = ws;
-    const int p = pack;
-    model.denoise<W>([&](int j) -> const Value& { return w(p, y_slot, j); }, s,
-                     [&](int j) -> Value& { return w(p, out_slot, j); }, scratch);
+    const auto& row = model_scratch;
+    const int p = pack, first_value = model.s_scratch_size();
+    const auto samples = [&](int position) { return sample(position); };
+    const auto in = [&](int j) -> const Value& { return w(p, y_slot, j); };
+    const auto to = [&](int j) -> Value& { return w(p, out_slot, j); };
+    const auto values = [&](int i) -> Value& { return row(p, first_value + i); };
+    if constexpr (std::is_same_v<S, double>)
+      model.template denoise<W>(samples, in, s, to, [&](int i) -> double& { return row(p, i)[0]; }, values);
+    else
+      model.template denoise<W>(samples, in, s, to, [&](int i) -> Value& { return row(p, i); }, values);
   }
 };
 
@@ -132,17 +122,18 @@ int packs_of(int samples) {
 }
 
 // Workspace of `slots` slots (plus the model's) for `samples` samples in packs of W.
-template <int W>
-Lane<W> make_lane(const std::string& label, int samples, int slots, const model::DiagonalMixture& model,
-                  const NfeCounter& nfe) {
+template <int W, class Model>
+PackLane<Model, W> make_pack_lane(const std::string& label, int samples, int slots, const Model& model,
+                                  const NfeCounter& nfe) {
   const int packs = packs_of<W>(samples);
-  Lane<W> lane;
-  lane.ws = Kokkos::View<model::Pack<W>***>(label + "::workspace", packs, slots + 1, model.dim);
-  lane.model_scratch = Kokkos::View<model::Pack<W>**>(label + "::model_scratch", packs, model.dim);
+  PackLane<Model, W> lane;
+  lane.ws = Kokkos::View<model::Pack<W>***>(label + "::workspace", packs, slots + 1, model.dimension());
+  lane.model_scratch = Kokkos::View<model::Pack<W>**>(label + "::model_scratch", packs,
+                                                      model.s_scratch_size() + model.value_scratch_size());
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;
   return lane;
 }
 
-}  // namespace pfode::solver
+}  // namespace pfode::lane

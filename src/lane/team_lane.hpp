@@ -4,18 +4,18 @@
 // s-only terms once, in team scratch; samples with their own steps (adaptive solvers, the DOP853
 // reference) compute their own, in thread scratch. On GPUs the lanes of a warp read neighbouring
 // coordinates of one sample (coalesced), and a sample's work is spread over up to 32 lanes instead
-// of one thread looping over every coordinate. The interface is Lane<1>'s (solver/lane.hpp), so
-// every solver and the DOP853 reference run on either.
+// of one thread looping over every coordinate. The interface is PackLane<Model, 1>'s
+// (lane/pack_lane.hpp), so every solver and the DOP853 reference run on either.
 #pragma once
 
 #include <string>
 
-#include "solver/lane.hpp"
-#include "solver/layout.hpp"
+#include "lane/layout.hpp"
+#include "model/pack.hpp"
 
-namespace pfode::solver {
+namespace pfode::lane {
 
-template <class Member>
+template <class Model, class Member>
 struct TeamLane {
   using Value = model::Pack<1>;
   static constexpr int width = 1;
@@ -25,26 +25,26 @@ struct TeamLane {
   // past the batch (the last team's spare threads) have their own rows and compute on the last
   // sample, so every thread takes part in the team's barriers; their results are discarded.
   Kokkos::View<Value***, Kokkos::LayoutRight> ws;
-  model::DiagonalMixture model;
+  Model model;
   NfeCounter nfe;  // per sample
   int samples = 0;
   int scratch_level = 0;
-  // Set by at(): the calling thread, its position in the batch, the team scratch and the thread's.
+  // Set by at(): the calling thread, its position in the batch, the model's team scratch (terms
+  // of the team's shared s) and the thread's own (terms of its own s).
   const Member* member = nullptr;
   int position = 0;
-  Shared inverse_variance, chunk_logs, own_inverse_variance;
+  Shared team_scratch, thread_scratch;
 
   KOKKOS_INLINE_FUNCTION TeamLane at(const Member& m) const {
     TeamLane l = *this;
     l.member = &m;
     l.position = m.league_rank() * m.team_size() + m.team_rank();
-    l.inverse_variance = Shared(m.team_scratch(scratch_level), model.dim);
-    l.chunk_logs = Shared(m.team_scratch(scratch_level), model.chunks());
-    l.own_inverse_variance = Shared(m.thread_scratch(scratch_level), model.dim);
+    l.team_scratch = Shared(m.team_scratch(scratch_level), model.team_scratch_size());
+    l.thread_scratch = Shared(m.thread_scratch(scratch_level), model.thread_scratch_size());
     return l;
   }
 
-  KOKKOS_INLINE_FUNCTION int dim() const { return model.dim; }
+  KOKKOS_INLINE_FUNCTION int dim() const { return model.dimension(); }
   KOKKOS_INLINE_FUNCTION Value& operator()(int slot, int j) const { return ws(position, slot, j); }
   KOKKOS_INLINE_FUNCTION int sample(int) const { return position < samples ? position : samples - 1; }
   KOKKOS_INLINE_FUNCTION bool holds(int) const { return position < samples; }
@@ -80,7 +80,8 @@ struct TeamLane {
   }
 
   // out_slot <- D(in_slot, s) in y space at the thread's own s (per-sample step control: no team
-  // barriers), counted when counted[0] says so; Lane<1>'s interface, so the DOP853 kernel runs on it.
+  // barriers), counted when counted[0] says so; a one-sample PackLane's interface, so the DOP853
+  // kernel runs on it.
   template <class S>
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[1]) const {
     evaluate(in_slot, static_cast<double>(s), out_slot, false);
@@ -92,9 +93,8 @@ struct TeamLane {
     const auto& w = ws;
     const int p = position;
     model.denoise_team(
-        *member, [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
-        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s,
-        team_s ? inverse_variance : own_inverse_variance, chunk_logs);
+        *member, sample(0), [&](int j) -> double { return w(p, y_slot, j)[0]; }, s,
+        [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s, team_scratch, thread_scratch);
   }
 
   // One model evaluation of the thread's sample, unless it is a spare position past the batch.
@@ -121,24 +121,25 @@ struct TeamLane {
 
 // The team policy over `samples` samples with its scratch, and the lane to match; the level-0
 // (fast) scratch is used when the model's terms fit in it.
-template <class Policy = Kokkos::TeamPolicy<>>
-std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const std::string& label, int samples,
-                                                                           int slots,
-                                                                           const model::DiagonalMixture& model,
-                                                                           const NfeCounter& nfe, TeamShape shape) {
-  if (shape.team_size < 1 || shape.vector_length < 1) shape = default_team_shape(model.dim);
+template <class Model, class Policy = Kokkos::TeamPolicy<>>
+std::pair<Policy, TeamLane<Model, typename Policy::member_type>> make_team_launch(const std::string& label,
+                                                                                  int samples, int slots,
+                                                                                  const Model& model,
+                                                                                  const NfeCounter& nfe,
+                                                                                  TeamShape shape) {
+  if (shape.team_size < 1 || shape.vector_length < 1) shape = default_team_shape(model.dimension());
   const int teams = (samples + shape.team_size - 1) / shape.team_size;
-  using Lane = TeamLane<typename Policy::member_type>;
+  using Lane = TeamLane<Model, typename Policy::member_type>;
   Lane lane;
   lane.ws = decltype(lane.ws)(label + "::workspace", static_cast<size_t>(teams) * shape.team_size, slots + 1,
-                              model.dim);
+                              model.dimension());
   lane.model = model;
   lane.nfe = nfe;
   lane.samples = samples;
   // The model's s-only terms: per team (shared s) and per thread (its own s).
   using Shared = typename Lane::Shared;
-  const size_t per_team = Shared::shmem_size(model.dim) + Shared::shmem_size(model.chunks());
-  const size_t per_thread = Shared::shmem_size(model.dim);
+  const size_t per_team = Shared::shmem_size(model.team_scratch_size());
+  const size_t per_thread = Shared::shmem_size(model.thread_scratch_size());
   const size_t bytes = per_team + per_thread * shape.team_size;
   lane.scratch_level = bytes <= static_cast<size_t>(Policy::scratch_size_max(0)) ? 0 : 1;
   Policy policy(teams, shape.team_size, shape.vector_length);
@@ -146,16 +147,4 @@ std::pair<Policy, TeamLane<typename Policy::member_type>> make_team_launch(const
   return {policy, lane};
 }
 
-// run(policy, lane) on the launch shape of `layout`: a TeamPolicy with a TeamLane, or a RangePolicy
-// over packs of W samples with a Lane<W>; either lane counts into nfe.
-template <int W, class Run>
-auto on_layout(const std::string& label, const KernelLayout& layout, int samples, int slots,
-               const model::DiagonalMixture& model, const NfeCounter& nfe, const Run& run) {
-  if (layout.kind == KernelLayout::teams) {
-    const auto launch = make_team_launch(label, samples, slots, model, nfe, layout.team);
-    return run(launch.first, launch.second);
-  }
-  return run(Kokkos::RangePolicy<>(0, packs_of<W>(samples)), make_lane<W>(label, samples, slots, model, nfe));
-}
-
-}  // namespace pfode::solver
+}  // namespace pfode::lane

@@ -1,0 +1,27 @@
+// The registry of device model kinds: every kind the solvers and the reference are compiled for.
+// Adding a kind: its device struct (model/concept.hpp) in its own header, one line here, and its
+// translation unit in src/kinds/ that compiles the solvers and the reference for it.
+#pragma once
+
+#include <variant>
+
+#include "model/concept.hpp"
+#include "model/mixture.hpp"
+
+namespace pfode::model {
+
+using DeviceModel = std::variant<DiagonalMixture>;
+
+template <class... Kinds>
+constexpr bool all_device_models(const std::variant<Kinds...>*) {
+  return (is_device_model_v<Kinds> && ...);
+}
+static_assert(all_device_models(static_cast<const DeviceModel*>(nullptr)),
+              "every kind of DeviceModel provides model/concept.hpp's members");
+
+// The dimension of whichever kind m holds.
+inline int dimension(const DeviceModel& m) {
+  return std::visit([](const auto& kind) { return kind.dimension(); }, m);
+}
+
+}  // namespace pfode::model

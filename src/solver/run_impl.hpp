@@ -1,0 +1,229 @@
+// The definition of run_solver for one model kind: every method, on both layouts. It is compiled
+// once per kind, in that kind's translation unit (src/kinds/), never in the callers'.
+#pragma once
+
+#include <chrono>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "lane/launch.hpp"
+#include "solver/adams_bashforth.hpp"
+#include "solver/adaptive.hpp"
+#include "solver/ddim.hpp"
+#include "solver/deis.hpp"
+#include "solver/dpm_solver.hpp"
+#include "solver/dpm_solver_pp.hpp"
+#include "solver/edm_heun.hpp"
+#include "solver/explicit_rk.hpp"
+#include "solver/pndm.hpp"
+#include "solver/run.hpp"
+#include "solver/unipc.hpp"
+
+namespace pfode::solver {
+
+namespace detail {
+
+// A 2-D device View as a row-major host vector.
+template <class T>
+std::vector<T> to_host_rows(const Kokkos::View<T**>& v) {
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  std::vector<T> out(v.extent(0) * v.extent(1));
+  for (size_t p = 0; p < v.extent(0); ++p)
+    for (size_t i = 0; i < v.extent(1); ++i) out[p * v.extent(1) + i] = h(p, i);
+  return out;
+}
+
+// What every trajectory kernel writes, and its copy into a SolverRun.
+struct TrajectoryOutputs {
+  Kokkos::View<double**> global_error;    // (sample, N + 1)
+  Kokkos::View<double*> exact_final_rms;  // (sample)
+  Kokkos::View<double**> final_state;     // (sample, coord)
+
+  TrajectoryOutputs(int samples, int steps, int dim)
+      : global_error("pfode::solver::global_error", samples, steps + 1),
+        exact_final_rms("pfode::solver::exact_final_rms", samples),
+        final_state("pfode::solver::final_state", samples, dim) {}
+
+  SolverRun to_host(const lane::NfeCounter& nfe, int steps, double seconds) const {
+    SolverRun run;
+    run.samples = static_cast<int>(nfe.extent(0));
+    run.steps = steps;
+    run.trajectory_seconds = seconds;
+    auto nfe_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
+    auto norm_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), exact_final_rms);
+    run.nfe.assign(nfe_host.data(), nfe_host.data() + run.samples);
+    run.exact_final_rms.assign(norm_host.data(), norm_host.data() + run.samples);
+    run.global_error = to_host_rows(global_error);
+    run.final_state = to_host_rows(final_state);
+    return run;
+  }
+};
+
+// Seconds that launch() takes, fenced.
+template <class F>
+double timed(const F& launch) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  launch();
+  Kokkos::fence();
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Both kernels of a fixed-grid method on one launch shape.
+template <class Method, class Policy, class L>
+SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
+                      const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                      const StateRecord& record) {
+  const int steps = grid.steps;
+  const TrajectoryOutputs out(samples, steps, lane.dim());
+  const double seconds = timed([&] {
+    Kokkos::parallel_for("pfode::solver::trajectory", policy,
+                         TrajectoryKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
+                                                     out.final_state, final_denoise, record});
+  });
+  SolverRun run = out.to_host(lane.nfe, steps, seconds);
+  if (measure_local_error) {
+    // The LTE runs spend model evaluations of their own; they go to a separate counter.
+    L lte_lane = lane;
+    lte_lane.nfe = lane::NfeCounter("pfode::solver::lte_nfe", samples);
+    Kokkos::View<double**> local_error("pfode::solver::local_error", samples, steps);
+    run.local_error_seconds = timed([&] {
+      Kokkos::parallel_for("pfode::solver::local_error", policy,
+                           LocalErrorKernel<Method, L>{method, grid, lte_lane, exact, local_error});
+    });
+    run.local_error = to_host_rows(local_error);
+    auto lte_nfe = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), lte_lane.nfe);
+    run.local_error_nfe.assign(lte_nfe.data(), lte_nfe.data() + samples);
+  }
+  return run;
+}
+
+// Adaptive methods: one fused kernel per batch; the grid's interior points (none in a sweep) are
+// landed on exactly. LTE is not defined for them: NaN of the requested shape.
+template <class Method, class Policy, class L>
+SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const L& lane, const StepGrid& grid,
+                              const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
+                              const StateRecord& record) {
+  const int steps = grid.steps;
+  const TrajectoryOutputs out(samples, steps, lane.dim());
+  Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
+  const double seconds = timed([&] {
+    Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
+                         AdaptiveKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
+                                                   out.final_state, steps_taken, final_denoise, record});
+  });
+  SolverRun run = out.to_host(lane.nfe, steps, seconds);
+  const auto taken = to_host_rows(steps_taken);
+  for (int p = 0; p < samples; ++p) {
+    run.accepted_steps.push_back(taken[2 * p]);
+    run.rejected_steps.push_back(taken[2 * p + 1]);
+  }
+  if (measure_local_error)
+    run.local_error.assign(static_cast<size_t>(samples) * steps, std::numeric_limits<double>::quiet_NaN());
+  return run;
+}
+
+// Adaptive methods take each sample's own steps, so there is no pack to share them.
+template <class Method>
+inline constexpr bool adaptive_method = std::is_same_v<Method, Dopri5> || std::is_same_v<Method, DpmSolverAdaptive>;
+
+// A method on the chosen layout: fixed-grid methods in packs of pack_width, adaptive ones one
+// sample per thread.
+template <class Method, class Model>
+SolverRun run_method(const Method& method, const StepGrid& grid, const Model& model, const ExactStates& exact,
+                     int samples, bool measure_local_error, bool final_denoise, const lane::KernelLayout& layout,
+                     const StateRecord& record) {
+  lane::NfeCounter nfe("pfode::solver::nfe", samples);
+  const auto run = [&](const auto& policy, const auto& lane) {
+    if constexpr (adaptive_method<Method>)
+      return run_adaptive_kernel(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise,
+                                 record);
+    else
+      return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise, record);
+  };
+  constexpr int width = adaptive_method<Method> ? 1 : lane::pack_width;
+  SolverRun result = lane::on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
+  result.layout =
+      adaptive_method<Method> && layout.kind == lane::KernelLayout::packs ? "samples" : lane::layout_name(layout.kind);
+  return result;
+}
+
+}  // namespace detail
+
+template <class Model>
+SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const Model& model, const ExactStates& exact,
+                     int samples, bool measure_local_error, const lane::KernelLayout& layout,
+                     const StateRecord& record) {
+  StepGrid g = grid;
+  g.variable = spec.variable;
+  const int lof = spec.lower_order_final_below;
+  auto run = [&](const auto& method) {
+    return detail::run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout,
+                              record);
+  };
+  const OrderSchedule orders{multistep_order(spec), lof};
+  // Runge-Kutta warm-up by singlestep DPM-Solver, its slots after the method's history.
+  const auto warmup = [&](int eps_slot) {
+    SinglestepWarmup w;
+    w.enabled = rk_warmup(spec);
+    w.warm.eps_slot = eps_slot;
+    return w;
+  };
+  if (is_adaptive(spec)) {
+    const Tolerances t = tolerances_for(spec);
+    AdaptiveTolerance tol;
+    tol.atol = t.atol;
+    tol.rtol = t.rtol;
+    if (spec.info->id == SolverId::dopri5) return run(Dopri5{dopri5_tableau(), tol});
+    DpmSolverAdaptive m;
+    m.order = spec.info->id == SolverId::dpm_solver_12 ? 2 : 3;
+    m.tol = tol;
+    return run(m);
+  }
+  switch (spec.info->id) {
+    case SolverId::euler: return run(ExplicitRK{euler_tableau()});
+    case SolverId::midpoint: return run(ExplicitRK{midpoint_tableau()});
+    case SolverId::heun: return run(ExplicitRK{heun_tableau()});
+    case SolverId::rk3: return run(ExplicitRK{rk3_tableau()});
+    case SolverId::rk4: return run(ExplicitRK{rk4_tableau()});
+    case SolverId::ab2:
+    case SolverId::ab3:
+    case SolverId::ab4: return run(AdamsBashforth::make(spec.info->order, lof, rk_warmup(spec)));
+    case SolverId::edm_heun: return run(EdmHeun{});
+    case SolverId::ddim: return run(Ddim{});
+    case SolverId::dpm_solver_1: return run(DpmSolver{1, 0});
+    case SolverId::dpm_solver_2: return run(DpmSolver{2, 0});
+    case SolverId::dpm_solver_3: return run(DpmSolver{3, 0});
+    case SolverId::dpm_solver_fast:
+      return run(DpmSolver{3, nfe_for_steps(spec, grid.steps) - (spec.final_denoise ? 1 : 0)});
+    case SolverId::dpm_solver_pp_2s: return run(DpmSolverPP2S{});
+    case SolverId::dpm_solver_pp_2m:
+    case SolverId::dpm_solver_pp_3m:
+      return run(DpmSolverPPMultistep{orders, spec.taylor_d2, warmup(first_method_slot + Ring::size)});
+    case SolverId::deis_1:
+    case SolverId::deis_2:
+    case SolverId::deis_3: {
+      Deis deis{orders, warmup(first_method_slot + Ring::size)};
+      if (!spec.deis_log_rho) deis.time_weights = tab_weights(g, orders);
+      return run(deis);
+    }
+    case SolverId::pndm: return run(Pndm{OrderSchedule{4, 0}, true});
+    case SolverId::ipndm: return run(Pndm{orders, false});
+    case SolverId::unipc_1:
+    case SolverId::unipc_2:
+    case SolverId::unipc_3: {
+      const auto variant = spec.unipc_variant == 0 ? UnipcVariant::bh1 : UnipcVariant::bh2;
+      const auto w = warmup(Unipc<true>::base_slot + 1);
+      if (spec.corrector) return run(Unipc<true>{orders, variant, w});
+      return run(Unipc<false>{orders, variant, w});
+    }
+    case SolverId::dopri5:
+    case SolverId::dpm_solver_12:
+    case SolverId::dpm_solver_23: break;  // adaptive, above
+  }
+  throw std::logic_error("solver without a method: " + spec.info->name);
+}
+
+}  // namespace pfode::solver
