@@ -97,8 +97,10 @@ std::vector<SeedFit> fit_seeds(const OrderCase& c, const std::vector<int>& budge
   auto e = test::experiment(c.model, c.schedule, c.spacing, c.solver, budgets, c.samples);
   e.seeds = seeds;
   // A tighter reference than the sweeps' default lowers the floor below which LTEs are
-  // unusable, so fifth-order LTEs reach their asymptotic range.
-  e.reference_tolerance = 1e-14;
+  // unusable, so fifth-order LTEs reach their asymptotic range. 1e-15: with dense output the
+  // requested times no longer shorten the reference's steps, and at 1e-14 its floor cut the LTE
+  // fits of unipc-3 and rk4 on the 2-D mixture short on some seeds (orders 5.15-5.16).
+  e.reference_tolerance = 1e-15;
   const auto cells = test::run_cells(e);
   for (const auto& cell : cells) {
     REQUIRE(cell.status == "ok");
