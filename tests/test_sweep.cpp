@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "sweep/distribution.hpp"
@@ -133,50 +132,6 @@ TEST_CASE("checkpoint identity: the config less run.out, and the data of the fil
   REQUIRE_NOTHROW(sweep::Checkpoint(out, b.checkpoint_identity, true));
   sweep::Checkpoint::discard(out);
   std::remove(model_file.c_str());
-}
-
-TEST_CASE("checkpoint: cells written in batches, the first at once, all of them by flush, read back by id",
-          "[sweep]") {
-  const std::string out = "pfode_test_batches.h5";
-  sweep::Checkpoint::discard(out);
-  const auto cell = [](int id) {
-    results::CellResult c;
-    c.id = id;
-    c.solver = "euler";
-    c.status = "ok";
-    c.gte = {0.5 * id, 1.0 + id};
-    return c;
-  };
-  const std::string dir = sweep::Checkpoint::directory_for(out);
-  const auto files = [&] {
-    int n = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) n += entry.path().extension() == ".h5";
-    return n;
-  };
-  sweep::Checkpoint checkpoint(out, "identity\n", false);
-  checkpoint.save_cell(cell(7));  // the first cell: written at once, a kill right after keeps it
-  REQUIRE(std::filesystem::exists(dir + "/cells_7.h5"));
-  REQUIRE(checkpoint.finished_cells() == std::set<int>{7});
-  // Saved back to back, the next cells wait for each other (20 x the last write's time has not passed).
-  std::set<int> ids{7};
-  for (int id = 40; id > 0; --id)
-    if (id != 7) {
-      checkpoint.save_cell(cell(id));
-      ids.insert(id);
-    }
-  REQUIRE(files() < 10);
-  checkpoint.flush();
-  REQUIRE(checkpoint.finished_cells() == ids);
-  // Another process (a resumed run, another rank) reads them all, in id order.
-  const sweep::Checkpoint reopened(out, "identity\n", true);
-  REQUIRE(reopened.finished_cells() == ids);
-  const auto cells = reopened.load_cells();
-  REQUIRE(cells.size() == ids.size());
-  for (size_t k = 0; k < cells.size(); ++k) {
-    REQUIRE(cells[k].id == static_cast<int>(k) + 1);
-    REQUIRE(cells[k].gte == cell(cells[k].id).gte);
-  }
-  sweep::Checkpoint::discard(out);
 }
 
 #include "support.hpp"

@@ -77,7 +77,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                   " cells already done");
   sweep::RunCallbacks callbacks;
   callbacks.reference_done = [&](int group, const results::ReferenceRecord& r) {
-    if (ranks.first()) checkpoint->save_reference(group, r);  // every rank has it; the first takes part in every solve
+    checkpoint->save_reference(group, r);
     char line[256];
     std::snprintf(line, sizeof line, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e",
                   r.model.c_str(), r.schedule.c_str(), r.seed, r.times, r.nfe_mean, r.error_estimate);
@@ -91,39 +91,17 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     progress.cell_done(line);
   };
 
-  // Several ranks solve each reference together. Before each solve they agree that none has
-  // failed: a rank whose cell threw has left the loop and gives its verdict in the Ranks::all below,
-  // which the others meet here (and then stop without calling it again).
-  sweep::SharedReferences shared;
-  shared.split.part = ranks.rank();
-  shared.split.parts = ranks.size();
-  shared.split.broadcast = [&](std::vector<double>& buffer, int root) { ranks.broadcast(buffer, root); };
-  for (const auto& c : plan.cells)
-    if (!finished.count(c.id)) shared.pending.insert(c.id);
-  if (ranks.size() > 1)
-    callbacks.before_reference = [&](int) {
-      if (!ranks.all(true)) throw sweep::OtherRankFailed();
-    };
-
   io::RunRecord rec;
   rec.provenance = io::collect_provenance(argc, argv, options.config);
   rec.provenance.mpi_ranks = ranks.size();
   std::string run_error;
-  bool other_failed = false;
   try {
-    sweep::run_plan(experiment, plan, skip, callbacks, ranks.size() > 1 ? &shared : nullptr);
-  } catch (const sweep::OtherRankFailed&) {
-    other_failed = true;
+    sweep::run_plan(experiment, plan, skip, callbacks);
   } catch (const std::exception& e) {
     run_error = e.what();
   }
-  try {  // the cells still queued, also when the run stopped: they are finished
-    checkpoint->flush();
-  } catch (const std::exception& e) {
-    if (run_error.empty() && !other_failed) run_error = e.what();
-  }
   progress.finish();
-  if (other_failed || !ranks.all(run_error.empty())) {
+  if (!ranks.all(run_error.empty())) {
     if (!run_error.empty()) std::cerr << "pfode: error: " << prefix << run_error << "\n";
     if (ranks.first()) std::cerr << "pfode: finished cells are kept in " << sweep::Checkpoint::directory_for(experiment.out)
                                  << "; fix the cause and rerun with --resume\n";

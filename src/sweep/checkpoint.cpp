@@ -73,26 +73,13 @@ Checkpoint::Checkpoint(const std::string& out, const std::string& identity, bool
 
 std::set<int> Checkpoint::finished_cells() const {
   std::set<int> ids;
-  for (const auto& [first, path] : numbered_files(dir_, "cells_"))
-    for (const auto& name : io::File::open_read(path.string()).root().children()) ids.insert(std::stoi(name));
+  for (const auto& [id, path] : numbered_files(dir_, "cell_")) ids.insert(id);
   return ids;
 }
 
-void Checkpoint::save_cell(const results::CellResult& cell) {
-  queue_.push_back(cell);
-  const double since_write = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_write_end_).count();
-  if (since_write >= 20.0 * last_write_seconds_) flush();
-}
-
-void Checkpoint::flush() {
-  if (queue_.empty()) return;
-  const auto start = std::chrono::steady_clock::now();
-  io::write_file_atomically(dir_ + "/cells_" + std::to_string(queue_.front().id) + ".h5", [&](const io::Group& root) {
-    for (const auto& cell : queue_) io::write_cell(root, cell);
-  });
-  queue_.clear();
-  last_write_end_ = std::chrono::steady_clock::now();
-  last_write_seconds_ = std::chrono::duration<double>(last_write_end_ - start).count();
+void Checkpoint::save_cell(const results::CellResult& cell) const {
+  io::write_file_atomically(dir_ + "/cell_" + std::to_string(cell.id) + ".h5",
+                            [&](const io::Group& root) { io::write_cell(root, cell); });
 }
 
 void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref) const {
@@ -102,11 +89,10 @@ void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref) 
 
 std::vector<results::CellResult> Checkpoint::load_cells() const {
   std::vector<results::CellResult> cells;
-  for (const auto& [first, path] : numbered_files(dir_, "cells_")) {
+  for (const auto& [id, path] : numbered_files(dir_, "cell_")) {
     const auto root = io::File::open_read(path.string()).root();
-    for (const auto& name : root.children()) cells.push_back(io::read_cell(root.open_group(name)));
+    cells.push_back(io::read_cell(root.open_group(root.children().front())));
   }
-  std::sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   return cells;
 }
 

@@ -56,15 +56,6 @@ bool Ranks::all(bool ok) const {
 #endif
 }
 
-void Ranks::broadcast(std::vector<double>& buffer, int root) const {
-#ifdef PFODE_HAVE_MPI
-  if (initialised_) MPI_Bcast(buffer.data(), static_cast<int>(buffer.size()), MPI_DOUBLE, root, MPI_COMM_WORLD);
-#else
-  (void)buffer;
-  (void)root;
-#endif
-}
-
 double estimated_cost(const Experiment& e, const Cell& cell) {
   const auto& m = e.models[cell.model];
   // The LTE runs cost about as much again as the trajectory.

@@ -1,14 +1,10 @@
-// Spreading a sweep over MPI ranks (when pfode is built with MPI): cells are assigned by
+// Spreading a sweep's cells over MPI ranks (when pfode is built with MPI): cells are assigned by
 // estimated cost, largest first to the least-loaded rank (deterministic, so every rank computes
-// the same assignment without communication). Each reference is solved once, by all ranks
-// together, each integrating an even share of its samples (reference::SampleSplit, through
-// Ranks::broadcast). Each rank writes its finished cells into the shared checkpoint directory;
-// the first rank assembles the file. Without MPI there is one rank.
+// the same assignment without communication). Each rank writes its finished cells into the
+// shared checkpoint directory; the first rank assembles the file. Without MPI there is one rank.
 #pragma once
 
 #include <set>
-#include <stdexcept>
-#include <vector>
 
 #include "sweep/plan.hpp"
 
@@ -27,18 +23,10 @@ class Ranks {
   void barrier() const;
   // Logical AND over ranks: whether every rank succeeded.
   bool all(bool ok) const;
-  // buffer (the same size on every rank) <- root's buffer.
-  void broadcast(std::vector<double>& buffer, int root) const;
 
  private:
   int rank_ = 0, size_ = 1;
   bool initialised_ = false;
-};
-
-// Thrown on a rank that stops because another rank failed: that rank reports the error (and has
-// already taken part in the one Ranks::all that tells the others).
-struct OtherRankFailed : std::runtime_error {
-  OtherRankFailed() : std::runtime_error("another rank failed") {}
 };
 
 // Model evaluations x coordinates x components: proportional to a cell's compute time.

@@ -108,7 +108,7 @@ std::vector<int> GroupReference::indices(const std::vector<double>& run_times) c
 
 GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& entry, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
-                                     const ReferenceSettings& settings, const reference::SampleSplit& split) {
+                                     const ReferenceSettings& settings) {
   const auto& sched = entry.schedule;
   GroupReference group;
   std::sort(times.begin(), times.end(), std::greater<double>());
@@ -146,7 +146,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   dop853.rtol = dop853.atol = settings.tolerance;
   dop853.pack_step = settings.pack_step;
   dop853.teams = settings.layout == lane::KernelLayout::teams;
-  group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out, split);
+  group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out);
   const auto& ref = group.solution;
   results::ReferenceRecord& record = group.record;
   record.model = spec.name;
@@ -216,17 +216,13 @@ results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   return r;
 }
 
-void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
-              const SharedReferences* shared) {
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
-    const bool pending = shared && std::any_of(group.cells.begin(), group.cells.end(),
-                                               [&](int id) { return shared->pending.count(id) > 0; });
-    if (todo.empty() && !pending) continue;
-    if (callbacks.before_reference) callbacks.before_reference(static_cast<int>(group_index));
+    if (todo.empty()) continue;
     const auto& spec = e.models[group.model];
     const auto& sched = e.schedules[group.schedule].schedule;
     const auto model = model::to_device(spec);
@@ -247,7 +243,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
                        });
     const GroupReference reference = solve_group_reference(spec, e.schedules[group.schedule],
                                                            static_cast<long>(e.seeds[group.seed]), y_start, times,
-                                                           settings, shared ? shared->split : reference::SampleSplit{});
+                                                           settings);
     const auto& ref = reference.solution;
     const auto& spec_model = spec;
     // The reference states on the host, for the states a run saves (a no-copy mirror on host backends).

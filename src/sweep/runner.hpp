@@ -15,22 +15,11 @@ namespace pfode::sweep {
 struct RunCallbacks {
   std::function<void(const results::CellResult&)> cell_done;         // after each cell (writing, progress)
   std::function<void(int group, const results::ReferenceRecord&)> reference_done;
-  std::function<void(int group)> before_reference;  // may throw to stop the run (another MPI rank failed)
 };
 
-// Each reference solved once by all MPI ranks together (reference::SampleSplit): every rank takes
-// part in the solve of every group that has a cell in `pending` (cells left on any rank), whether
-// or not it computes any of that group's cells itself.
-struct SharedReferences {
-  reference::SampleSplit split;
-  std::set<int> pending;
-};
-
-// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume, or
-// another rank's). Groups whose cells are all skipped are not solved (unless shared->pending
-// holds one of them).
-void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
-              const SharedReferences* shared = nullptr);
+// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume).
+// Groups whose cells are all skipped are not solved.
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks);
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
 results::CellResult make_cell_result(const Experiment& e, const Cell& cell);
@@ -59,7 +48,7 @@ struct GroupReference {
 // y_start: samples x dim (row-major) canonical start states at the largest of `times`.
 GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& schedule, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
-                                     const ReferenceSettings& settings, const reference::SampleSplit& split = {});
+                                     const ReferenceSettings& settings);
 
 // The error fields of a cell from each sample's RMS error at each of its points (global_error:
 // samples x points, row-major; the last point is the final state) and the RMS of each sample's

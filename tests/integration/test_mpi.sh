@@ -26,7 +26,7 @@ rm results.h5
 "$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q &
 pid=$!
 polls=0
-while [ "$polls" -lt 3000 ] && ! ls results.h5.partial/cells_*.h5 >/dev/null 2>&1; do
+while [ "$polls" -lt 3000 ] && ! ls results.h5.partial/cell_*.h5 >/dev/null 2>&1; do
   sleep 0.01
   polls=$((polls + 1))
 done

@@ -19,13 +19,13 @@ cd "$work/killed"
 # reused the cell instead of computing it again.
 "$pfode" run ../sweep.ini -q &
 pid=$!
-while [ ! -f results.h5.partial/cells_0.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+while [ ! -f results.h5.partial/cell_0.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-[ -f results.h5.partial/cells_0.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
+[ -f results.h5.partial/cell_0.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
 /usr/bin/python3 -c "
 import h5py
-with h5py.File('results.h5.partial/cells_0.h5', 'r+') as f:
+with h5py.File('results.h5.partial/cell_0.h5', 'r+') as f:
     f['000000'].attrs['wall_time'] = -1234.5
 "
 
