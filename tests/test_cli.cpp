@@ -164,7 +164,9 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"sweep.models=g,h", "model 'h' has no [model.h] section"},
       {"run.samples=0", "run.samples = 0 is below 1"},
       {"run.samples=ten", "run.samples: 'ten' is not an integer"},
-      {"model.g.stds=0.5 -1", "stds must be positive"},
+      {"model.g.stds=0.5 -1", "stds must be >= 0"},
+      {"model.g.rotations=1 2 ; 2 4", "model g: rotation of component 0 is singular: column 1 depends"},
+      {"model.g.rotations=1 0.1 ; 0 1", "model g: rotation of component 0 is not orthogonal: max |U^T U - I| = 0.1"},
       {"sweep.nfe=", "missing value for 'sweep.nfe'"},
       {"sweep.solvers=rk4", "NFE 2 is below what solver rk4 needs"},  // with --set sweep.nfe=2
       // Every invalid cell is counted and each distinct reason named, not only the first.

@@ -44,7 +44,8 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   }
   // deis-3's order-1 last step has a smaller constant still: RMS order 2.7 at 50000 NFE there
   // (median order 2.05 over 4608-24576); the Gaussian and the 2-D mixture cover this variant.
-  if (model == "mix16" && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
+  // On the rotated 3-D mixture it is still at order 2.46 at 12288 (median 2.04).
+  if ((model == "mix16" || model == "full3d") && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
   // Midpoint in s on the 2-D mixture: LTE order 3.15 fitted up to NFE 1536 (the 1/s in dy/ds
   // slows the approach), 3.04 up to 6144.
   if (solver == "midpoint[variable=s]")
@@ -129,6 +130,17 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a Gaussian", "[solvers
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture2d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a 3-D mixture with full covariances", "[solvers]") {
+  for (const auto& label : order_test_labels()) check_orders(test::full_mixture3d(), label, 16);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixture (smooth Fourier error)",
+          "[solvers]") {
+  // Against the model's own PF-ODE: the discretisation error of an imperfect denoiser.
+  const auto noisy = model::perturb("noisy2d", test::mixture2d(), "fourier", 8, 1.0, 3, "constant", 0.05, 1, 1);
+  for (const auto& label : order_test_labels()) check_orders(noisy, label, 16);
 }
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
