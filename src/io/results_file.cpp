@@ -192,6 +192,10 @@ void write_cell(const Group& parent, const results::CellResult& c) {
   g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
   g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
   g.write_attribute("gte_target", c.gte_target);
+  g.write_dataset("step_order", std::vector<long>(c.step_order.begin(), c.step_order.end()));
+  g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
+  g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
+  g.write_dataset("eval_t", c.eval_t, shape1(c.eval_t.size()));
   if (c.split()) {  // an imperfect model's error split
     write_summary(g, "total", c.total_summary);
     g.write_dataset("total_error", c.total_error, shape1(c.total_error.size()));
@@ -251,6 +255,10 @@ results::CellResult read_cell(const Group& g) {
   c.lte_max = g.read_dataset("lte_max");
   c.lte_median = g.read_dataset("lte_median");
   c.gte_target = g.read_string_attribute("gte_target");
+  for (long v : g.read_long_dataset("step_order")) c.step_order.push_back(static_cast<int>(v));
+  for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
+  c.eval_s = g.read_dataset("eval_s");
+  c.eval_t = g.read_dataset("eval_t");
   if (g.has("total_error")) {
     c.total_summary = read_summary(g, "total");
     c.total_error = g.read_dataset("total_error");

@@ -160,6 +160,9 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   double s_zero = 0;
   if (settings.to_zero) {
     const double c_min = *std::min_element(spec.stds.begin(), spec.stds.end());
+    if (!(c_min > 0) || !spec.is_exact())
+      throw std::invalid_argument("model " + spec.name + (spec.is_exact() ? " has a zero std" : " is perturbed") +
+                                  ": its flow to s = 0 is singular (no x*(0) target)");
     s_zero = std::min(1e-8 * c_min, 1e-2 * s_out.back());
     s_out.push_back(s_zero);
     alpha_out.push_back(1.0);
@@ -345,6 +348,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const auto saving = state_record(e, cell.steps, spec_model.dim);
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout, saving);
       r.layout = run.layout;
+      r.step_order = run.step_order;
+      r.step_corrected = run.step_corrected;
+      r.eval_s = run.eval_s;
+      for (double s : run.eval_s) r.eval_t.push_back(sched.t_of_lambda(-std::log(s)));
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 
