@@ -24,6 +24,7 @@ struct Expectation {
   // the reference's floor (empty: the same cells).
   std::vector<int> lte_budgets;
   bool at_least = false;  // superconvergent: the fitted order must be >= p - 0.15
+  bool lte_at_least = false;  // the same for the LTE order (>= p + 1 - 0.15)
   bool skip = false;      // pre-asymptotic past any affordable NFE on this model
 };
 
@@ -58,6 +59,9 @@ Expectation expectation(const std::string& model, const std::string& solver) {
   // and a narrow Gaussian show order 3.
   if (model == "gaussian" && (solver == "deis-3[basis=log_rho]" || solver == "dpm-solver++3m[coefficients=taylor]"))
     x.at_least = true;
+  // rk3 on the 2-D mixture with a constant bias in its denoiser: the median step's LTE falls at a
+  // steady order 4.55 over NFE 96..3072 (measured; the GTE order is 3.00 there).
+  if (model == "noisy2d" && solver == "rk3") x.lte_at_least = true;
   return x;
 }
 
@@ -103,7 +107,8 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   else CHECK(std::fabs(f.gte.order - p) <= 0.15);
   INFO("LTE order " << lte.order << (x.lte_budgets.empty() ? "" : " (own budgets)"));
   REQUIRE(lte.valid);
-  CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
+  if (x.lte_at_least) CHECK(lte.order >= p_step + 1 - 0.15);
+  else CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
 }
 
 // Solvers the order tests run: every fixed-grid registry entry with its defaults, plus the option
@@ -136,10 +141,9 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a 3-D mixture with ful
   for (const auto& label : order_test_labels()) check_orders(test::full_mixture3d(), label, 16);
 }
 
-TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixture (smooth Fourier error)",
-          "[solvers]") {
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixture (constant bias)", "[solvers]") {
   // Against the model's own PF-ODE: the discretisation error of an imperfect denoiser.
-  const auto noisy = model::perturb("noisy2d", test::mixture2d(), "fourier", 8, 1.0, 3, "constant", 0.05, 1, 1);
+  const auto noisy = model::perturb("noisy2d", test::mixture2d(), "bias", 1, 1.0, 3, "constant", 0.05, 1, 1);
   for (const auto& label : order_test_labels()) check_orders(noisy, label, 16);
 }
 
