@@ -256,7 +256,10 @@ void set_error_split(results::CellResult& r, const GroupReference& reference, co
     std::vector<double> rms;
     for (int k : index) {
       double sum = 0;
-      for (int p = 0; p < samples; ++p) sum += per_sample[static_cast<size_t>(p) * times + k] * per_sample[static_cast<size_t>(p) * times + k];
+      for (int p = 0; p < samples; ++p) {
+        const double v = per_sample[static_cast<size_t>(p) * times + k];
+        sum += v * v;
+      }
       rms.push_back(std::sqrt(sum / samples));
     }
     return rms;
