@@ -412,8 +412,8 @@ TEST_CASE("models and start states load from HDF5 files", "[model]") {
 
 TEST_CASE("model definitions with wrong shapes or values are rejected", "[model]") {
   REQUIRE_THROWS_WITH(model::make_model("m", 2, {1.0}, {0.0}, {1.0, 1.0}, "t"), Catch::Contains("means has 1 values"));
-  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {-0.1}, "t"), Catch::Contains("stds must be >= 0"));
-  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {INFINITY}, "t"), Catch::Contains("stds must be >= 0"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {-0.1}, "t"), Catch::Contains("stds must be 0 or within"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {INFINITY}, "t"), Catch::Contains("stds must be 0 or within"));
   REQUIRE(model::make_model("m", 1, {1.0}, {0.0}, {0.0}, "t").stds[0] == 0.0);  // data on a subspace
   REQUIRE_THROWS_WITH(model::make_model("m", 1, {-1.0}, {0.0}, {1.0}, "t"), Catch::Contains("weights"));
 }

@@ -24,8 +24,17 @@ namespace po = boost::program_options;
 using Settings = std::map<std::string, std::string>;  // "section.key" -> value
 
 Settings read_ini(const std::string& path) {
-  std::ifstream in(path);
-  if (!in || std::filesystem::is_directory(path)) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::ifstream file(path);
+  if (!file || std::filesystem::is_directory(path)) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::stringstream text;
+  text << file.rdbuf();
+  // A NUL byte would cut every message that quotes its line short: a binary file, not a config.
+  const std::string content = text.str();
+  if (const auto nul = content.find('\0'); nul != std::string::npos)
+    throw std::invalid_argument("config " + path + ": line " +
+                                std::to_string(1 + std::count(content.begin(), content.begin() + nul, '\n')) +
+                                " holds a NUL byte (not a text file?)");
+  std::istringstream in(content);
   po::options_description none;
   po::parsed_options parsed(nullptr);
   try {
@@ -171,10 +180,37 @@ void read_rotations(Reader& r, const std::string& p, model::ModelSpec& spec, lon
   model::set_rotations(spec, matrix(r, p + "rotations", blocks * spec.dim, spec.dim));
 }
 
+// The settings each model kind takes.
+const std::map<std::string, std::vector<std::string>>& model_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      {"gaussian", {"kind", "dim", "means", "stds", "rotations", "rotation_seed"}},
+      {"mixture", {"kind", "dim", "weights", "means", "stds", "rotations", "rotation_seed"}},
+      {"random-mixture", {"kind", "dim", "components", "seed", "spread", "std_min", "std_max", "rank", "std_floor",
+                          "rotations", "rotation_seed"}},
+      {"file", {"kind", "file", "rotations", "rotation_seed"}},
+      {"perturbed", {"kind", "exact", "error", "features", "length", "error_seed", "error_profile", "error_size",
+                     "error_exponent", "error_scale"}},
+  };
+  return keys;
+}
+
 model::ModelSpec read_model(Reader& r, const std::string& name) {
   const std::string p = "model." + name + ".";
   if (r.keys_in("model." + name).empty()) throw std::invalid_argument("model '" + name + "' has no [model." + name + "] section");
   const std::string kind = r.required(p + "kind");
+  const auto known = model_keys().find(kind);
+  if (known == model_keys().end())
+    throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file, perturbed)");
+  for (const auto& key : r.keys_in("model." + name)) {
+    const std::string setting = key.substr(p.size());
+    if (std::find(known->second.begin(), known->second.end(), setting) == known->second.end()) {
+      std::string list;
+      for (const auto& k : known->second) list += (list.empty() ? "" : ", ") + k;
+      throw std::invalid_argument("model " + name + ": unknown setting '" + setting + "' for kind = " + kind +
+                                  " (it takes " + list + ")" +
+                                  (kind == "gaussian" && setting == "weights" ? "; several components: kind = mixture" : ""));
+    }
+  }
   model::ModelSpec spec;
   long seed = 0;
   if (kind == "gaussian" || kind == "mixture") {
@@ -182,6 +218,7 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
     std::vector<double> weights = kind == "gaussian" ? std::vector<double>{1.0} : r.reals(p + "weights");
     const int k = static_cast<int>(weights.size());
     spec = model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
+    model::require_unit_sum(name, weights);
   } else if (kind == "random-mixture") {
     const int dim = static_cast<int>(r.integer(p + "dim", 2, 1));
     const int k = static_cast<int>(r.integer(p + "components", 4, 1));
@@ -191,13 +228,14 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
     // Data near a subspace: every component's coordinates from `rank` on get std_floor.
     const int rank = static_cast<int>(r.integer(p + "rank", dim, 0, dim));
     const double floor = r.real(p + "std_floor", "0");
-    if (!(floor >= 0 && std::isfinite(floor))) throw std::invalid_argument(p + "std_floor must be >= 0");
+    if (!(floor == 0 || (floor >= 1.0 / model::max_model_scale && floor <= model::max_model_scale)))
+      throw std::invalid_argument(p + "std_floor must be 0 or within [1e-100, 1e100]");
     for (int c = 0; c < k; ++c)
       for (int j = rank; j < dim; ++j) spec.stds[static_cast<size_t>(c) * dim + j] = floor;
   } else if (kind == "file") {
     spec = model::load_model_file(name, r.required(p + "file"));
-  } else if (kind == "perturbed") {
-    // An exact model (another [model.NAME]) with a controlled denoiser error (model/perturbed.hpp).
+  } else {  // perturbed (model_keys() knows no other kind): an exact model (another [model.NAME])
+            // with a controlled denoiser error (model/perturbed.hpp)
     const std::string exact = r.required(p + "exact");
     if (exact == name) throw std::invalid_argument("model " + name + ": exact names the model itself");
     return model::perturb(name, read_model(r, exact), r.text(p + "error", "fourier"),
@@ -205,12 +243,24 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
                           static_cast<std::uint64_t>(r.integer(p + "error_seed", 0, 0)),
                           r.text(p + "error_profile", "constant"), r.real(p + "error_size", "0.01"),
                           r.real(p + "error_exponent", "1"), r.real(p + "error_scale", "1"));
-  } else {
-    throw std::invalid_argument("model " + name + ": unknown kind '" + kind +
-                                "' (known: gaussian, mixture, random-mixture, file, perturbed)");
   }
   read_rotations(r, p, spec, seed);
   return spec;
+}
+
+// Every setting belongs to a known section: a misspelled one ([swep]) is named as such rather
+// than reported as the settings it fails to give.
+void check_sections(const Settings& settings) {
+  for (const auto& [key, value] : settings) {
+    const std::string section = key.substr(0, key.rfind('.'));
+    const std::string kind = section.substr(0, section.find('.'));
+    const bool named = section.find('.') != std::string::npos;
+    const bool named_kind = kind == "model" || kind == "schedule" || kind == "plan";
+    if (((section == "run" || section == "sweep") && !named) || (named_kind && named)) continue;
+    if (named_kind) throw std::invalid_argument("config: section [" + section + "] needs a name: [" + kind + ".NAME]");
+    throw std::invalid_argument("config: unknown section [" + section +
+                                "] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])");
+  }
 }
 
 // Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
@@ -251,6 +301,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
       throw std::invalid_argument("--set '" + item + "': expected section.key=value");
     settings[item.substr(0, eq)] = item.substr(eq + 1);
   }
+  check_sections(settings);
   Reader r(settings);
   Experiment e;
   e.config_path = path;
