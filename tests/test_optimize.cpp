@@ -247,7 +247,7 @@ TEST_CASE("pfode optimize writes a custom spacing file a sweep reads, and an HDF
   CHECK(cli.run(c, &err) == 2);
   CHECK_THAT(err, Catch::Contains("exists; pass --force"));
   CHECK(cli.run(c + " --force", &err) == 0);
-  CHECK(cli.run(c + " --force --candidates 1", &err) == 2);
+  CHECK(cli.run(config.string() + " --force --candidates 1", &err) == 2);
   CHECK_THAT(err, Catch::Contains("--candidates must be in [2, 4096]"));
   CHECK(cli.run(c + " --force --heldout-seed 0", &err) == 2);
   CHECK_THAT(err, Catch::Contains("held-out seed 0 is one of the training seeds"));
