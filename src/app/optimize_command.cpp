@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "app/commands.hpp"
+#include "common/message.hpp"
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
 #include "io/results_file.hpp"
@@ -116,7 +117,7 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
           }
       }
   } catch (const std::exception& e) {  // bad config or options, unusable output path
-    std::cerr << "pfode: error: " << e.what() << "\n";
+    std::cerr << "pfode: error: " << printable_message(e.what()) << "\n";
     return exit_usage;
   }
 
@@ -125,10 +126,10 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
     try {
       job.result = optimize::optimize_grid(job.problem);
     } catch (const std::invalid_argument& e) {  // a budget too small for its solver, too few candidates
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << printable_message(e.what()) << "\n";
       return exit_usage;
     } catch (const std::exception& e) {
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << printable_message(e.what()) << "\n";
       return exit_failure;
     }
     job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -206,7 +207,7 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
       }
     });
   } catch (const std::exception& e) {
-    std::cerr << "pfode: error: writing " << out << ": " << e.what() << "\n";
+    std::cerr << "pfode: error: writing " << out << ": " << printable_message(e.what()) << "\n";
     return exit_failure;
   }
   if (!options.quiet) std::printf("wrote %s and %zu grid files\n", out.c_str(), jobs.size());
