@@ -86,9 +86,7 @@ Kokkos::View<double***> solve_flow(const Flow_& flow, Kokkos::View<const double*
   Kokkos::View<double***> y("pfode::likelihood::y", samples, s_out.size(), flow.dimension());
   Kokkos::View<int*> failed("pfode::likelihood::failed", samples);
   Kokkos::View<long**> steps("pfode::likelihood::steps", samples, 2);
-  reference::Dop853Settings budgeted = settings;
-  budgeted.max_steps += static_cast<long>(s_out.size());
-  reference::dop853<lane::pack_width>("pfode::likelihood", flow, start, log_s_view(s_out), budgeted, nfe, y, failed,
+  reference::dop853<lane::pack_width>("pfode::likelihood", flow, start, log_s_view(s_out), settings, nfe, y, failed,
                                       steps);
   auto nfe_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), nfe);
   auto failed_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), failed);
