@@ -178,6 +178,10 @@ void write_cell(const Group& parent, const results::CellResult& c) {
   write_weak(g, "weak_mean", c.weak_mean);
   write_weak(g, "weak_covariance", c.weak_covariance);
   write_weak(g, "weak_mmd", c.weak_mmd);
+  g.write_dataset("step_order", std::vector<long>(c.step_order.begin(), c.step_order.end()));
+  g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
+  g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
+  g.write_dataset("eval_t", c.eval_t, shape1(c.eval_t.size()));
   if (!c.saved_samples.empty()) {
     const hsize_t saved = c.saved_samples.size(), dim = static_cast<hsize_t>(c.state_dim);
     g.write_dataset("saved_samples", std::vector<long>(c.saved_samples.begin(), c.saved_samples.end()));
@@ -246,6 +250,10 @@ results::CellResult read_cell(const Group& g) {
   c.weak_mean = read_weak(g, "weak_mean");
   c.weak_covariance = read_weak(g, "weak_covariance");
   c.weak_mmd = read_weak(g, "weak_mmd");
+  for (long v : g.read_long_dataset("step_order")) c.step_order.push_back(static_cast<int>(v));
+  for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
+  c.eval_s = g.read_dataset("eval_s");
+  c.eval_t = g.read_dataset("eval_t");
   if (g.has("saved_samples")) {
     for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
     std::vector<hsize_t> shape;

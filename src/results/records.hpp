@@ -65,6 +65,10 @@ struct CellResult {
   double mmd_bandwidth = std::numeric_limits<double>::quiet_NaN();
   metrics::WeakEstimate weak_mean, weak_covariance, weak_mmd;
   double weak_wall_time = 0;
+  // The trace of sample 0: each step's order and corrector flag (fixed-grid solvers; N each), and
+  // the s and t of each of its model evaluations, in the order they were made.
+  std::vector<int> step_order, step_corrected;
+  std::vector<double> eval_s, eval_t;
 };
 
 struct ReferenceRecord {
