@@ -287,3 +287,32 @@ TEST_CASE("traces: each step's order and corrector flag follow the solver's stat
     for (double s : c.eval_s) CHECK((s >= std::exp(-c.lambda.back()) * (1 - 1e-12) && s <= std::exp(-c.lambda[0]) * (1 + 1e-12)));
   }
 }
+
+TEST_CASE("traces: every fixed-grid solver, on packs and teams, keeps one entry per step and every evaluation of "
+          "sample 0, inside the grid and the same on both layouts",
+          "[outputs]") {
+  for (const auto& info : solver::all_solvers()) {
+    if (info.adaptive) continue;
+    for (const std::string final_step : {"", "[final=denoise]"}) {
+      auto e = test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", info.name + final_step, {13}, 3);
+      std::vector<results::CellResult> by_layout;
+      for (const std::string layout : {"packs", "teams"}) {
+        e.layout = lane::parse_layout(layout);
+        by_layout.push_back(test::run_cells(e).at(0));
+      }
+      const auto& c = by_layout[0];
+      INFO(info.name << final_step);
+      CHECK(c.step_order.size() == static_cast<size_t>(c.steps));
+      CHECK(c.step_corrected.size() == static_cast<size_t>(c.steps));
+      for (int q : c.step_order) CHECK((q >= 1 && q <= 4));
+      CHECK(c.eval_s.size() == static_cast<size_t>(c.nfe));
+      CHECK(c.eval_t.size() == c.eval_s.size());
+      const double s_first = std::exp(-c.lambda.front()), s_last = std::exp(-c.lambda.back());
+      CHECK(c.eval_s.front() == Approx(s_first).epsilon(1e-14));  // every method starts with the model at t_0
+      for (double s : c.eval_s) CHECK((s >= s_last * (1 - 1e-12) && s <= s_first * (1 + 1e-12)));
+      CHECK(by_layout[1].step_order == c.step_order);
+      CHECK(by_layout[1].step_corrected == c.step_corrected);
+      CHECK(by_layout[1].eval_s == c.eval_s);
+    }
+  }
+}

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -63,7 +64,12 @@ struct TrajectoryOutputs {
     run.global_error = to_host_rows(global_error);
     run.final_state = to_host_rows(final_state);
     auto eval_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), trace.s);
-    const long kept = std::min<long>(run.nfe.empty() ? 0 : run.nfe[0], static_cast<long>(eval_host.extent(0)));
+    const long spent = run.nfe.empty() ? 0 : run.nfe[0], room = static_cast<long>(eval_host.extent(0));
+    // A fixed-grid trace is whole or it is a defect of evaluation_room, never silently cut.
+    if (step_trace.extent(0) > 0 && spent > room)
+      throw std::logic_error("solver trace: sample 0 spent " + std::to_string(spent) + " evaluations, room for " +
+                             std::to_string(room));
+    const long kept = std::min(spent, room);
     run.eval_s.assign(eval_host.data(), eval_host.data() + kept);
     auto steps_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), step_trace);
     for (size_t i = 0; i < steps_host.extent(0); ++i) {

@@ -126,6 +126,9 @@ with h5py.File(f"{work}/points.h5", "r+") as f:  # one state fewer than times (w
     x_short = f["runs/000000/x"][:, :-1]
     del f["runs/000000/x"]
     f["runs/000000/x"] = x_short
+write_runs(f"{work}/unspent.h5", problem, [good])
+with h5py.File(f"{work}/unspent.h5", "r+") as f:  # no NFE recorded
+    del f["runs/000000"].attrs["nfe"]
 problem.id = "0123456789abcdef"
 write_runs(f"{work}/other.h5", problem, [good])
 with h5py.File(f"{work}/edited.h5", "w") as f, h5py.File(f"{work}/problem.h5", "r") as p:
@@ -166,6 +169,9 @@ refused "$work/other.h5" "$work/problem.h5" "started from problem 0123456789abcd
 refused "$work/runs.h5" "$work/edited.h5" "does not match its problem_id"
 refused "$work/runs.h5" "$work/missing.h5" "problem '$work/missing.h5': no such file"
 refused "$work/problem.h5" "$work/problem.h5" "not a pfode runs file"
+refused "$work/problem.h5" "$work/runs.h5" "problem '$work/runs.h5': not a pfode problem file"
+refused "$work/missing.h5" "$work/problem.h5" "runs '$work/missing.h5': no such file"
+refused "$work/unspent.h5" "$work/problem.h5" "run '000000' needs the NFE it spent"
 
 # Export and score refuse to replace a file without --force; export refuses a bad config.
 expect_refusal() {  # expect_refusal EXPECTED-TEXT COMMAND...: exit 2 and one line naming the problem
