@@ -184,6 +184,8 @@ void add_weak_error(const Experiment& e, const Cell& cell, const model::DeviceMo
   r.weak_mean = weak.mean;
   r.weak_covariance = weak.covariance;
   r.weak_mmd = weak.mmd;
+}
+
 // Reference states on the host: a host view is row-major storage itself where its layout is
 // (host backends); otherwise its values go through a row-major buffer, visited here.
 template <class HostView>
