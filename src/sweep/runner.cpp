@@ -124,7 +124,6 @@ void measure_stochastic_cell(const Experiment& e, const Cell& cell, const model:
   settings.layout.kind = e.layout;
   const double alpha_final = final_alpha(e, spec, sched.schedule, cell);
   r.brownian_depth = e.brownian_depth;
-  r.lte_order_theory = 0;
   if (solver::strong_order(spec) == 0) {  // no SDE limit: no strong error, only the run
     const auto run = solver::sample_solver(spec, solver::make_step_grid(sched.schedule, cell.times, solver::Variable::t),
                                            model, y, settings, alpha_final);
@@ -334,7 +333,7 @@ results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   r.samples = e.samples;
   const auto spec = solver::with_budget(solver.spec, e.nfe[cell.budget]);
   r.order_theory = solver::theoretical_order(spec);
-  r.lte_order_theory = solver::local_order(spec) + 1;
+  r.lte_order_theory = solver::is_stochastic(spec) ? 0 : solver::local_order(spec) + 1;  // no LTE for SDEs
   r.strong_order_theory = solver::strong_order(spec);
   r.weak_order_theory = solver::weak_order(spec);
   r.t = cell.times;
