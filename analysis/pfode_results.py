@@ -78,7 +78,7 @@ def _listed(items, most=5):
 
 def _check_complete(path, references, cells, series):
     """Every record the file's cells and series point to is in it: cells numbered 0..N-1, each in
-    a series, each series' cells, and the reference of each ODE cell's (model, schedule, seed). pfode
+    a series, each series' cells, and the reference of each cell's (model, schedule, seed). pfode
     writes a results file only when its plan's every record is present, so a gap means the file
     was damaged or edited since; a report from it would silently leave records out."""
     problems = []
@@ -92,9 +92,7 @@ def _check_complete(path, references, cells, series):
         absent = sorted(set(ids) - set(cells))
         if absent:
             problems.append(f"series {name} lists missing cells {_listed(absent)}")
-    # Stochastic samplers' cells are measured against their own refined runs, not a reference.
-    needed = {f"{c['model']}__{c['schedule']}__seed{c['seed']}" for c in cells.values()
-              if c.get("gte_target") not in ("sde_reference", "none")}
+    needed = {f"{c['model']}__{c['schedule']}__seed{c['seed']}" for c in cells.values()}
     if needed - set(references):
         problems.append(f"/references lacks {_listed(sorted(needed - set(references)))}")
     if problems:

@@ -136,11 +136,8 @@ std::string describe(const Experiment& e, const CellGroup& g) {
 }
 
 std::vector<double> reference_times(const Experiment& e, const Plan& plan, const CellGroup& group) {
-  // Stochastic samplers are measured against their own refined runs, not the ODE reference.
   std::vector<double> times{e.schedules[group.schedule].schedule.t_max};
-  for (int id : group.cells)
-    if (!solver::is_stochastic(e.solvers[plan.cells[id].solver].spec))
-      times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
+  for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
   std::sort(times.begin(), times.end(), std::greater<double>());
   times.erase(std::unique(times.begin(), times.end()), times.end());
   return times;

@@ -136,6 +136,9 @@ void measure_stochastic_cell(const Experiment& e, const Cell& cell, const model:
     for (auto* summary : {&r.gte_summary, &r.gte_relative_summary}) summary->rms = summary->max = summary->median =
                                                                          summary->p90 = nan;
     r.reference_error = nan;
+    r.gte.assign(e.samples, nan);
+    r.gte_relative.assign(e.samples, nan);
+    for (auto* steps : {&r.error_rms, &r.error_max, &r.error_median}) steps->assign(cell.times.size(), nan);
     r.status = std::all_of(states.begin(), states.end(), [](double v) { return std::isfinite(v); }) ? "ok" : "diverged";
     return;
   }
@@ -357,10 +360,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const ReferenceSettings settings = reference_settings(e, plan, group);
     GroupReference reference;
     reference.times = reference_times(e, plan, group);
-    // Stochastic samplers compare with their own refined runs (sweep/sampling.hpp): a group of
-    // them alone needs no ODE reference.
-    const bool needs_reference = reference.times.size() > 1;
-    if (needs_reference && !todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
+    if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
       Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
                                 e.samples, reference.times.size() + (settings.to_zero ? 1 : 0), spec.dim);
       auto h = Kokkos::create_mirror_view(y);
@@ -377,7 +377,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         if (settings.to_zero) reference.zero = static_cast<int>(reference.times.size());
       }
     }
-    if (needs_reference && !reference.solution.y.data()) {
+    if (!reference.solution.y.data()) {
       const auto y_start = model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max),
                                                sched.sigma(sched.t_max), e.schedules[group.schedule].name);
       reference = solve_group_reference(spec, e.schedules[group.schedule], static_cast<long>(e.seeds[group.seed]),
