@@ -34,6 +34,7 @@ struct Expectation {
   std::vector<int> budgets = kBudgets;
   bool median = false;    // the GTE order of the median sample (the RMS follows only much later)
   bool at_least = false;  // superconvergent: the GTE falls at order >= p - 0.15 down to the floor
+  bool lte_at_least = false;  // the same for the LTE order (>= p + 1 - 0.15)
   bool skip = false;      // pre-asymptotic past any affordable NFE on this model
   bool lte_largest_step = false;  // the LTE order of the largest step's LTE, not the median step's
 };
@@ -54,7 +55,8 @@ Expectation expectation(const OrderCase& c) {
   if (model == "mix16" && solver == "dpm-solver-fast") x.median = true;
   // deis-3's order-1 last step has a smaller constant still: RMS order 2.7 at 50000 NFE there
   // (median order 2.05 over 4608-24576); the Gaussian and the 2-D mixture cover this variant.
-  if (model == "mix16" && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
+  // On the rotated 3-D mixture it is still at order 2.46 at 12288 (median 2.04).
+  if ((model == "mix16" || model == "full3d") && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
   // Midpoint in s on the 2-D mixture: LTE order 3.15 fitted up to NFE 1536 (the 1/s in dy/ds
   // slows the approach), 3.04 up to 6144.
   if (solver == "midpoint[variable=s]")
@@ -67,6 +69,9 @@ Expectation expectation(const OrderCase& c) {
   // and a narrow Gaussian show order 3.
   if (model == "gaussian" && (solver == "deis-3[basis=log_rho]" || solver == "dpm-solver++3m[coefficients=taylor]"))
     x.at_least = true;
+  // rk3 on the 2-D mixture with a constant bias in its denoiser: the median step's LTE falls at a
+  // steady order 4.55 over NFE 96..3072 (measured on seed 0; the GTE order is 3.00 there).
+  if (model == "noisy2d" && solver == "rk3") x.lte_at_least = true;
   // RK4 on vp-cosine/karras: the median step's LTE reaches the reference's floor (7e-14 at NFE 576)
   // while its local order still swings between 4.7 and 5.4 from budget to budget (fits of 4.86 to
   // 5.24 over seeds 0-8). The largest step's LTE (RK4 has no lower-order steps) stays above the
@@ -97,8 +102,10 @@ std::vector<SeedFit> fit_seeds(const OrderCase& c, const std::vector<int>& budge
   auto e = test::experiment(c.model, c.schedule, c.spacing, c.solver, budgets, c.samples);
   e.seeds = seeds;
   // A tighter reference than the sweeps' default lowers the floor below which LTEs are
-  // unusable, so fifth-order LTEs reach their asymptotic range.
-  e.reference_tolerance = 1e-14;
+  // unusable, so fifth-order LTEs reach their asymptotic range. 1e-15: with dense output the
+  // requested times no longer shorten the reference's steps, and at 1e-14 its floor cut the LTE
+  // fits of unipc-3 and rk4 on the 2-D mixture short on some seeds (orders 5.15-5.16).
+  e.reference_tolerance = 1e-15;
   const auto cells = test::run_cells(e);
   for (const auto& cell : cells) {
     REQUIRE(cell.status == "ok");
@@ -184,7 +191,8 @@ void check_orders(const OrderCase& c) {
       CHECK(std::fabs(gte.order - p) <= 0.15);
     }
     REQUIRE(lte.valid);
-    CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
+    if (x.lte_at_least) CHECK(lte.order >= p_step + 1 - 0.15);
+    else CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
   }
 }
 
@@ -195,10 +203,11 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name) { c
 // an NFE budget only selects their tolerance, their NFE differs between samples and no
 // per-step LTE or stated cost exists; test_solvers_adaptive.cpp checks their order against the
 // NFE they spend, their tolerance proportionality and their NFE ledger (per attempted step).
+// Stochastic samplers have no ODE order: test_stochastic.cpp checks their strong and weak orders.
 std::vector<std::string> order_test_labels() {
   std::vector<std::string> labels;
   for (const auto& info : solver::all_solvers())
-    if (!info.adaptive) labels.push_back(info.name);
+    if (!info.adaptive && info.family != solver::Family::stochastic) labels.push_back(info.name);
   for (const char* extra : {"dpm-solver++3m[coefficients=taylor]", "unipc-2[corrector=off]", "unipc-2[variant=bh2]",
                             "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]",
                             "deis-3[lower_order_final=on,basis=log_rho]", "deis-2[basis=log_rho]", "deis-3[basis=log_rho]"})
@@ -214,6 +223,16 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a Gaussian", "[solvers
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture2d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a 3-D mixture with full covariances", "[solvers]") {
+  for (const auto& label : order_test_labels()) check_orders(test::full_mixture3d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixture (constant bias)", "[solvers]") {
+  // Against the model's own PF-ODE: the discretisation error of an imperfect denoiser.
+  const auto noisy = model::perturb("noisy2d", test::mixture2d(), "bias", 1, 1.0, 3, "constant", 0.05, 1, 1);
+  for (const auto& label : order_test_labels()) check_orders(noisy, label);
 }
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
@@ -515,7 +534,7 @@ TEST_CASE("LTE is measured from exact inputs: on a one-step grid it is the GTE",
   const auto sched = schedule::make_schedule("vp-linear");
   const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, 1);
   for (const auto& info : solver::all_solvers()) {
-    if (info.adaptive) continue;  // no per-step LTE (see order_test_labels)
+    if (info.adaptive || info.family == solver::Family::stochastic) continue;  // see order_test_labels
     const auto run = test::solve_on_grid(m, sched, times, info.name, 4, true);
     for (int p = 0; p < 4; ++p) REQUIRE(run.local_error[p] == Approx(run.global_error[p * 2 + 1]).epsilon(1e-14));
   }

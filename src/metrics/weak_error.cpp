@@ -137,12 +137,20 @@ TargetMixture target_law(const model::ModelSpec& spec, double alpha, double s) {
   p.components = spec.components;
   p.weights = spec.weights;
   const int d = spec.dim;
+  // Component k's covariance alpha^2 (U_k diag(c_k^2) U_k^T + s^2 I); U_k = I for a diagonal model.
   for (int k = 0; k < spec.components; ++k) {
     for (int j = 0; j < d; ++j) p.means.push_back(alpha * spec.means[static_cast<size_t>(k) * d + j]);
+    const double* c = &spec.stds[static_cast<size_t>(k) * d];
     for (int i = 0; i < d; ++i)
       for (int j = 0; j < d; ++j) {
-        const double c = spec.stds[static_cast<size_t>(k) * d + i];
-        p.covariances.push_back(i == j ? alpha * alpha * (c * c + s * s) : 0.0);
+        double v = i == j ? s * s : 0.0;
+        if (spec.full_covariance()) {
+          const double* u = &spec.rotations[static_cast<size_t>(k) * d * d];
+          for (int m = 0; m < d; ++m) v += u[i * d + m] * c[m] * c[m] * u[j * d + m];
+        } else if (i == j) {
+          v += c[i] * c[i];
+        }
+        p.covariances.push_back(alpha * alpha * v);
       }
   }
   return p;

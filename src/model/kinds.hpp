@@ -6,11 +6,14 @@
 #include <variant>
 
 #include "model/concept.hpp"
+#include "model/full_covariance.hpp"
 #include "model/mixture.hpp"
+#include "model/perturbed.hpp"
 
 namespace pfode::model {
 
-using DeviceModel = std::variant<DiagonalMixture>;
+using DeviceModel = std::variant<DiagonalMixture, FullCovarianceMixture, Perturbed<DiagonalMixture>,
+                                 Perturbed<FullCovarianceMixture>>;
 
 template <class... Kinds>
 constexpr bool all_device_models(const std::variant<Kinds...>*) {
