@@ -264,6 +264,8 @@ TEST_CASE("likelihood: pfode likelihood writes each cell's budget with provenanc
       {"likelihood.presets=score-sde score-sde", "'score-sde' is listed twice"},
       {"likelihood.colour=blue", "unknown setting 'likelihood.colour'"},
       {"run.start=prior", "run.start = prior"},
+      {"sweep.solvers=heun deis-2", "deis-2 with basis=t"},
+      {"sweep.solvers=euler-maruyama", "stochastic sampler"},
   };
   for (const auto& [set, message] : bad) {
     const auto [code, text] = cli.run(cfg + " --force -o " + (cli.dir / "bad.h5").string() + " --set '" + set + "'");
@@ -273,4 +275,61 @@ TEST_CASE("likelihood: pfode likelihood writes each cell's budget with provenanc
     CHECK(text.find(message) != std::string::npos);
     CHECK(!std::filesystem::exists(cli.dir / "bad.h5"));
   }
+}
+
+TEST_CASE("likelihood: data points read from a file give the budget of the same points drawn, and their own exact "
+          "log-density",
+          "[likelihood]") {
+  Cli cli;
+  const auto spec = test::mixture2d();
+  const int samples = 4;
+  const std::string model = "[model.m]\nkind = mixture\ndim = 2\nweights = 0.5 0.3 0.2\nmeans = -1 0 ; 1 0.5 ; 0 -1\n"
+                            "stds = 0.4 0.5 ; 0.5 0.35 ; 0.45 0.4\n";
+  const auto config = [&](const std::string& name, const std::string& start) {
+    const auto path = (cli.dir / (name + ".ini")).string();
+    std::ofstream(path) << "[run]\nout = " << (cli.dir / (name + ".h5")).string() << "\nsamples = " << samples
+                        << "\nseeds = 0\n" << start << "[sweep]\nmodels = m\nschedules = vp-linear\nsolvers = heun\n"
+                        << "nfe = 16\n[likelihood]\ndivergence = exact\n" << model;
+    return path;
+  };
+  // The draws pfode likelihood makes for seed 0, and the same points shifted off the data.
+  const auto drawn = model::start_states(spec, model::StartSpec{}, 0, samples, 1.0, 0.0);
+  std::vector<double> shifted = drawn;
+  for (double& x : shifted) x += 0.25;
+  const auto data = (cli.dir / "data.h5").string();
+  {
+    const auto file = io::File::create(data);
+    file.root().write_dataset("x_0", drawn, {static_cast<hsize_t>(samples), 2});
+    file.root().write_dataset("shifted", shifted, {static_cast<hsize_t>(samples), 2});
+    file.root().write_dataset("short", std::vector<double>(drawn.begin(), drawn.end() - 2),
+                              {static_cast<hsize_t>(samples - 1), 2});
+  }
+  const std::string from_file = "start = file\nstart_file = " + data + "\nstart_dataset = ";
+  REQUIRE(cli.run(config("drawn", "")).first == 0);
+  REQUIRE(cli.run(config("file", from_file + "x_0\n")).first == 0);
+  REQUIRE(cli.run(config("shifted", from_file + "shifted\n")).first == 0);
+  const auto cell = [&](const std::string& name, const std::string& id, const std::string& dataset) {
+    return io::File::open_read((cli.dir / (name + ".h5")).string()).root().open_group("likelihood").open_group(id)
+        .read_dataset(dataset);
+  };
+  for (const std::string id : {"0", "1"})  // the reference and heun at 16 NFE
+    for (const std::string part : {"estimate", "exact_log_p0", "integration", "truncation", "prior", "total"}) {
+      INFO("cell " << id << ", " << part);
+      CHECK(cell("file", id, part) == cell("drawn", id, part));
+    }
+  // Points off the data: the exact log p_0 is theirs, and the reference still reaches it.
+  const auto exact = likelihood::log_density(model::to_device(spec), shifted, 0.0);
+  const auto logged = cell("shifted", "0", "exact_log_p0"), integration = cell("shifted", "0", "integration");
+  for (int p = 0; p < samples; ++p) {
+    CHECK(logged[p] == Approx(exact[p]).epsilon(1e-14));
+    CHECK(logged[p] != Approx(cell("drawn", "0", "exact_log_p0")[p]).epsilon(1e-3));
+    CHECK(std::fabs(integration[p]) < 1e-8);
+  }
+  // A dataset of fewer points than run.samples is refused before any compute.
+  const auto [code, text] = cli.run(config("short", from_file + "short\n"));
+  INFO(text);
+  CHECK(code == 2);
+  CHECK(text.rfind("pfode: error: start states: ", 0) == 0);
+  CHECK(text.find("must be at least 4 x 2") != std::string::npos);
+  CHECK(!std::filesystem::exists(cli.dir / "short.h5"));
 }

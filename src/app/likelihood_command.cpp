@@ -161,6 +161,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
     if (!e.blocks.empty()) throw std::invalid_argument("pfode likelihood: [plan.NAME] blocks are not supported");
     io::check_output_path(e.out, options.force);
     for (const auto& m : e.models) likelihood::require_closed_forms(model::to_device(m));
+    for (const auto& s : e.solvers) likelihood::require_ode_solver(s.spec);
   } catch (const std::exception& ex) {
     std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_usage;

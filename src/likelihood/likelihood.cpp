@@ -139,16 +139,23 @@ Flow integrate_reference(const model::DeviceModel& model, const Interval& interv
   });
 }
 
-Flow integrate_solver(const model::DeviceModel& model, const Interval& interval, const std::vector<double>& times,
-                      const solver::SolverSpec& spec, const std::vector<double>& x0, const Divergence& divergence) {
-  if (times.size() < 2 || times.front() != interval.t_min || times.back() != interval.t_max)
-    throw std::invalid_argument("likelihood: the grid must run from t_min to t_max");
+void require_ode_solver(const solver::SolverSpec& spec) {
+  if (solver::is_stochastic(spec))
+    throw std::invalid_argument("likelihood: " + spec.info->name +
+                                " is a stochastic sampler; the likelihood integrates the PF-ODE (an ODE solver)");
   const auto id = spec.info->id;
   if ((id == solver::SolverId::deis_1 || id == solver::SolverId::deis_2 || id == solver::SolverId::deis_3) &&
       !spec.deis_log_rho)
     throw std::invalid_argument("likelihood: " + spec.info->name +
                                 " with basis=t integrates its tAB weights from t_max down and is wrong from t_min up "
                                 "(measured: no convergence); use " + spec.info->name + "[basis=log_rho]");
+}
+
+Flow integrate_solver(const model::DeviceModel& model, const Interval& interval, const std::vector<double>& times,
+                      const solver::SolverSpec& spec, const std::vector<double>& x0, const Divergence& divergence) {
+  if (times.size() < 2 || times.front() != interval.t_min || times.back() != interval.t_max)
+    throw std::invalid_argument("likelihood: the grid must run from t_min to t_max");
+  require_ode_solver(spec);
   const int dim = data_dim(model), samples = count_samples(x0, dim);
   const auto& sc = interval.schedule;
   return with_closed_forms(model, [&](const auto& kind) {

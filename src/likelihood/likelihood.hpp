@@ -106,4 +106,8 @@ const Preset& find_preset(const std::string& name);  // throws std::invalid_argu
 // naming the problem otherwise.
 void require_closed_forms(const model::DeviceModel& model);
 
+// Whether integrate_solver can run a solver from t_min up; throws std::invalid_argument naming the
+// problem otherwise (stochastic samplers: the likelihood is the ODE's; DEIS with basis=t).
+void require_ode_solver(const solver::SolverSpec& spec);
+
 }  // namespace pfode::likelihood
