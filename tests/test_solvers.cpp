@@ -2,8 +2,11 @@
 // and LTE order p + 1 within 0.15, fitted over the asymptotic range; NFE is what the solver states.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "model/network_file.hpp"
 #include "solver/dpm_solver.hpp"
 #include "solver/registry.hpp"
 #include "support.hpp"
@@ -68,34 +71,13 @@ std::string label_of(const results::SeriesFit& f) {
   return out.str();
 }
 
-void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32,
-                  const std::vector<int>& budgets = {}, const std::string& schedule = "vp-linear",
-                  const std::string& spacing = "uniform-lambda") {
-  const Expectation x = expectation(m.name, solver_name);
-  if (x.skip) return;
-  const auto run = [&](const std::vector<int>& nfe) {
-    auto e = test::experiment(m, schedule, spacing, solver_name, nfe, samples);
-    // A tighter reference than the sweeps' default lowers the floor below which LTEs are
-    // unusable, so fifth-order LTEs reach their asymptotic range.
-    e.reference_tolerance = 1e-14;
-    const auto cells = test::run_cells(e);
-    for (const auto& c : cells) {
-      REQUIRE(c.status == "ok");
-      REQUIRE(c.nfe_uniform);
-      REQUIRE(c.nfe == solver::nfe_for_steps(solver::with_budget(e.solvers[0].spec, static_cast<int>(c.nfe_budget)),
-                                             static_cast<int>(c.steps)));
-    }
-    const auto fits = sweep::fit_series(cells);
-    REQUIRE(fits.size() == 1);
-    return fits[0];
-  };
-  const auto f = run(budgets.empty() ? x.budgets : budgets);
-  const auto lte = x.lte_budgets.empty() || !budgets.empty() ? f.lte : run(x.lte_budgets).lte;
+// The fitted GTE order p and LTE order p + 1 of one series (lte: the LTE fit to use).
+void check_fit(const results::SeriesFit& f, const metrics::OrderFit& lte, const Expectation& x, const std::string& what) {
   // The theory recorded with the cells (a budget can change it: DPM-Solver-fast).
   const int p = f.order_theory;
   // LTE: the median over steps, i.e. a typical step; a few low-order steps cap the GTE only.
   const int p_step = f.lte_order_theory - 1;
-  INFO(m.name << " / " << schedule << " / " << spacing << " / " << solver_name << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
+  INFO(what << " (theory " << p << ", steps " << p_step << "): " << label_of(f));
   REQUIRE(f.gte.valid);
   CHECK(f.gte.last - f.gte.first + 1 >= 4);  // a fit over at least four budgets
   if (x.at_least) CHECK(f.gte.order >= p - 0.15);
@@ -103,6 +85,46 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name, int
   INFO("LTE order " << lte.order << (x.lte_budgets.empty() ? "" : " (own budgets)"));
   REQUIRE(lte.valid);
   CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
+}
+
+// One fit per solver of `labels` on model m over the budgets, every solver's cells sharing one
+// reference; NFE is what each solver states.
+std::vector<results::SeriesFit> run_series(const model::ModelSpec& m, const std::vector<std::string>& labels,
+                                           const std::vector<int>& nfe, int samples, const std::string& schedule,
+                                           const std::string& spacing) {
+  auto e = test::experiment(m, schedule, spacing, labels[0], nfe, samples);
+  for (size_t i = 1; i < labels.size(); ++i) {
+    e.solvers.push_back(test::solver_entry(labels[i]));
+    e.spacing_solver_pairs.push_back({0, static_cast<int>(i)});
+  }
+  // A tighter reference than the sweeps' default lowers the floor below which LTEs are
+  // unusable, so fifth-order LTEs reach their asymptotic range.
+  e.reference_tolerance = 1e-14;
+  const auto cells = test::run_cells(e);
+  for (const auto& c : cells) {
+    REQUIRE(c.status == "ok");
+    REQUIRE(c.nfe_uniform);
+    const auto entry = std::find_if(e.solvers.begin(), e.solvers.end(), [&](const auto& s) { return s.label == c.solver; });
+    REQUIRE(entry != e.solvers.end());
+    REQUIRE(c.nfe == solver::nfe_for_steps(solver::with_budget(entry->spec, static_cast<int>(c.nfe_budget)),
+                                           static_cast<int>(c.steps)));
+  }
+  auto fits = sweep::fit_series(cells);
+  REQUIRE(fits.size() == labels.size());
+  return fits;
+}
+
+void check_orders(const model::ModelSpec& m, const std::string& solver_name, int samples = 32,
+                  const std::vector<int>& budgets = {}, const std::string& schedule = "vp-linear",
+                  const std::string& spacing = "uniform-lambda") {
+  const Expectation x = expectation(m.name, solver_name);
+  if (x.skip) return;
+  const auto run = [&](const std::vector<int>& nfe) {
+    return run_series(m, {solver_name}, nfe, samples, schedule, spacing)[0];
+  };
+  const auto f = run(budgets.empty() ? x.budgets : budgets);
+  const auto lte = x.lte_budgets.empty() || !budgets.empty() ? f.lte : run(x.lte_budgets).lte;
+  check_fit(f, lte, x, m.name + " / " + schedule + " / " + spacing + " / " + solver_name);
 }
 
 // Solvers the order tests run: every fixed-grid registry entry with its defaults, plus the option
@@ -133,6 +155,24 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component 
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture16(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on the shipped network's own ODE", "[solvers][network]") {
+  // The reference is the network's own PF-ODE: the discretisation error alone.
+  const auto net = model::load_network_model("network", std::string(PFODE_SOURCE_DIR) + "/experiments/networks/eight-gaussians.h5");
+  // The solvers with the same budgets share one experiment (one reference); every other budget of
+  // the usual ones (a network evaluation costs ~10x a mixture's).
+  std::map<std::vector<int>, std::vector<std::string>> by_budgets;
+  for (const auto& label : order_test_labels()) {
+    Expectation x = expectation(net.name, label);
+    REQUIRE(x.lte_budgets.empty());
+    if (x.budgets == kBudgets) x.budgets = {24, 48, 96, 192, 384, 768, 1536};
+    if (!x.skip) by_budgets[x.budgets].push_back(label);
+  }
+  for (const auto& [budgets, labels] : by_budgets) {
+    const auto fits = run_series(net, labels, budgets, 8, "vp-linear", "uniform-lambda");
+    for (const auto& f : fits) check_fit(f, f.lte, expectation(net.name, f.solver), "network / " + f.solver);
+  }
 }
 
 TEST_CASE("third-order exact-weight multistep integrators: order 3 on a Gaussian narrower than s(t_min)", "[solvers]") {

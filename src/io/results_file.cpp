@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "model/network_file.hpp"
 #include "schedule/registry.hpp"
 
 namespace pfode::io {
@@ -51,19 +52,21 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 // dispatches on it.
 void write_model(const Group& parent, const model::ModelSpec& m) {
   const Group g = parent.create_group(m.name);
-  g.write_attribute("kind", std::string("diagonal-mixture"));
+  g.write_attribute("kind", m.kind());
   g.write_attribute("source", m.source);
   g.write_attribute("dim", static_cast<long>(m.dim));
   g.write_attribute("components", static_cast<long>(m.components));
   g.write_dataset("weights", m.weights, shape1(m.weights.size()));
   g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
   g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+  if (m.network) model::write_network(g.create_group("network"), *m.network);  // mixture above: its exact model
 }
 
 model::ModelSpec read_model(const Group& parent, const std::string& name) {
   std::vector<double> weights, means, stds;
   std::vector<hsize_t> shape, stds_shape;
   std::string source, kind;
+  std::shared_ptr<const model::NetworkSpec> network;
   try {
     const Group g = parent.open_group(name);
     kind = g.read_string_attribute("kind");
@@ -71,13 +74,19 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
     weights = g.read_dataset("weights");
     means = g.read_dataset("means", &shape);
     stds = g.read_dataset("stds", &stds_shape);
+    if (kind == "network")
+      network = std::make_shared<const model::NetworkSpec>(
+          model::read_network(g.open_group("network"), "model " + name + ": network"));
   } catch (const std::runtime_error& e) {
     throw std::invalid_argument("model " + name + ": " + e.what());
   }
-  if (kind != "diagonal-mixture") throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
+  if (kind != "diagonal-mixture" && kind != "network") throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
   if (shape.size() != 2 || stds_shape != shape || shape[0] != weights.size())
     throw std::invalid_argument("model " + name + ": needs weights (K), means and stds (K x dim)");
-  return model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
+  auto spec = model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
+  if (network && network->dim != spec.dim) throw std::invalid_argument("model " + name + ": the network's dim differs from its mixture's");
+  spec.network = network;
+  return spec;
 }
 
 void write_schedule(const Group& parent, const results::ScheduleEntry& entry) {

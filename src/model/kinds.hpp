@@ -7,10 +7,11 @@
 
 #include "model/concept.hpp"
 #include "model/mixture.hpp"
+#include "model/network.hpp"
 
 namespace pfode::model {
 
-using DeviceModel = std::variant<DiagonalMixture>;
+using DeviceModel = std::variant<DiagonalMixture, Network>;
 
 template <class... Kinds>
 constexpr bool all_device_models(const std::variant<Kinds...>*) {

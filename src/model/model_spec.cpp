@@ -5,6 +5,7 @@
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
+#include "model/network_file.hpp"
 
 namespace pfode::model {
 
@@ -77,6 +78,7 @@ ModelSpec random_mixture(const std::string& name, int dim, int components, std::
 }
 
 DeviceModel to_device(const ModelSpec& spec) {
+  if (spec.network) return network_device(*spec.network);
   Kokkos::View<double*> log_w("pfode::model::log_weights", spec.components);
   Kokkos::View<double**, Kokkos::LayoutRight> means("pfode::model::means", spec.components, spec.dim);
   Kokkos::View<double**, Kokkos::LayoutRight> vars("pfode::model::variances", spec.components, spec.dim);

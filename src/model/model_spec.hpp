@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/kinds.hpp"
 
 namespace pfode::model {
+
+struct NetworkSpec;  // model/network_file.hpp
 
 struct ModelSpec {
   std::string name;
@@ -17,8 +20,13 @@ struct ModelSpec {
   std::vector<double> weights;  // K, sum 1
   std::vector<double> means;    // K x dim, row-major
   std::vector<double> stds;     // K x dim, row-major
+  // A learned denoiser (`kind = network`): it is the model, and the mixture above is the exact
+  // one it was trained on (start states, its denoiser error). Null for the exact mixture.
+  std::shared_ptr<const NetworkSpec> network;
 
-  bool is_gaussian() const { return components == 1; }
+  bool is_gaussian() const { return components == 1 && !network; }
+  // The kind of model, as the results and problem files record it.
+  std::string kind() const { return network ? "network" : "diagonal-mixture"; }
 };
 
 // Validates shapes and values (weights positive, stds positive, all finite) and normalises the

@@ -13,6 +13,7 @@
 
 #include "common/fingerprint.hpp"
 #include "common/named_options.hpp"
+#include "model/network_file.hpp"
 #include "schedule/registry.hpp"
 #include "solver/presets.hpp"
 
@@ -173,7 +174,13 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
                                  r.real(p + "spread", "2.0"), r.real(p + "std_min", "0.3"), r.real(p + "std_max", "0.6"));
   }
   if (kind == "file") return model::load_model_file(name, r.required(p + "file"));
-  throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file)");
+  // A trained denoiser (training/train_denoiser.py); its file names the mixture it was trained on.
+  if (kind == "network") {
+    const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
+    return model::load_network_model(name, r.required(p + "file"), dim);
+  }
+  throw std::invalid_argument("model " + name + ": unknown kind '" + kind +
+                              "' (known: gaussian, mixture, random-mixture, file, network)");
 }
 
 // Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
@@ -374,6 +381,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     inputs.add(m.weights);
     inputs.add(m.means);
     inputs.add(m.stds);
+    if (m.network) {
+      inputs.add(m.network->sigma_data);
+      inputs.add(m.network->frequencies);
+      for (size_t l = 0; l < m.network->weights.size(); ++l) {
+        inputs.add(m.network->weights[l]);
+        inputs.add(m.network->biases[l]);
+      }
+    }
   }
   if (e.start.mode == model::StartMode::file) {  // each (model, schedule) the plan pairs
     std::set<std::pair<int, int>> pairs;
