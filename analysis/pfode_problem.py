@@ -109,7 +109,7 @@ def load_problem(path):
 
 
 _OPTIONAL = {"spacing": str, "options": str, "order_theory": int, "steps": int, "nfe_budget": int,
-             "wall_time": float}
+             "wall_time": float, "target": str}
 
 
 def write_runs(path, problem, runs):
@@ -120,7 +120,9 @@ def write_runs(path, problem, runs):
         x         the states there, samples x len(t) x dim (or samples x dim for the final state only)
         nfe       model evaluations spent: one number, or one per sample
     and optionally spacing (the grid's name, default "external"), order_theory (the GTE order the
-    sampler should have), steps, nfe_budget, wall_time (seconds) and options (free text).
+    sampler should have), target ("zero" when the last state is the sample after a final step to
+    sigma = 0, as k-diffusion's samplers end: it is compared with x*(0); default "grid_end", x*(t)
+    at the last time), steps, nfe_budget, wall_time (seconds) and options (free text).
     Shapes are checked here; pfode score checks the rest. The file is written under a temporary
     name and renamed into place."""
     tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f".{os.path.basename(path)}.tmp.{os.getpid()}")

@@ -20,15 +20,25 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 // DDIM written as a sampler outside pfode would, on the host from the problem's start states and
-// grid, with the C++ model: the states at every grid time (samples x points x dim).
-std::vector<double> host_ddim(const model::DeviceModel& m, const external::Grid& g, const std::vector<double>& x_T) {
+// grid, with the C++ model: the states at every grid time (samples x points x dim). With
+// to_zero the last state is replaced by the final step to sigma = 0: x = D(x_N / alpha_N, s_N).
+std::vector<double> host_ddim(const model::DeviceModel& m, const external::Grid& g, const std::vector<double>& x_T,
+                              bool to_zero = false) {
   const int dim = model::dimension(m), samples = static_cast<int>(x_T.size()) / dim, points = g.steps + 1;
   std::vector<double> x = x_T, states(static_cast<size_t>(samples) * points * dim);
   for (int i = 0;; ++i) {
     for (int p = 0; p < samples; ++p)
       for (int c = 0; c < dim; ++c)
         states[(static_cast<size_t>(p) * points + i) * dim + c] = x[static_cast<size_t>(p) * dim + c];
-    if (i == g.steps) break;
+    if (i == g.steps) {
+      if (!to_zero) break;
+      std::vector<double> y(x.size());
+      for (size_t k = 0; k < x.size(); ++k) y[k] = x[k] * (1.0 / g.alpha[i]);
+      const auto d = model::denoise_points(m, y, std::vector<double>(samples, g.s[i]));
+      for (int p = 0; p < samples; ++p)
+        for (int c = 0; c < dim; ++c) states[(static_cast<size_t>(p) * points + i) * dim + c] = d[static_cast<size_t>(p) * dim + c];
+      break;
+    }
     const double inv_alpha = 1.0 / g.alpha[i], factor = std::expm1(g.lambda[i] - g.lambda[i + 1]);
     std::vector<double> y(x.size());
     for (size_t k = 0; k < x.size(); ++k) y[k] = x[k] * inv_alpha;
@@ -44,6 +54,7 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
   auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "ddim", {4, 6}, 5);
   e.models.push_back(test::gaussian(3));
   e.schedules.push_back({"edm", schedule::make_schedule("edm", {{"t_min", 0.01}})});
+  e.schedules.push_back({"ddpm-scaled-linear", schedule::make_schedule("ddpm-scaled-linear", {{"beta_end", 0.015}})});
   e.spacings.push_back({"uniform-t", spacing::parse_spacing("uniform-t")});
   e.solvers.push_back(test::solver_entry("heun"));
   e.spacing_solver_pairs = {{0, 0}, {0, 1}, {1, 1}};
@@ -51,8 +62,8 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
   e.reference_tolerance = 1e-11;
   e.resolved_config = "[run]\nsamples = 5\n";
   const auto problem = external::make_problem(e, sweep::make_plan(e));
-  REQUIRE(problem.starts.size() == 2 * 2 * 2);
-  REQUIRE(problem.grids.size() == 2 * 6);  // per schedule: karras 4, 6 (ddim) and 2, 3 (heun); uniform-t 2, 3
+  REQUIRE(problem.starts.size() == 2 * 3 * 2);
+  REQUIRE(problem.grids.size() == 3 * 6);  // per schedule: karras 4, 6 (ddim) and 2, 3 (heun); uniform-t 2, 3
   const std::string path = "pfode_test_problem.h5";
   std::remove(path.c_str());
   io::write_problem_file(path, problem, io::collect_provenance(0, nullptr, "test.ini"));
@@ -76,6 +87,9 @@ TEST_CASE("external: the problem file reads back what was written, and refuses a
     REQUIRE(r->schedule.kind == s.schedule.kind);
     REQUIRE(same_bits({r->schedule.t_min, r->schedule.t_max, r->schedule.p0, r->schedule.p1},
                       {s.schedule.t_min, s.schedule.t_max, s.schedule.p0, s.schedule.p1}));
+    // A discrete schedule's table is rebuilt from its parameters: the same log alpha, bit for bit.
+    REQUIRE(r->schedule.table.n == s.schedule.table.n);
+    REQUIRE(std::memcmp(r->schedule.table.log_alpha, s.schedule.table.log_alpha, sizeof s.schedule.table.log_alpha) == 0);
   }
   for (const auto& s : problem.starts) {
     const auto* r = back.find_start(s.model, s.schedule, s.seed);
@@ -167,4 +181,46 @@ TEST_CASE("external: a sampler's states scored against the problem give the swee
   REQUIRE(series.size() == 2);
   REQUIRE(series[0].gte.valid);
   REQUIRE(std::fabs(series[0].gte.order - sweep::fit_series(cells)[0].gte.order) < 1e-12);
+}
+
+TEST_CASE("external: a run ending at sigma = 0 is scored against x*(0) as final=denoise cells are", "[external]") {
+  // k-diffusion's samplers end with a step to sigma = 0; pfode's ddim[final=denoise] under
+  // run.denoise_target = zero does the same, measured against the reference continued to s = 0.
+  auto e = test::experiment(test::mixture2d(), "edm", "karras", "ddim[final=denoise]", {5, 9}, 12);
+  e.denoise_to_zero = true;
+  const auto problem = external::make_problem(e, sweep::make_plan(e));
+  const auto cells = test::run_cells(e);
+  const auto model = model::to_device(e.models[0]);
+  external::RunsFile runs;
+  runs.problem_id = problem.id;
+  for (const auto& g : problem.grids) {
+    external::ExternalRun run;
+    run.name = "to-zero-" + std::to_string(g.steps);
+    run.label = "host-ddim-to-zero";
+    run.model = e.models[0].name;
+    run.schedule = "edm";
+    run.spacing = g.spacing;
+    run.target = "zero";
+    run.t = g.t;
+    run.x = host_ddim(model, g, problem.starts[0].x_T, true);
+    run.nfe.assign(e.samples, g.steps + 1);
+    run.samples = e.samples;
+    run.dim = e.models[0].dim;
+    runs.runs.push_back(std::move(run));
+  }
+  REQUIRE_NOTHROW(external::check_runs(problem, "problem.h5", runs));
+  const auto scores = external::score_runs(problem, runs);
+  REQUIRE(scores.references[0].s_zero > 0);
+  for (int k = 0; k < 2; ++k) {
+    INFO("NFE " << cells[k].nfe << ": scored GTE " << scores.cells[k].gte_summary.rms << ", cell "
+                << cells[k].gte_summary.rms);
+    REQUIRE(cells[k].gte_target == "zero");
+    REQUIRE(scores.cells[k].gte_target == "zero");
+    REQUIRE(scores.cells[k].nfe == cells[k].nfe);
+    REQUIRE(same_bits(scores.cells[k].gte, cells[k].gte));
+    REQUIRE(same_bits(scores.cells[k].error_rms, cells[k].error_rms));
+  }
+  runs.runs[0].target = "sigma0";
+  REQUIRE_THROWS_WITH(external::check_runs(problem, "problem.h5", runs),
+                      Catch::Contains("run 'to-zero-4': target 'sigma0' (grid_end"));
 }

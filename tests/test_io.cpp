@@ -1,6 +1,7 @@
 // HDF5 results: what is written reads back identically; a failed write leaves nothing behind.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +28,17 @@ void require_same_summary(const metrics::SampleSummary& r, const metrics::Sample
   REQUIRE(same(r.median, c.median));
   REQUIRE(same(r.p90, c.p90));
   REQUIRE(r.finite == c.finite);
+}
+
+// Names of a group's attributes, in name order.
+std::vector<std::string> attribute_names(const io::Group& g) {
+  std::vector<std::string> names;
+  const auto collect = [](hid_t, const char* name, const H5A_info_t*, void* out) -> herr_t {
+    static_cast<std::vector<std::string>*>(out)->push_back(name);
+    return 0;
+  };
+  REQUIRE(H5Aiterate2(g.id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names) >= 0);
+  return names;
 }
 
 }  // namespace
@@ -114,6 +126,63 @@ TEST_CASE("io: cells and references written to HDF5 read back identically, field
   REQUIRE(c.nfe_mean == Approx(1 + 12 * (c.steps_accepted_mean + c.steps_rejected_mean)).epsilon(1e-12));
   REQUIRE(r.failed_samples == c.failed_samples);
   REQUIRE(same(r.wall_time, c.wall_time));
+  std::remove(path.c_str());
+}
+
+TEST_CASE("io: every series attribute and dataset reads back as written, field by field", "[io]") {
+  // Two solvers, two seeds: four series with valid GTE, median-GTE and LTE fits.
+  auto e = test::experiment(test::mixture2d(), "vp-linear", "uniform-lambda", "euler", {8, 16, 32, 64, 128}, 4);
+  e.solvers.push_back(test::solver_entry("heun"));
+  e.spacing_solver_pairs.push_back({0, 1});
+  e.seeds = {0, 1};
+  io::RunRecord rec;
+  rec.models = e.models;
+  rec.schedules = e.schedules;
+  rec.cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { rec.references.push_back(r); });
+  rec.series = sweep::fit_series(rec.cells);
+  REQUIRE(rec.series.size() == 4);
+  const std::string path = "pfode_test_series.h5";
+  std::remove(path.c_str());
+  io::write_results_file(path, rec);
+  const auto series = io::File::open_read(path).root().open_group("series");
+  REQUIRE(series.children().size() == rec.series.size());
+  for (size_t k = 0; k < rec.series.size(); ++k) {
+    const auto& f = rec.series[k];
+    INFO("series " << k << ": " << f.solver << ", seed " << f.seed);
+    char name[16];
+    std::snprintf(name, sizeof name, "%06zu", k);
+    const auto g = series.open_group(name);
+    REQUIRE(g.read_string_attribute("model") == f.model);
+    REQUIRE(g.read_string_attribute("schedule") == f.schedule);
+    REQUIRE(g.read_string_attribute("spacing") == f.spacing);
+    REQUIRE(g.read_string_attribute("solver") == f.solver);
+    REQUIRE(g.read_long_attribute("seed") == f.seed);
+    REQUIRE(g.read_long_attribute("order_theory") == f.order_theory);
+    REQUIRE(g.read_long_attribute("lte_order_theory") == f.lte_order_theory);
+    REQUIRE(g.read_long_dataset("cells") == std::vector<long>(f.cells.begin(), f.cells.end()));
+    REQUIRE(g.read_dataset("nfe") == f.nfe);
+    std::vector<std::string> expected = {"lte_order_theory", "model", "order_theory", "schedule", "seed", "solver",
+                                         "spacing"};
+    for (const auto& [prefix, fit] : {std::pair<std::string, const metrics::OrderFit&>{"gte", f.gte},
+                                      {"gte_median", f.gte_median}, {"lte", f.lte}}) {
+      INFO(prefix << " fit");
+      REQUIRE(fit.valid);
+      REQUIRE(fit.first < fit.last);
+      REQUIRE(same(g.read_double_attribute(prefix + "_order"), fit.order));
+      REQUIRE(same(g.read_double_attribute(prefix + "_order_stderr"), fit.standard_error));
+      const double lo = g.read_double_attribute(prefix + "_fit_nfe_min"), hi = g.read_double_attribute(prefix + "_fit_nfe_max");
+      REQUIRE(lo == f.nfe[fit.first]);
+      REQUIRE(hi == f.nfe[fit.last]);
+      REQUIRE(lo < hi);
+      REQUIRE(same(g.read_dataset(prefix + "_local_order"), fit.local_order));
+      for (const char* field : {"_fit_nfe_max", "_fit_nfe_min", "_order", "_order_stderr"}) expected.push_back(prefix + field);
+    }
+    // Nothing written that this test does not read back.
+    std::sort(expected.begin(), expected.end());
+    REQUIRE(attribute_names(g) == expected);
+    REQUIRE(g.children() == std::vector<std::string>{"cells", "gte_local_order", "gte_median_local_order", "lte_local_order",
+                                                     "nfe"});
+  }
   std::remove(path.c_str());
 }
 

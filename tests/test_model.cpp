@@ -2,8 +2,11 @@
 // generator against its published test vector, and start states independent of the batch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <variant>
@@ -73,6 +76,64 @@ TEST_CASE("Philox4x32-10 reproduces the Random123 known-answer vectors", "[model
   REQUIRE(r.word[1] == 0x41c83b0eu);
   REQUIRE(r.word[2] == 0xa20bc7c6u);
   REQUIRE(r.word[3] == 0x6d5451fdu);
+}
+
+TEST_CASE("counter generator: uniforms and normals are the documented functions of (seed, sample, coordinate, stream)",
+          "[model]") {
+  // Counter (sample, coordinate, stream, 0), key (low, high 32 bits of the seed); u1 from words 0-1,
+  // u2 from words 2-3 (53 bits each, offset by half a unit), normal = Box-Muller on (u1, u2).
+  struct Key {
+    std::uint64_t seed;
+    std::uint32_t sample, coord, stream;
+    double normal;  // known answer (17 digits)
+  };
+  const Key keys[] = {{0, 0, 0, 0, -0.12151797595308106},
+                      {7, 3, 1, 0, 0.16486889524918932},
+                      {0x0123456789abcdefull, 1000, 15, 1, 0.03340702440527929},
+                      {9, 1, 1, 0, -0.48322589257017984}};
+  for (const auto& k : keys) {
+    INFO("seed " << k.seed << ", sample " << k.sample << ", coordinate " << k.coord << ", stream " << k.stream);
+    const auto r = model::philox4x32_10({{k.sample, k.coord, k.stream, 0u}}, static_cast<std::uint32_t>(k.seed),
+                                        static_cast<std::uint32_t>(k.seed >> 32));
+    const auto uniform = [](std::uint32_t hi, std::uint32_t lo) {
+      return (static_cast<double>((static_cast<std::uint64_t>(hi) << 32 | lo) >> 11) + 0.5) / 9007199254740992.0;
+    };
+    double u1, u2;
+    model::counter_uniform2(k.seed, k.sample, k.coord, k.stream, u1, u2);
+    REQUIRE(u1 == uniform(r.word[0], r.word[1]));
+    REQUIRE(u2 == uniform(r.word[2], r.word[3]));
+    const double normal = model::counter_normal(k.seed, k.sample, k.coord, k.stream);
+    REQUIRE(normal == Approx(std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2)).epsilon(1e-15));
+    REQUIRE(normal == Approx(k.normal).epsilon(1e-15));
+  }
+  // Marginal start states: y = mu_k + sqrt(c_k^2 + s_T^2) z, known answers (this one is the start
+  // state of test_solvers_adaptive's regression test).
+  const auto sched = schedule::make_schedule("vp-linear");
+  const auto y = model::start_states(test::mixture2d(), {}, 9, 2, sched.alpha(sched.t_max), sched.sigma(sched.t_max));
+  REQUIRE(y[2] == Approx(142.7849268184801).epsilon(1e-15));
+  REQUIRE(y[3] == Approx(-73.031214542198697).epsilon(1e-15));
+}
+
+TEST_CASE("counter generator: no two (sample, coordinate, stream) keys of a block draw the same numbers", "[model]") {
+  // 256 samples x 64 coordinates x 3 streams, two seeds: every 128-bit output distinct (a key
+  // built as, e.g., sample + coordinate would repeat sample p, coordinate j as p + 1, j - 1).
+  std::vector<std::array<std::uint32_t, 4>> draws;
+  for (std::uint64_t seed : {0ull, 1ull << 32})
+    for (std::uint32_t p = 0; p < 256; ++p)
+      for (std::uint32_t j = 0; j < 64; ++j)
+        for (std::uint32_t stream = 0; stream < 3; ++stream) {
+          double u1, u2;
+          model::counter_uniform2(seed, p, j, stream, u1, u2);
+          std::array<std::uint32_t, 4> bits;
+          std::memcpy(bits.data(), &u1, 8);
+          std::memcpy(bits.data() + 2, &u2, 8);
+          draws.push_back(bits);
+        }
+  std::sort(draws.begin(), draws.end());
+  REQUIRE(std::adjacent_find(draws.begin(), draws.end()) == draws.end());
+  // Neighbouring keys of the start states give unrelated normals.
+  for (std::uint32_t p = 0; p < 16; ++p)
+    for (std::uint32_t j = 1; j < 16; ++j) REQUIRE(model::counter_normal(3, p, j) != model::counter_normal(3, p + 1, j - 1));
 }
 
 TEST_CASE("mixture denoiser: D is the posterior mean and the score is grad log p", "[model]") {
@@ -255,7 +316,15 @@ TEST_CASE("start states depend on (seed, sample, coordinate) only", "[model]") {
   for (size_t k = 0; k < few.size(); ++k) REQUIRE(few[k] == many[k]);
   const auto other_seed = model::start_states(m, {}, 4, 5, a, s);
   REQUIRE(other_seed[0] != few[0]);
-  // Marginal draws have the marginal's mean and variance (500 samples: loose, but not vacuous).
+}
+
+TEST_CASE("marginal start states have the marginal's mean and variance at t_max", "[model]") {
+  // 500 samples: loose, but not vacuous (at s_T ~ 150 the variance is ~ s_T^2: c_k^2 in place of
+  // c_k^2 + s_T^2, or sigma_T^2 in place of s_T^2, is far outside).
+  const auto m = test::mixture2d();
+  const auto sched = schedule::make_schedule("vp-linear");
+  const double a = sched.alpha(1.0), s = sched.sigma(1.0);
+  const auto many = model::start_states(m, {}, 3, 500, a, s);
   double mean = 0, var = 0;
   for (int p = 0; p < 500; ++p) mean += many[2 * p] / 500;
   for (int p = 0; p < 500; ++p) var += (many[2 * p] - mean) * (many[2 * p] - mean) / 499;

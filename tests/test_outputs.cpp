@@ -104,6 +104,14 @@ TEST_CASE("save_states: final states and states at every grid point, round-tripp
         CHECK(rms(x + dim, exact + dim, dim) > 0.0);
       }
       CHECK(back.gte_target == "grid_end");
+      // The trace too: every step's order (2M: 1, then 2), one evaluation per grid point but the last.
+      CHECK(back.step_order == c.step_order);
+      CHECK(back.step_corrected == c.step_corrected);
+      CHECK(back.eval_s == c.eval_s);
+      CHECK(back.eval_t == c.eval_t);
+      CHECK(back.step_order.size() == static_cast<size_t>(c.steps));
+      CHECK(back.eval_t.size() == static_cast<size_t>(c.nfe));
+      for (size_t i = 0; i < back.eval_t.size(); ++i) CHECK(back.eval_t[i] == Approx(c.t[i]).epsilon(1e-12));
       if (std::string(save) == "final") CHECK(back.states.empty());
     }
     std::remove(path.c_str());
@@ -170,4 +178,141 @@ TEST_CASE("outputs: bad run.save_states, run.save_samples and run.denoise_target
   CHECK(load("save_states = grid\nsave_samples = 3 0").save_samples == std::vector<int>{3, 0});
   CHECK(load("").save_samples.size() == 4);
   std::remove(path.c_str());
+}
+
+namespace {
+
+// One cell of `solver` on vp-linear, uniform-lambda, at `budget` (4 samples of a 2-D Gaussian).
+results::CellResult traced_cell(const std::string& solver, int budget) {
+  auto e = test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", solver, {budget}, 4);
+  return test::run_cells(e).at(0);
+}
+
+// The orders the rules stated in README.md ("Solvers", "Options") and the official codes give
+// step i of `steps`: warm-up by lower orders (i + 1), lowered last steps (steps - i) where
+// lower_order_final applies.
+std::vector<int> multistep_orders(int p, int steps, bool multistep_warmup, bool lower_final) {
+  std::vector<int> out;
+  for (int i = 0; i < steps; ++i) {
+    int q = multistep_warmup ? std::min(p, i + 1) : p;
+    if (lower_final) q = std::min(q, steps - i);
+    out.push_back(q);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("traces: each step's order and corrector flag follow the solver's stated rules, and the model is "
+          "evaluated where its steps say",
+          "[outputs]") {
+  // DPM-Solver-fast: K = NFE//3 + 1 steps, orders [3]*(K-2)+[2,1] / [3]*(K-1)+[1] / [3]*(K-1)+[2];
+  // each step evaluates at its start and at its stages, r = 1/3, 2/3 (1/2) of the step in lambda.
+  for (int budget : {9, 10, 11}) {
+    const auto c = traced_cell("dpm-solver-fast", budget);
+    const int k = budget / 3 + 1;
+    std::vector<int> want(k, 3);
+    if (budget % 3 == 0) want[k - 2] = 2;
+    want[k - 1] = budget % 3 == 2 ? 2 : 1;
+    INFO("dpm-solver-fast NFE " << budget);
+    CHECK(c.step_order == want);
+    REQUIRE(c.eval_s.size() == static_cast<size_t>(budget));
+    size_t at = 0;
+    for (int i = 0; i < k; ++i) {
+      const double l0 = c.lambda[i], h = c.lambda[i + 1] - l0;
+      CHECK(c.eval_s[at++] == Approx(std::exp(-l0)).epsilon(1e-14));
+      for (int j = 1; j < want[i]; ++j)
+        CHECK(-std::log(c.eval_s[at++]) == Approx(l0 + h * j / want[i]).epsilon(1e-12));
+    }
+    CHECK(std::vector<int>(k, 0) == c.step_corrected);
+  }
+  // Official multistep DPM-Solver++(2M): DDIM first step, lowered at the end only below 10 steps;
+  // one evaluation per grid point but the last.
+  for (int budget : {5, 12}) {
+    const auto c = traced_cell("dpm-solver++2m[warmup=multistep,lower_order_final=10]", budget);
+    INFO("dpm-solver++2m NFE " << budget);
+    CHECK(c.step_order == multistep_orders(2, budget, true, budget < 10));
+    REQUIRE(c.eval_s.size() == static_cast<size_t>(budget));
+    for (int i = 0; i < budget; ++i) CHECK(c.eval_s[i] == Approx(std::exp(-c.lambda[i])).epsilon(1e-14));
+  }
+  // Official UniPC order 3 (unipc:bh2-3): lower-order warm-up and last steps, UniC on every step
+  // but the last, whose evaluation is skipped: NFE = steps, at grid points 0 .. N-1.
+  {
+    const auto c = traced_cell(solver::find_preset("unipc:bh2-3").solver, 8);
+    CHECK(c.step_order == std::vector<int>{1, 2, 3, 3, 3, 3, 2, 1});
+    CHECK(c.step_corrected == std::vector<int>{1, 1, 1, 1, 1, 1, 1, 0});
+    REQUIRE(c.eval_s.size() == 8u);
+    for (int i = 0; i < 8; ++i) CHECK(c.eval_s[i] == Approx(std::exp(-c.lambda[i])).epsilon(1e-14));
+  }
+  // unipc-3 by default: two Runge-Kutta (singlestep DPM-Solver-3) warm-up steps, uncorrected.
+  {
+    const auto c = traced_cell("unipc-3", 12);
+    REQUIRE(c.step_order.size() >= 4);
+    CHECK(c.step_order[0] == 3);
+    CHECK(c.step_order[1] == 3);
+    CHECK(c.step_corrected[0] == 0);
+    CHECK(c.step_corrected[1] == 0);
+    CHECK(c.step_corrected[2] == 1);
+    CHECK(c.step_corrected.back() == 0);
+  }
+  // EDM Heun: Heun steps, Euler on the last; two evaluations a step, one on the last.
+  {
+    const auto c = traced_cell("edm-heun", 9);
+    CHECK(c.step_order == std::vector<int>{2, 2, 2, 2, 1});
+    REQUIRE(c.eval_s.size() == 9u);
+    for (int i = 0; i < 5; ++i) {
+      CHECK(c.eval_s[2 * i] == Approx(std::exp(-c.lambda[i])).epsilon(1e-14));
+      if (i < 4) CHECK(c.eval_s[2 * i + 1] == Approx(std::exp(-c.lambda[i + 1])).epsilon(1e-14));
+    }
+  }
+  // F-PNDM: three pseudo-RK4 warm-up steps of four evaluations, then one per step.
+  {
+    const auto c = traced_cell("pndm", 16);
+    CHECK(c.step_order == std::vector<int>(c.steps, 4));
+    CHECK(c.eval_s.size() == static_cast<size_t>(c.nfe));
+    CHECK(c.eval_s[4] == Approx(std::exp(-c.lambda[1])).epsilon(1e-14));  // step 1 starts after 4 evaluations
+  }
+  // A final denoise is the last evaluation, at t_N.
+  {
+    const auto c = traced_cell("euler[final=denoise]", 6);
+    REQUIRE(c.eval_s.size() == 6u);
+    CHECK(c.eval_s.back() == Approx(std::exp(-c.lambda.back())).epsilon(1e-14));
+    CHECK(c.eval_t.back() == Approx(c.t.back()).epsilon(1e-12));
+  }
+  // An adaptive solver: no fixed steps, every evaluation of sample 0 inside [s_min, s_max].
+  {
+    const auto c = traced_cell("dopri5", 200);
+    CHECK(c.step_order.empty());
+    CHECK(c.eval_s.size() >= 90u);
+    for (double s : c.eval_s) CHECK((s >= std::exp(-c.lambda.back()) * (1 - 1e-12) && s <= std::exp(-c.lambda[0]) * (1 + 1e-12)));
+  }
+}
+
+TEST_CASE("traces: every fixed-grid solver, on packs and teams, keeps one entry per step and every evaluation of "
+          "sample 0, inside the grid and the same on both layouts",
+          "[outputs]") {
+  for (const auto& info : solver::all_solvers()) {
+    if (info.adaptive) continue;
+    for (const std::string final_step : {"", "[final=denoise]"}) {
+      auto e = test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", info.name + final_step, {13}, 3);
+      std::vector<results::CellResult> by_layout;
+      for (const std::string layout : {"packs", "teams"}) {
+        e.layout = lane::parse_layout(layout);
+        by_layout.push_back(test::run_cells(e).at(0));
+      }
+      const auto& c = by_layout[0];
+      INFO(info.name << final_step);
+      CHECK(c.step_order.size() == static_cast<size_t>(c.steps));
+      CHECK(c.step_corrected.size() == static_cast<size_t>(c.steps));
+      for (int q : c.step_order) CHECK((q >= 1 && q <= 4));
+      CHECK(c.eval_s.size() == static_cast<size_t>(c.nfe));
+      CHECK(c.eval_t.size() == c.eval_s.size());
+      const double s_first = std::exp(-c.lambda.front()), s_last = std::exp(-c.lambda.back());
+      CHECK(c.eval_s.front() == Approx(s_first).epsilon(1e-14));  // every method starts with the model at t_0
+      for (double s : c.eval_s) CHECK((s >= s_last * (1 - 1e-12) && s <= s_first * (1 + 1e-12)));
+      CHECK(by_layout[1].step_order == c.step_order);
+      CHECK(by_layout[1].step_corrected == c.step_corrected);
+      CHECK(by_layout[1].eval_s == c.eval_s);
+    }
+  }
 }

@@ -71,6 +71,62 @@ TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at eve
   }
 }
 
+TEST_CASE("reference: the error estimate is its definition -- each sample's largest difference to a 10x looser "
+          "solve, RMS over samples, divided by 9",
+          "[reference]") {
+  // With at most nine requested times the looser solve passes through all of them. Both solves are
+  // redone here with dop853 itself; the statistic is computed on the host from the definition.
+  const auto spec = test::mixture2d();
+  const auto model = model::to_device(spec);
+  const auto sched = schedule::make_schedule("vp-linear");
+  const int samples = 19;
+  const auto starts = test::marginal_starts(spec, sched, samples);
+  const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, 6);
+  const int outputs = static_cast<int>(times.size());
+  std::vector<double> s_out, alpha_out;
+  Kokkos::View<double*> u("u", outputs);
+  auto uh = Kokkos::create_mirror_view(u);
+  for (int m = 0; m < outputs; ++m) {
+    s_out.push_back(sched.s(times[m]));
+    alpha_out.push_back(sched.alpha(times[m]));
+    uh(m) = std::log(s_out[m]);
+  }
+  Kokkos::deep_copy(u, uh);
+  const double tol = 1e-10;  // differences far above round-off
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = tol;
+  const auto ref = reference::solve_reference(model, starts, s_out, settings, alpha_out);
+  const auto solve = [&](double t) {
+    reference::Dop853Settings s = settings;
+    s.rtol = s.atol = t;
+    lane::NfeCounter nfe("nfe", samples);
+    Kokkos::View<double***> y("y", samples, outputs, spec.dim);
+    Kokkos::View<int*> failed("failed", samples);
+    Kokkos::View<long**> steps("steps", samples, 2);
+    reference::dop853("test", model, starts, u, s, nfe, y, failed, steps);
+    return test::to_host(y);
+  };
+  const auto tight = solve(tol), loose = solve(10 * tol), y = test::to_host(ref.y);
+  double sum_squares = 0;
+  for (int p = 0; p < samples; ++p) {
+    double largest = 0;
+    for (int m = 0; m < outputs; ++m) {
+      double sum = 0;
+      for (int j = 0; j < spec.dim; ++j) {
+        REQUIRE(y(p, m, j) == tight(p, m, j));  // the reference is the tight solve
+        const double d = alpha_out[m] * (tight(p, m, j) - loose(p, m, j));
+        sum += d * d;
+      }
+      largest = std::max(largest, std::sqrt(sum / spec.dim));
+    }
+    sum_squares += largest * largest;
+  }
+  const double estimate = std::sqrt(sum_squares / samples) / 9;
+  INFO("estimate " << ref.error_estimate << ", from the definition " << estimate);
+  REQUIRE(estimate > 1e-13);
+  REQUIRE(ref.error_estimate == Approx(estimate).epsilon(1e-12));
+}
+
 TEST_CASE("reference: the device closed form and DOP853 agree on a mixture's Gaussian limit", "[reference]") {
   // A mixture whose components coincide is a Gaussian: the log-sum-exp path must give its flow.
   const auto g = test::gaussian(3);

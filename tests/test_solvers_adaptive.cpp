@@ -4,10 +4,12 @@
 // a sweep runs them end to end on the grid [t_max, t_min].
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <sstream>
 
 #include "solver/adaptive.hpp"
 #include "solver/registry.hpp"
@@ -17,46 +19,65 @@ using namespace pfode;
 
 namespace {
 
-// Tolerances per solver: down to where the NFE stays affordable (DPM-Solver-12 needs ~2e5 at
-// 1e-10); dopri5 goes to 1e-12 (GTE ~1e-13, still above the reference's ~1e-14) because its
-// asymptotic range starts late.
-std::vector<double> tolerances(const std::string& solver_name, double tightest = 0) {
-  const double last = solver_name == "dpm-solver-12" ? 1e-7 : solver_name == "dpm-solver-23" ? 1e-9 : 1e-12;
+// Tolerances per solver, from `loosest` by decades down to where the NFE stays affordable
+// (DPM-Solver-12 needs ~2e5 at 1e-10); dopri5 goes to 1e-12 (GTE ~1e-13, still above the
+// reference's ~1e-14) because its asymptotic range starts late. The last two decades are halved
+// (steps of sqrt(10)): five points for the order at the tight end.
+std::vector<double> tolerances(const std::string& solver_name, double loosest) {
+  const int last = solver_name == "dpm-solver-12" ? -7 : solver_name == "dpm-solver-23" ? -9 : -12;
   std::vector<double> tols;
-  for (double tol = 1e-3; tol >= last * 0.99; tol /= 10) tols.push_back(tol);
-  if (tightest > 0) tols.erase(tols.begin(), tols.begin() + static_cast<long>(std::lround(std::log10(1e-3 / tightest))));
+  for (int half = static_cast<int>(std::lround(2 * std::log10(loosest))); half >= 2 * last; --half)
+    if (half % 2 == 0 || half < 2 * last + 4) tols.push_back(std::pow(10.0, half / 2.0));
   return tols;
 }
 
 struct TolPoint {
   double tol, gte_rms, nfe_mean;
-  long nfe_min, nfe_max;
+  std::vector<double> gte, nfe;  // per sample
 };
 
 double mean(const std::vector<long>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
-// One tolerance sweep on the two-point grid [t_max, t_min], with the NFE ledger checked per sample.
-std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::string& schedule_name,
-                                      const std::string& solver_name, const std::string& options,
-                                      const std::vector<double>& kTolerances, int samples = 16) {
+struct ToleranceSweep {
+  std::vector<TolPoint> points;  // loosest first
+  double floor = 0;              // 10x the reference's error estimate: smaller errors are not the solver's
+};
+
+// One tolerance sweep on the two-point grid [t_max, t_min] from the marginal start states of
+// `seed`, with the NFE ledger checked per sample. One reference serves every tolerance, tighter
+// than a sweep's default (dopri5's GTE reaches 1e-13).
+ToleranceSweep tolerance_sweep(const model::ModelSpec& m, const std::string& schedule_name,
+                               const std::string& solver_name, const std::string& options,
+                               const std::vector<double>& kTolerances, std::uint64_t seed, int samples = 16) {
   const auto sched = schedule::make_schedule(schedule_name);
   const std::vector<double> times = {sched.t_max, sched.t_min};
-  std::vector<TolPoint> points;
+  const auto model = model::to_device(m);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = 1e-14;
+  const auto ref = reference::solve_reference(model, test::marginal_starts(m, sched, samples, seed),
+                                              {sched.s(sched.t_max), sched.s(sched.t_min)}, settings,
+                                              {sched.alpha(sched.t_max), sched.alpha(sched.t_min)});
+  REQUIRE(ref.failed_samples == 0);
+  Kokkos::View<int*> index("index", 2);
+  Kokkos::deep_copy(Kokkos::subview(index, 1), 1);
+  const auto grid = solver::make_step_grid(sched, times, solver::Variable::t);
+  ToleranceSweep sweep;
+  sweep.floor = 10 * ref.error_estimate;
   for (double tol : kTolerances) {
     char label[96];
     std::snprintf(label, sizeof label, "%s[%stol=%g]", solver_name.c_str(), options.c_str(), tol);
     const auto spec = solver::parse_solver(label);
-    const auto run = test::solve_on_grid(m, sched, times, label, samples);
-    TolPoint p{tol, 0.0, mean(run.nfe), run.nfe[0], run.nfe[0]};
+    const auto run = solver::run_solver(spec, grid, model, solver::ExactStates{ref.y, index}, samples, false);
+    TolPoint p{tol, 0.0, mean(run.nfe), {}, {}};
     double sum = 0.0;
     for (int s = 0; s < samples; ++s) {
       const double e = run.global_error[static_cast<size_t>(s) * 2 + 1];
       REQUIRE(std::isfinite(e));
       sum += e * e;
-      p.nfe_min = std::min(p.nfe_min, run.nfe[s]);
-      p.nfe_max = std::max(p.nfe_max, run.nfe[s]);
+      p.gte.push_back(e);
+      p.nfe.push_back(static_cast<double>(run.nfe[s]));
       // Every evaluation is part of an attempted step: dopri5 spends 6 per attempt after f(t_0)
       // and the initial-step probe; DPM-Solver-k spends k per attempt.
       const long attempts = run.accepted_steps[s] + run.rejected_steps[s];
@@ -65,58 +86,90 @@ std::vector<TolPoint> tolerance_sweep(const model::ModelSpec& m, const std::stri
       REQUIRE(run.accepted_steps[s] >= 1);
     }
     p.gte_rms = std::sqrt(sum / samples);
-    points.push_back(p);
+    sweep.points.push_back(p);
     if (std::getenv("PFODE_PRINT_ADAPTIVE"))
-      std::printf("ADAPTIVE %-10s %-10s %-14s tol %.0e  NFE mean %8.1f [%ld, %ld]  GTE %.3e  GTE/tol %.2f\n",
-                  m.name.c_str(), schedule_name.c_str(), solver_name.c_str(), tol, p.nfe_mean, p.nfe_min, p.nfe_max,
-                  p.gte_rms, p.gte_rms / tol);
+      std::printf("ADAPTIVE %-10s %-10s %-14s seed %lu tol %.0e  NFE mean %8.1f [%g, %g]  GTE %.3e  GTE/tol %.2f\n",
+                  m.name.c_str(), schedule_name.c_str(), solver_name.c_str(), static_cast<unsigned long>(seed), tol,
+                  p.nfe_mean, *std::min_element(p.nfe.begin(), p.nfe.end()),
+                  *std::max_element(p.nfe.begin(), p.nfe.end()), p.gte_rms, p.gte_rms / tol);
   }
-  return points;
+  return sweep;
 }
 
-// The fitted order uses the three tightest tolerances: at loose ones a start-up cost that does
-// not grow with 1/tol inflates the apparent order (dopri5 in log s: ~6 over 1e-3..1e-12, ~5.4
-// over 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README).
+// The order of each sample's GTE against its own NFE over the five tightest tolerances whose RMS
+// GTE lies above the reference's floor, the median over samples (NaN without five such).
+double median_sample_order(const ToleranceSweep& sweep) {
+  std::vector<const TolPoint*> window;
+  for (auto it = sweep.points.rbegin(); it != sweep.points.rend() && window.size() < 5; ++it)
+    if (it->gte_rms > sweep.floor) window.push_back(&*it);
+  if (window.size() < 5) return NAN;
+  const size_t samples = sweep.points.front().gte.size();
+  std::vector<double> orders;
+  for (size_t s = 0; s < samples; ++s) {
+    std::vector<double> nfe, gte;
+    for (const auto* point : window) {
+      nfe.push_back(point->nfe[s]);
+      gte.push_back(point->gte[s]);
+    }
+    orders.push_back(-test::loglog_slope(nfe, gte));
+  }
+  std::sort(orders.begin(), orders.end());
+  const size_t n = orders.size();
+  return n % 2 ? orders[n / 2] : 0.5 * (orders[n / 2 - 1] + orders[n / 2]);
+}
+
+// For each seed's start states: the GTE stays within a modest factor of the tolerance, falls with
+// it and about as fast, the NFE grows, and each sample's GTE against the NFE it spent falls at the
+// method's order at the tight end (at loose tolerances a start-up cost that does not grow with
+// 1/tol inflates the apparent order: dopri5 in log s ~6 over 1e-3..1e-12, ~5.4 over
+// 1e-10..1e-12; DPM-Solver-23 ~3.6 overall, ~3.05 at the tight end; see README). Each sample is
+// its own adaptive integration, so the order is the median sample's: the RMS over samples
+// against their mean NFE follows only once every sample is asymptotic, and one sample in 16 can
+// keep the RMS of DPM-Solver-23 at local order 2.1-2.6 down to 1e-10 (median orders over seeds
+// 0-8: DPM-Solver-12 1.95-1.99, DPM-Solver-23 2.96-3.13; RMS orders 2.6-3.35).
 void check_adaptive(const model::ModelSpec& m, const std::string& schedule_name, const std::string& solver_name,
                     const std::string& options = "", bool check_order = true, double loosest = 1e-3) {
   const auto tols = tolerances(solver_name, loosest);
-  const auto points = tolerance_sweep(m, schedule_name, solver_name, options, tols);
   const int p = solver::find_solver(solver_name).order;
-  std::vector<double> tol, gte, nfe, tight_gte, tight_nfe;
-  for (size_t k = 0; k < points.size(); ++k) {
-    tol.push_back(points[k].tol);
-    gte.push_back(points[k].gte_rms);
-    nfe.push_back(points[k].nfe_mean);
-    if (k + 3 >= points.size()) {
-      tight_gte.push_back(points[k].gte_rms);
-      tight_nfe.push_back(points[k].nfe_mean);
+  for (std::uint64_t seed : test::order_seeds()) {
+    const auto sweep = tolerance_sweep(m, schedule_name, solver_name, options, tols, seed);
+    const auto& points = sweep.points;
+    std::vector<double> tol, gte;
+    for (const auto& point : points) {
+      tol.push_back(point.tol);
+      gte.push_back(point.gte_rms);
     }
-  }
-  const double order = -test::loglog_slope(tight_nfe, tight_gte), proportionality = test::loglog_slope(tol, gte);
-  INFO(m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "]: GTE order in NFE "
-               << order << " (tightest three tolerances), d log GTE / d log tol " << proportionality);
-  if (std::getenv("PFODE_PRINT_ADAPTIVE"))
-    std::printf("ADAPTIVE-FIT %s %s %s[%s]: order %.2f (all: %.2f), proportionality %.2f\n", m.name.c_str(),
-                schedule_name.c_str(), solver_name.c_str(), options.c_str(), order, -test::loglog_slope(nfe, gte), proportionality);
-  for (size_t k = 0; k < points.size(); ++k) {
-    INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
-    // The global error stays within a modest factor of the tolerance (the control bounds local
-    // errors; their sum over the trajectory is what this checks).
-    CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
-    if (k > 0) {
-      CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
-      CHECK(points[k].gte_rms < points[k - 1].gte_rms);    // and a smaller error
+    const double order = median_sample_order(sweep), proportionality = test::loglog_slope(tol, gte);
+    std::ostringstream what;
+    what << m.name << " / " << schedule_name << " / " << solver_name << "[" << options << "], seed " << seed
+         << ": median sample's GTE order in NFE " << order << " (tightest five tolerances), d log GTE / d log tol "
+         << proportionality;
+    if (std::getenv("PFODE_PRINT_ADAPTIVE")) std::printf("ADAPTIVE-FIT %s\n", what.str().c_str());
+    INFO(what.str());
+    for (size_t k = 0; k < points.size(); ++k) {
+      INFO("tol " << points[k].tol << ": GTE " << points[k].gte_rms << ", NFE " << points[k].nfe_mean);
+      // The global error stays within a modest factor of the tolerance (the control bounds local
+      // errors; their sum over the trajectory is what this checks).
+      CHECK(points[k].gte_rms <= 100.0 * points[k].tol);
+      if (k > 0) CHECK(points[k].nfe_mean > points[k - 1].nfe_mean);  // tighter tolerance, more evaluations
+      // and a smaller error than two decades looser (from one decade to the next the RMS can rise
+      // at loose tolerances: DPM-Solver-23 on the 2-D mixture, seed 14, 3.3e-4 at 1e-3 and 6.6e-4
+      // at 1e-4, one sample lucky at 1e-3)
+      for (size_t j = 0; j < k; ++j)
+        if (points[j].tol >= 99 * points[k].tol) CHECK(points[k].gte_rms < points[j].gte_rms);
     }
-  }
-  // Tolerance proportionality: the GTE falls about as fast as the tolerance.
-  CHECK(proportionality > 0.7);
-  CHECK(proportionality < 1.3);
-  // The GTE against the NFE actually spent falls at the method's order. dopri5 approaches its
-  // order 5 from above (5.1-5.5 at tolerances down to 1e-12; see above), so it gets 0.5 on that
-  // side; an order-4 method could not pass.
-  if (check_order) {
-    CHECK(order >= p - 0.15);
-    CHECK(order <= p + (solver_name == "dopri5" ? 0.5 : 0.15));
+    // Tolerance proportionality: the GTE falls about as fast as the tolerance.
+    CHECK(proportionality > 0.7);
+    CHECK(proportionality < 1.3);
+    // dopri5 approaches its order 5 from above and is still on the way at 1e-12, where its GTE
+    // nears the reference's floor: its local orders fall by ~0.3 a decade (16-D mixture: 6.2, 5.9,
+    // 5.6, 5.3 from 1e-8 on), and the median sample's order over 1e-10..1e-12 is 4.9-5.57 over
+    // seeds 0-8 and the five cases here. It gets 0.7 on that side: an order-4 method could not
+    // pass, nor an order-6 one.
+    if (check_order) {
+      CHECK(order >= p - 0.15);
+      CHECK(order <= p + (solver_name == "dopri5" ? 0.7 : 0.15));
+    }
   }
 }
 
@@ -235,7 +288,7 @@ TEST_CASE("dpm-solver-23 ends at t_min when its last step's error estimate is ex
   // last step, clipped to land on t_min, is ~3e-5 long in lambda; its two solutions agree to the
   // last bit, so E = 0, and the next step size asked for, min(inf, lambda_end - lambda) = 0, was
   // taken for an underflow: the sample ended as NaN (step_control_failed) although it had arrived.
-  // About one sample in 2000 of a 1e-3..1e-9 sweep did so.
+  // 27 of 28672 sample runs (16 seeds x 256 samples x tolerances 1e-3..1e-9) did so.
   const auto m = test::mixture2d();
   const auto sched = schedule::make_schedule("vp-linear");
   const auto starts = test::to_view({142.7849268184801, -73.031214542198697}, 1, 2);

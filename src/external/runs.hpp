@@ -17,6 +17,9 @@ struct ExternalRun {
   std::string spacing = "external";  // the grid it ran on, as the results name it
   std::string options;               // free text recorded with the cell
   long order_theory = 0;             // the GTE order the sampler should have; 0: not stated
+  // What the final state is compared with: "grid_end", x*(t) at the last time, or "zero", x*(0):
+  // the sampler's last step went to sigma = 0 (a final denoise; the state is at alpha = 1).
+  std::string target = "grid_end";
   long steps = -1;                   // -1: not stated (points - 1)
   long nfe_budget = -1;              // -1: not stated (the largest NFE spent)
   double wall_time = std::numeric_limits<double>::quiet_NaN();  // seconds, as the sampler measured it

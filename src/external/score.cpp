@@ -59,6 +59,8 @@ void check_run(const Problem& problem, const ExternalRun& run) {
   for (long n : run.nfe)
     if (n < 1) fail("nfe must be >= 1 (got " + std::to_string(n) + ")");
   if (run.order_theory < 0) fail("order_theory must be >= 0 (0: not stated)");
+  if (run.target != "grid_end" && run.target != "zero")
+    fail("target '" + run.target + "' (grid_end: x*(t) at the last time | zero: x*(0), after a step to sigma = 0)");
 }
 
 double mean(const std::vector<long>& values) {
@@ -86,6 +88,7 @@ results::CellResult describe_run(const Problem& problem, const ExternalRun& run,
   r.order_theory = run.order_theory;
   r.lte_order_theory = run.order_theory > 0 ? run.order_theory + 1 : 0;
   r.layout = "external";
+  r.gte_target = run.target;
   r.wall_time = run.wall_time;
   r.t = run.t;
   const auto& sched = problem.find_schedule(run.schedule)->schedule;
@@ -129,9 +132,12 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
     const auto& entry = *problem.find_schedule(start->schedule);
     const auto& sched = entry.schedule;
     std::vector<double> times{sched.t_max};  // the reference starts where the start states are
-    for (int k : members[start]) times.insert(times.end(), file.runs[k].t.begin(), file.runs[k].t.end());
-    const auto reference =
-        sweep::solve_group_reference(spec, entry, start->seed, start->y_T, times, problem.reference);
+    auto settings = problem.reference;
+    for (int k : members[start]) {
+      times.insert(times.end(), file.runs[k].t.begin(), file.runs[k].t.end());
+      settings.to_zero = settings.to_zero || file.runs[k].target == "zero";  // continued to s = 0
+    }
+    const auto reference = sweep::solve_group_reference(spec, entry, start->seed, start->y_T, times, settings);
     scores.references.push_back(reference.record);
     if (reference_done) reference_done(reference.record);
     if (reference.solution.failed_samples > 0)
@@ -144,14 +150,16 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
       const int points = run.points();
       const auto index = reference.indices(run.t);
       // The arithmetic of the solvers' kernels (solver/drivers.hpp): the RMS over coordinates of
-      // x - alpha y*, and of the exact final state.
+      // x - alpha y*, and of the exact final state (x*(0) = y*(0) for target zero).
       std::vector<double> error(static_cast<size_t>(samples) * points), final_rms(samples);
       for (int i = 0; i < points; ++i) {
-        const double alpha = sched.alpha(run.t[i]);
+        const bool at_zero = i == points - 1 && run.target == "zero";
+        const double alpha = at_zero ? 1.0 : sched.alpha(run.t[i]);
+        const int m = at_zero ? reference.zero : index[i];
         for (int p = 0; p < samples; ++p) {
           double sum = 0.0, norm = 0.0;
           for (int c = 0; c < dim; ++c) {
-            const double x_exact = alpha * y(p, index[i], c);
+            const double x_exact = alpha * y(p, m, c);
             const double d = run.x[(static_cast<size_t>(p) * points + i) * dim + c] - x_exact;
             sum += d * d;
             norm += x_exact * x_exact;

@@ -155,6 +155,10 @@ void write_cell(const Group& parent, const results::CellResult& c) {
   g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
   g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
   g.write_attribute("gte_target", c.gte_target);
+  g.write_dataset("step_order", std::vector<long>(c.step_order.begin(), c.step_order.end()));
+  g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
+  g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
+  g.write_dataset("eval_t", c.eval_t, shape1(c.eval_t.size()));
   if (!c.saved_samples.empty()) {
     const hsize_t saved = c.saved_samples.size(), dim = static_cast<hsize_t>(c.state_dim);
     g.write_dataset("saved_samples", std::vector<long>(c.saved_samples.begin(), c.saved_samples.end()));
@@ -208,6 +212,10 @@ results::CellResult read_cell(const Group& g) {
   c.lte_max = g.read_dataset("lte_max");
   c.lte_median = g.read_dataset("lte_median");
   c.gte_target = g.read_string_attribute("gte_target");
+  for (long v : g.read_long_dataset("step_order")) c.step_order.push_back(static_cast<int>(v));
+  for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
+  c.eval_s = g.read_dataset("eval_s");
+  c.eval_t = g.read_dataset("eval_t");
   if (g.has("saved_samples")) {
     for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
     std::vector<hsize_t> shape;

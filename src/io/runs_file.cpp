@@ -32,6 +32,7 @@ external::ExternalRun read_run(const Group& runs, const std::string& name) {
   run.spacing = text_or(g, "spacing", run.spacing);
   run.options = text_or(g, "options", "");
   run.order_theory = long_or(g, "order_theory", 0);
+  run.target = text_or(g, "target", run.target);
   run.steps = long_or(g, "steps", -1);
   run.nfe_budget = long_or(g, "nfe_budget", -1);
   if (g.has_attribute("wall_time")) run.wall_time = g.read_double_attribute("wall_time");

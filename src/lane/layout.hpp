@@ -23,6 +23,20 @@ inline constexpr int pack_width = gpu_backend ? 1 : 16;
 // Model evaluations per sample, counted by the lanes where they are spent (never inferred).
 using NfeCounter = Kokkos::View<long*>;
 
+// The times of one sample's model evaluations, for the cell's trace: s(k) is the s of its k-th
+// evaluation, written where the evaluation is counted (empty: no trace; the LTE runs and the
+// reference keep it empty). Evaluations past its length are counted but not kept.
+struct EvalTrace {
+  Kokkos::View<double*> s;
+  int sample = 0;
+
+  KOKKOS_INLINE_FUNCTION void record(const NfeCounter& nfe, int sample_index, double s_value) const {
+    if (s.extent(0) == 0 || sample_index != sample) return;
+    const long k = nfe(sample_index);
+    if (k < static_cast<long>(s.extent(0))) s(k) = s_value;
+  }
+};
+
 // Launch shape of the team kernels: threads (samples) per team and vector lanes per thread; 0 x 0
 // stands for default_team_shape of the model's dimension.
 struct TeamShape {

@@ -23,6 +23,7 @@ struct PackLane {
   Kokkos::View<Value**> model_scratch;  // (pack, the model's s_scratch_size() + value_scratch_size())
   Model model;
   NfeCounter nfe;  // per sample
+  EvalTrace trace;
   int samples = 0;
   int pack = 0;
 
@@ -95,7 +96,11 @@ struct PackLane {
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[W]) const {
     evaluate(in_slot, s, out_slot);
     for (int i = 0; i < W; ++i)
-      if (holds(i) && counted[i]) nfe(sample(i)) += 1;
+      if (holds(i) && counted[i]) {
+        if constexpr (std::is_same_v<S, double>) trace.record(nfe, sample(i), s);
+        else trace.record(nfe, sample(i), s[i]);
+        nfe(sample(i)) += 1;
+      }
   }
 
   // The model on y_slot at a shared (double) or per-sample (Value) s. The pack's scratch row holds

@@ -27,6 +27,7 @@ struct TeamLane {
   Kokkos::View<Value***, Kokkos::LayoutRight> ws;
   Model model;
   NfeCounter nfe;  // per sample
+  EvalTrace trace;
   int samples = 0;
   int scratch_level = 0;
   // Set by at(): the calling thread, its position in the batch, the model's team scratch (terms
@@ -69,14 +70,14 @@ struct TeamLane {
   // so every s, is the team's).
   KOKKOS_INLINE_FUNCTION void denoise(int in_slot, double scale, double s, int out_slot) const {
     evaluate(rescaled(in_slot, scale), s, out_slot, true);
-    count();
+    count(s);
   }
 
   // denoise at the thread's own s (adaptive step control: the team's threads step independently,
   // so no barriers).
   KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
     evaluate(rescaled(in_slot, scale), s, out_slot, false);
-    count();
+    count(s);
   }
 
   // out_slot <- D(in_slot, s) in y space at the thread's own s (per-sample step control: no team
@@ -85,7 +86,7 @@ struct TeamLane {
   template <class S>
   KOKKOS_INLINE_FUNCTION void denoise_counted(int in_slot, const S& s, int out_slot, const bool (&counted)[1]) const {
     evaluate(in_slot, static_cast<double>(s), out_slot, false);
-    if (counted[0]) count();
+    if (counted[0]) count(static_cast<double>(s));
   }
 
   // The model on y_slot at the team's s (team_s, shared terms in team scratch) or the thread's own.
@@ -97,9 +98,12 @@ struct TeamLane {
         [&](int j) -> double& { return w(p, out_slot, j)[0]; }, team_s, team_scratch, thread_scratch);
   }
 
-  // One model evaluation of the thread's sample, unless it is a spare position past the batch.
-  KOKKOS_INLINE_FUNCTION void count() const {
-    if (holds(0)) once([&] { nfe(sample(0)) += 1; });
+  // One model evaluation (at s) of the thread's sample, unless it is a spare position past the batch.
+  KOKKOS_INLINE_FUNCTION void count(double s) const {
+    if (holds(0)) once([&] {
+      trace.record(nfe, sample(0), s);
+      nfe(sample(0)) += 1;
+    });
   }
 
   // The slot holding in_slot / scale: in_slot itself when scale is 1 (y-space callers), else the

@@ -47,6 +47,10 @@ struct CellResult {
   std::vector<int> saved_samples;
   int state_dim = 0;
   std::vector<double> final_state, exact_final_state, states, exact_states;
+  // The trace of sample 0: each step's order and corrector flag (fixed-grid solvers; N each), and
+  // the s and t of each of its model evaluations, in the order they were made.
+  std::vector<int> step_order, step_corrected;
+  std::vector<double> eval_s, eval_t;
 };
 
 struct ReferenceRecord {

@@ -42,14 +42,19 @@ struct AdamsBashforth {
     lane.for_coordinates([&](int c) { lane(f, c) = p.a * zx * lane(slot, c) + p.b * lane(f, c); });
   }
 
+  KOKKOS_INLINE_FUNCTION bool warming_up(int i) const { return rk_warmup && i < orders.order - 1; }
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const {
+    return {warming_up(i) ? orders.order : orders.at(i, g.steps), false};
+  }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
-    if (rk_warmup && i < orders.order - 1) {
+    if (warming_up(i)) {
       lane.for_coordinates([&](int c) { lane(warmup_rk.stage_slot, c) = lane(ring.slot(i), c); });
       warmup_rk.step(lane, g, i);
       return;
     }
-    const int q = orders.at(i, g.steps);
+    const int q = trace(g, i).order;
     const double tau0 = g.tau(i), h = g.tau(i + 1) - tau0;
     double theta[4], moments[4], coeff[4];
     for (int j = 0; j < q; ++j) {

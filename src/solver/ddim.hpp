@@ -20,6 +20,8 @@ struct Ddim {
     lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
   }
 
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid&, int) const { return {1, false}; }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double factor = math::expm1(g.lambda(i) - g.lambda(i + 1));

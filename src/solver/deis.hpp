@@ -36,10 +36,14 @@ struct Deis {
     eps_at_grid_point(lane, slot, g, j, ring.slot(j));
   }
 
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const {
+    return {warmup.applies(i, orders.order) ? orders.order : orders.at(i, g.steps), false};
+  }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     if (warmup.applies(i, orders.order)) return warmup.step_from_eps(lane, g, i, orders.order, ring.slot(i));
-    const int q = orders.at(i, g.steps);
+    const int q = trace(g, i).order;
     if (time_weights.extent(0) > 0) {
       const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
       lane.for_coordinates([&](int c) {

@@ -46,9 +46,11 @@ struct DpmSolver {
     eps_at_grid_point(lane, slot, g, j, eps_slot);
   }
 
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const { return {order_at(i, g.steps), false}; }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
-    const int k = order_at(i, g.steps);
+    const int k = trace(g, i).order;
     const double h = g.lambda(i + 1) - g.lambda(i), s0 = g.s(i), s1 = g.s(i + 1);
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int e0 = eps_slot, e1 = eps_slot + 1, e2 = eps_slot + 2;

@@ -28,6 +28,8 @@ struct DpmSolverPP2S {
     lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
   }
 
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid&, int) const { return {2, false}; }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double r1 = 0.5, h = g.lambda(i + 1) - g.lambda(i), s_u = g.s(i) * math::exp(-r1 * h);
@@ -62,10 +64,15 @@ struct DpmSolverPPMultistep {
     lane.denoise(slot, g.alpha(j), g.s(j), ring.slot(j));
   }
 
+  // A Runge-Kutta warm-up step has the method's order; the multistep formula its scheduled one.
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const {
+    return {warmup.applies(i, orders.order) ? orders.order : orders.at(i, g.steps), false};
+  }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     if (warmup.applies(i, orders.order)) return warmup.step_from_denoised(lane, g, i, orders.order, ring.slot(i));
-    const int q = orders.at(i, g.steps);
+    const int q = trace(g, i).order;
     const double h = g.lambda(i + 1) - g.lambda(i), decay = math::exp(-h);
     const double phi_1 = math::expm1(-h);
     const double inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);

@@ -126,10 +126,20 @@ struct TrajectoryKernel {
   // x_N <- alpha D(x_N / alpha_N, s_N) after the last step (+1 NFE), alpha = exact.final_alpha.
   bool final_denoise = false;
   StateRecord record;  // x at every grid point of the samples saved (run.save_states = grid)
+  // The trace of sample 0's steps: (order, corrected) of each (empty: none).
+  Kokkos::View<int* [2]> step_trace;
 
   KOKKOS_INLINE_FUNCTION void record_error(const L& l, int i) const {
     store_rms_difference(l, global_error, i, exact, grid, i);
     record.store(l, i);
+  }
+  KOKKOS_INLINE_FUNCTION void record_step(const L& l, int i) const {
+    if (step_trace.extent(0) == 0 || !l.holds(0) || l.sample(0) != 0) return;
+    const StepTrace what = method.trace(grid, i);
+    l.once([&] {
+      step_trace(i, 0) = what.order;
+      step_trace(i, 1) = what.corrected ? 1 : 0;
+    });
   }
 
   template <class Where>
@@ -140,6 +150,7 @@ struct TrajectoryKernel {
     for (int i = 0; i < grid.steps; ++i) {
       if (i == 0 || !Method::carries_eval) method.observe(l, state_slot, grid, i);
       method.step(l, grid, i);
+      record_step(l, i);
       record_error(l, i + 1);
     }
     const int n = grid.steps;

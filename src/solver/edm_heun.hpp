@@ -22,6 +22,9 @@ struct EdmHeun {
     eps_at_grid_point(lane, slot, g, j, slope_slot);
   }
 
+  // Heun, and Euler on the last interval.
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const { return {i == g.steps - 1 ? 1 : 2, false}; }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double s0 = g.s(i), s1 = g.s(i + 1), ds = s1 - s0;

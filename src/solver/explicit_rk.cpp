@@ -5,6 +5,7 @@ namespace pfode::solver {
 Tableau euler_tableau() {
   Tableau t;
   t.stages = 1;
+  t.order = 1;
   t.b[0] = 1.0;
   return t;
 }
@@ -12,6 +13,7 @@ Tableau euler_tableau() {
 Tableau midpoint_tableau() {
   Tableau t;
   t.stages = 2;
+  t.order = 2;
   t.a[1][0] = 0.5;
   t.c[1] = 0.5;
   t.b[0] = 0.0;
@@ -22,6 +24,7 @@ Tableau midpoint_tableau() {
 Tableau heun_tableau() {
   Tableau t;
   t.stages = 2;
+  t.order = 2;
   t.a[1][0] = 1.0;
   t.c[1] = 1.0;
   t.b[0] = 0.5;
@@ -32,6 +35,7 @@ Tableau heun_tableau() {
 Tableau rk3_tableau() {
   Tableau t;
   t.stages = 3;
+  t.order = 3;
   t.a[1][0] = 0.5;
   t.a[2][0] = -1.0;
   t.a[2][1] = 2.0;
@@ -46,6 +50,7 @@ Tableau rk3_tableau() {
 Tableau rk4_tableau() {
   Tableau t;
   t.stages = 4;
+  t.order = 4;
   t.a[1][0] = 0.5;
   t.a[2][1] = 0.5;
   t.a[3][2] = 1.0;

@@ -15,6 +15,7 @@ namespace pfode::solver {
 struct Tableau {
   static constexpr int max_stages = 4;
   int stages = 1;
+  int order = 1;
   double a[max_stages][max_stages] = {};
   double b[max_stages] = {};
   double c[max_stages] = {};
@@ -43,6 +44,8 @@ struct ExplicitRK {
     const double zx = g.z_per_x(j);
     lane.for_coordinates([&](int c) { lane(stage_slot, c) = p.a * zx * lane(slot, c) + p.b * lane(stage_slot, c); });
   }
+
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid&, int) const { return {tableau.order, false}; }
 
   // Needs K_0 of grid point i in stage_slot (observe).
   template <class L>

@@ -32,11 +32,17 @@ struct Pndm {
     eps_at_grid_point(lane, slot, g, j, ring.slot(j));
   }
 
+  // F-PNDM's warm-up steps are pseudo-RK4 (order 4 in s); then the PLMS combination of order q.
+  KOKKOS_INLINE_FUNCTION bool warming_up(int i) const { return rk_warmup && i < warmup_steps; }
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const {
+    return {warming_up(i) ? 4 : orders.at(i, g.steps), false};
+  }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     const double s0 = g.s(i), s1 = g.s(i + 1), inv_alpha0 = 1.0 / g.alpha(i), alpha1 = g.alpha(i + 1);
     const int e0 = ring.slot(i);
-    if (rk_warmup && i < warmup_steps) {
+    if (warming_up(i)) {
       // Pseudo-RK4: classical RK4's stage weights on eps, every stage a DDIM transfer from y_i.
       const int e2 = ring.base + Ring::size, e3 = e2 + 1, e4 = e2 + 2;
       const double s_mid = g.schedule.s(0.5 * (g.t(i) + g.t(i + 1)));
@@ -63,7 +69,7 @@ struct Pndm {
                             {1.5, -0.5, 0, 0},
                             {23.0 / 12, -16.0 / 12, 5.0 / 12, 0},
                             {55.0 / 24, -59.0 / 24, 37.0 / 24, -9.0 / 24}};
-    const int q = orders.at(i, g.steps);  // 4 after F-PNDM's three warm-up steps
+    const int q = trace(g, i).order;  // 4 after F-PNDM's three warm-up steps
     lane.for_coordinates([&](int c) {
       typename L::Value e = 0.0;
       for (int j = 0; j < q; ++j) e += w[q - 1][j] * lane(ring.slot(i - j), c);

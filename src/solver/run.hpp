@@ -23,6 +23,11 @@ struct SolverRun {
   std::vector<long> nfe;                // samples, counted by the model during the trajectory
   std::vector<long> local_error_nfe;    // samples, counted during the LTE runs (empty without them)
   std::vector<long> accepted_steps, rejected_steps;  // samples; adaptive solvers only (else empty)
+  // The trace of sample 0: the s of each of its model evaluations (every one, unless it spent more
+  // than the room kept: eval_s holds the first), and each step's order and corrector flag
+  // (fixed-grid solvers; empty for adaptive ones).
+  std::vector<double> eval_s;
+  std::vector<int> step_order, step_corrected;
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
   std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
 };

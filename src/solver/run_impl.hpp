@@ -2,9 +2,11 @@
 // once per kind, in that kind's translation unit (src/kinds/), never in the callers'.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -40,11 +42,24 @@ struct TrajectoryOutputs {
   Kokkos::View<double**> global_error;    // (sample, N + 1)
   Kokkos::View<double*> exact_final_rms;  // (sample)
   Kokkos::View<double**> final_state;     // (sample, coord)
+  lane::EvalTrace trace;                  // sample 0's evaluations: room for `evaluations`
+  Kokkos::View<int* [2]> step_trace;      // sample 0's steps (fixed-grid methods)
 
-  TrajectoryOutputs(int samples, int steps, int dim)
+  TrajectoryOutputs(int samples, int steps, int dim, int evaluations, bool trace_steps)
       : global_error("pfode::solver::global_error", samples, steps + 1),
         exact_final_rms("pfode::solver::exact_final_rms", samples),
-        final_state("pfode::solver::final_state", samples, dim) {}
+        final_state("pfode::solver::final_state", samples, dim),
+        step_trace("pfode::solver::step_trace", trace_steps ? steps : 0) {
+    trace.s = Kokkos::View<double*>("pfode::solver::eval_s", evaluations);
+  }
+
+  // The lane the trajectory kernel runs on: `lane`, recording sample 0's evaluations.
+  template <class L>
+  L traced(const L& lane) const {
+    L l = lane;
+    l.trace = trace;
+    return l;
+  }
 
   SolverRun to_host(const lane::NfeCounter& nfe, int steps, double seconds) const {
     SolverRun run;
@@ -57,9 +72,26 @@ struct TrajectoryOutputs {
     run.exact_final_rms.assign(norm_host.data(), norm_host.data() + run.samples);
     run.global_error = to_host_rows(global_error);
     run.final_state = to_host_rows(final_state);
+    auto eval_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), trace.s);
+    const long spent = run.nfe.empty() ? 0 : run.nfe[0], room = static_cast<long>(eval_host.extent(0));
+    // A fixed-grid trace is whole or it is a defect of evaluation_room, never silently cut.
+    if (step_trace.extent(0) > 0 && spent > room)
+      throw std::logic_error("solver trace: sample 0 spent " + std::to_string(spent) + " evaluations, room for " +
+                             std::to_string(room));
+    const long kept = std::min(spent, room);
+    run.eval_s.assign(eval_host.data(), eval_host.data() + kept);
+    auto steps_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), step_trace);
+    for (size_t i = 0; i < steps_host.extent(0); ++i) {
+      run.step_order.push_back(steps_host(i, 0));
+      run.step_corrected.push_back(steps_host(i, 1));
+    }
     return run;
   }
 };
+
+// Room for sample 0's evaluations: at most 4 per step and a final denoise on a fixed grid; an
+// adaptive solver keeps its first 65536.
+inline int evaluation_room(int steps, bool adaptive) { return adaptive ? 1 << 16 : 4 * steps + 2; }
 
 // Seconds that launch() takes, fenced.
 template <class F>
@@ -77,11 +109,12 @@ SolverRun run_kernels(const Method& method, const Policy& policy, const L& lane,
                       const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
                       const StateRecord& record) {
   const int steps = grid.steps;
-  const TrajectoryOutputs out(samples, steps, lane.dim());
+  const TrajectoryOutputs out(samples, steps, lane.dim(), evaluation_room(steps, false), true);
   const double seconds = timed([&] {
     Kokkos::parallel_for("pfode::solver::trajectory", policy,
-                         TrajectoryKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
-                                                     out.final_state, final_denoise, record});
+                         TrajectoryKernel<Method, L>{method, grid, out.traced(lane), exact, out.global_error,
+                                                     out.exact_final_rms, out.final_state, final_denoise, record,
+                                                     out.step_trace});
   });
   SolverRun run = out.to_host(lane.nfe, steps, seconds);
   if (measure_local_error) {
@@ -107,12 +140,13 @@ SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const 
                               const ExactStates& exact, int samples, bool measure_local_error, bool final_denoise,
                               const StateRecord& record) {
   const int steps = grid.steps;
-  const TrajectoryOutputs out(samples, steps, lane.dim());
+  const TrajectoryOutputs out(samples, steps, lane.dim(), evaluation_room(steps, true), false);
   Kokkos::View<long**> steps_taken("pfode::solver::steps_taken", samples, 2);
   const double seconds = timed([&] {
     Kokkos::parallel_for("pfode::solver::adaptive_trajectory", policy,
-                         AdaptiveKernel<Method, L>{method, grid, lane, exact, out.global_error, out.exact_final_rms,
-                                                   out.final_state, steps_taken, final_denoise, record});
+                         AdaptiveKernel<Method, L>{method, grid, out.traced(lane), exact, out.global_error,
+                                                   out.exact_final_rms, out.final_state, steps_taken, final_denoise,
+                                                   record});
   });
   SolverRun run = out.to_host(lane.nfe, steps, seconds);
   const auto taken = to_host_rows(steps_taken);

@@ -19,6 +19,12 @@ struct FieldPoint {
   double scale, s, a, b;
 };
 
+// What a method's step i does, for the cell's trace (the trajectory kernel records it per step).
+struct StepTrace {
+  int order = 0;           // order of the step's update (a warm-up step: its Runge-Kutta order; UniPC: UniP's)
+  bool corrected = false;  // a corrector was applied to the step's result (UniPC's UniC)
+};
+
 struct StepGrid {
   Kokkos::View<const double*> t, alpha, sigma, lambda, s;  // N + 1 points
   // Singlestep DPM-Solver with stages=spacing: step i's stages at lambda_i + r h, r = stage_r(i, k)

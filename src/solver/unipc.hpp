@@ -36,6 +36,13 @@ struct Unipc {
     lane.denoise(slot, g.alpha(j), g.s(j), ring.slot(j));
   }
 
+  // UniP's order, and whether UniC corrects the result: every step but the last and the
+  // Runge-Kutta warm-up steps.
+  KOKKOS_INLINE_FUNCTION StepTrace trace(const StepGrid& g, int i) const {
+    if (warmup.applies(i, orders.order)) return {orders.order, false};
+    return {orders.at(i, g.steps), UseCorrector && i < g.steps - 1};
+  }
+
   template <class L>
   KOKKOS_INLINE_FUNCTION void step(const L& lane, const StepGrid& g, int i) const {
     if (warmup.applies(i, orders.order)) {
@@ -44,8 +51,9 @@ struct Unipc {
       if (UseCorrector && i < g.steps - 1) lane.denoise(state_slot, g.alpha(i + 1), g.s(i + 1), ring.slot(i + 1));
       return;
     }
-    const int q = orders.at(i, g.steps);
-    const bool correct = UseCorrector && i < g.steps - 1;
+    const StepTrace what = trace(g, i);
+    const int q = what.order;
+    const bool correct = what.corrected;
     const double h = g.lambda(i + 1) - g.lambda(i), hh = -h;
     const double b_h = variant == UnipcVariant::bh1 ? hh : math::expm1(hh);
     // rks (nodes relative to the current point, in units of h) and the order conditions

@@ -276,6 +276,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       const auto saving = state_record(e, cell.steps, spec_model.dim);
       const auto run = solver::run_solver(spec, grid, model, exact, e.samples, measure_lte, layout, saving);
       r.layout = run.layout;
+      r.step_order = run.step_order;
+      r.step_corrected = run.step_corrected;
+      r.eval_s = run.eval_s;
+      for (double s : run.eval_s) r.eval_t.push_back(sched.t_of_lambda(-std::log(s)));
       r.wall_time = run.trajectory_seconds;
       r.lte_wall_time = run.local_error_seconds;
 
