@@ -94,7 +94,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--s-median", type=float, default=0.5, help="median of the training noise levels")
     ap.add_argument("--s-log-std", type=float, default=1.2, help="standard deviation of their log")
-    ap.add_argument("--s-uniform", type=float, default=0.25, help="share drawn log-uniformly instead")
+    ap.add_argument("--s-uniform", type=float, default=0.1, help="share drawn log-uniformly instead")
     ap.add_argument("--s-low", type=float, default=2e-3)
     ap.add_argument("--s-high", type=float, default=100.0)
     ap.add_argument("--seed", type=int, default=0)
