@@ -275,7 +275,7 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component
   for (const auto& label : order_test_labels()) check_orders(test::mixture16(), label);
 }
 
-TEST_CASE("every solver: GTE order p and LTE order p+1 on the shipped network's own ODE", "[solvers][network]") {
+TEST_CASE("every solver: GTE order p and LTE order p+1 on the shipped network's own ODE", "[solvers]") {
   // The model is the trained network, so the reference is its own PF-ODE: the discretisation error
   // alone. One seed and 8 samples: a network evaluation costs ~10x a mixture's.
   const auto net = model::load_network_model("network", std::string(PFODE_SOURCE_DIR) + "/experiments/networks/eight-gaussians.h5");
