@@ -19,7 +19,7 @@ FIT_PREFIXES = ("gte", "gte_median", "lte")
 
 
 class ResultsError(Exception):
-    """The file is missing, unreadable, or not a pfode results file."""
+    """The file is missing, unreadable, not a pfode results file, or lacks records."""
 
 
 def _plain(value):
@@ -71,6 +71,34 @@ def _read_series(name, group, cells):
     return series
 
 
+def _listed(items, most=5):
+    items = [str(i) for i in items]
+    return ", ".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def _check_complete(path, references, cells, series):
+    """Every record the file's cells and series point to is in it: cells numbered 0..N-1, each in
+    a series, each series' cells, and the reference of each cell's (model, schedule, seed). pfode
+    writes a results file only when its plan's every record is present, so a gap means the file
+    was damaged or edited since; a report from it would silently leave records out."""
+    problems = []
+    missing = sorted(set(range(max(cells, default=-1) + 1)) - set(cells))
+    if missing:
+        problems.append(f"missing cells {_listed(missing)}")
+    unlisted = sorted(set(cells) - {i for ids in series.values() for i in ids})
+    if unlisted:
+        problems.append(f"cells in no series {_listed(unlisted)}")
+    for name, ids in sorted(series.items()):
+        absent = sorted(set(ids) - set(cells))
+        if absent:
+            problems.append(f"series {name} lists missing cells {_listed(absent)}")
+    needed = {f"{c['model']}__{c['schedule']}__seed{c['seed']}" for c in cells.values()}
+    if needed - set(references):
+        problems.append(f"/references lacks {_listed(sorted(needed - set(references)))}")
+    if problems:
+        raise ResultsError(f"{path}: incomplete results file: " + "; ".join(problems))
+
+
 def load(path):
     """Load a whole results file.
 
@@ -96,6 +124,8 @@ def load(path):
         models = {name: {**_attrs(g), **_datasets(g)} for name, g in f.get("models", {}).items()}
         references = {name: _attrs(g) for name, g in f.get("references", {}).items()}
         cells = {int(name): _read_cell(g) for name, g in f.get("cells", {}).items()}
+        members = {name: [int(i) for i in g["cells"][()]] for name, g in f.get("series", {}).items()}
+        _check_complete(path, references, cells, members)
         series = [_read_series(name, g, cells) for name, g in sorted(f.get("series", {}).items())]
     external = "external_runs" in provenance  # scored runs of a sampler outside pfode
     for item in list(cells.values()) + series:

@@ -141,7 +141,8 @@ inline std::vector<results::CellResult> run_cells(
   std::vector<results::CellResult> cells(plan.cells.size());
   sweep::RunCallbacks cb;
   cb.cell_done = [&](const results::CellResult& c) { cells[c.id] = c; };
-  if (on_reference) cb.reference_done = [&](int, const results::ReferenceRecord& r) { on_reference(r); };
+  if (on_reference)
+    cb.reference_done = [&](int, const results::ReferenceRecord& r, const sweep::ReferenceStates&) { on_reference(r); };
   sweep::run_plan(e, plan, {}, cb);
   return cells;
 }

@@ -13,67 +13,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_support.hpp"
 #include "io/hdf5.hpp"
 
 namespace fs = std::filesystem;
+using pfode::test::lines;
+using pfode::test::Sandbox;
+using pfode::test::slurp;
 
 namespace {
-
-struct Result {
-  int status;
-  std::string err, out;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class Sandbox {
- public:
-  Sandbox() : dir_(fs::temp_directory_path() / ("pfode_cli_" + std::to_string(counter_++) + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  ~Sandbox() { fs::remove_all(dir_); }
-  fs::path path(const std::string& name) const { return dir_ / name; }
-  fs::path config(const std::string& text) const {
-    const auto p = path("x.ini");
-    std::ofstream(p) << text;
-    return p;
-  }
-  Result pfode(const std::string& args) const {
-    const std::string cmd = std::string(PFODE_EXECUTABLE) + " " + args + " > " + path("out.txt").string() + " 2> " +
-                            path("err.txt").string();
-    const int raw = std::system(cmd.c_str());
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, slurp(path("err.txt")), slurp(path("out.txt"))};
-  }
-  // Only the inputs remain: no results file, no temporary.
-  bool no_output() const {
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-      const auto name = entry.path().filename().string();
-      if (name != "x.ini" && name != "out.txt" && name != "err.txt") return false;
-    }
-    return true;
-  }
-
- private:
-  static inline int counter_ = 0;
-  fs::path dir_;
-};
 
 std::string good_config(const std::string& out) {
   return "[run]\nout = " + out +
          "\nsamples = 4\n[sweep]\nmodels = g\nschedules = edm\nsolvers = euler heun\nnfe = 4 8\n"
          "[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.5\n";
-}
-
-int lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  return n;
 }
 
 }  // namespace
@@ -188,6 +141,21 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"sweep.schedules=edm edm", "sweep.schedules: 'edm' is listed twice"},
       {"run.start=file", "missing value for 'run.start_file'"},
       {"model.h.kind=gaussian", "'model.h.kind' is set but sweep.models does not list 'h'"},
+      // Settings of a listed model that its kind does not take are named as such.
+      {"model.g.foo=1", "model g: unknown setting 'foo' for kind = gaussian (it takes kind, dim, means, stds)"},
+      {"model.g.weights=0.5 0.5", "unknown setting 'weights' for kind = gaussian"},
+      {"swep.models=g", "unknown section [swep] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])"},
+      {"model.kind=gaussian", "section [model] needs a name: [model.NAME]"},
+      // Values the reference cannot integrate are refused here, not after the run has started.
+      {"model.g.stds=1e300", "model g: stds must be positive and within [1e-100, 1e100]"},
+      {"model.g.means=1e308", "model g: means must be finite and within +-1e100"},
+      {"model.g.stds=1e-320", "model.g.stds: '1e-320' is too close to zero for double precision"},
+      {"model.g.means=1e400", "model.g.means: '1e400' is too large for double precision"},
+      // Times outside a schedule's range.
+      {"schedule.edm.t_min=0.0001", "schedule edm: t_min and t_max must lie in [0.002, 80] (got 0.0001 .. 80)"},
+      {"schedule.edm.t_max=1000", "schedule edm: t_min and t_max must lie in [0.002, 80]"},
+      {"schedule.edm.t_max=1e6", "schedule edm: t_min and t_max must lie in [0.002, 80]"},
+      {"sweep.solvers=heun[]", "'heun[]': empty option list (write heun, or heun[key=value,...])"},
   };
   for (const auto& [set, message] : cases) {
     Sandbox box;
@@ -201,6 +169,41 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
     REQUIRE(r.err.find(message) != std::string::npos);
     REQUIRE(box.no_output());
   }
+}
+
+TEST_CASE("cli: config files that are not what they seem get one short line naming the problem", "[cli]") {
+  Sandbox box;
+  const std::string good = good_config(box.path("r.h5").string());
+  auto run = [&](const std::string& text) {
+    box.config(text);
+    return box.pfode("run " + box.path("x.ini").string());
+  };
+  auto swap = [](std::string text, const std::string& from, const std::string& to) {
+    return text.replace(text.find(from), from.size(), to);
+  };
+  const std::string mixture = "[model.m]\nkind = mixture\ndim = 1\nweights = 0.5 0.3\nmeans = 0 ; 1\nstds = 0.5\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      // A misspelled section is named, not reported as the settings it fails to give.
+      {swap(good, "[sweep]", "[swep]"), "unknown section [swep]"},
+      {swap(good, "models = g", std::string("models = g\0h", 12)), "line 5 holds a NUL byte"},
+      {swap(good, "schedules = edm", "schedules = vp-linear") + "[schedule.vp-linear]\nt_min = 1e-9\n",
+       "schedule vp-linear: t_min and t_max must lie in [0.001, 1] (got 1e-09 .. 1)"},
+      // Weights are not renormalised silently; within 1e-6 of 1 they are.
+      {swap(good, "models = g", "models = g m") + mixture, "model m: weights sum to 0.8, not 1"},
+      // A megabyte-long bad line is not echoed whole.
+      {good + std::string(1000000, 'x') + "\n", "invalid line 'xxxx"},
+      {swap(good, "euler heun", "euler" + std::string(1000000, 'y')), "(1000005 characters) (known: euler,"},
+  };
+  for (const auto& [text, message] : cases) {
+    const auto r = run(text);
+    INFO(r.err.substr(0, 300));
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.size() < 1200);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(box.no_output());
+  }
+  REQUIRE(run(swap(good, "models = g", "models = g m") + swap(mixture, "0.5 0.3", "0.3333333 0.6666666")).status == 0);
 }
 
 TEST_CASE("cli: start-state files and output paths are checked before any compute", "[cli]") {
@@ -229,6 +232,13 @@ TEST_CASE("cli: start-state files and output paths are checked before any comput
     REQUIRE(r.err.find(message) != std::string::npos);
     REQUIRE(!fs::exists(box.path("r.h5")));
     REQUIRE(!fs::exists(box.path("r.h5.partial")));
+  }
+  // A directory is never replaced: the message does not suggest --force, which would not help.
+  for (const std::string& force : {"", " --force"}) {
+    const auto r = box.pfode("run " + cfg + " -o " + box.path(".").string() + force);
+    REQUIRE(r.status == 2);
+    REQUIRE(r.err.find("is a directory; name a file") != std::string::npos);
+    REQUIRE(r.err.find("--force") == std::string::npos);
   }
   // --force replaces results files only: a FIFO (like a device) is refused, and left alone.
   const auto fifo = box.path("fifo.h5");

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "cli_support.hpp"
 #include "io/results_file.hpp"
 #include "support.hpp"
 
@@ -222,4 +223,36 @@ TEST_CASE("io: the results file holds provenance, config, models and series", "[
     REQUIRE(entry.path().filename().string().find("pfode_test_dir.h5.tmp") == std::string::npos);
   std::filesystem::remove("pfode_test_dir.h5");
   std::remove(path.c_str());
+}
+
+TEST_CASE("io: a checksummed file shows any change to its bytes and still reads as HDF5", "[io]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("pfode_io_checksum_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "record.h5").string(), plain = (dir / "plain.h5").string();
+  auto write = [](const io::Group& root) {
+    const auto g = root.create_group("000003");
+    g.write_attribute("gte_rms", 0.25);
+    g.write_dataset("gte", std::vector<double>(100, 0.5), {100});
+  };
+  io::write_file_atomically(path, write, true);
+  io::write_file_atomically(plain, write);
+  REQUIRE(io::checksum_holds(path));
+  REQUIRE(!io::checksum_holds(plain));
+  REQUIRE(!io::checksum_holds((dir / "missing.h5").string()));
+  REQUIRE(io::File::open_read(path).root().open_group("000003").read_double_attribute("gte_rms") == 0.25);
+  REQUIRE(io::checksum_holds(path));  // reading changes nothing
+  const std::string bytes = test::slurp(path);
+  // One byte changed anywhere after the checksum, or the file cut short: the checksum fails.
+  for (size_t at : {size_t(512), bytes.size() / 2, bytes.size() - 1}) {
+    std::string changed = bytes;
+    changed[at] = static_cast<char>(changed[at] ^ 1);
+    std::ofstream(path, std::ios::binary) << changed;
+    REQUIRE(!io::checksum_holds(path));
+  }
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() - 8);
+  REQUIRE(!io::checksum_holds(path));
+  std::ofstream(path, std::ios::binary) << bytes;
+  REQUIRE(io::checksum_holds(path));
+  fs::remove_all(dir);
 }

@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "app/commands.hpp"
+#include "app/interrupts.hpp"
+#include "common/message.hpp"
 #include "compat/kokkos_compat.hpp"
 #include "io/hdf5.hpp"
 #include "io/provenance.hpp"
@@ -138,7 +140,7 @@ int main(int argc, char** argv) {
       return pfode::app::exit_ok;
     }
     if (argc > 2) {
-      std::cerr << "pfode: error: list takes no arguments (got '" << argv[2] << "')\n";
+      std::cerr << "pfode: error: " << pfode::printable_message("list takes no arguments (got '" + std::string(argv[2]) + "')") << "\n";
       return pfode::app::exit_usage;
     }
     return pfode::app::list_command();
@@ -154,7 +156,7 @@ int main(int argc, char** argv) {
     try {
       return pfode::app::bench_command(argc, argv);
     } catch (const std::exception& e) {  // bad options or an unreadable problem file
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_usage;
     }
   }
@@ -165,18 +167,20 @@ int main(int argc, char** argv) {
     try {
       return command == "export" ? export_problem(argc, argv) : score(argc, argv);
     } catch (const po::error& e) {
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_usage;
     } catch (const std::exception& e) {  // anything the command did not expect (e.g. out of memory)
-      std::cerr << "pfode: error: " << e.what() << "\n";
+      std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_failure;
     }
   }
   if (command != "run") {
-    std::cerr << "pfode: error: unknown command '" << command << "' (see pfode --help)\n";
+    std::cerr << "pfode: error: " << pfode::printable_message("unknown command '" + command + "' (see pfode --help)") << "\n";
     return pfode::app::exit_usage;
   }
-  // MPI first (it may rewrite argv), then Kokkos; they finalize in reverse order.
+  // Signals first (the threads MPI and Kokkos start inherit the mask), then MPI (it may rewrite
+  // argv), then Kokkos; they finalize in reverse order.
+  pfode::app::watch_interrupts();
   pfode::sweep::Ranks ranks(&argc, &argv);
   std::optional<Kokkos::ScopeGuard> kokkos;
   if (!help) kokkos.emplace(argc, argv);
@@ -184,10 +188,13 @@ int main(int argc, char** argv) {
   try {
     return run(argc, argv, ranks);
   } catch (const po::error& e) {
-    if (ranks.first()) std::cerr << "pfode: error: " << e.what() << "\n";
+    if (ranks.first()) std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
     return pfode::app::exit_usage;
-  } catch (const std::exception& e) {  // anything the command did not expect (e.g. out of memory)
-    std::cerr << "pfode: error: " << e.what() << "\n";
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pfode: error: out of memory\n";
+    return pfode::app::exit_failure;
+  } catch (const std::exception& e) {  // anything the command did not expect
+    std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
     return pfode::app::exit_failure;
   }
 }

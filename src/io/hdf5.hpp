@@ -1,5 +1,6 @@
 // Thin RAII layer over the HDF5 C API: every handle closes itself and every call is checked;
-// a failure throws std::runtime_error naming the object, so no half-done write goes unnoticed.
+// a failure throws std::runtime_error naming the object and, where the system gave one, its reason
+// ("No space left on device"), so no half-done write goes unnoticed.
 #pragma once
 
 #include <hdf5.h>
@@ -51,7 +52,12 @@ class Group {
   // Row-major dataset with the given shape (product must equal values.size()).
   void write_dataset(const std::string& name, const std::vector<double>& values, const std::vector<hsize_t>& shape) const;
   void write_dataset(const std::string& name, const std::vector<long>& values) const;
+  // The same from a row-major array of the shape's size (large arrays, without a copy).
+  void write_dataset(const std::string& name, const double* values, const std::vector<hsize_t>& shape) const;
   void write_string_dataset(const std::string& name, const std::string& text) const;
+  std::vector<hsize_t> dataset_shape(const std::string& name) const;
+  // Into `values`, which holds `count` doubles: fails unless the dataset holds exactly that many.
+  void read_dataset(const std::string& name, double* values, size_t count) const;
   std::vector<double> read_dataset(const std::string& name, std::vector<hsize_t>* shape = nullptr) const;
   std::vector<long> read_long_dataset(const std::string& name) const;
   std::string read_string_dataset(const std::string& name) const;
@@ -62,7 +68,9 @@ class Group {
 
 class File {
  public:
-  static File create(const std::string& path);  // fails if the file exists
+  // Fails if the file exists. `user_block`: bytes at the start of the file HDF5 leaves alone
+  // (0, or a power of 2 >= 512).
+  static File create(const std::string& path, hsize_t user_block = 0);
   static File open_read(const std::string& path);
   static File open_write(const std::string& path);
   Group root() const;
@@ -76,7 +84,14 @@ class File {
 
 // Writes the new file `path` through write(root) into a hidden temporary beside it, renamed into
 // place once complete: `path` never holds a half-written file, and a failure removes the temporary.
-void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write);
+// `checksum`: the file's first 512 bytes (an HDF5 user block, which h5py and h5dump skip) hold a
+// fingerprint of all the bytes after them, written once the file is complete (checksum_holds).
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write,
+                           bool checksum = false);
+
+// Whether `path` is a file written with a checksum whose bytes still match it: false for a file
+// that is missing, unreadable, truncated, zeroed, edited in any byte, or written without one.
+bool checksum_holds(const std::string& path);
 
 // Removes the temporaries write_file_atomically(path) leaves when its process is killed.
 void remove_stale_temporaries(const std::string& path);

@@ -324,12 +324,15 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
 void check_output_path(const std::string& path, bool overwrite) {
   namespace fs = std::filesystem;
   if (path.empty()) throw std::invalid_argument("no output file given (run.out or --out)");
-  if (fs::exists(path) && !overwrite)
-    throw std::invalid_argument("output '" + path + "' exists; pass --force to replace it");
-  if (fs::is_directory(path)) throw std::invalid_argument("output '" + path + "' is a directory");
-  // --force replaces a results file, never a device, pipe or socket (the rename would).
+  // What --force cannot replace first, so that its advice is never given in vain: a directory, or
+  // a device, pipe or socket (the rename would replace it).
+  if (fs::is_directory(path))
+    throw std::invalid_argument("output '" + path + "' is a directory; name a file (e.g. '" +
+                                (fs::path(path) / "results.h5").string() + "')");
   if (fs::exists(path) && !fs::is_regular_file(path))
     throw std::invalid_argument("output '" + path + "' exists and is not a regular file");
+  if (fs::exists(path) && !overwrite)
+    throw std::invalid_argument("output '" + path + "' exists; pass --force to replace it");
   const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
   if (!fs::is_directory(dir)) throw std::invalid_argument("output directory '" + dir.string() + "' does not exist");
   if (access(dir.c_str(), W_OK) != 0) throw std::invalid_argument("output directory '" + dir.string() + "' is not writable");

@@ -1,6 +1,8 @@
 #include "model/model_spec.hpp"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 #include "io/hdf5.hpp"
@@ -25,10 +27,12 @@ ModelSpec make_model(const std::string& name, int dim, std::vector<double> weigh
     total += w;
   }
   for (double& w : weights) w /= total;
+  // Beyond these the squares the exact denoiser and the error norms take overflow or underflow;
+  // no data set is scaled like that.
   for (double m : means)
-    if (!std::isfinite(m)) fail("means must be finite");
+    if (!(std::fabs(m) <= max_model_scale)) fail("means must be finite and within +-1e100");
   for (double s : stds)
-    if (!(s > 0 && std::isfinite(s))) fail("stds must be positive and finite");
+    if (!(s >= 1.0 / max_model_scale && s <= max_model_scale)) fail("stds must be positive and within [1e-100, 1e100]");
   ModelSpec spec;
   spec.name = name;
   spec.source = source;
@@ -38,6 +42,17 @@ ModelSpec make_model(const std::string& name, int dim, std::vector<double> weigh
   spec.means = std::move(means);
   spec.stds = std::move(stds);
   return spec;
+}
+
+void require_unit_sum(const std::string& name, const std::vector<double>& weights) {
+  double total = 0;
+  for (double w : weights) total += w;
+  if (!(std::fabs(total - 1.0) <= 1e-6)) {
+    std::ostringstream msg;
+    msg << std::setprecision(10) << "model " << name << ": weights sum to " << total << ", not 1 (divide each by "
+        << total << ")";
+    throw std::invalid_argument(msg.str());
+  }
 }
 
 ModelSpec load_model_file(const std::string& name, const std::string& path) {
@@ -54,7 +69,9 @@ ModelSpec load_model_file(const std::string& name, const std::string& path) {
   }
   if (mshape.size() != 2 || sshape != mshape || mshape[0] != weights.size())
     throw std::invalid_argument("model " + name + ": '" + path + "' needs weights (K), means and stds (K x dim)");
-  return make_model(name, static_cast<int>(mshape[1]), weights, means, stds, path);
+  ModelSpec spec = make_model(name, static_cast<int>(mshape[1]), weights, means, stds, path);
+  require_unit_sum(name, weights);
+  return spec;
 }
 
 ModelSpec random_mixture(const std::string& name, int dim, int components, std::uint64_t seed, double spread,

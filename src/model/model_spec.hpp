@@ -29,10 +29,19 @@ struct ModelSpec {
   std::string kind() const { return network ? "network" : "diagonal-mixture"; }
 };
 
-// Validates shapes and values (weights positive, stds positive, all finite) and normalises the
-// weights; throws std::invalid_argument naming the model and the problem.
+// Beyond this scale (|means|, stds and 1/stds) the squares the exact denoiser and the error norms
+// take would overflow or underflow.
+inline constexpr double max_model_scale = 1e100;
+
+// Validates shapes and values (weights positive and finite, |means| <= 1e100, stds in
+// [1e-100, 1e100]) and normalises the weights; throws std::invalid_argument naming the model and
+// the problem.
 ModelSpec make_model(const std::string& name, int dim, std::vector<double> weights, std::vector<double> means,
                      std::vector<double> stds, const std::string& source);
+
+// Weights a user gives (config, file) must sum to 1, to 1e-6 (the rounding of their last digits,
+// normalised away): other sums are a typo more often than a choice, and are refused.
+void require_unit_sum(const std::string& name, const std::vector<double>& weights);
 
 // Reads datasets "weights" (K), "means" (K x dim) and "stds" (K x dim) from an HDF5 file.
 ModelSpec load_model_file(const std::string& name, const std::string& path);

@@ -114,6 +114,14 @@ Schedule make_schedule(const std::string& name, const std::map<std::string, doub
       fill_table(s);
       break;
   }
+  // The range the schedule is defined for (its defaults, the published choices): beyond it the
+  // schedules are extrapolations nobody samples with (EDM past sigma = 80, VP below t = 1e-3).
+  if (s.t_min < info.defaults.t_min || s.t_max > info.defaults.t_max) {
+    std::ostringstream msg;
+    msg << std::setprecision(6) << "t_min and t_max must lie in [" << info.defaults.t_min << ", " << info.defaults.t_max
+        << "] (got " << s.t_min << " .. " << s.t_max << ")";
+    fail(msg.str());
+  }
   // The canonical ODE runs over s = sigma/alpha in [s(t_min), s(t_max)]: both must be numbers the
   // reference integrates in log s without overflow or loss ([1e-8, 1e7] covers every published
   // schedule: EDM's s reaches 80, VP-linear's ~150).

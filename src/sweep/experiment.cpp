@@ -25,8 +25,17 @@ namespace po = boost::program_options;
 using Settings = std::map<std::string, std::string>;  // "section.key" -> value
 
 Settings read_ini(const std::string& path) {
-  std::ifstream in(path);
-  if (!in || std::filesystem::is_directory(path)) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::ifstream file(path);
+  if (!file || std::filesystem::is_directory(path)) throw std::invalid_argument("cannot read config file '" + path + "'");
+  std::stringstream text;
+  text << file.rdbuf();
+  // A NUL byte would cut every message that quotes its line short: a binary file, not a config.
+  const std::string content = text.str();
+  if (const auto nul = content.find('\0'); nul != std::string::npos)
+    throw std::invalid_argument("config " + path + ": line " +
+                                std::to_string(1 + std::count(content.begin(), content.begin() + nul, '\n')) +
+                                " holds a NUL byte (not a text file?)");
+  std::istringstream in(content);
   po::options_description none;
   po::parsed_options parsed(nullptr);
   try {
@@ -157,15 +166,42 @@ std::vector<double> matrix(Reader& r, const std::string& key, int rows, int cols
   return out;
 }
 
+// The settings each model kind takes.
+const std::map<std::string, std::vector<std::string>>& model_keys() {
+  static const std::map<std::string, std::vector<std::string>> keys = {
+      {"gaussian", {"kind", "dim", "means", "stds"}},
+      {"mixture", {"kind", "dim", "weights", "means", "stds"}},
+      {"random-mixture", {"kind", "dim", "components", "seed", "spread", "std_min", "std_max"}},
+      {"file", {"kind", "file"}},
+      {"network", {"kind", "file", "dim"}},
+  };
+  return keys;
+}
+
 model::ModelSpec read_model(Reader& r, const std::string& name) {
   const std::string p = "model." + name + ".";
   if (r.keys_in("model." + name).empty()) throw std::invalid_argument("model '" + name + "' has no [model." + name + "] section");
   const std::string kind = r.required(p + "kind");
+  const auto known = model_keys().find(kind);
+  if (known == model_keys().end())
+    throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file, network)");
+  for (const auto& key : r.keys_in("model." + name)) {
+    const std::string setting = key.substr(p.size());
+    if (std::find(known->second.begin(), known->second.end(), setting) == known->second.end()) {
+      std::string list;
+      for (const auto& k : known->second) list += (list.empty() ? "" : ", ") + k;
+      throw std::invalid_argument("model " + name + ": unknown setting '" + setting + "' for kind = " + kind +
+                                  " (it takes " + list + ")" +
+                                  (kind == "gaussian" && setting == "weights" ? "; several components: kind = mixture" : ""));
+    }
+  }
   if (kind == "gaussian" || kind == "mixture") {
     const int dim = static_cast<int>(r.integer(p + "dim", 1, 1));
     std::vector<double> weights = kind == "gaussian" ? std::vector<double>{1.0} : r.reals(p + "weights");
     const int k = static_cast<int>(weights.size());
-    return model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
+    auto spec = model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
+    model::require_unit_sum(name, weights);
+    return spec;
   }
   if (kind == "random-mixture") {
     const int dim = static_cast<int>(r.integer(p + "dim", 2, 1));
@@ -175,12 +211,23 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
   }
   if (kind == "file") return model::load_model_file(name, r.required(p + "file"));
   // A trained denoiser (training/train_denoiser.py); its file names the mixture it was trained on.
-  if (kind == "network") {
-    const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
-    return model::load_network_model(name, r.required(p + "file"), dim);
+  const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
+  return model::load_network_model(name, r.required(p + "file"), dim);
+}
+
+// Every setting belongs to a known section: a misspelled one ([swep]) is named as such rather
+// than reported as the settings it fails to give.
+void check_sections(const Settings& settings) {
+  for (const auto& [key, value] : settings) {
+    const std::string section = key.substr(0, key.rfind('.'));
+    const std::string kind = section.substr(0, section.find('.'));
+    const bool named = section.find('.') != std::string::npos;
+    const bool named_kind = kind == "model" || kind == "schedule" || kind == "plan";
+    if (((section == "run" || section == "sweep") && !named) || (named_kind && named)) continue;
+    if (named_kind) throw std::invalid_argument("config: section [" + section + "] needs a name: [" + kind + ".NAME]");
+    throw std::invalid_argument("config: unknown section [" + section +
+                                "] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])");
   }
-  throw std::invalid_argument("model " + name + ": unknown kind '" + kind +
-                              "' (known: gaussian, mixture, random-mixture, file, network)");
 }
 
 // Narrows every schedule's [t_min, t_max] to the common interval of s = exp(-lambda).
@@ -221,6 +268,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
       throw std::invalid_argument("--set '" + item + "': expected section.key=value");
     settings[item.substr(0, eq)] = item.substr(eq + 1);
   }
+  check_sections(settings);
   Reader r(settings);
   Experiment e;
   e.config_path = path;

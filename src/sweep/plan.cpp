@@ -112,4 +112,16 @@ std::string describe(const Experiment& e, const Cell& c) {
          std::to_string(e.seeds[c.seed]);
 }
 
+std::string describe(const Experiment& e, const CellGroup& g) {
+  return e.models[g.model].name + "/" + e.schedules[g.schedule].name + "/seed=" + std::to_string(e.seeds[g.seed]);
+}
+
+std::vector<double> reference_times(const Experiment& e, const Plan& plan, const CellGroup& group) {
+  std::vector<double> times{e.schedules[group.schedule].schedule.t_max};
+  for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
+  std::sort(times.begin(), times.end(), std::greater<double>());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  return times;
+}
+
 }  // namespace pfode::sweep

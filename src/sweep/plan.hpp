@@ -36,5 +36,12 @@ struct Plan {
 Plan make_plan(const Experiment& e);
 
 std::string describe(const Experiment& e, const Cell& c);  // "model/schedule/spacing/solver/nfe/seed"
+std::string describe(const Experiment& e, const CellGroup& g);  // "model/schedule/seed=k"
+
+// The times a group's reference is solved at, by decreasing t: t_max, where the start states are
+// drawn (even where no grid starts there: diffusers-leading), and the union of every grid time of
+// all its cells (so the reference, and hence every cell's numbers, are the same whichever cells a
+// run or a rank computes).
+std::vector<double> reference_times(const Experiment& e, const Plan& plan, const CellGroup& group);
 
 }  // namespace pfode::sweep

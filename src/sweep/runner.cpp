@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <type_traits>
 
 #include "solver/run.hpp"
 
@@ -86,6 +87,19 @@ double mean(const std::vector<long>& values) {
   return values.empty() ? 0.0 : sum / values.size();
 }
 
+// Reference states on the host: a host view is row-major storage itself where its layout is
+// (host backends); otherwise its values go through a row-major buffer, visited here.
+template <class HostView>
+constexpr bool row_major_storage() {
+  return std::is_same_v<typename HostView::array_layout, Kokkos::LayoutRight>;
+}
+template <class HostView, class F>
+void for_each_state(const HostView& h, const F& visit) {
+  for (size_t p = 0; p < h.extent(0); ++p)
+    for (size_t k = 0; k < h.extent(1); ++k)
+      for (size_t j = 0; j < h.extent(2); ++j) visit(h(p, k, j), (p * h.extent(1) + k) * h.extent(2) + j);
+}
+
 }  // namespace
 
 ReferenceSettings reference_settings(const Experiment& e) {
@@ -94,6 +108,19 @@ ReferenceSettings reference_settings(const Experiment& e) {
   settings.pack_step = e.reference_pack_step;
   settings.layout = e.layout;
   return settings;
+}
+
+ReferenceSettings reference_settings(const Experiment& e, const Plan& plan, const CellGroup& group) {
+  ReferenceSettings settings = reference_settings(e);
+  // With run.denoise_target = zero, a group with final=denoise cells continues its reference to s = 0.
+  settings.to_zero = e.denoise_to_zero && std::any_of(group.cells.begin(), group.cells.end(), [&](int id) {
+                       return e.solvers[plan.cells[id].solver].spec.final_denoise;
+                     });
+  return settings;
+}
+
+long reference_outputs(const Experiment& e, const Plan& plan, const CellGroup& group) {
+  return static_cast<long>(reference_times(e, plan, group).size()) + (reference_settings(e, plan, group).to_zero ? 1 : 0);
 }
 
 std::vector<int> GroupReference::indices(const std::vector<double>& run_times) const {
@@ -215,44 +242,70 @@ results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   return r;
 }
 
-void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks) {
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
+              const std::set<int>& solve_groups) {
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
-    if (todo.empty()) continue;
+    if (todo.empty() && !solve_groups.count(static_cast<int>(group_index))) continue;
     const auto& spec = e.models[group.model];
     const auto& sched = e.schedules[group.schedule].schedule;
     const auto model = model::to_device(spec);
 
-    // The union of every grid time in the group (all cells, so the reference and hence every
-    // cell's numbers are the same whichever cells a run or a rank computes).
-    // t_max leads even where no grid starts there (diffusers-leading): the start states are drawn
-    // at t_max, and a later grid start takes the exact state there.
-    std::vector<double> times{sched.t_max};
-    for (int id : group.cells) times.insert(times.end(), plan.cells[id].times.begin(), plan.cells[id].times.end());
-    const auto y_start =
-        model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max), sched.sigma(sched.t_max),
-                            e.schedules[group.schedule].name);
-    // With run.denoise_target = zero, a group with final=denoise cells continues its reference to s = 0.
-    ReferenceSettings settings = reference_settings(e);
-    settings.to_zero = e.denoise_to_zero && std::any_of(group.cells.begin(), group.cells.end(), [&](int id) {
-                         return e.solvers[plan.cells[id].solver].spec.final_denoise;
-                       });
-    const GroupReference reference = solve_group_reference(spec, e.schedules[group.schedule],
-                                                           static_cast<long>(e.seeds[group.seed]), y_start, times,
-                                                           settings);
+    const ReferenceSettings settings = reference_settings(e, plan, group);
+    GroupReference reference;
+    reference.times = reference_times(e, plan, group);
+    if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
+      Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
+                                e.samples, reference.times.size() + (settings.to_zero ? 1 : 0), spec.dim);
+      auto h = Kokkos::create_mirror_view(y);
+      std::vector<double> buffer;
+      double* into = h.data();
+      if constexpr (!row_major_storage<decltype(h)>()) {
+        buffer.resize(h.size());
+        into = buffer.data();
+      }
+      if (callbacks.stored_reference(static_cast<int>(group_index), reference.record, into, h.size())) {
+        if constexpr (!row_major_storage<decltype(h)>()) for_each_state(h, [&](double& v, size_t i) { v = buffer[i]; });
+        Kokkos::deep_copy(y, h);
+        reference.solution.y = y;
+        if (settings.to_zero) reference.zero = static_cast<int>(reference.times.size());
+      }
+    }
+    if (!reference.solution.y.data()) {
+      const auto y_start = model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max),
+                                               sched.sigma(sched.t_max), e.schedules[group.schedule].name);
+      reference = solve_group_reference(spec, e.schedules[group.schedule], static_cast<long>(e.seeds[group.seed]),
+                                        y_start, reference.times, settings);
+      if (callbacks.reference_done) {
+        const auto& y = reference.solution.y;
+        decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y)) host;
+        std::vector<double> buffer;
+        ReferenceStates states;
+        if (callbacks.keep_reference_states) {
+          host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
+          states.shape = {host.extent(0), host.extent(1), host.extent(2)};
+          states.data = host.data();
+          if constexpr (!row_major_storage<decltype(host)>()) {
+            buffer.resize(host.size());
+            for_each_state(host, [&](double v, size_t i) { buffer[i] = v; });
+            states.data = buffer.data();
+          }
+        }
+        callbacks.reference_done(static_cast<int>(group_index), reference.record, states);
+      }
+    }
+    const results::ReferenceRecord& record = reference.record;
+    if (record.failed_samples > 0)
+      throw ReferenceFailed("reference solve failed for " + std::to_string(record.failed_samples) + " samples of " +
+                            describe(e, group) + " (step budget exhausted or non-finite states)");
     const auto& ref = reference.solution;
     const auto& spec_model = spec;
     // The reference states on the host, for the states a run saves (a no-copy mirror on host backends).
     const auto y_host = Kokkos::create_mirror_view(ref.y);
     if (e.save_states != Experiment::SaveStates::none) Kokkos::deep_copy(y_host, ref.y);
-    if (callbacks.reference_done) callbacks.reference_done(static_cast<int>(group_index), reference.record);
-    if (ref.failed_samples > 0)
-      throw std::runtime_error("reference solve failed for " + std::to_string(ref.failed_samples) + " samples of " +
-                               spec.name + "/" + reference.record.schedule +
-                               " (step budget exhausted or non-finite states)");
 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
@@ -291,7 +344,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         r.steps_accepted_mean = mean(run.accepted_steps);
         r.steps_rejected_mean = mean(run.rejected_steps);
       }
-      set_global_errors(r, run.global_error, run.exact_final_rms, e.samples, n + 1, ref.error_estimate,
+      set_global_errors(r, run.global_error, run.exact_final_rms, e.samples, n + 1, record.error_estimate,
                         solver::is_adaptive(spec));
       if (measure_lte) {
         auto lte = metrics::summarize_columns(run.local_error, e.samples, n);

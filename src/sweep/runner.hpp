@@ -5,21 +5,43 @@
 
 #include <functional>
 #include <set>
+#include <stdexcept>
+#include <vector>
 
 #include "reference/reference.hpp"
-#include "sweep/plan.hpp"
 #include "results/records.hpp"
+#include "sweep/plan.hpp"
 
 namespace pfode::sweep {
 
-struct RunCallbacks {
-  std::function<void(const results::CellResult&)> cell_done;         // after each cell (writing, progress)
-  std::function<void(int group, const results::ReferenceRecord&)> reference_done;
+// A reference's states y (sample, time, coordinate), row-major on the host.
+struct ReferenceStates {
+  const double* data = nullptr;
+  std::vector<unsigned long long> shape;
 };
 
-// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume).
-// Groups whose cells are all skipped are not solved.
-void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks);
+struct RunCallbacks {
+  std::function<void(const results::CellResult&)> cell_done;  // after each cell (writing, progress)
+  // After each reference solve; `states` is empty unless keep_reference_states.
+  std::function<void(int group, const results::ReferenceRecord&, const ReferenceStates& states)> reference_done;
+  bool keep_reference_states = false;
+  // A group's reference kept by an earlier run: fills `record` and `states` (samples x times x dim
+  // doubles, row-major) and returns true, or returns false to have it solved.
+  std::function<bool(int group, results::ReferenceRecord& record, double* states, size_t count)> stored_reference;
+};
+
+// A reference solve that failed: the same config fails the same way, so only a changed config
+// (model, schedule, tolerance) can go on.
+class ReferenceFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume), each
+// group's reference first. A group whose cells are all skipped is solved only when listed in
+// `solve_groups` (its reference record is missing).
+void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
+              const std::set<int>& solve_groups = {});
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
 results::CellResult make_cell_result(const Experiment& e, const Cell& cell);
@@ -33,6 +55,10 @@ struct ReferenceSettings {
   bool to_zero = false;
 };
 ReferenceSettings reference_settings(const Experiment& e);
+// The settings of one group's reference (to_zero where it has final=denoise cells to measure at 0).
+ReferenceSettings reference_settings(const Experiment& e, const Plan& plan, const CellGroup& group);
+// How many states a group's reference holds per sample: its times, and y*(0) when continued.
+long reference_outputs(const Experiment& e, const Plan& plan, const CellGroup& group);
 
 // The reference of one (model, schedule, seed) group: one DOP853 solve through every time the
 // group's runs need, from the group's start states.

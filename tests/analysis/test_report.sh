@@ -2,7 +2,8 @@
 # analysis/report.py on a tiny sweep writes every figure and table; orders.csv holds exactly the
 # theoretical and fitted orders, standard errors and GTE values of the HDF5 file (parsed numbers
 # equal, NaN equals NaN), and every cell of the order tables in orders.md and summary.md is the
-# HDF5 value as report.py rounds it, under the right header. --nfe picks an existing budget.
+# HDF5 value as report.py rounds it, under the right header. --nfe picks an existing budget. A file
+# missing a record is refused.
 # Usage: test_report.sh PFODE_EXECUTABLE SOURCE_DIR
 set -eu
 pfode=$1
@@ -48,6 +49,21 @@ fi
   { echo "report.py --nfe 16 failed"; exit 1; }
 [ "$(ls "$work/nfe")" = spacing_heatmap_nfe16.png ] ||
   { echo "report.py --nfe 16 wrote $(ls "$work/nfe"), not just spacing_heatmap_nfe16.png"; exit 1; }
+
+# A file that lacks a record (a reference group, a cell) is refused by name, and nothing is drawn.
+for drop in references/gaussian__edm__seed0 cells/000005; do
+  cp "$work/tiny.h5" "$work/cut.h5"
+  "$python" -c "import h5py, sys; del h5py.File(sys.argv[1], 'r+')[sys.argv[2]]" "$work/cut.h5" "$drop"
+  status=0
+  "$python" "$src/analysis/report.py" "$work/cut.h5" --outdir "$work/cut" >/dev/null 2>"$work/cut.err" || status=$?
+  case $drop in
+    references/*) want="incomplete results file: /references lacks gaussian__edm__seed0" ;;
+    *) want="incomplete results file: missing cells 5; series 000000 lists missing cells 5" ;;
+  esac
+  if [ $status -ne 2 ] || [ -e "$work/cut" ] || [ "$(wc -l <"$work/cut.err")" -ne 1 ] || ! grep -qF "$want" "$work/cut.err"; then
+    echo "report.py on a file without $drop: exit $status, '$(cat "$work/cut.err")', expected exit 2 and '$want'"; exit 1
+  fi
+done
 
 "$python" - "$work/tiny.h5" "$work/tiny" <<'EOF'
 import csv, math, os, sys

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Two MPI ranks give the same numbers, bit for bit, as one; resume works under MPI.
+# Two MPI ranks give the same numbers, bit for bit, as one; resume works under MPI, after kill -9
+# and after SIGTERM (rank 0 reports once).
 # Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR
 set -eu
 mpiexec=$1
@@ -36,6 +37,26 @@ wait "$pid" 2>/dev/null || true
 sleep 0.2
 [ ! -f results.h5 ] || { echo "the run finished before it was interrupted; the test proves nothing"; exit 1; }
 [ -d results.h5.partial ] || { echo "no checkpoint to resume from"; exit 1; }
+# SIGTERM to the launcher (a scheduler's time limit): every rank stops, rank 0 says what is
+# checkpointed and gives the command that continues.
+# shellcheck disable=SC2086
+"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume 2>"$work/term.txt" &
+pid=$!
+before=$(ls results.h5.partial | wc -l)
+polls=0
+while [ "$polls" -lt 3000 ] && [ "$(ls results.h5.partial | wc -l)" -le "$before" ]; do
+  sleep 0.01
+  polls=$((polls + 1))
+done
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null || true
+sleep 0.2
+[ ! -f results.h5 ] || { echo "the resumed run finished before SIGTERM; the test proves nothing"; exit 1; }
+grep -q "^pfode: interrupted by SIGTERM: [0-9]* of [0-9]* cells and [0-9]* of [0-9]* references are checkpointed" \
+  "$work/term.txt" && grep -qF "pfode: continue with: $pfode run $work/sweep.ini -q --resume   (under the same MPI launcher, 2 ranks)" \
+  "$work/term.txt" || { echo "SIGTERM under MPI did not report what is checkpointed: $(cat "$work/term.txt")"; exit 1; }
+[ "$(grep -c "interrupted by" "$work/term.txt")" -eq 1 ] || { echo "more than one rank reported SIGTERM"; exit 1; }
+! pgrep -f "$work/sweep.ini" >/dev/null || { echo "ranks still running after SIGTERM"; exit 1; }
 # shellcheck disable=SC2086
 "$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }

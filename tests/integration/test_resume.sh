@@ -14,20 +14,19 @@ sh "$src/tests/integration/sweep_config.sh" "$work/sweep.ini" results.h5
 (cd "$work/whole" && "$pfode" run ../sweep.ini -q)
 cd "$work/killed"
 
-# First, kill as soon as the first cell is checkpointed and mark it: a wall time no run measures
-# (wall times are not compared below). The finished file must carry the mark, i.e. --resume
-# reused the cell instead of computing it again.
+# First, kill as soon as the first cell is checkpointed and note its wall time (wall times are not
+# compared below, and no two runs measure the same). The finished file must carry it, i.e.
+# --resume reused the cell instead of computing it again.
 "$pfode" run ../sweep.ini -q &
 pid=$!
 while [ ! -f results.h5.partial/cell_0.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 [ -f results.h5.partial/cell_0.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
-/usr/bin/python3 -c "
+mark=$(/usr/bin/python3 -c "
 import h5py
-with h5py.File('results.h5.partial/cell_0.h5', 'r+') as f:
-    f['000000'].attrs['wall_time'] = -1234.5
-"
+print(repr(float(h5py.File('results.h5.partial/cell_0.h5', 'r')['000000'].attrs['wall_time'])))
+")
 
 # Then kill at pseudo-random moments (fixed seed), resuming each time, until a run completes.
 kills=1
@@ -58,6 +57,6 @@ echo "killed $kills times"
 /usr/bin/python3 -c "
 import sys, h5py
 w = h5py.File('results.h5', 'r')['cells/000000'].attrs['wall_time']
-sys.exit(0 if w == -1234.5 else 'resume recomputed a checkpointed cell (wall_time %r)' % w)
+sys.exit(0 if w == $mark else 'resume recomputed a checkpointed cell (wall_time %r, was $mark)' % w)
 "
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/whole/results.h5" results.h5

@@ -1,0 +1,108 @@
+/* LD_PRELOAD library for the fault-injection tests: a full disk on demand.
+ *   PFODE_FAULT_WRITE_BUDGET=N  writes to regular files fail with ENOSPC once N bytes have been
+ *                               written (a disk that fills up during the run);
+ *   PFODE_FAULT_FAIL_NAME=TEXT  writes to files whose path contains TEXT fail with ENOSPC (the disk
+ *                               fills up exactly there, e.g. at the results file);
+ *   PFODE_FAULT_FREE_BYTES=N    statvfs reports N bytes free (a disk that is nearly full).
+ * Without the variables every call goes through unchanged. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static long long written = 0;
+
+/* Whether this write to fd must fail: it goes to a regular file, and the budget is spent or the
+ * file is the one named. */
+static int out_of_space(int fd, size_t count) {
+  const char* budget = getenv("PFODE_FAULT_WRITE_BUDGET");
+  const char* name = getenv("PFODE_FAULT_FAIL_NAME");
+  struct stat st;
+  if ((!budget && !name) || fd < 3 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+  if (name) {
+    char link[64], target[4096];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    const ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = 0;
+    return strstr(target, name) != 0;
+  }
+  if (written + (long long)count > atoll(budget)) return 1;
+  written += (long long)count;
+  return 0;
+}
+
+ssize_t write(int fd, const void* buf, size_t count) {
+  static ssize_t (*real)(int, const void*, size_t) = 0;
+  if (!real) real = (ssize_t(*)(int, const void*, size_t))dlsym(RTLD_NEXT, "write");
+  if (out_of_space(fd, count)) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return real(fd, buf, count);
+}
+
+ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
+  static ssize_t (*real)(int, const void*, size_t, off_t) = 0;
+  if (!real) real = (ssize_t(*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+  if (out_of_space(fd, count)) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return real(fd, buf, count, offset);
+}
+
+ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
+  static ssize_t (*real)(int, const void*, size_t, off_t) = 0;
+  if (!real) real = (ssize_t(*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
+  if (out_of_space(fd, count)) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return real(fd, buf, count, offset);
+}
+
+ssize_t writev(int fd, const struct iovec* iov, int n) {
+  static ssize_t (*real)(int, const struct iovec*, int) = 0;
+  size_t count = 0;
+  for (int i = 0; i < n; ++i) count += iov[i].iov_len;
+  if (!real) real = (ssize_t(*)(int, const struct iovec*, int))dlsym(RTLD_NEXT, "writev");
+  if (out_of_space(fd, count)) {
+    errno = ENOSPC;
+    return -1;
+  }
+  return real(fd, iov, n);
+}
+
+static unsigned long long free_blocks(const char* free_bytes) { return (unsigned long long)(atoll(free_bytes) / 4096); }
+
+int statvfs(const char* path, struct statvfs* buf) {
+  static int (*real)(const char*, struct statvfs*) = 0;
+  if (!real) real = (int (*)(const char*, struct statvfs*))dlsym(RTLD_NEXT, "statvfs");
+  const int status = real(path, buf);
+  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");
+  if (status == 0 && free_bytes) {
+    buf->f_frsize = 4096;
+    buf->f_bavail = buf->f_bfree = free_blocks(free_bytes);
+  }
+  return status;
+}
+
+int statvfs64(const char* path, struct statvfs64* buf) {
+  static int (*real)(const char*, struct statvfs64*) = 0;
+  if (!real) real = (int (*)(const char*, struct statvfs64*))dlsym(RTLD_NEXT, "statvfs64");
+  const int status = real(path, buf);
+  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");
+  if (status == 0 && free_bytes) {
+    buf->f_frsize = 4096;
+    buf->f_bavail = buf->f_bfree = free_blocks(free_bytes);
+  }
+  return status;
+}
