@@ -4,8 +4,8 @@ A sampler calls an ExactDenoiser as its model: x0, eps, score and v of states x 
 of pfode's schedules, or the canonical denoiser D(y, s) with y = x/alpha and s = sigma/alpha.
 Inputs may be NumPy arrays, Python floats or (when PyTorch is installed) torch tensors on any
 device; everything is computed in float64 and returned as the input's kind. The formulas are
-those of src/schedule/schedule.hpp and src/model/mixture.hpp; tests/analysis/test_exact.sh
-checks them against the C++ to 1e-13.
+those of src/schedule/schedule.hpp, src/model/mixture.hpp and src/model/full_covariance.hpp;
+tests/analysis/test_exact.sh checks them against the C++ to 1e-13.
 
 Models and schedules are read from the /models/<name> and /schedules/<name> groups of a pfode
 problem or results file (model_from_group, schedule_from_group; analysis/pfode_problem.py loads
@@ -375,8 +375,8 @@ class DiagonalMixture:
         k = self.weights.size
         self.means = np.asarray(means, dtype=np.float64).reshape(k, -1)
         self.stds = np.asarray(stds, dtype=np.float64).reshape(k, -1)
-        if self.stds.shape != self.means.shape or not np.all(self.stds > 0) or not np.all(self.weights > 0):
-            raise ValueError("diagonal mixture: needs positive weights (K) and stds, means and stds of K x dim")
+        if self.stds.shape != self.means.shape or not np.all(self.stds >= 0) or not np.all(self.weights > 0):
+            raise ValueError("diagonal mixture: needs positive weights (K), stds >= 0, means and stds of K x dim")
         self.weights = self.weights / self.weights.sum()
         self.dim = self.means.shape[1]
         self._constants = {}  # per torch device: the parameters as tensors
@@ -404,6 +404,110 @@ class DiagonalMixture:
         r = xp.exp(log_r - xp.amax(log_r, -1))
         r = r / xp.sum(r, -1, keepdims=True)
         return xp.sum(r[..., None] * (mu + var / v * d), -2)
+
+
+class FullCovarianceMixture:
+    """sum_k w_k N(mu_k, U_k diag(c_k^2) U_k^T) with U_k orthogonal (DESIGN.md section 4). In
+    component k's eigenbasis, z = U_k^T y and m_k = U_k^T mu_k, it is the diagonal mixture:
+        D_k(y, s) = U_k [c_k^2 / (c_k^2 + s^2) z + s^2 / (c_k^2 + s^2) m_k],
+    with log-responsibilities log w_k - 1/2 sum_j ((z_j - m_kj)^2 / (c_kj^2 + s^2) + log(c_kj^2 + s^2))
+    up to a common constant (src/model/full_covariance.hpp). Zero c_kj are allowed for s > 0."""
+    kind = "full-covariance-mixture"
+
+    def __init__(self, weights, means, stds, rotations):
+        self.weights = np.asarray(weights, dtype=np.float64).reshape(-1)
+        k = self.weights.size
+        self.means = np.asarray(means, dtype=np.float64).reshape(k, -1)
+        self.stds = np.asarray(stds, dtype=np.float64).reshape(k, -1)
+        self.dim = self.means.shape[1]
+        self.rotations = np.asarray(rotations, dtype=np.float64).reshape(k, self.dim, self.dim)
+        if self.stds.shape != self.means.shape or not np.all(self.stds >= 0) or not np.all(self.weights > 0):
+            raise ValueError("full-covariance mixture: needs positive weights (K), stds >= 0 and means of K x dim")
+        gram = np.einsum("kij,kil->kjl", self.rotations, self.rotations)
+        if not np.all(np.abs(gram - np.eye(self.dim)) <= 1e-10):
+            raise ValueError("full-covariance mixture: rotations must be orthogonal")
+        self.weights = self.weights / self.weights.sum()
+        self.eigen_means = np.einsum("kij,ki->kj", self.rotations, self.means)  # U_k^T mu_k
+        self._constants = {}
+
+    @classmethod
+    def from_group(cls, group):
+        return cls(group["weights"][()], group["means"][()], group["stds"][()], group["rotations"][()])
+
+    def _parameters(self, xp, like):
+        key = (xp, str(getattr(like, "device", "")))
+        if key not in self._constants:
+            self._constants[key] = tuple(xp.array(a, like=like) for a in
+                                         (np.log(self.weights), self.eigen_means, self.stds * self.stds,
+                                          self.rotations))
+        return self._constants[key]
+
+    def denoise(self, y, s):
+        """D(y, s) for y of shape (..., dim) and s a number or of shape (...)."""
+        xp = _ops(y, s)
+        y = xp.array(y, like=y)
+        log_w, m, var, u = self._parameters(xp, y)
+        s = xp.array(s, like=y)[..., None, None]
+        z = xp.sum(u * y[..., None, :, None], -2)           # (..., K, dim): U_k^T y
+        v = var + s * s
+        d = z - m
+        log_r = log_w - 0.5 * (xp.sum(d * d / v, -1) + xp.sum(xp.log(v), -1))
+        r = xp.exp(log_r - xp.amax(log_r, -1))
+        r = r / xp.sum(r, -1, keepdims=True)
+        mean = xp.sum(u * (m + var / v * d)[..., None, :], -1)  # (..., K, dim): U_k (eigenbasis mean)
+        return xp.sum(r[..., None] * mean, -2)
+
+
+class PerturbedModel:
+    """An exact model with a controlled denoiser error (src/model/perturbed.hpp):
+        D_m(y, s) = D(y, s) + eps(s) e(y),  e(y) = b + sum_f a_f cos(omega_f . y + phi_f),
+    eps(s) = size (constant), size s^p (power), size c^2/(c^2 + s^2) (low-noise), size
+    s^2/(c^2 + s^2) (high-noise), with p = error_exponent and c = error_scale. Not the denoiser of
+    any distribution: the flow it drives is the imperfect model's, not the data's."""
+
+    def __init__(self, exact, bias, frequencies, amplitudes, phases, profile, size, exponent, scale):
+        self.exact, self.dim, self.kind = exact, exact.dim, "perturbed-" + exact.kind
+        self.bias = np.asarray(bias, dtype=np.float64).reshape(self.dim)
+        self.phases = np.asarray(phases, dtype=np.float64).reshape(-1)
+        self.frequencies = np.asarray(frequencies, dtype=np.float64).reshape(self.phases.size, self.dim)
+        self.amplitudes = np.asarray(amplitudes, dtype=np.float64).reshape(self.phases.size, self.dim)
+        if profile not in ("constant", "power", "low-noise", "high-noise") or not size >= 0 or not scale > 0:
+            raise ValueError(f"perturbed model: bad error profile {profile!r} (size {size}, scale {scale})")
+        self.profile, self.size, self.exponent, self.scale = profile, size, exponent, scale
+        self._constants = {}
+
+    @classmethod
+    def from_group(cls, group):
+        kind = _attr(group, "kind")[len("perturbed-"):]
+        exact = MODEL_KINDS[kind].from_group(group)
+        features = group["error_phases"][()] if "error_phases" in group else np.zeros(0)
+        zeros = np.zeros((features.size, exact.dim))
+        return cls(exact, group["error_bias"][()], group["error_frequencies"][()] if features.size else zeros,
+                   group["error_amplitudes"][()] if features.size else zeros, features,
+                   _attr(group, "error_profile"), float(group.attrs["error_size"]),
+                   float(group.attrs["error_exponent"]), float(group.attrs["error_scale"]))
+
+    def eps(self, xp, s):
+        if self.profile == "power":
+            return self.size * s ** self.exponent
+        c2 = self.scale * self.scale
+        if self.profile == "low-noise":
+            return self.size * (c2 / (c2 + s * s))
+        if self.profile == "high-noise":
+            return self.size * (s * s / (c2 + s * s))
+        return self.size + 0.0 * s
+
+    def denoise(self, y, s):
+        xp = _ops(y, s)
+        y = xp.array(y, like=y)
+        key = (xp, str(getattr(y, "device", "")))
+        if key not in self._constants:
+            self._constants[key] = tuple(xp.array(a, like=y) for a in
+                                         (self.bias, self.frequencies, self.amplitudes, self.phases))
+        bias, omega, a, phi = self._constants[key]
+        e = bias + xp.sum(a * xp.cos(xp.sum(omega * y[..., None, :], -1) + phi)[..., None], -2)
+        eps = self.eps(xp, xp.array(s, like=y))
+        return self.exact.denoise(y, s) + eps[..., None] * e
 
 
 class Network:
@@ -457,7 +561,9 @@ def _concat(xp, arrays):
     return xp.torch.cat(arrays, dim=-1)
 
 
-MODEL_KINDS = {DiagonalMixture.kind: DiagonalMixture, Network.kind: Network}
+MODEL_KINDS = {cls.kind: cls for cls in (DiagonalMixture, FullCovarianceMixture)}
+MODEL_KINDS.update({"perturbed-" + kind: PerturbedModel for kind in list(MODEL_KINDS)})
+MODEL_KINDS[Network.kind] = Network  # (not perturbed: a network is already an imperfect model)
 
 
 def model_from_group(group):

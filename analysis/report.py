@@ -6,7 +6,7 @@ With several files (pfode's own solvers and the scored runs of a sampler outside
 draws them side by side. Output (default DIR: a folder named after the file stems, joined by "+",
 next to the first file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
-schedule_comparison.png (two or more schedules), orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
+schedule_comparison.png (two or more schedules), error_split.png (imperfect models), orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
 """
 import argparse
 import csv
@@ -46,6 +46,10 @@ ORDER_COLUMNS = [
     ("lte_fit_nfe_max", lambda s: s["lte_fit_nfe_max"]),
     ("nfe_max", lambda s: s["nfe"][-1].item() if len(s["nfe"]) else math.nan),
     ("gte_rms_at_nfe_max", lambda s: s["gte_rms"][-1].item() if len(s["gte_rms"]) else math.nan),
+    # Imperfect models (NaN otherwise): the total error's order, the model error, the crossover NFE.
+    ("total_order", lambda s: float(s.get("total_order", math.nan))),
+    ("model_error", lambda s: float(s.get("model_error", math.nan))),
+    ("crossover_nfe", lambda s: float(s.get("crossover_nfe", math.nan))),
 ]
 
 # Where a panel would hold more solvers than can be told apart (plotting.MAX_CURVES).
@@ -62,6 +66,9 @@ FIGURES = {
                            "all panels: which time grid suits which solver (bold: the best, ties included)",
     "schedule_comparison.png": "GTE vs NFE with the noise schedules side by side, one panel per model x spacing "
                                "x solver: how much the schedule alone changes the error",
+    "error_split.png": "imperfect models: total error (against the exact PF-ODE, solid) and discretisation error "
+                       "(against the model's own PF-ODE, dashed) vs NFE per solver, the model error (grey) and the "
+                       "NFE from which the discretisation error stays below it (dotted): more steps stop paying",
 }
 
 
@@ -276,6 +283,49 @@ def global_error_figure(results):
     return per_step_figure(results, "Global error along the trajectory at a mid NFE budget",
                            "global error at grid point\n(RMS over samples)", pick,
                            lambda c: (c["lambda"], c["error_rms"]))
+
+
+def split_series(results):
+    """Series of imperfect models: they carry the error split (model_error, crossover_nfe)."""
+    return [s for s in results["series"] if np.isfinite(s.get("model_error", np.nan))]
+
+
+def error_split_figure(results):
+    """Imperfect models (DESIGN.md section 4): per solver, the total error (against the exact
+    PF-ODE, solid) and the discretisation error (against the model's own PF-ODE, dashed) vs NFE,
+    the model error (the two references apart at t_N, grey) and, on the NFE axis, where the
+    discretisation error falls below the model error for good (more steps stop paying there)."""
+    series = split_series(results)
+    label = plotting.solver_labeller(series)
+    styles_of = plotting.panel_styler(series, label)
+    groups, common = plotting.panels(series)
+    groups = plotting.split_crowded(groups, label)
+    entries = max(len(members) for _, members in groups)
+    fig, axes = plotting.grid(len(groups), height=4.4 + 0.17 * entries)
+    for ax, (title, members) in zip(axes, groups):
+        styles = styles_of([label(s) for s in members])
+        for s in members:
+            color, marker = styles[label(s)]
+            nfe = np.asarray(s["nfe"], float)
+            total = np.array([c["total_rms"] for c in s["cell_records"]], float)
+            crossover = s.get("crossover_nfe", np.nan)
+            where = f", pays up to NFE {crossover:g}" if np.isfinite(crossover) else ""
+            ax.plot(*positive(nfe, total), color=color, marker=marker, ms=4, lw=1.3,
+                    label=f"{label(s)}: total (order {plotting.fmt_order(s.get('total_order', np.nan))}){where}")
+            ax.plot(*positive(nfe, s["gte_rms"]), color=color, marker=marker, ms=3, lw=1, ls=(0, (4, 2)), mfc="white")
+            if np.isfinite(crossover):
+                ax.axvline(crossover, color=color, lw=0.8, ls=":", zorder=1)
+        model_error = float(np.median([s["model_error"] for s in members]))
+        ax.axhline(model_error, color="0.4", lw=1.2, ls="-.", label=f"model error {model_error:.3g}")
+        ax.plot([], [], color="0.3", lw=1, ls=(0, (4, 2)), label="dashed: discretisation error")
+        ax.set_yscale("log")
+        plotting.log2_nfe_axis(ax)
+        ax.set_xlabel(plotting.NFE_LABEL), ax.set_ylabel("error at t_N (RMS over samples)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.set_title(title)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False)
+    plotting.suptitle(fig, f"Total, discretisation and model error vs NFE — {results['stem']}", common)
+    return fig
 
 
 def heatmap_budget(cells, requested):
@@ -497,6 +547,10 @@ def main(argv=None):
         not_drawn["schedule_comparison.png"] = "not drawn: one schedule; the comparison needs two or more"
     else:
         plotting.save(schedule_figure(results), path("schedule_comparison.png"))
+    if split_series(results):
+        plotting.save(error_split_figure(results), path("error_split.png"))
+    else:
+        not_drawn["error_split.png"] = "not drawn: no imperfect model (kind = perturbed)"
     rows = order_rows(results)
     write_csv(rows, path("orders.csv"))
     with open(path("orders.md"), "w") as out:

@@ -2,6 +2,9 @@
 // counts are consistent. Nothing here is timed: benchmarks are not tests.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include <sys/wait.h>
 
 #include <cstdlib>
@@ -39,6 +42,20 @@ TEST_CASE("bench: model-evaluation cost grows as K x dim", "[bench]") {
   CHECK(g.flops == 3 * 16 + 5 * 16 + 1);
 }
 
+TEST_CASE("bench: full covariances add two rotations per component and sample", "[bench]") {
+  for (int k : {1, 8}) {
+    const auto diagonal = bench::denoise_cost(16, k, 16), full = bench::denoise_cost(16, k, 16, true);
+    CHECK(full.flops - diagonal.flops == 4.0 * k * 16 * 16);  // z = U^T y and U z: 2 d^2 fma each
+    CHECK(full.bytes - diagonal.bytes == 8.0 * k * 16 * 16);
+    CHECK(full.divisions == diagonal.divisions);
+  }
+  const auto p = bench::random_problem(3, 2, 4, 1, true);
+  REQUIRE(p.model.full_covariance());
+  CHECK(bench::time_model(p, 4, 1) > 0);
+  const auto rk4 = bench::time_solver(p, "rk4", 400, 1), tight = bench::time_dop853(p, 1e-12, 1);
+  CHECK(bench::rms_error(rk4.final_state, tight.final_state, 3) < 1e-3);
+}
+
 TEST_CASE("bench: the timing paths run and agree with each other on a tiny problem", "[bench]") {
   const auto p = bench::random_problem(3, 2, 4);
   REQUIRE(p.y_start.size() == 12u);
@@ -68,6 +85,9 @@ TEST_CASE("bench: the timing paths run and agree with each other on a tiny probl
 TEST_CASE("bench: pfode bench --quick runs", "[bench]") {
   const std::string cmd = std::string(PFODE_EXECUTABLE) + " bench --quick > pfode_test_bench.txt 2>&1";
   CHECK(std::system(cmd.c_str()) == 0);
+  std::ifstream printed("pfode_test_bench.txt");
+  const std::string text((std::istreambuf_iterator<char>(printed)), std::istreambuf_iterator<char>());
+  CHECK(text.find("Full-covariance evaluation beside the diagonal one") != std::string::npos);
   CHECK(std::system((std::string(PFODE_EXECUTABLE) + " bench --bogus > /dev/null 2>&1").c_str()) != 0);
   // Bad input stops before any timing with exit 2: a schedule without a problem file, an unknown preset.
   for (const char* args : {" bench --quick --schedule vp-linear", " bench --quick --solvers nosuch:preset"})

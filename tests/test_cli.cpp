@@ -117,7 +117,9 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"sweep.models=g,h", "model 'h' has no [model.h] section"},
       {"run.samples=0", "run.samples = 0 is below 1"},
       {"run.samples=ten", "run.samples: 'ten' is not an integer"},
-      {"model.g.stds=0.5 -1", "stds must be positive"},
+      {"model.g.stds=0.5 -1", "stds must be 0 or within [1e-100, 1e100]"},
+      {"model.g.rotations=1 2 ; 2 4", "model g: rotation of component 0 is singular: column 1 depends"},
+      {"model.g.rotations=1 0.1 ; 0 1", "model g: rotation of component 0 is not orthogonal: max |U^T U - I| = 0.1"},
       {"sweep.nfe=", "missing value for 'sweep.nfe'"},
       {"sweep.solvers=rk4", "NFE 2 is below what solver rk4 needs"},  // with --set sweep.nfe=2
       // Every invalid cell is counted and each distinct reason named, not only the first.
@@ -142,12 +144,12 @@ TEST_CASE("cli: bad input gets one line naming the problem, exit 2, and no outpu
       {"run.start=file", "missing value for 'run.start_file'"},
       {"model.h.kind=gaussian", "'model.h.kind' is set but sweep.models does not list 'h'"},
       // Settings of a listed model that its kind does not take are named as such.
-      {"model.g.foo=1", "model g: unknown setting 'foo' for kind = gaussian (it takes kind, dim, means, stds)"},
+      {"model.g.foo=1", "model g: unknown setting 'foo' for kind = gaussian (it takes kind, dim, means, stds, rotations, rotation_seed)"},
       {"model.g.weights=0.5 0.5", "unknown setting 'weights' for kind = gaussian"},
       {"swep.models=g", "unknown section [swep] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])"},
       {"model.kind=gaussian", "section [model] needs a name: [model.NAME]"},
       // Values the reference cannot integrate are refused here, not after the run has started.
-      {"model.g.stds=1e300", "model g: stds must be positive and within [1e-100, 1e100]"},
+      {"model.g.stds=1e300", "model g: stds must be 0 or within [1e-100, 1e100]"},
       {"model.g.means=1e308", "model g: means must be finite and within +-1e100"},
       {"model.g.stds=1e-320", "model.g.stds: '1e-320' is too close to zero for double precision"},
       {"model.g.means=1e400", "model.g.means: '1e400' is too large for double precision"},

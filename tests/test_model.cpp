@@ -239,6 +239,24 @@ TEST_CASE("network denoiser: a sample's D does not depend on the pack it is eval
   check_pack_invariance(std::get<model::Network>(model::to_device(m)), m);
 }
 
+TEST_CASE("full-covariance denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s",
+          "[model]") {
+  for (auto m : {model::random_mixture("mix16", 16, 8, 5, 1.5, 0.2, 0.7),
+                 model::random_mixture("mix37", 37, 3, 6, 1.5, 0.2, 0.7)}) {
+    m.stds[3] = 0.0;  // one direction without variance
+    model::set_rotations(m, model::random_rotations(m.components, m.dim, 4));
+    check_pack_invariance(std::get<model::FullCovarianceMixture>(model::to_device(m)), m);
+  }
+}
+
+TEST_CASE("perturbed denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s",
+          "[model]") {
+  auto m = model::random_mixture("mix16", 16, 8, 5, 1.5, 0.2, 0.7);
+  model::set_rotations(m, model::random_rotations(m.components, m.dim, 4));
+  const auto noisy = model::perturb("noisy16", m, "fourier", 8, 2.0, 1, "power", 0.1, 1, 1);
+  check_pack_invariance(std::get<model::Perturbed<model::FullCovarianceMixture>>(model::to_device(noisy)), noisy);
+}
+
 // f(x) for every x in xs, evaluated on the device (f: a functor with a device call operator).
 template <class F>
 std::vector<double> on_device(const std::string& label, const std::vector<double>& xs, F f) {
@@ -400,6 +418,8 @@ TEST_CASE("models and start states load from HDF5 files", "[model]") {
 
 TEST_CASE("model definitions with wrong shapes or values are rejected", "[model]") {
   REQUIRE_THROWS_WITH(model::make_model("m", 2, {1.0}, {0.0}, {1.0, 1.0}, "t"), Catch::Contains("means has 1 values"));
-  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {0.0}, "t"), Catch::Contains("stds must be positive"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {-0.1}, "t"), Catch::Contains("stds must be 0 or within"));
+  REQUIRE_THROWS_WITH(model::make_model("m", 1, {1.0}, {0.0}, {INFINITY}, "t"), Catch::Contains("stds must be 0 or within"));
+  REQUIRE(model::make_model("m", 1, {1.0}, {0.0}, {0.0}, "t").stds[0] == 0.0);  // data on a subspace
   REQUIRE_THROWS_WITH(model::make_model("m", 1, {-1.0}, {0.0}, {1.0}, "t"), Catch::Contains("weights"));
 }

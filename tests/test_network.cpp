@@ -1,10 +1,11 @@
 // The learned denoiser (`kind = network`): its forward pass against PyTorch's on the shipped
 // network, its file's bad contents each refused with one message, and its round trip through the
-// results file and a config.
+// results file and a config; its error split against the mixture it learned.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <string>
 
@@ -167,4 +168,72 @@ TEST_CASE("network: teams give the packs' numbers", "[network]") {
         REQUIRE(std::fabs(team.final_state[k] - packs.final_state[k]) <=
                 tol * std::max(1.0, std::fabs(packs.final_state[k])));
     }
+}
+
+TEST_CASE("network: its error splits against the exact mixture it learned", "[network]") {
+  const auto net = model::load_network_model("net", shipped);
+  REQUIRE(!net.is_exact());
+  const auto mix = net.exact();  // the mixture the file names
+  CHECK(mix.name == "eight-gaussians");
+  CHECK(mix.kind() == "diagonal-mixture");
+  CHECK(mix.is_exact());
+  CHECK(!mix.network);
+  CHECK(mix.means == net.means);
+
+  auto e = test::experiment(net, "vp-linear", "uniform-lambda", "heun", {16, 64}, 8);
+  e.reference_tolerance = 1e-12;
+  e.save_states = sweep::Experiment::SaveStates::final;
+  e.save_samples = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::vector<results::ReferenceRecord> refs;
+  const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { refs.push_back(r); });
+  REQUIRE(refs.size() == 1);
+  CHECK(refs[0].exact_model_error_estimate >= 0);
+
+  // The mixture's flow from the same start states, solved here on its own.
+  const auto& sched = e.schedules[0].schedule;
+  const int d = net.dim, n = e.samples;
+  const auto y_start = model::start_states(net, e.start, e.seeds[0], n, sched.alpha(sched.t_max), sched.sigma(sched.t_max));
+  reference::Dop853Settings tight;
+  tight.rtol = tight.atol = 1e-12;
+  const double s0 = sched.s(sched.t_max), s_n = sched.s(sched.t_min), alpha_n = sched.alpha(sched.t_min);
+  const auto exact_flow = test::to_host(reference::solve_reference(model::to_device(mix), test::to_view(y_start, n, d),
+                                                                   {s0, s_n}, tight).y);
+  // The denoiser error where the trajectories start: |D_net - D_mix| at y_T.
+  const auto d_net = model::denoise_points(model::to_device(net), y_start, std::vector<double>(n, s0));
+  const auto d_mix = model::denoise_points(model::to_device(mix), y_start, std::vector<double>(n, s0));
+  double start_sum = 0;
+  for (int p = 0; p < n; ++p) {
+    double sum = 0;
+    for (int j = 0; j < d; ++j) sum += (d_net[p * d + j] - d_mix[p * d + j]) * (d_net[p * d + j] - d_mix[p * d + j]);
+    start_sum += sum / d;
+  }
+  for (const auto& c : cells) {
+    INFO("NFE " << c.nfe);
+    REQUIRE(c.split());
+    REQUIRE(c.final_state.size() == static_cast<size_t>(n * d));
+    for (int p = 0; p < n; ++p) {
+      double total = 0;
+      for (int j = 0; j < d; ++j) {
+        const double diff = c.final_state[p * d + j] - alpha_n * exact_flow(p, 1, j);
+        total += diff * diff;
+      }
+      CHECK(std::fabs(c.total_error[p] - std::sqrt(total / d)) <= 1e-9);
+      // Total, discretisation and model error: a triangle.
+      CHECK(c.total_error[p] <= c.gte[p] + c.model_error_rms.back() * std::sqrt(n) + 1e-12);
+    }
+    CHECK(c.model_error_rms.front() == 0.0);  // the same start states
+    CHECK(c.model_error_rms.back() > 1e-3);   // the network's flow is not the mixture's
+    CHECK(std::fabs(c.denoiser_error_rms.front() - std::sqrt(start_sum / n)) <= 1e-14);
+  }
+}
+
+TEST_CASE("network: no flow to s = 0 (run.denoise_target = zero is refused)", "[network]") {
+  const std::string path = "pfode_test_network.ini";
+  std::ofstream(path) << "[run]\nsamples = 4\ndenoise_target = zero\n[sweep]\nmodels = net\nschedules = edm\n"
+                         "solvers = euler\nnfe = 8\n[model.net]\nkind = network\nfile = " << shipped << "\n";
+  struct Remove {
+    std::string p;
+    ~Remove() { std::remove(p.c_str()); }
+  } remove{path};
+  REQUIRE_THROWS_WITH(sweep::load_experiment(path, {}), Catch::Contains("run.denoise_target = zero: model net is a network"));
 }

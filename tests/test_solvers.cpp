@@ -36,6 +36,7 @@ struct Expectation {
   std::vector<int> budgets = kBudgets;
   bool median = false;    // the GTE order of the median sample (the RMS follows only much later)
   bool at_least = false;  // superconvergent: the GTE falls at order >= p - 0.15 down to the floor
+  bool lte_at_least = false;  // the same for the LTE order (>= p + 1 - 0.15)
   bool skip = false;      // pre-asymptotic past any affordable NFE on this model
   bool lte_largest_step = false;  // the LTE order of the largest step's LTE, not the median step's
 };
@@ -56,15 +57,28 @@ Expectation expectation(const OrderCase& c) {
   if (model == "mix16" && solver == "dpm-solver-fast") x.median = true;
   // deis-3's order-1 last step has a smaller constant still: RMS order 2.7 at 50000 NFE there
   // (median order 2.05 over 4608-24576); the Gaussian and the 2-D mixture cover this variant.
-  if (model == "mix16" && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
+  // On the rotated 3-D mixture it is still at order 2.46 at 12288 (median 2.04).
+  if ((model == "mix16" || model == "full3d") && solver == "deis-3[lower_order_final=on,basis=log_rho]") x.skip = true;
   // Midpoint in s on the 2-D mixture: LTE order 3.15 fitted up to NFE 1536 (the 1/s in dy/ds
   // slows the approach), 3.04 up to 6144.
   if (solver == "midpoint[variable=s]")
     x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
-  // Kutta's RK3 on the trained network: LTE order 4.16 fitted up to NFE 1536, approaching 4 from
-  // above as midpoint in s does on the mixture.
-  if (model == "network" && solver == "rk3")
+  // The trained network's flow varies faster in lambda than its mixture's: its noise embedding
+  // cos/sin(2 pi f log(s)/4) turns at up to pi max|f|/2 = 3.4 radians per unit of log s (max|f| =
+  // 2.18 in the shipped file), so higher-order error terms stay large to larger NFE. Measured on 8
+  // samples, seed 0, against the exact eight-Gaussian mixture from the same start states: there
+  // ab4's local GTE orders are 3.98-3.99 from NFE 288 on; on the network they dip to 3.64 at 768
+  // and climb back to 3.94 at 6144 (fit 3.73 over 384..1536, 3.92 over 1536..9216).
+  if (model == "network" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144, 9216};
+  // rk3 approaches its orders from above there: GTE local orders 3.27 at NFE 384 to 3.11 at 1536
+  // (fit 3.21 over 192..1536) and 3.03 at 6144 (fit 3.08 over 768..6144; the mixture: 3.09 at 768);
+  // the median-step LTE's swing between 4.2 and 4.5 up to 2304 (the mixture: 4.00-4.04 from 768)
+  // and reach 4.02 only at 3072, where the LTE is within 10x of the reference's error (fit 4.16
+  // over 1536..3072): the LTE check is one-sided for it.
+  if (model == "network" && solver == "rk3") {
     x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+    x.lte_at_least = true;
+  }
   // AB4's local order there falls from 4.16 at NFE 384 to 4.03 at 3000.
   if (model == "mix16" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
@@ -73,6 +87,9 @@ Expectation expectation(const OrderCase& c) {
   // and a narrow Gaussian show order 3.
   if (model == "gaussian" && (solver == "deis-3[basis=log_rho]" || solver == "dpm-solver++3m[coefficients=taylor]"))
     x.at_least = true;
+  // rk3 on the 2-D mixture with a constant bias in its denoiser: the median step's LTE falls at a
+  // steady order 4.55 over NFE 96..3072 (measured on seed 0; the GTE order is 3.00 there).
+  if (model == "noisy2d" && solver == "rk3") x.lte_at_least = true;
   // RK4 on vp-cosine/karras: the median step's LTE reaches the reference's floor (7e-14 at NFE 576)
   // while its local order still swings between 4.7 and 5.4 from budget to budget (fits of 4.86 to
   // 5.24 over seeds 0-8). The largest step's LTE (RK4 has no lower-order steps) stays above the
@@ -103,8 +120,10 @@ std::vector<SeedFit> fit_seeds(const OrderCase& c, const std::vector<int>& budge
   auto e = test::experiment(c.model, c.schedule, c.spacing, c.solver, budgets, c.samples);
   e.seeds = seeds;
   // A tighter reference than the sweeps' default lowers the floor below which LTEs are
-  // unusable, so fifth-order LTEs reach their asymptotic range.
-  e.reference_tolerance = 1e-14;
+  // unusable, so fifth-order LTEs reach their asymptotic range. 1e-15: with dense output the
+  // requested times no longer shorten the reference's steps, and at 1e-14 its floor cut the LTE
+  // fits of unipc-3 and rk4 on the 2-D mixture short on some seeds (orders 5.15-5.16).
+  e.reference_tolerance = 1e-15;
   const auto cells = test::run_cells(e);
   for (const auto& cell : cells) {
     REQUIRE(cell.status == "ok");
@@ -190,7 +209,8 @@ void check_orders(const OrderCase& c) {
       CHECK(std::fabs(gte.order - p) <= 0.15);
     }
     REQUIRE(lte.valid);
-    CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
+    if (x.lte_at_least) CHECK(lte.order >= p_step + 1 - 0.15);
+    else CHECK(std::fabs(lte.order - (p_step + 1)) <= 0.15);
   }
 }
 
@@ -213,7 +233,7 @@ void check_orders_sharing_references(const model::ModelSpec& m, const std::vecto
       e.solvers.push_back(test::solver_entry(group[i]));
       e.spacing_solver_pairs.push_back({0, static_cast<int>(i)});
     }
-    e.reference_tolerance = 1e-14;
+    e.reference_tolerance = 1e-15;  // as fit_seeds: the LTE fits need its lower floor
     const auto cells = test::run_cells(e);
     for (const auto& cell : cells) {
       REQUIRE(cell.status == "ok");
@@ -240,7 +260,8 @@ void check_orders_sharing_references(const model::ModelSpec& m, const std::vecto
         CHECK(std::fabs(f.gte.order - p) <= 0.15);
       }
       REQUIRE(f.lte.valid);
-      CHECK(std::fabs(f.lte.order - (p_step + 1)) <= 0.15);
+      if (x.lte_at_least) CHECK(f.lte.order >= p_step + 1 - 0.15);
+      else CHECK(std::fabs(f.lte.order - (p_step + 1)) <= 0.15);
     }
   }
 }
@@ -269,6 +290,16 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a Gaussian", "[solvers
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 2-D three-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture2d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a 3-D mixture with full covariances", "[solvers]") {
+  for (const auto& label : order_test_labels()) check_orders(test::full_mixture3d(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixture (constant bias)", "[solvers]") {
+  // Against the model's own PF-ODE: the discretisation error of an imperfect denoiser.
+  const auto noisy = model::perturb("noisy2d", test::mixture2d(), "bias", 1, 1.0, 3, "constant", 0.05, 1, 1);
+  for (const auto& label : order_test_labels()) check_orders(noisy, label);
 }
 
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {

@@ -101,6 +101,31 @@ void sizes_table(const bench::Machine& m, const std::vector<Size>& sizes, int sa
   std::printf("\n");
 }
 
+// The full-covariance kind beside the diagonal one on the same mixtures (random rotations): model
+// evaluation alone, FLOP/s and fraction of peak, and rk4 throughput.
+void full_covariance_table(const bench::Machine& m, const std::vector<Size>& sizes, int samples, int nfe, double work,
+                           int repeats) {
+  std::printf("Full-covariance evaluation beside the diagonal one (same mixtures with random rotations; %d samples "
+              "in packs of %d; one core)\n",
+              samples, lane::pack_width);
+  std::printf("%5s %4s | %9s %9s %7s %6s %10s | %9s %9s %7s %6s %10s\n", "dim", "K", "full FLOP", "ns/eval",
+              "GFLOP/s", "%peak", "rk4 eval/s", "diag FLOP", "ns/eval", "GFLOP/s", "%peak", "rk4 eval/s");
+  for (const auto& sz : sizes) {
+    std::printf("%5d %4d", sz.dim, sz.components);
+    for (bool full : {true, false}) {
+      const auto c = bench::denoise_cost(sz.dim, sz.components, lane::pack_width, full);
+      const auto p = bench::random_problem(sz.dim, sz.components, samples, 1, full);
+      const int evals = evals_for(samples, sz.dim, sz.components, full ? work / sz.dim : work);
+      const double ns = bench::time_model(p, evals, repeats) / (static_cast<double>(samples) * evals) * 1e9;
+      const auto rk4 = bench::time_solver(p, "rk4", nfe, repeats);
+      std::printf(" | %9.0f %9.1f %7.2f %5.1f%% %10.3g", c.flops, ns, c.flops / ns, 100 * c.flops / ns / m.peak.gflops,
+                  rk4.evals_per_second(samples));
+    }
+    std::printf("\n");
+  }
+  std::printf("\n");
+}
+
 // rk4 and the DOP853 reference (own steps) in both layouts (lane/layout.hpp): packs of samples
 // per thread against teams with vector lanes over coordinates, on the same problems.
 void layouts_table(const std::vector<Size>& sizes, int samples, int ref_samples, int nfe, double tol, int repeats) {
@@ -234,9 +259,9 @@ int bench_command(int argc, char** argv) {
                 network_shape(*p.model.network).c_str(), p.samples, schedule_name.c_str(),
                 p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
   else
-    std::printf("Problem: %d-D, %d-component diagonal mixture (%s), %d samples, %s schedule s = %g -> %g\n", d,
-                p.model.components, problem_file.empty() ? "random" : problem_file.c_str(), p.samples,
-                schedule_name.c_str(), p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
+    std::printf("Problem: %d-D, %d-component %s (%s), %d samples, %s schedule s = %g -> %g\n", d,
+                p.model.components, p.model.kind().c_str(), problem_file.empty() ? "random" : problem_file.c_str(),
+                p.samples, schedule_name.c_str(), p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
   const auto tight = bench::time_dop853(p, tight_tol, 1);
   const auto check = bench::time_dop853(p, 10 * tight_tol, 1);
   const double tight_error = bench::rms_error(tight.final_state, check.final_state, d);
@@ -297,13 +322,31 @@ int bench_command(int argc, char** argv) {
     });
   }
 
-  if (p.model.network) return exit_ok;  // the tables below are over mixture sizes
+  if (p.model.network) return exit_ok;  // the tables below are over mixtures
+
+  // The reference as a sweep solves it (solve_reference, tolerance of the accuracy reference) through
+  // more and more requested times: dense output keeps its evaluations per sample the same.
+  std::printf("Reference cost over requested times (solve_reference at tol %.0e on a Karras grid of N times, "
+              "error-estimate solve included)\n%8s %12s %10s %14s\n", tight_tol, "times", "NFE/sample", "seconds",
+              "NFE vs first");
+  double first_nfe = 0;
+  for (int points : quick ? std::vector<int>{3, 10} : std::vector<int>{10, 100, 1000}) {
+    const auto r = bench::time_solve_reference(p, tight_tol, points, repeats);
+    if (first_nfe == 0) first_nfe = r.nfe;
+    std::printf("%8d %12.1f %10.4f %13.3fx\n", points, r.nfe, r.seconds, r.nfe / first_nfe);
+  }
+  std::printf("\n");
+
   const double work = quick ? 2e4 : 3e7;  // (k, j) pairs per model-kernel timing
   if (!no_sizes) {
     const std::vector<Size> sizes =
         quick ? std::vector<Size>{{2, 1}, {4, 3}}
               : std::vector<Size>{{2, 1}, {2, 8}, {16, 1}, {16, 8}, {16, 64}, {64, 8}, {256, 8}, {256, 64}};
     sizes_table(machine, sizes, samples, ref_samples, nfe, tol, work, repeats);
+    full_covariance_table(machine,
+                          quick ? std::vector<Size>{{4, 3}}
+                                : std::vector<Size>{{2, 8}, {16, 1}, {16, 8}, {64, 8}, {256, 8}},
+                          samples, nfe, work, repeats);
   }
   if (!no_layouts)
     layouts_table(quick ? std::vector<Size>{{4, 3}} : std::vector<Size>{{16, 8}, {64, 8}, {256, 8}, {1024, 8}},

@@ -43,6 +43,18 @@ struct ScoreOptions {
 };
 // `pfode score PROBLEM RUNS`: the results file of an outside sampler's runs (external/score.hpp).
 int score_command(const ScoreOptions& options, int argc, char** argv);
+struct OptimizeOptions {
+  std::string config;
+  std::string out;                     // default: run.out with "-optimize" before ".h5"
+  std::vector<std::string> overrides;  // section.key=value
+  int candidates = 64;                 // intervals of the candidate set, uniform in lambda
+  long heldout_seed = -1;              // -1: one past the largest of run.seeds
+  bool force = false;                  // replace existing outputs
+  bool quiet = false;
+};
+// `pfode optimize CONFIG`: the time grid of least GTE per (model, schedule, solver, NFE budget)
+// of the sweep (src/optimize); writes custom[file=...] grid files and one HDF5 file.
+int optimize_command(const OptimizeOptions& options, int argc, char** argv);
 int list_command();
 // `pfode bench [options]`: throughput benchmark (src/bench); argv[1] is "bench".
 int bench_command(int argc, char** argv);

@@ -22,6 +22,8 @@ const char* kUsage =
     "                 [--progress auto|bar|cells|none] [--quiet]\n"
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
+    "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--heldout-seed S] [--set ...]\n"
+    "                 [--force] [--quiet]\n"
     "       pfode list\n"
     "       pfode bench [--quick] [options]   (pfode bench --help)\n"
     "       pfode --help | --version\n"
@@ -32,6 +34,8 @@ const char* kUsage =
     "        that a sampler outside pfode runs from\n"
     "  score score the runs such a sampler wrote (states, NFE, a label per run) against the exact\n"
     "        references; writes a results file like run's\n"
+    "  optimize the time grid of least global error for each model, schedule, single-step solver and\n"
+    "        NFE budget of an experiment: custom[file=...] grid files and one HDF5 file\n"
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
     "  bench throughput of the solver, reference and model kernels (sample-evaluations/s, FLOP/s)\n";
 
@@ -113,6 +117,32 @@ int score(int argc, char** argv) {
   return pfode::app::score_command(options, argc, argv);
 }
 
+int optimize(int argc, char** argv) {
+  po::options_description opts("optimize options");
+  pfode::app::OptimizeOptions options;
+  opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
+      "out,o", po::value(&options.out), "HDF5 file (default: run.out with -optimize before .h5); the grid files go beside it")(
+      "candidates", po::value(&options.candidates)->default_value(64), "candidate intervals, uniform in lambda")(
+      "heldout-seed", po::value(&options.heldout_seed), "seed of the held-out start states (default: largest run.seeds + 1)")(
+      "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
+      "force", po::bool_switch(&options.force), "replace existing outputs")(
+      "quiet,q", po::bool_switch(&options.quiet), "print nothing on success");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << opts;
+    return pfode::app::exit_ok;
+  }
+  if (options.config.empty()) throw po::error("optimize needs a config file");
+  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  if (options.candidates < 2 || options.candidates > 4096) throw po::error("--candidates must be in [2, 4096]");
+  if (vm.count("heldout-seed") && options.heldout_seed < 0) throw po::error("--heldout-seed must be >= 0");
+  return pfode::app::optimize_command(options, argc, argv);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,12 +190,12 @@ int main(int argc, char** argv) {
       return pfode::app::exit_usage;
     }
   }
-  if (command == "export" || command == "score") {
+  if (command == "export" || command == "score" || command == "optimize") {
     std::optional<Kokkos::ScopeGuard> kokkos;
     if (!help) kokkos.emplace(argc, argv);
     pfode::io::configure_hdf5();
     try {
-      return command == "export" ? export_problem(argc, argv) : score(argc, argv);
+      return command == "export" ? export_problem(argc, argv) : command == "score" ? score(argc, argv) : optimize(argc, argv);
     } catch (const po::error& e) {
       std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";
       return pfode::app::exit_usage;

@@ -78,9 +78,8 @@ double time_denoise(const Model& model, const Problem& p, int evals, int repeats
   });
 }
 
-}  // namespace
-
-EvalCost denoise_cost(int dim, int components, int pack) {
+// denoise_cost of the diagonal kind.
+EvalCost diagonal_cost(int dim, int components, int pack) {
   const double d = dim, k = components, w = pack;
   EvalCost c;
   c.bytes = 8.0 * (2 * k * d + k + 2 * d);
@@ -104,10 +103,22 @@ EvalCost denoise_cost(int dim, int components, int pack) {
   return c;
 }
 
-Problem random_problem(int dim, int components, int samples, std::uint64_t seed) {
+}  // namespace
+
+EvalCost denoise_cost(int dim, int components, int pack, bool full_covariance) {
+  EvalCost c = diagonal_cost(dim, components, pack);
+  if (full_covariance) {
+    c.flops += 4.0 * components * dim * dim;
+    c.bytes += 8.0 * components * dim * dim;
+  }
+  return c;
+}
+
+Problem random_problem(int dim, int components, int samples, std::uint64_t seed, bool full_covariance) {
   Problem p;
   p.schedule = schedule::make_schedule("edm");
   p.model = model::random_mixture("bench", dim, components, seed, 3.0, 0.2, 1.0);
+  if (full_covariance) model::set_rotations(p.model, model::random_rotations(components, dim, seed));
   p.samples = samples;
   p.y_start = model::start_states(p.model, {}, seed, samples, p.schedule.alpha(p.schedule.t_max),
                                   p.schedule.sigma(p.schedule.t_max));

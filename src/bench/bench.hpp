@@ -22,10 +22,12 @@ namespace pfode::bench {
 // separately, not as FLOPs; each operation the formula needs is counted once. Bytes: every
 // distinct double an evaluation reads or writes, once (model parameters 2 K dim + K, input and
 // output 2 dim) -- the traffic if nothing stayed in cache between evaluations.
+// Full covariances (FullCovarianceMixture) add two d x d rotations per component and sample,
+// z = U^T y and U (the eigenbasis mean): 2 d^2 fma, 4 d^2 FLOPs, and K d^2 doubles of parameters.
 struct EvalCost {
   double flops = 0, divisions = 0, exps = 0, logs = 0, bytes = 0;
 };
-EvalCost denoise_cost(int dim, int components, int pack);
+EvalCost denoise_cost(int dim, int components, int pack, bool full_covariance = false);
 
 struct Problem {
   model::ModelSpec model;
@@ -34,8 +36,9 @@ struct Problem {
   schedule::Schedule schedule;  // edm (t in [0.002, 80]) unless load_problem names another
 };
 
-// A random mixture (means in [-3, 3], stds in [0.2, 1]) with exact marginal start states.
-Problem random_problem(int dim, int components, int samples, std::uint64_t seed = 1);
+// A random mixture (means in [-3, 3], stds in [0.2, 1]) with exact marginal start states; with
+// full_covariance, every component also gets a random rotation.
+Problem random_problem(int dim, int components, int samples, std::uint64_t seed = 1, bool full_covariance = false);
 // Datasets weights (K), means and stds (K x dim), x_T (samples x dim, x at the schedule's t_max)
 // from one HDF5 file; samples 0: every row of x_T.
 Problem load_problem(const std::string& path, int samples = 0, const std::string& schedule = "edm");

@@ -49,6 +49,8 @@ using std::fma;  // Kokkos 3.4 has none; Debian's build is host-only (Serial)
 #endif
 
 inline constexpr double pi = 3.14159265358979323846;
+// A quiet NaN in device code (GCC, Clang and nvcc all provide the builtin).
+KOKKOS_INLINE_FUNCTION double quiet_nan() { return __builtin_nan(""); }
 
 // log(1 + e^x) without overflow for large x or loss of digits for very negative x.
 KOKKOS_INLINE_FUNCTION double softplus(double x) {

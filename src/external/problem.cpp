@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "common/fingerprint.hpp"
+#include "model/network_file.hpp"
 
 namespace pfode::external {
 
@@ -98,6 +99,18 @@ std::string problem_fingerprint(const Problem& p) {
     f.add(m->weights);
     f.add(m->means);
     f.add(m->stds);
+    if (m->full_covariance()) f.add(m->rotations);  // (only then: the ids of diagonal models stay)
+    if (m->network) {
+      f.add(m->kind());
+      model::add_to(f, *m->network);
+    }
+    if (!m->is_exact()) {
+      f.add(m->kind());
+      f.add(m->error.exact);
+      f.add(m->error.profile);
+      for (double v : {m->error.size, m->error.exponent, m->error.scale}) f.add(v);
+      for (const auto* v : {&m->error.bias, &m->error.frequencies, &m->error.amplitudes, &m->error.phases}) f.add(*v);
+    }
   }
   for (const auto* s : by_name(p.schedules, [](const results::ScheduleEntry& s) { return s.name; })) {
     f.add(s->name);

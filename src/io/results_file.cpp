@@ -59,14 +59,37 @@ void write_model(const Group& parent, const model::ModelSpec& m) {
   g.write_dataset("weights", m.weights, shape1(m.weights.size()));
   g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
   g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
-  if (m.network) model::write_network(g.create_group("network"), *m.network);  // mixture above: its exact model
+  if (m.network) {  // the mixture above: its exact model
+    model::write_network(g.create_group("network"), *m.network);
+    return;
+  }
+  if (m.full_covariance())
+    g.write_dataset("rotations", m.rotations,
+                    {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim), static_cast<hsize_t>(m.dim)});
+  if (m.is_exact()) return;
+  // A perturbed model (model/perturbed.hpp): D + eps(s) e(y), e(y) = error_bias + sum_f
+  // error_amplitudes[f] cos(error_frequencies[f] . y + error_phases[f]).
+  const auto& e = m.error;
+  g.write_attribute("exact", e.exact);
+  g.write_attribute("error_field", e.field);
+  g.write_attribute("error_profile", e.profile);
+  g.write_attribute("error_size", e.size);
+  g.write_attribute("error_exponent", e.exponent);
+  g.write_attribute("error_scale", e.scale);
+  g.write_dataset("error_bias", e.bias, shape1(e.bias.size()));
+  if (!e.phases.empty()) {
+    g.write_dataset("error_phases", e.phases, shape1(e.phases.size()));
+    g.write_dataset("error_frequencies", e.frequencies, {e.phases.size(), static_cast<hsize_t>(m.dim)});
+    g.write_dataset("error_amplitudes", e.amplitudes, {e.phases.size(), static_cast<hsize_t>(m.dim)});
+  }
 }
 
 model::ModelSpec read_model(const Group& parent, const std::string& name) {
-  std::vector<double> weights, means, stds;
-  std::vector<hsize_t> shape, stds_shape;
+  std::vector<double> weights, means, stds, rotations;
+  std::vector<hsize_t> shape, stds_shape, rotations_shape;
   std::string source, kind;
   std::shared_ptr<const model::NetworkSpec> network;
+  model::ModelSpec::Error error;
   try {
     const Group g = parent.open_group(name);
     kind = g.read_string_attribute("kind");
@@ -77,16 +100,44 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
     if (kind == "network")
       network = std::make_shared<const model::NetworkSpec>(
           model::read_network(g.open_group("network"), "model " + name + ": network"));
+    if (kind.rfind("perturbed-", 0) == 0) {
+      kind = kind.substr(10);
+      error.exact = g.read_string_attribute("exact");
+      error.field = g.read_string_attribute("error_field");
+      error.profile = g.read_string_attribute("error_profile");
+      error.size = g.read_double_attribute("error_size");
+      error.exponent = g.read_double_attribute("error_exponent");
+      error.scale = g.read_double_attribute("error_scale");
+      error.bias = g.read_dataset("error_bias");
+      if (g.has("error_phases")) {
+        error.phases = g.read_dataset("error_phases");
+        error.frequencies = g.read_dataset("error_frequencies");
+        error.amplitudes = g.read_dataset("error_amplitudes");
+      }
+    }
+    if (kind == "full-covariance-mixture") rotations = g.read_dataset("rotations", &rotations_shape);
   } catch (const std::runtime_error& e) {
     throw std::invalid_argument("model " + name + ": " + e.what());
   }
-  if (kind != "diagonal-mixture" && kind != "network") throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
+  if (kind != "diagonal-mixture" && kind != "full-covariance-mixture" && kind != "network")
+    throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
   if (shape.size() != 2 || stds_shape != shape || shape[0] != weights.size())
     throw std::invalid_argument("model " + name + ": needs weights (K), means and stds (K x dim)");
   auto spec = model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
-  if (network && network->dim != spec.dim) throw std::invalid_argument("model " + name + ": the network's dim differs from its mixture's");
-  spec.network = network;
-  return spec;
+  spec.weights = weights;  // as recorded (normalised when written): normalising again may move the last bit
+  if (network) {  // the mixture above is the exact one it was trained on
+    if (network->dim != spec.dim) throw std::invalid_argument("model " + name + ": the network's dim differs from its mixture's");
+    spec.network = network;
+    return spec;
+  }
+  if (kind == "full-covariance-mixture") {
+    if (rotations_shape != std::vector<hsize_t>{shape[0], shape[1], shape[1]})
+      throw std::invalid_argument("model " + name + ": rotations must be K x dim x dim");
+    model::set_rotations(spec, rotations);
+  }
+  if (error.field == "none") return spec;
+  spec.name = error.exact;
+  return model::with_error(name, spec, error);
 }
 
 void write_schedule(const Group& parent, const results::ScheduleEntry& entry) {
@@ -159,6 +210,12 @@ void write_cell(const Group& parent, const results::CellResult& c) {
   g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
   g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
   g.write_dataset("eval_t", c.eval_t, shape1(c.eval_t.size()));
+  if (c.split()) {  // an imperfect model's error split
+    write_summary(g, "total", c.total_summary);
+    g.write_dataset("total_error", c.total_error, shape1(c.total_error.size()));
+    g.write_dataset("model_error_rms", c.model_error_rms, shape1(c.model_error_rms.size()));
+    g.write_dataset("denoiser_error_rms", c.denoiser_error_rms, shape1(c.denoiser_error_rms.size()));
+  }
   if (!c.saved_samples.empty()) {
     const hsize_t saved = c.saved_samples.size(), dim = static_cast<hsize_t>(c.state_dim);
     g.write_dataset("saved_samples", std::vector<long>(c.saved_samples.begin(), c.saved_samples.end()));
@@ -216,6 +273,12 @@ results::CellResult read_cell(const Group& g) {
   for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
   c.eval_s = g.read_dataset("eval_s");
   c.eval_t = g.read_dataset("eval_t");
+  if (g.has("total_error")) {
+    c.total_summary = read_summary(g, "total");
+    c.total_error = g.read_dataset("total_error");
+    c.model_error_rms = g.read_dataset("model_error_rms");
+    c.denoiser_error_rms = g.read_dataset("denoiser_error_rms");
+  }
   if (g.has("saved_samples")) {
     for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
     std::vector<hsize_t> shape;
@@ -247,7 +310,12 @@ void write_reference(const Group& parent, const results::ReferenceRecord& r) {
   g.write_attribute("exact_error", r.exact_error);
   g.write_attribute("s_zero", r.s_zero);
   g.write_attribute("failed_samples", r.failed_samples);
+  g.write_attribute("error_estimate_samples", r.error_estimate_samples);
   g.write_attribute("wall_time", r.wall_time);
+  if (r.exact_model_error_estimate >= 0) {  // an imperfect model: its exact model's reference
+    g.write_attribute("exact_model_error_estimate", r.exact_model_error_estimate);
+    g.write_attribute("exact_model_nfe_mean", r.exact_model_nfe_mean);
+  }
 }
 
 results::ReferenceRecord read_reference(const Group& g) {
@@ -267,7 +335,12 @@ results::ReferenceRecord read_reference(const Group& g) {
   r.exact_error = g.read_double_attribute("exact_error");
   r.s_zero = g.read_double_attribute("s_zero");
   r.failed_samples = g.read_long_attribute("failed_samples");
+  r.error_estimate_samples = g.read_long_attribute("error_estimate_samples");
   r.wall_time = g.read_double_attribute("wall_time");
+  if (g.has_attribute("exact_model_error_estimate")) {
+    r.exact_model_error_estimate = g.read_double_attribute("exact_model_error_estimate");
+    r.exact_model_nfe_mean = g.read_double_attribute("exact_model_nfe_mean");
+  }
   return r;
 }
 
@@ -317,6 +390,11 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
       write_fit(g, "gte", f.gte, f.nfe);
       write_fit(g, "gte_median", f.gte_median, f.nfe);
       write_fit(g, "lte", f.lte, f.nfe);
+      if (std::isfinite(f.model_error)) {  // an imperfect model's error split
+        write_fit(g, "total", f.total, f.nfe);
+        g.write_attribute("model_error", f.model_error);
+        g.write_attribute("crossover_nfe", f.crossover_nfe);
+      }
     }
   });
 }

@@ -6,12 +6,15 @@
 #include <variant>
 
 #include "model/concept.hpp"
+#include "model/full_covariance.hpp"
 #include "model/mixture.hpp"
 #include "model/network.hpp"
+#include "model/perturbed.hpp"
 
 namespace pfode::model {
 
-using DeviceModel = std::variant<DiagonalMixture, Network>;
+using DeviceModel = std::variant<DiagonalMixture, FullCovarianceMixture, Perturbed<DiagonalMixture>,
+                                 Perturbed<FullCovarianceMixture>, Network>;
 
 template <class... Kinds>
 constexpr bool all_device_models(const std::variant<Kinds...>*) {

@@ -1,6 +1,8 @@
 #include "model/model_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <iomanip>
 #include <sstream>
 #include <stdexcept>
@@ -32,7 +34,8 @@ ModelSpec make_model(const std::string& name, int dim, std::vector<double> weigh
   for (double m : means)
     if (!(std::fabs(m) <= max_model_scale)) fail("means must be finite and within +-1e100");
   for (double s : stds)
-    if (!(s >= 1.0 / max_model_scale && s <= max_model_scale)) fail("stds must be positive and within [1e-100, 1e100]");
+    if (!(s == 0 || (s >= 1.0 / max_model_scale && s <= max_model_scale)))
+      fail("stds must be 0 or within [1e-100, 1e100]");
   ModelSpec spec;
   spec.name = name;
   spec.source = source;
@@ -56,14 +59,15 @@ void require_unit_sum(const std::string& name, const std::vector<double>& weight
 }
 
 ModelSpec load_model_file(const std::string& name, const std::string& path) {
-  std::vector<double> weights, means, stds;
-  std::vector<hsize_t> mshape, sshape;
+  std::vector<double> weights, means, stds, rotations;
+  std::vector<hsize_t> mshape, sshape, rshape;
   try {
     const io::File file = io::File::open_read(path);
     const io::Group root = file.root();
     weights = root.read_dataset("weights");
     means = root.read_dataset("means", &mshape);
     stds = root.read_dataset("stds", &sshape);
+    if (root.has("rotations")) rotations = root.read_dataset("rotations", &rshape);
   } catch (const std::runtime_error& e) {
     throw std::invalid_argument("model " + name + ": cannot read weights/means/stds from '" + path + "' (" + e.what() + ")");
   }
@@ -71,6 +75,11 @@ ModelSpec load_model_file(const std::string& name, const std::string& path) {
     throw std::invalid_argument("model " + name + ": '" + path + "' needs weights (K), means and stds (K x dim)");
   ModelSpec spec = make_model(name, static_cast<int>(mshape[1]), weights, means, stds, path);
   require_unit_sum(name, weights);
+  if (!rshape.empty()) {
+    if (rshape != std::vector<hsize_t>{mshape[0], mshape[1], mshape[1]})
+      throw std::invalid_argument("model " + name + ": '" + path + "' rotations must be K x dim x dim");
+    set_rotations(spec, rotations);
+  }
   return spec;
 }
 
@@ -94,8 +103,204 @@ ModelSpec random_mixture(const std::string& name, int dim, int components, std::
   return make_model(name, dim, weights, means, stds, "random(seed=" + std::to_string(seed) + ")");
 }
 
-DeviceModel to_device(const ModelSpec& spec) {
-  if (spec.network) return network_device(*spec.network);
+void set_rotations(ModelSpec& spec, std::vector<double> rotations) {
+  const int d = spec.dim, k_count = spec.components;
+  const size_t block = static_cast<size_t>(d) * d;
+  auto fail = [&](const std::string& why) { throw std::invalid_argument("model " + spec.name + ": " + why); };
+  if (rotations.size() == block && k_count > 1)  // one rotation for every component
+    for (int k = 1; k < k_count; ++k) rotations.insert(rotations.end(), rotations.begin(), rotations.begin() + block);
+  if (rotations.size() != block * k_count)
+    fail("rotations has " + std::to_string(rotations.size()) + " values, expected components x dim x dim = " +
+         std::to_string(block * k_count) + " (or dim x dim, one rotation for every component)");
+  for (int k = 0; k < k_count; ++k) {
+    const double* u = rotations.data() + block * k;
+    const auto at = [&](int i, int j) { return u[static_cast<size_t>(i) * d + j]; };
+    const std::string which = "rotation of component " + std::to_string(k);
+    for (size_t i = 0; i < block; ++i)
+      if (!std::isfinite(u[i])) fail(which + " has a non-finite entry");
+    // Singular: a column nearly in the span of the columns before it (Gram-Schmidt residual).
+    std::vector<double> basis;  // orthonormalised columns so far, d each
+    for (int j = 0; j < d; ++j) {
+      std::vector<double> v(d);
+      double norm2 = 0;
+      for (int i = 0; i < d; ++i) norm2 += (v[i] = at(i, j)) * at(i, j);
+      for (size_t b = 0; b < basis.size(); b += d) {
+        double dot = 0;
+        for (int i = 0; i < d; ++i) dot += basis[b + i] * v[i];
+        for (int i = 0; i < d; ++i) v[i] -= dot * basis[b + i];
+      }
+      double rest2 = 0;
+      for (int i = 0; i < d; ++i) rest2 += v[i] * v[i];
+      if (!(rest2 > 1e-16 * norm2) || norm2 == 0)
+        fail(which + " is singular: column " + std::to_string(j) + " depends on the columns before it");
+      for (int i = 0; i < d; ++i) basis.push_back(v[i] / std::sqrt(rest2));
+    }
+    double worst = 0;  // max |U^T U - I|
+    for (int a = 0; a < d; ++a)
+      for (int b = 0; b < d; ++b) {
+        double dot = 0;
+        for (int i = 0; i < d; ++i) dot += at(i, a) * at(i, b);
+        worst = std::max(worst, std::fabs(dot - (a == b ? 1.0 : 0.0)));
+      }
+    if (!(worst <= 1e-10)) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, " is not orthogonal: max |U^T U - I| = %.3g (at most 1e-10)", worst);
+      fail(which + buf);
+    }
+  }
+  spec.rotations = std::move(rotations);
+}
+
+std::vector<double> random_rotations(int components, int dim, std::uint64_t seed) {
+  constexpr std::uint32_t stream = 3;
+  const size_t block = static_cast<size_t>(dim) * dim;
+  std::vector<double> out(block * components);
+  for (int k = 0; k < components; ++k) {
+    double* u = out.data() + block * k;
+    for (int i = 0; i < dim; ++i)
+      for (int j = 0; j < dim; ++j)
+        u[static_cast<size_t>(i) * dim + j] = counter_normal(seed, static_cast<std::uint32_t>(k),
+                                                             static_cast<std::uint32_t>(i * dim + j), stream);
+    // Columns orthonormalised in order; the column's sign is kept (R's diagonal positive), which
+    // makes the rotation Haar-distributed.
+    for (int j = 0; j < dim; ++j)
+      for (int pass = 0; pass < 2; ++pass) {
+        for (int b = 0; b < j; ++b) {
+          double dot = 0;
+          for (int i = 0; i < dim; ++i) dot += u[i * dim + b] * u[i * dim + j];
+          for (int i = 0; i < dim; ++i) u[i * dim + j] -= dot * u[i * dim + b];
+        }
+        double norm = 0;
+        for (int i = 0; i < dim; ++i) norm += u[i * dim + j] * u[i * dim + j];
+        norm = std::sqrt(norm);
+        for (int i = 0; i < dim; ++i) u[i * dim + j] /= norm;
+      }
+  }
+  return out;
+}
+
+std::vector<double> identity_rotations(int components, int dim) {
+  std::vector<double> out(static_cast<size_t>(components) * dim * dim, 0.0);
+  for (int k = 0; k < components; ++k)
+    for (int i = 0; i < dim; ++i) out[(static_cast<size_t>(k) * dim + i) * dim + i] = 1.0;
+  return out;
+}
+
+ModelSpec ModelSpec::exact() const {
+  if (is_exact()) return *this;
+  ModelSpec m = *this;
+  if (network) {
+    m.name = network->exact_name.empty() ? name + "-exact" : network->exact_name;
+    m.network = nullptr;
+    return m;
+  }
+  m.name = error.exact;
+  m.error = Error{};
+  return m;
+}
+
+bool has_closed_form(const ModelSpec& spec) {
+  return spec.is_gaussian() && (spec.is_exact() || (spec.error.field == "bias" && spec.error.profile == "constant"));
+}
+
+std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s) {
+  if (!has_closed_form(spec)) throw std::logic_error("gaussian_flow: model " + spec.name + " has no closed-form flow");
+  const int d = spec.dim;
+  const bool biased = !spec.is_exact();
+  // Per eigen-coordinate j: u(s) = sqrt(c^2 + s^2) [u0 / sqrt(c^2 + s0^2) + beta (asinh(c/s) - asinh(c/s0)) / c].
+  const auto flow = [&](int j, double u0, double beta) {
+    const double c = spec.stds[j], c2 = c * c;
+    double u = u0 * std::sqrt((c2 + s * s) / (c2 + s0 * s0));
+    if (biased && beta != 0) {
+      const double integral = c > 0 ? (std::asinh(c / s) - std::asinh(c / s0)) / c : 1.0 / s - 1.0 / s0;
+      u += std::sqrt(c2 + s * s) * beta * integral;
+    }
+    return u;
+  };
+  const auto bias = [&](int i) { return biased ? spec.error.size * spec.error.bias[i] : 0.0; };
+  std::vector<double> y(d);
+  if (!spec.full_covariance()) {
+    for (int j = 0; j < d; ++j) y[j] = spec.means[j] + flow(j, y0[j] - spec.means[j], bias(j));
+    return y;
+  }
+  const double* u = spec.rotations.data();
+  std::vector<double> z(d, 0.0), beta(d, 0.0);  // U^T (y0 - mu), U^T (eps b)
+  for (int j = 0; j < d; ++j) {
+    for (int i = 0; i < d; ++i) {
+      z[j] += u[i * d + j] * (y0[i] - spec.means[i]);
+      beta[j] += u[i * d + j] * bias(i);
+    }
+    z[j] = flow(j, z[j], beta[j]);
+  }
+  for (int i = 0; i < d; ++i) {
+    double sum = 0;
+    for (int j = 0; j < d; ++j) sum += u[i * d + j] * z[j];
+    y[i] = spec.means[i] + sum;
+  }
+  return y;
+}
+
+ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec::Error error) {
+  auto fail = [&](const std::string& why) { throw std::invalid_argument("model " + name + ": " + why); };
+  if (!exact.is_exact()) fail("its exact model " + exact.name + " is itself perturbed");
+  if (exact.network) fail("its exact model " + exact.name + " is a network (a learned denoiser, not an exact model)");
+  if (error.field != "bias" && error.field != "fourier")
+    fail("unknown error field '" + error.field + "' (known: bias, fourier)");
+  if (error.profile != "constant" && error.profile != "power" && error.profile != "low-noise" &&
+      error.profile != "high-noise")
+    fail("unknown error_profile '" + error.profile + "' (known: constant, power, low-noise, high-noise)");
+  if (!(error.size >= 0 && std::isfinite(error.size))) fail("error_size must be >= 0 and finite");
+  if (!std::isfinite(error.exponent)) fail("error_exponent must be finite");
+  if (!(error.scale > 0 && std::isfinite(error.scale))) fail("error_scale must be positive and finite");
+  const size_t d = static_cast<size_t>(exact.dim), features = error.phases.size();
+  if (error.bias.size() != d || error.frequencies.size() != features * d || error.amplitudes.size() != features * d)
+    fail("the error field needs bias (dim), frequencies and amplitudes (features x dim) and phases (features)");
+  for (const auto* v : {&error.bias, &error.frequencies, &error.amplitudes, &error.phases})
+    for (double x : *v)
+      if (!std::isfinite(x)) fail("the error field has a non-finite value");
+  ModelSpec m = exact;
+  m.name = name;
+  error.exact = exact.name;
+  m.error = std::move(error);
+  return m;
+}
+
+ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::string& field, int features,
+                  double length, std::uint64_t seed, const std::string& profile, double size, double exponent,
+                  double scale) {
+  constexpr std::uint32_t stream = 4;
+  if (!(length > 0 && std::isfinite(length))) throw std::invalid_argument("model " + name + ": length must be positive");
+  if (field == "fourier" && features < 1) throw std::invalid_argument("model " + name + ": features must be >= 1");
+  ModelSpec::Error e;
+  e.field = field;
+  e.profile = profile;
+  e.size = size;
+  e.exponent = exponent;
+  e.scale = scale;
+  const int d = exact.dim;
+  e.bias.assign(d, 0.0);
+  if (field == "bias") {
+    for (int j = 0; j < d; ++j) e.bias[j] = counter_normal(seed, 0, static_cast<std::uint32_t>(j), stream);
+  } else if (field == "fourier") {
+    // Counter (feature + 1, coordinate): omega; (feature + 1, dim + coordinate): a; (feature + 1, 2 dim): phi.
+    const double amplitude = std::sqrt(2.0 / features);
+    for (int f = 0; f < features; ++f) {
+      const auto row = static_cast<std::uint32_t>(f + 1);
+      for (int j = 0; j < d; ++j) {
+        e.frequencies.push_back(counter_normal(seed, row, static_cast<std::uint32_t>(j), stream) / length);
+        e.amplitudes.push_back(amplitude * counter_normal(seed, row, static_cast<std::uint32_t>(d + j), stream));
+      }
+      double u1, u2;
+      counter_uniform2(seed, row, static_cast<std::uint32_t>(2 * d), stream, u1, u2);
+      e.phases.push_back(2.0 * M_PI * u1);
+    }
+  }
+  return with_error(name, exact, std::move(e));
+}
+
+namespace {
+
+DiagonalMixture diagonal_mixture(const ModelSpec& spec) {
   Kokkos::View<double*> log_w("pfode::model::log_weights", spec.components);
   Kokkos::View<double**, Kokkos::LayoutRight> means("pfode::model::means", spec.components, spec.dim);
   Kokkos::View<double**, Kokkos::LayoutRight> vars("pfode::model::variances", spec.components, spec.dim);
@@ -120,6 +325,78 @@ DeviceModel to_device(const ModelSpec& spec) {
   m.components = spec.components;
   m.dim = spec.dim;
   return m;
+}
+
+// The eigenbasis means U_k^T mu_k (summed in order, so identity rotations give mu_k exactly) and
+// the rotations on the device.
+FullCovarianceMixture full_covariance_mixture(const ModelSpec& spec) {
+  const int d = spec.dim, k_count = spec.components;
+  ModelSpec eigen = spec;
+  for (int k = 0; k < k_count; ++k) {
+    const double* u = spec.rotations.data() + static_cast<size_t>(k) * d * d;
+    const double* mu = spec.means.data() + static_cast<size_t>(k) * d;
+    for (int j = 0; j < d; ++j) {
+      double sum = 0;
+      for (int i = 0; i < d; ++i) sum += u[i * d + j] * mu[i];
+      eigen.means[static_cast<size_t>(k) * d + j] = sum;
+    }
+  }
+  Kokkos::View<double***, Kokkos::LayoutRight> rotations("pfode::model::rotations", k_count, d, d);
+  auto rh = Kokkos::create_mirror_view(rotations);
+  for (int k = 0; k < k_count; ++k)
+    for (int i = 0; i < d; ++i)
+      for (int j = 0; j < d; ++j) rh(k, i, j) = spec.rotations[(static_cast<size_t>(k) * d + i) * d + j];
+  Kokkos::deep_copy(rotations, rh);
+  FullCovarianceMixture m;
+  m.eigen = diagonal_mixture(eigen);
+  m.rotations = rotations;
+  return m;
+}
+
+template <class Exact>
+Perturbed<Exact> perturbed(const Exact& exact, const ModelSpec::Error& e, int dim) {
+  Perturbed<Exact> m;
+  m.exact = exact;
+  m.profile.kind = e.profile == "power"        ? ErrorProfile::power
+                   : e.profile == "low-noise"  ? ErrorProfile::low_noise
+                   : e.profile == "high-noise" ? ErrorProfile::high_noise
+                                               : ErrorProfile::constant;
+  m.profile.size = e.size;
+  m.profile.exponent = e.exponent;
+  m.profile.scale = e.scale;
+  m.features = static_cast<int>(e.phases.size());
+  const auto to_view = [](const std::string& label, const std::vector<double>& v, int rows, int cols) {
+    Kokkos::View<double**, Kokkos::LayoutRight> view(label, rows, cols);
+    auto h = Kokkos::create_mirror_view(view);
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) h(i, j) = v[static_cast<size_t>(i) * cols + j];
+    Kokkos::deep_copy(view, h);
+    return view;
+  };
+  m.frequencies = to_view("pfode::model::error_frequencies", e.frequencies, m.features, dim);
+  m.amplitudes = to_view("pfode::model::error_amplitudes", e.amplitudes, m.features, dim);
+  const auto to_vector = [](const std::string& label, const std::vector<double>& v) {
+    Kokkos::View<double*> view(label, v.size());
+    auto h = Kokkos::create_mirror_view(view);
+    for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
+    Kokkos::deep_copy(view, h);
+    return view;
+  };
+  m.bias = to_vector("pfode::model::error_bias", e.bias);
+  m.phases = to_vector("pfode::model::error_phases", e.phases);
+  return m;
+}
+
+}  // namespace
+
+DeviceModel to_device(const ModelSpec& spec) {
+  if (spec.network) return network_device(*spec.network);
+  if (!spec.is_exact()) {
+    if (spec.full_covariance()) return perturbed(full_covariance_mixture(spec), spec.error, spec.dim);
+    return perturbed(diagonal_mixture(spec), spec.error, spec.dim);
+  }
+  if (spec.full_covariance()) return full_covariance_mixture(spec);
+  return diagonal_mixture(spec);
 }
 
 }  // namespace pfode::model

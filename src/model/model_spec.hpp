@@ -1,5 +1,6 @@
-// Host-side description of an exact model (a diagonal Gaussian mixture; one component is the
-// Gaussian), from config values, an HDF5 file or a seeded random draw, and its device form.
+// Host-side description of a model: an exact Gaussian mixture with diagonal or full covariances
+// (one component is the Gaussian), from config values, an HDF5 file or a seeded random draw,
+// optionally with a controlled error added to its denoiser (an imperfect model); and its device form.
 #pragma once
 
 #include <cstdint>
@@ -20,22 +21,45 @@ struct ModelSpec {
   std::vector<double> weights;  // K, sum 1
   std::vector<double> means;    // K x dim, row-major
   std::vector<double> stds;     // K x dim, row-major
+  // Full covariances U_k diag(stds_k^2) U_k^T: K x dim x dim, row-major, U_k(i, j) at
+  // (k dim + i) dim + j, column j the eigenvector of stds_kj^2. Empty: diagonal covariances.
+  std::vector<double> rotations;
+  // An imperfect model's denoiser error eps(s) e(y) (model/perturbed.hpp); field "none": exact.
+  struct Error {
+    std::string field = "none";  // none | bias | fourier
+    std::string profile = "constant";  // constant | power | low-noise | high-noise (ErrorProfile)
+    double size = 0, exponent = 0, scale = 1;
+    std::string exact;  // the exact model it perturbs (its [model.NAME])
+    std::vector<double> bias;                    // dim
+    std::vector<double> frequencies, amplitudes;  // F x dim
+    std::vector<double> phases;                  // F
+  } error;
   // A learned denoiser (`kind = network`): it is the model, and the mixture above is the exact
-  // one it was trained on (start states, its denoiser error). Null for the exact mixture.
+  // one it was trained on (start states, the exact PF-ODE of the error split). Null for the mixtures.
   std::shared_ptr<const NetworkSpec> network;
 
   bool is_gaussian() const { return components == 1 && !network; }
+  bool full_covariance() const { return !rotations.empty(); }
+  // Imperfect models, perturbed or learned, are not: the sweep splits their error (sweep/runner.hpp).
+  bool is_exact() const { return error.field == "none" && !network; }
   // The kind of model, as the results and problem files record it.
-  std::string kind() const { return network ? "network" : "diagonal-mixture"; }
+  std::string kind() const {
+    if (network) return "network";
+    return std::string(is_exact() ? "" : "perturbed-") + (full_covariance() ? "full-covariance-mixture" : "diagonal-mixture");
+  }
+  // The exact model under an imperfect one (itself when exact); named after error.exact, or for a
+  // network after the mixture its file names (NAME-exact where it names none).
+  ModelSpec exact() const;
 };
 
 // Beyond this scale (|means|, stds and 1/stds) the squares the exact denoiser and the error norms
 // take would overflow or underflow.
 inline constexpr double max_model_scale = 1e100;
 
-// Validates shapes and values (weights positive and finite, |means| <= 1e100, stds in
+// Validates shapes and values (weights positive and finite, |means| <= 1e100, stds 0 or in
 // [1e-100, 1e100]) and normalises the weights; throws std::invalid_argument naming the model and
-// the problem.
+// the problem. A zero std puts a component on a subspace (the data are exact there for s > 0; the
+// ODE stiffens like 1/s).
 ModelSpec make_model(const std::string& name, int dim, std::vector<double> weights, std::vector<double> means,
                      std::vector<double> stds, const std::string& source);
 
@@ -50,6 +74,41 @@ ModelSpec load_model_file(const std::string& name, const std::string& path);
 // [std_min, std_max], weights uniform in [1, 2] normalised; drawn from the counter generator.
 ModelSpec random_mixture(const std::string& name, int dim, int components, std::uint64_t seed, double spread,
                          double std_min, double std_max);
+
+// Gives every component a full covariance U_k diag(stds_k^2) U_k^T: `rotations` is K x dim x dim
+// (row-major, U_k(i, j)), or dim x dim for one rotation shared by every component. Throws
+// std::invalid_argument naming the model and the component when a rotation is singular (a column
+// that depends on the ones before it) or not orthogonal (max |U^T U - I| above 1e-10).
+void set_rotations(ModelSpec& spec, std::vector<double> rotations);
+
+// `components` rotations from the Haar measure on the orthogonal group: Gram-Schmidt (twice, for
+// orthogonality to round-off) on dim x dim standard normal matrices of the counter generator,
+// keyed by the seed (stream 3).
+std::vector<double> random_rotations(int components, int dim, std::uint64_t seed);
+
+// dim x dim identity rotations for every component (a full-covariance model equal to the diagonal one).
+std::vector<double> identity_rotations(int components, int dim);
+
+// The closed-form canonical PF-ODE flow of a Gaussian (components == 1) from y0 (dim values) at s0
+// to s: y(s) = mu + U diag(sqrt((c^2 + s^2) / (c^2 + s0^2))) U^T (y0 - mu). Also with a constant bias
+// eps b in its denoiser (has_closed_form): with u = U^T (y - mu) and beta = U^T (eps b),
+//   u(s) = sqrt(c^2 + s^2) [u0 / sqrt(c^2 + s0^2) + beta (asinh(c/s) - asinh(c/s0)) / c]
+// per eigen-coordinate (beta (1/s - 1/s0) where c = 0).
+bool has_closed_form(const ModelSpec& spec);
+std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s);
+
+// Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y). field: "bias" (e = b, b_j standard
+// normal) or "fourier" (e = sum_f a_f cos(omega_f . y + phi_f), `features` terms with omega_f ~
+// N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features), so each coordinate
+// of e has mean square 1 over random draws); drawn from the counter generator keyed by seed
+// (stream 4). profile and its parameters as model::ErrorProfile. Throws std::invalid_argument
+// naming the model for a negative or non-finite size, an unknown field or profile, bad parameters
+// or a base that is already imperfect.
+ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::string& field, int features,
+                  double length, std::uint64_t seed, const std::string& profile, double size, double exponent,
+                  double scale);
+// Checks an error read back from a file (shapes, values) and attaches it to `exact` under `name`.
+ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec::Error error);
 
 // The device form of the model: the kind that evaluates it (model/kinds.hpp).
 DeviceModel to_device(const ModelSpec& spec);

@@ -8,7 +8,8 @@
 // F a stack of Linear layers (h <- W h + b) with SiLU, h sigmoid(h), between them; sd = sigma_data.
 // The embedding enters only the first layer, so its contribution b_0 + W_0[:, dim:] e(s) is a term
 // of s, computed once per pack of samples that share s: a sample then costs its first layer's
-// dim inputs, not dim + 2F.
+// dim inputs, not dim + 2F. Samples with their own s (adaptive steps) fold it as a matrix product
+// over the pack, in the same summation order.
 // Packs (CPUs): each layer is a matrix product of the weights with the pack's W samples, a block
 // of outputs at a time so that every weight read serves the pack and every input read the block,
 // in loops the compiler vectorises (SiLU through exp_nonpositive). Teams (GPUs): each
@@ -74,6 +75,11 @@ struct Network {
   // sample's entries of its packs.
   template <class Feature, class Bias>
   KOKKOS_INLINE_FUNCTION void noise_terms(double s, const Feature& feature, const Bias& bias_of) const {
+    embedding(s, feature);
+    for (int i = 0; i < outputs[0]; ++i) bias_of(i) = first_bias(i, feature);
+  }
+  template <class Feature>
+  KOKKOS_INLINE_FUNCTION void embedding(double s, const Feature& feature) const {
     const int half = features / 2;
     const double c_noise = 0.25 * math::log(s);
     for (int f = 0; f < half; ++f) {
@@ -81,7 +87,6 @@ struct Network {
       feature(f) = math::cos(angle);
       feature(half + f) = math::sin(angle);
     }
-    for (int i = 0; i < outputs[0]; ++i) bias_of(i) = first_bias(i, feature);
   }
   template <class Feature>
   KOKKOS_INLINE_FUNCTION double first_bias(int i, const Feature& feature) const {
@@ -98,21 +103,24 @@ struct Network {
       noise_terms(s, scratch, [&](int i) -> double& { return scratch(features + i); });
       const Scaling c = scaling(s);
       for (int w = 0; w < W; ++w) skip[w] = c.skip, c_out[w] = c.out, c_in[w] = c.in;
-    } else {  // each sample's own s: its terms in its entries of the scratch packs
+    } else {  // each sample's own s: its features in its entries of the scratch packs, then
+              // the first layer's bias with them folded in, over the pack (first_bias's order)
       for (int w = 0; w < W; ++w) {
-        noise_terms(
-            s[w], [&](int f) -> double& { return scratch(f)[w]; },
-            [&](int i) -> double& { return scratch(features + i)[w]; });
+        embedding(s[w], [&](int f) -> double& { return scratch(f)[w]; });
         const Scaling c = scaling(s[w]);
         skip[w] = c.skip, c_out[w] = c.out, c_in[w] = c.in;
       }
+      dense<W>(
+          0, dim, features, [&](int f, double (&x)[W]) { for (int w = 0; w < W; ++w) x[w] = scratch(f)[w]; },
+          [&](int i, int) { return bias(0, i); },
+          [&](int i, const double (&b)[W]) { for (int w = 0; w < W; ++w) scratch(features + i)[w] = b[w]; });
     }
     const auto first_bias_of = [&](int i, int w) { return of_sample(scratch(features + i), w); };
     const auto hidden = [&](int half, int i) -> Pack<W>& { return values(half * widest + i); };
 
     // Layer 0 on c_in y; the hidden layers on the previous activations.
     dense<W>(
-        0, [&](int k, double (&x)[W]) { for (int w = 0; w < W; ++w) x[w] = c_in[w] * y(k)[w]; }, first_bias_of,
+        0, 0, dim, [&](int k, double (&x)[W]) { for (int w = 0; w < W; ++w) x[w] = c_in[w] * y(k)[w]; }, first_bias_of,
         [&](int i, const double (&h)[W]) {
           Pack<W>& to = hidden(0, i);
           for (int w = 0; w < W; ++w) to[w] = silu(h[w]);
@@ -125,12 +133,12 @@ struct Network {
       };
       const auto bias_of = [&](int i, int) { return bias(l, i); };
       if (l + 1 < layers) {
-        dense<W>(l, input, bias_of, [&](int i, const double (&h)[W]) {
+        dense<W>(l, 0, inputs[l], input, bias_of, [&](int i, const double (&h)[W]) {
           Pack<W>& to = hidden(1 - from, i);
           for (int w = 0; w < W; ++w) to[w] = silu(h[w]);
         });
       } else {  // D = c_skip y + c_out F
-        dense<W>(l, input, bias_of, [&](int j, const double (&f)[W]) {
+        dense<W>(l, 0, inputs[l], input, bias_of, [&](int j, const double (&f)[W]) {
           double o[W];
           for (int w = 0; w < W; ++w) o[w] = math::fma(skip[w], y(j)[w], c_out[w] * f[w]);
           for (int w = 0; w < W; ++w) out(j)[w] = o[w];
@@ -139,15 +147,16 @@ struct Network {
     }
   }
 
-  // out(i) <- bias_of(i) + sum_k W_l(i, k) x_k of layer l for every sample of the pack, through
-  // store(i, values). A block of `block` outputs at a time: for each input k, the block's
+  // out(i) <- bias_of(i) + sum_k W_l(i, first + k) x_k (k < n_in) of layer l for every sample of the
+  // pack, through store(i, values). A block of `block` outputs at a time: for each input k, the block's
   // contiguous weights times each sample's x_k (an outer product), so the vector lanes run over
   // outputs and the block x W accumulators stay in registers. Each output's sum runs in input
   // order whatever the blocking.
   static constexpr int block = 4;
   template <int W, class Input, class BiasOf, class Store>
-  KOKKOS_INLINE_FUNCTION void dense(int l, const Input& input, const BiasOf& bias_of, const Store& store) const {
-    const int n_out = outputs[l], n_in = l == 0 ? dim : inputs[l];
+  KOKKOS_INLINE_FUNCTION void dense(int l, int first, int n_in, const Input& input, const BiasOf& bias_of,
+                                    const Store& store) const {
+    const int n_out = outputs[l];
     double x[W], h[W];
     int i0 = 0;
     for (; i0 + block <= n_out; i0 += block) {
@@ -157,7 +166,7 @@ struct Network {
       for (int k = 0; k < n_in; ++k) {
         input(k, x);
         double a[block];
-        for (int b = 0; b < block; ++b) a[b] = weight(l, i0 + b, k);
+        for (int b = 0; b < block; ++b) a[b] = weight(l, i0 + b, first + k);
         for (int w = 0; w < W; ++w)
           for (int b = 0; b < block; ++b) acc[w][b] = math::fma(a[b], x[w], acc[w][b]);
       }
@@ -170,7 +179,7 @@ struct Network {
       for (int w = 0; w < W; ++w) h[w] = bias_of(i0, w);
       for (int k = 0; k < n_in; ++k) {
         input(k, x);
-        const double a = weight(l, i0, k);
+        const double a = weight(l, i0, first + k);
         for (int w = 0; w < W; ++w) h[w] = math::fma(a, x[w], h[w]);
       }
       store(i0, h);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/fingerprint.hpp"
 #include "io/hdf5.hpp"
 #include "model/model_spec.hpp"
 #include "model/network.hpp"
@@ -42,6 +43,16 @@ void write_network(const io::Group& g, const NetworkSpec& net);
 // the model and the file; also when the network's dimension differs from the mixture's or from
 // `dim` (> 0: the config's).
 ModelSpec load_network_model(const std::string& name, const std::string& path, int dim = 0);
+
+// Every parameter that changes D, into a checkpoint's or problem file's fingerprint.
+inline void add_to(Fingerprint& f, const NetworkSpec& net) {
+  f.add(net.sigma_data);
+  f.add(net.frequencies);
+  for (size_t l = 0; l < net.weights.size(); ++l) {
+    f.add(net.weights[l]);
+    f.add(net.biases[l]);
+  }
+}
 
 // The device kind, with its parameters copied to the device.
 Network network_device(const NetworkSpec& net);

@@ -54,11 +54,22 @@ std::vector<double> start_states(const ModelSpec& model, const StartSpec& start,
         int k = 0;
         for (double acc = model.weights[0]; k + 1 < model.components && u > acc; acc += model.weights[++k]) {
         }
+        double* yp = y.data() + static_cast<size_t>(p) * dim;
         for (int j = 0; j < dim; ++j) {
           const size_t at = static_cast<size_t>(k) * dim + j;
           const double sd = std::sqrt(model.stds[at] * model.stds[at] + s_T * s_T);
-          y[static_cast<size_t>(p) * dim + j] = model.means[at] + sd * counter_normal(seed, p, j);
+          yp[j] = sd * counter_normal(seed, p, j);  // in the component's eigenbasis
         }
+        if (model.full_covariance()) {  // rotated into the state's coordinates
+          const double* u = model.rotations.data() + static_cast<size_t>(k) * dim * dim;
+          const std::vector<double> z(yp, yp + dim);
+          for (int i = 0; i < dim; ++i) {
+            double sum = 0;
+            for (int j = 0; j < dim; ++j) sum += u[i * dim + j] * z[j];
+            yp[i] = sum;
+          }
+        }
+        for (int j = 0; j < dim; ++j) yp[j] = model.means[static_cast<size_t>(k) * dim + j] + yp[j];
       }
       break;
     case StartMode::prior: {

@@ -1,7 +1,10 @@
 // Per-sample adaptive DOP853 on the canonical PF-ODE in u = log s (DESIGN.md section 1):
 //   dy/du = y - D(y, e^u),
-// integrated from u_0 down through every requested u_m, landing on each exactly (the step is
-// clipped), with Hairer's error norm and step-size control. 12 model evaluations per step (FSAL).
+// integrated from u_0 down to the last requested u, with Hairer's error norm and step-size control,
+// 12 model evaluations per step (FSAL). The requested u between the two ends come from DOP853's
+// dense output of order 7: they never shorten a step, so the steps, and the cost, are the same for
+// 3 or 3000 requested times. With any such time every accepted step computes the interpolant's
+// three extra stages (15 evaluations per accepted step instead of 12).
 // The kernel and the definition of dop853 for one model kind, compiled once per kind in that
 // kind's translation unit (src/kinds/).
 #pragma once
@@ -35,7 +38,9 @@ struct Dop853Kernel {
   Kokkos::View<int*> failed;             // 1 where the step budget ran out or the solution blew up
   Kokkos::View<long**> steps;            // (sample, 2): accepted, rejected steps (12 NFE each, after 1 at the start)
 
-  static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14;
+  static constexpr int y_slot = 0, trial_slot = 1, stage_slot = 2, f_trial_slot = 14, dense_input_slot = 18;
+  static constexpr int interpolant_slot = 15;  // F3..F6 (F0..F2 come from y, y_new, f and f_new)
+  static constexpr int output_slot = stage_slot + 1;  // K_1, free once F3..F6 are formed: an interpolated state
 
   KOKKOS_INLINE_FUNCTION void derivative(const L& l, int in_slot, const Value& u, int out_slot,
                                          const bool (&counted)[W]) const {
@@ -68,13 +73,15 @@ struct Dop853Kernel {
       l.for_coordinates([&](int c) { y_out(sample, 0, c) = y_start(sample, c); });
     }
     if (outputs < 2) return;
+    const int last = outputs - 1;
+    const bool dense = outputs > 2;  // requested times between the ends: dense output
     Value u, h;
     int next_output[W];
     long accepted_steps[W], rejected_steps[W];
     bool active[W];
     for (int w = 0; w < W; ++w) {
       u[w] = u_out(0);
-      h[w] = -math::min(0.05, u_out(0) - u_out(outputs - 1));  // control adapts it within a few steps
+      h[w] = -math::min(0.05, u_out(0) - u_out(last));  // control adapts it within a few steps
       next_output[w] = 1;
       accepted_steps[w] = rejected_steps[w] = 0;
       active[w] = l.holds(w);  // positions past the end of the batch only keep the lock step
@@ -83,37 +90,42 @@ struct Dop853Kernel {
     for (;;) {
       bool any = false;
       for (int w = 0; w < W; ++w) {
-        if (active[w] && accepted_steps[w] + rejected_steps[w] >= settings.max_steps) fail(l, w, active);
+        if (active[w] && accepted_steps[w] + rejected_steps[w] >= settings.max_steps) fail(l, w, active, next_output[w]);
         any = any || active[w];
       }
       if (!any) break;
       Value step;
       bool lands[W];
-      for (int w = 0; w < W; ++w) {
-        const double target = active[w] ? u_out(next_output[w]) : u[w];
-        lands[w] = u[w] + h[w] <= target;
-        step[w] = !active[w] ? 0.0 : lands[w] ? target - u[w] : h[w];
+      for (int w = 0; w < W; ++w) {  // only the end clips a step
+        lands[w] = u[w] + h[w] <= u_out(last);
+        step[w] = !active[w] ? 0.0 : lands[w] ? u_out(last) - u[w] : h[w];
       }
       double own_err[W], err[W];
       trial_step(l, u, step, active, own_err);
       shared_error(own_err, active, err);
-      bool accepted[W];
+      bool accepted[W], any_accepted = false;
+      const Value u_old = u;
       for (int w = 0; w < W; ++w) {
         accepted[w] = active[w] && err[w] <= 1.0;
+        any_accepted = any_accepted || accepted[w];
         if (!active[w]) continue;
         if (!accepted[w]) {  // rejected (also when err is NaN): shrink and retry
           ++rejected_steps[w];
           const double shrink = math::isfinite(err[w]) ? math::max(0.2, 0.9 * math::pow(err[w], -0.125)) : 0.2;
           h[w] = step[w] * shrink;
           // With a shared step only the samples whose own error is too large fail; the others go on.
-          if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w]))) && !(own_err[w] <= 1.0)) fail(l, w, active);
+          if (!(math::fabs(h[w]) > 1e-14 * math::max(1.0, math::fabs(u[w]))) && !(own_err[w] <= 1.0)) fail(l, w, active, next_output[w]);
           continue;
         }
         ++accepted_steps[w];
-        u[w] = lands[w] ? u_out(next_output[w]) : u[w] + step[w];
+        u[w] = lands[w] ? u_out(last) : u[w] + step[w];
         const double grow = err[w] > 0 ? math::min(10.0, math::max(0.2, 0.9 * math::pow(err[w], -0.125))) : 10.0;
-        // A step clipped to land on an output says nothing about the step the control wants.
+        // A step clipped to land on the end says nothing about the step the control wants.
         if (!lands[w] || grow < 1.0) h[w] = step[w] * grow;
+      }
+      if (dense && any_accepted) {
+        interpolant(l, u_old, step, accepted);
+        write_dense_outputs(l, u_old, u, step, accepted, next_output);
       }
       l.for_coordinates([&](int c) {
         Value y = l(y_slot, c), f = l(stage_slot, c);
@@ -127,9 +139,9 @@ struct Dop853Kernel {
       });
       for (int w = 0; w < W; ++w) {
         if (!accepted[w] || !lands[w]) continue;
-        const int sample = l.sample(w), m = next_output[w];
-        l.for_coordinates([&](int c) { y_out(sample, m, c) = l(y_slot, c)[w]; });
-        if (++next_output[w] == outputs) active[w] = false;
+        const int sample = l.sample(w);
+        l.for_coordinates([&](int c) { y_out(sample, last, c) = l(y_slot, c)[w]; });
+        active[w] = false;
       }
     }
     for (int w = 0; w < W; ++w) {
@@ -142,6 +154,64 @@ struct Dop853Kernel {
     }
   }
 
+  // After an accepted step from u_old (y in y_slot, f in stage_slot) of size step (y_new in
+  // trial_slot, f_new in f_trial_slot): the three extra stages of the dense output, counted for the
+  // accepted samples, then F3..F6 of the interpolant into interpolant_slot.. (over K_13..K_15).
+  KOKKOS_INLINE_FUNCTION void interpolant(const L& l, const Value& u_old, const Value& step,
+                                          const bool (&accepted)[W]) const {
+    for (int i = 0; i < 3; ++i) {
+      const int stage = Dop853Coefficients::stages + 1 + i;  // 13, 14, 15: K_j sits in stage_slot + j
+      l.for_coordinates([&](int c) {
+        Value acc = 0.0;
+        for (int j = 0; j < stage; ++j) acc += k.dense_a[i][j] * l(stage_slot + j, c);
+        l(dense_input_slot, c) = l(y_slot, c) + step * acc;
+      });
+      derivative(l, dense_input_slot, u_old + k.dense_c[i] * step, stage_slot + stage, accepted);
+    }
+    l.for_coordinates([&](int c) {
+      Value f[4] = {0.0, 0.0, 0.0, 0.0};
+      for (int j = 0; j < Dop853Coefficients::dense_stages; ++j) {
+        const Value kj = l(stage_slot + j, c);
+        for (int r = 0; r < 4; ++r) f[r] += k.dense_d[r][j] * kj;
+      }
+      for (int r = 0; r < 4; ++r) l(interpolant_slot + r, c) = step * f[r];
+    });
+  }
+
+  // y_out at every requested u the accepted step passed (u_new <= u_m, before the last): the
+  // interpolant at theta = (u_m - u_old) / step, evaluated for the whole pack at once (each sample
+  // at its own theta), one requested time per sample and round; a requested u the step ends on
+  // exactly gets y_new.
+  KOKKOS_INLINE_FUNCTION void write_dense_outputs(const L& l, const Value& u_old, const Value& u_new, const Value& step,
+                                                  const bool (&accepted)[W], int (&next_output)[W]) const {
+    const int last = static_cast<int>(u_out.extent(0)) - 1;
+    for (;;) {
+      bool pending[W], any = false;
+      Value theta = 0.0;
+      for (int w = 0; w < W; ++w) {
+        const int m = next_output[w];
+        pending[w] = accepted[w] && m < last && u_out(m) >= u_new[w];
+        if (pending[w]) theta[w] = u_out(m) == u_new[w] ? 1.0 : (u_out(m) - u_old[w]) / step[w];
+        any = any || pending[w];
+      }
+      if (!any) return;
+      l.for_coordinates([&](int c) {
+        const Value y = l(y_slot, c), y_new = l(trial_slot, c), f = l(stage_slot, c), f_new = l(f_trial_slot, c);
+        const Value f3 = l(interpolant_slot, c), f4 = l(interpolant_slot + 1, c);
+        const Value f5 = l(interpolant_slot + 2, c), f6 = l(interpolant_slot + 3, c);
+        const Value s = 1.0 - theta, dy = y_new - y, f1 = step * f - dy, f2 = 2.0 * dy - step * (f + f_new);
+        Value out = y + theta * (dy + s * (f1 + theta * (f2 + s * (f3 + theta * (f4 + s * (f5 + theta * f6))))));
+        for (int w = 0; w < W; ++w) out[w] = theta[w] == 1.0 ? y_new[w] : out[w];
+        l(output_slot, c) = out;
+      });
+      for (int w = 0; w < W; ++w) {  // each sample's coordinates are contiguous in y_out
+        if (!pending[w]) continue;
+        const int sample = l.sample(w), m = next_output[w]++;
+        l.for_coordinates([&](int c) { y_out(sample, m, c) = l(output_slot, c)[w]; });
+      }
+    }
+  }
+
   // err <- own_err per sample, or with pack_step the largest over the active samples (a NaN wins).
   KOKKOS_INLINE_FUNCTION void shared_error(const double (&own_err)[W], const bool (&active)[W], double (&err)[W]) const {
     double largest = 0.0;
@@ -150,9 +220,13 @@ struct Dop853Kernel {
     for (int w = 0; w < W; ++w) err[w] = settings.pack_step ? largest : own_err[w];
   }
 
-  KOKKOS_INLINE_FUNCTION void fail(const L& l, int w, bool (&active)[W]) const {
+  // Marks sample w failed; the times it did not reach hold NaN (y_out is not initialised).
+  KOKKOS_INLINE_FUNCTION void fail(const L& l, int w, bool (&active)[W], int first_missing) const {
     const int sample = l.sample(w);
     l.once([&] { failed(sample) = 1; });
+    const int outputs = static_cast<int>(u_out.extent(0));
+    for (int m = first_missing; m < outputs; ++m)
+      l.for_coordinates([&](int c) { y_out(sample, m, c) = math::quiet_nan(); });
     active[w] = false;
   }
 

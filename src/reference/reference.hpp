@@ -1,6 +1,7 @@
 // The high-accuracy reference: exact PF-ODE states through each sample's start state at any set
-// of requested s = sigma/alpha, by DOP853 in log s, with the NFE it spent and an estimate of its
-// own error (from a second solve at a looser tolerance through a few of the times, see reference.cpp).
+// of requested s = sigma/alpha, by DOP853 in log s (dense output between the ends), with the NFE
+// it spent and an estimate of its own error (from a second solve at a looser tolerance for a fixed
+// subset of the samples, see reference.cpp).
 #pragma once
 
 #include <vector>
@@ -18,9 +19,15 @@ struct ReferenceSolution {
   // Per sample, of the tight solve: model evaluations, 1 + 12 x (accepted + rejected) steps.
   std::vector<long> nfe, accepted_steps, rejected_steps;
   double error_estimate = 0.0;          // RMS over samples of each sample's largest RMS-over-coords error, in x
+  std::vector<int> estimate_samples;    // the samples the estimate solves again (error_estimate_samples)
   double tolerance = 0.0;
   int failed_samples = 0;
 };
+
+// The samples, of `samples`, whose second solve gives the error estimate: min(samples, 32) of them,
+// evenly spread by index (floor(i samples / n)).
+inline constexpr int estimate_sample_count = 32;
+std::vector<int> error_estimate_samples(int samples);
 
 // x_scale: alpha at each requested time, so that the error estimate is in the schedule's scale
 // x = alpha y, as the solvers' errors are (empty: in y).

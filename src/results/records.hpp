@@ -51,12 +51,22 @@ struct CellResult {
   // the s and t of each of its model evaluations, in the order they were made.
   std::vector<int> step_order, step_corrected;
   std::vector<double> eval_s, eval_t;
+  // An imperfect model (DESIGN.md section 4): gte above is the discretisation error, against the
+  // model's own PF-ODE; the total error is against the exact PF-ODE from the same start; the model
+  // error is the distance between the two references, the denoiser error |D_model - D_exact| on
+  // the model's reference trajectory. Empty / NaN for an exact model.
+  std::vector<double> total_error;  // per sample: RMS over coordinates of x_N - x*_exact(t_N)
+  metrics::SampleSummary total_summary;
+  std::vector<double> model_error_rms;     // along the grid (N + 1): RMS over samples, in x
+  std::vector<double> denoiser_error_rms;  // along the grid (N + 1): RMS over samples, in x0 units
+  bool split() const { return !total_error.empty(); }
 };
 
 struct ReferenceRecord {
   std::string model, schedule;
   long seed = 0, times = 0;
   double tolerance = 0, nfe_mean = 0, error_estimate = 0;
+  long error_estimate_samples = 0;  // the samples solved again for it: reference::error_estimate_samples
   std::string step_control = "sample";  // DOP853 steps per sample, or shared by packs of 16 ("pack")
   std::string layout = "packs";         // how the kernel ran: "packs" or "teams" (own steps only)
   double exact_error = -1;  // RMS error against the closed form (Gaussian models; -1 otherwise)
@@ -64,6 +74,8 @@ struct ReferenceRecord {
   long nfe_max = 0, failed_samples = 0;
   double steps_accepted_mean = 0, steps_rejected_mean = 0;  // DOP853 steps per sample (tight solve)
   double wall_time = 0;
+  // An imperfect model: the exact model's reference from the same start states (else -1 and 0).
+  double exact_model_error_estimate = -1, exact_model_nfe_mean = 0;
 };
 
 // A convergence series: one (model, schedule, spacing, solver, seed) over the NFE budgets that
@@ -74,6 +86,12 @@ struct SeriesFit {
   std::vector<int> cells;     // ids, by increasing NFE
   std::vector<double> nfe;    // mean NFE per sample of each cell
   metrics::OrderFit gte, gte_median, lte;
+  // An imperfect model: the total error's fit, the model error at t_N (the largest NFE's) and the
+  // NFE from which on the discretisation error (gte RMS) stays below the model error: more steps
+  // no longer pay (NaN where it never does, or for an exact model).
+  metrics::OrderFit total;
+  double model_error = std::numeric_limits<double>::quiet_NaN();
+  double crossover_nfe = std::numeric_limits<double>::quiet_NaN();
 };
 
 // A noise schedule as a run used it: its name and the schedule with its parameters and t range.

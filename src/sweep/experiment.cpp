@@ -166,14 +166,32 @@ std::vector<double> matrix(Reader& r, const std::string& key, int rows, int cols
   return out;
 }
 
+// rotations = identity | random | the matrices (rows separated by ';'): K x dim rows, or dim rows
+// for one rotation shared by every component; random ones are drawn with rotation_seed.
+void read_rotations(Reader& r, const std::string& p, model::ModelSpec& spec, long default_seed) {
+  if (!r.has(p + "rotations")) return;
+  const std::string text = r.required(p + "rotations");
+  if (text == "identity") return model::set_rotations(spec, model::identity_rotations(spec.components, spec.dim));
+  if (text == "random") {
+    const auto seed = static_cast<std::uint64_t>(r.integer(p + "rotation_seed", default_seed, 0));
+    return model::set_rotations(spec, model::random_rotations(spec.components, spec.dim, seed));
+  }
+  const auto rows = static_cast<int>(std::count(text.begin(), text.end(), ';')) + 1;
+  const int blocks = rows == spec.dim ? 1 : spec.components;
+  model::set_rotations(spec, matrix(r, p + "rotations", blocks * spec.dim, spec.dim));
+}
+
 // The settings each model kind takes.
 const std::map<std::string, std::vector<std::string>>& model_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
-      {"gaussian", {"kind", "dim", "means", "stds"}},
-      {"mixture", {"kind", "dim", "weights", "means", "stds"}},
-      {"random-mixture", {"kind", "dim", "components", "seed", "spread", "std_min", "std_max"}},
-      {"file", {"kind", "file"}},
+      {"gaussian", {"kind", "dim", "means", "stds", "rotations", "rotation_seed"}},
+      {"mixture", {"kind", "dim", "weights", "means", "stds", "rotations", "rotation_seed"}},
+      {"random-mixture", {"kind", "dim", "components", "seed", "spread", "std_min", "std_max", "rank", "std_floor",
+                          "rotations", "rotation_seed"}},
+      {"file", {"kind", "file", "rotations", "rotation_seed"}},
       {"network", {"kind", "file", "dim"}},
+      {"perturbed", {"kind", "exact", "error", "features", "length", "error_seed", "error_profile", "error_size",
+                     "error_exponent", "error_scale"}},
   };
   return keys;
 }
@@ -184,7 +202,8 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
   const std::string kind = r.required(p + "kind");
   const auto known = model_keys().find(kind);
   if (known == model_keys().end())
-    throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file, network)");
+    throw std::invalid_argument("model " + name + ": unknown kind '" + kind +
+                                "' (known: gaussian, mixture, random-mixture, file, network, perturbed)");
   for (const auto& key : r.keys_in("model." + name)) {
     const std::string setting = key.substr(p.size());
     if (std::find(known->second.begin(), known->second.end(), setting) == known->second.end()) {
@@ -195,24 +214,44 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
                                   (kind == "gaussian" && setting == "weights" ? "; several components: kind = mixture" : ""));
     }
   }
+  model::ModelSpec spec;
+  long seed = 0;
   if (kind == "gaussian" || kind == "mixture") {
     const int dim = static_cast<int>(r.integer(p + "dim", 1, 1));
     std::vector<double> weights = kind == "gaussian" ? std::vector<double>{1.0} : r.reals(p + "weights");
     const int k = static_cast<int>(weights.size());
-    auto spec = model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
+    spec = model::make_model(name, dim, weights, matrix(r, p + "means", k, dim), matrix(r, p + "stds", k, dim), "config");
     model::require_unit_sum(name, weights);
-    return spec;
-  }
-  if (kind == "random-mixture") {
+  } else if (kind == "random-mixture") {
     const int dim = static_cast<int>(r.integer(p + "dim", 2, 1));
     const int k = static_cast<int>(r.integer(p + "components", 4, 1));
-    return model::random_mixture(name, dim, k, static_cast<std::uint64_t>(r.integer(p + "seed", 0, 0)),
-                                 r.real(p + "spread", "2.0"), r.real(p + "std_min", "0.3"), r.real(p + "std_max", "0.6"));
+    seed = r.integer(p + "seed", 0, 0);
+    spec = model::random_mixture(name, dim, k, static_cast<std::uint64_t>(seed), r.real(p + "spread", "2.0"),
+                                 r.real(p + "std_min", "0.3"), r.real(p + "std_max", "0.6"));
+    // Data near a subspace: every component's coordinates from `rank` on get std_floor.
+    const int rank = static_cast<int>(r.integer(p + "rank", dim, 0, dim));
+    const double floor = r.real(p + "std_floor", "0");
+    if (!(floor == 0 || (floor >= 1.0 / model::max_model_scale && floor <= model::max_model_scale)))
+      throw std::invalid_argument(p + "std_floor must be 0 or within [1e-100, 1e100]");
+    for (int c = 0; c < k; ++c)
+      for (int j = rank; j < dim; ++j) spec.stds[static_cast<size_t>(c) * dim + j] = floor;
+  } else if (kind == "file") {
+    spec = model::load_model_file(name, r.required(p + "file"));
+  } else if (kind == "network") {  // a trained denoiser (training/train_denoiser.py); its file holds the mixture it learned
+    const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
+    return model::load_network_model(name, r.required(p + "file"), dim);
+  } else {  // perturbed (model_keys() knows no other kind): an exact model (another [model.NAME])
+            // with a controlled denoiser error (model/perturbed.hpp)
+    const std::string exact = r.required(p + "exact");
+    if (exact == name) throw std::invalid_argument("model " + name + ": exact names the model itself");
+    return model::perturb(name, read_model(r, exact), r.text(p + "error", "fourier"),
+                          static_cast<int>(r.integer(p + "features", 16, 1)), r.real(p + "length", "1.0"),
+                          static_cast<std::uint64_t>(r.integer(p + "error_seed", 0, 0)),
+                          r.text(p + "error_profile", "constant"), r.real(p + "error_size", "0.01"),
+                          r.real(p + "error_exponent", "1"), r.real(p + "error_scale", "1"));
   }
-  if (kind == "file") return model::load_model_file(name, r.required(p + "file"));
-  // A trained denoiser (training/train_denoiser.py); its file names the mixture it was trained on.
-  const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
-  return model::load_network_model(name, r.required(p + "file"), dim);
+  read_rotations(r, p, spec, seed);
+  return spec;
 }
 
 // Every setting belongs to a known section: a misspelled one ([swep]) is named as such rather
@@ -422,6 +461,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     e.blocks.clear();
   }
 
+  // x*(0) is the reference continued to s = 0, which is regular only where every variance is > 0.
+  if (e.denoise_to_zero)
+    for (const auto& m : e.models)
+      if (*std::min_element(m.stds.begin(), m.stds.end()) == 0 || !m.is_exact())
+        throw std::invalid_argument("run.denoise_target = zero: model " + m.name +
+                                    (m.is_exact() ? " has a zero std" : m.network ? " is a network" : " is perturbed") +
+                                    " (its flow to s = 0 is singular; use grid_end)");
+
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
   Fingerprint inputs;
@@ -429,14 +476,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     inputs.add(m.weights);
     inputs.add(m.means);
     inputs.add(m.stds);
-    if (m.network) {
-      inputs.add(m.network->sigma_data);
-      inputs.add(m.network->frequencies);
-      for (size_t l = 0; l < m.network->weights.size(); ++l) {
-        inputs.add(m.network->weights[l]);
-        inputs.add(m.network->biases[l]);
-      }
-    }
+    if (m.network) model::add_to(inputs, *m.network);
+    if (m.full_covariance()) inputs.add(m.rotations);  // (only then: exact diagonal models keep their identity)
+    if (!m.is_exact())
+      for (const auto* v : {&m.error.bias, &m.error.frequencies, &m.error.amplitudes, &m.error.phases}) inputs.add(*v);
   }
   if (e.start.mode == model::StartMode::file) {  // each (model, schedule) the plan pairs
     std::set<std::pair<int, int>> pairs;

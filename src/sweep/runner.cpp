@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "model/evaluate.hpp"
 #include "solver/run.hpp"
 
 namespace pfode::sweep {
@@ -26,14 +27,13 @@ double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y
   double worst = 0;
   for (int k = 0; k < times; ++k) {
     double sum = 0;
-    for (int p = 0; p < samples; ++p)
+    for (int p = 0; p < samples; ++p) {
+      const auto exact = model::gaussian_flow(m, y_start.data() + static_cast<size_t>(p) * m.dim, ref.s[0], ref.s[k]);
       for (int j = 0; j < m.dim; ++j) {
-        const double c2 = m.stds[j] * m.stds[j], y0 = y_start[static_cast<size_t>(p) * m.dim + j];
-        const double exact = m.means[j] + (y0 - m.means[j]) * std::sqrt((c2 + ref.s[k] * ref.s[k]) /
-                                                                        (c2 + ref.s[0] * ref.s[0]));
-        const double d = alpha[k] * (y(p, k, j) - exact);
+        const double d = alpha[k] * (y(p, k, j) - exact[j]);
         sum += d * d;
       }
+    }
     worst = std::max(worst, std::sqrt(sum / (static_cast<double>(samples) * m.dim)));
   }
   return worst;
@@ -79,6 +79,39 @@ void save_states(const Experiment& e, const HostY& y, const solver::ExactStates&
         r.states.push_back(states(k, i, c));
         r.exact_states.push_back(exact_x(e.save_samples[k], i, c));
       }
+}
+
+// GroupReference::model_error and denoiser_error from the two solves.
+void split_reference_errors(const model::ModelSpec& spec, const model::ModelSpec& exact,
+                            const std::vector<double>& alpha, GroupReference& group) {
+  const auto y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), group.solution.y);
+  const auto y_exact = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), group.exact.y);
+  const int samples = static_cast<int>(y.extent(0)), times = static_cast<int>(y.extent(1)), dim = spec.dim;
+  std::vector<double> points, s;  // every (sample, time) of the model's reference
+  points.reserve(static_cast<size_t>(samples) * times * dim);
+  group.model_error.resize(static_cast<size_t>(samples) * times);
+  for (int p = 0; p < samples; ++p)
+    for (int k = 0; k < times; ++k) {
+      double sum = 0;
+      for (int j = 0; j < dim; ++j) {
+        const double d = alpha[k] * (y(p, k, j) - y_exact(p, k, j));
+        sum += d * d;
+        points.push_back(y(p, k, j));
+      }
+      group.model_error[static_cast<size_t>(p) * times + k] = std::sqrt(sum / dim);
+      s.push_back(group.solution.s[k]);
+    }
+  const auto d_model = model::denoise_points(model::to_device(spec), points, s);
+  const auto d_exact = model::denoise_points(model::to_device(exact), points, s);
+  group.denoiser_error.resize(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    double sum = 0;
+    for (int j = 0; j < dim; ++j) {
+      const double d = d_model[i * dim + j] - d_exact[i * dim + j];
+      sum += d * d;
+    }
+    group.denoiser_error[i] = std::sqrt(sum / dim);
+  }
 }
 
 double mean(const std::vector<long>& values) {
@@ -154,6 +187,9 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   double s_zero = 0;
   if (settings.to_zero) {
     const double c_min = *std::min_element(spec.stds.begin(), spec.stds.end());
+    if (!(c_min > 0) || !spec.is_exact())
+      throw std::invalid_argument("model " + spec.name + (spec.is_exact() ? " has a zero std" : spec.network ? " is a network" : " is perturbed") +
+                                  ": its flow to s = 0 is singular (no x*(0) target)");
     s_zero = std::min(1e-8 * c_min, 1e-2 * s_out.back());
     s_out.push_back(s_zero);
     alpha_out.push_back(1.0);
@@ -190,8 +226,17 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
     record.steps_rejected_mean += static_cast<double>(ref.rejected_steps[p]) / samples;
   }
   record.error_estimate = ref.error_estimate;
+  record.error_estimate_samples = static_cast<long>(ref.estimate_samples.size());
   record.failed_samples = ref.failed_samples;
-  if (spec.is_gaussian()) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
+  if (model::has_closed_form(spec)) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
+  if (!spec.is_exact()) {
+    const auto exact = spec.exact();
+    group.exact = reference::solve_reference(model::to_device(exact), y_start_device, s_out, dop853, alpha_out);
+    record.exact_model_error_estimate = group.exact.error_estimate;
+    record.exact_model_nfe_mean = group.exact.nfe_mean;
+    record.failed_samples += group.exact.failed_samples;
+    split_reference_errors(spec, exact, alpha_out, group);
+  }
   record.s_zero = s_zero;
   record.wall_time = seconds_since(start);
   if (settings.to_zero) group.zero = static_cast<int>(times.size());
@@ -218,6 +263,37 @@ void set_global_errors(results::CellResult& r, const std::vector<double>& global
   r.status = r.gte_summary.finite ? "ok" : adaptive ? "step_control_failed" : "diverged";
   r.reference_error = reference_error;
   r.near_floor = r.gte_summary.rms <= 10.0 * reference_error;
+}
+
+void set_error_split(results::CellResult& r, const GroupReference& reference, const std::vector<int>& index,
+                     const std::vector<double>& final_state, double alpha_final, int samples) {
+  const auto y_exact = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), reference.exact.y);
+  const int dim = static_cast<int>(y_exact.extent(2)), times = static_cast<int>(reference.solution.s.size());
+  const int last = index.back();
+  r.total_error.resize(samples);
+  for (int p = 0; p < samples; ++p) {
+    double sum = 0;
+    for (int j = 0; j < dim; ++j) {
+      const double d = final_state[static_cast<size_t>(p) * dim + j] - alpha_final * y_exact(p, last, j);
+      sum += d * d;
+    }
+    r.total_error[p] = std::sqrt(sum / dim);
+  }
+  r.total_summary = metrics::summarize(r.total_error);
+  const auto along = [&](const std::vector<double>& per_sample) {
+    std::vector<double> rms;
+    for (int k : index) {
+      double sum = 0;
+      for (int p = 0; p < samples; ++p) {
+        const double v = per_sample[static_cast<size_t>(p) * times + k];
+        sum += v * v;
+      }
+      rms.push_back(std::sqrt(sum / samples));
+    }
+    return rms;
+  };
+  r.model_error_rms = along(reference.model_error);
+  r.denoiser_error_rms = along(reference.denoiser_error);
 }
 
 results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
@@ -346,6 +422,9 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       }
       set_global_errors(r, run.global_error, run.exact_final_rms, e.samples, n + 1, record.error_estimate,
                         solver::is_adaptive(spec));
+      if (reference.split())
+        set_error_split(r, reference, reference.indices(cell.times), run.final_state, sched.alpha(cell.times.back()),
+                        e.samples);
       if (measure_lte) {
         auto lte = metrics::summarize_columns(run.local_error, e.samples, n);
         r.lte_rms = std::move(lte.rms);

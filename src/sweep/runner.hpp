@@ -61,12 +61,20 @@ ReferenceSettings reference_settings(const Experiment& e, const Plan& plan, cons
 long reference_outputs(const Experiment& e, const Plan& plan, const CellGroup& group);
 
 // The reference of one (model, schedule, seed) group: one DOP853 solve through every time the
-// group's runs need, from the group's start states.
+// group's runs need, from the group's start states. For an imperfect model (ModelSpec::is_exact()
+// false) also the exact model's solve from the same start states through the same times, and the
+// two references' difference: the model error and the denoiser error along the model's reference.
 struct GroupReference {
   std::vector<double> times;              // the union, by decreasing t; times[0] is the start
-  reference::ReferenceSolution solution;  // y at each of `times`
+  reference::ReferenceSolution solution;  // y at each of `times`: the model's own PF-ODE
   results::ReferenceRecord record;
   int zero = -1;  // the position of y*(0) in solution.y (after `times`), or -1 when not continued
+  // Imperfect models only (else empty): the exact PF-ODE at `times`, and per (sample, time),
+  // samples x times row-major, the RMS over coordinates of alpha (y_model - y_exact) (model error,
+  // in x) and of D_model(y_model, s) - D_exact(y_model, s) (denoiser error).
+  reference::ReferenceSolution exact;
+  std::vector<double> model_error, denoiser_error;
+  bool split() const { return !model_error.empty(); }
   // The position in `times` of each of run_times (each must be one of them).
   std::vector<int> indices(const std::vector<double>& run_times) const;
 };
@@ -84,5 +92,12 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
 void set_global_errors(results::CellResult& r, const std::vector<double>& global_error,
                        const std::vector<double>& exact_final_rms, int samples, int points, double reference_error,
                        bool adaptive);
+
+// The error split of a cell of an imperfect model (DESIGN.md section 4), from the group reference
+// (split()): final_state (samples x dim, x_N) against alpha_N y_exact at the cell's last time (the
+// total error), and the group's model and denoiser errors at the cell's times (`index`, positions
+// in reference.times). The cell's GTE, against the model's own reference, is the discretisation error.
+void set_error_split(results::CellResult& r, const GroupReference& reference, const std::vector<int>& index,
+                     const std::vector<double>& final_state, double alpha_final, int samples);
 
 }  // namespace pfode::sweep

@@ -39,6 +39,19 @@ std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult
     f.gte = metrics::fit_order(f.nfe, rms, floor);
     f.gte_median = metrics::fit_order(f.nfe, median, floor);
     f.lte = metrics::fit_order(f.nfe, lte, lte_floor);
+    if (members.front()->split()) {  // an imperfect model: the error split (DESIGN.md section 4)
+      std::vector<double> total;
+      std::vector<bool> failed;
+      for (const auto* c : members) {
+        total.push_back(c->total_summary.rms);
+        failed.push_back(c->status != "ok");
+      }
+      f.total = metrics::fit_order(f.nfe, total, failed);
+      f.model_error = members.back()->model_error_rms.back();
+      // The NFE from which on every cell's discretisation error is below its model error.
+      for (size_t i = members.size(); i-- > 0 && members[i]->gte_summary.rms < members[i]->model_error_rms.back();)
+        f.crossover_nfe = f.nfe[i];
+    }
     fits.push_back(std::move(f));
   }
   return fits;

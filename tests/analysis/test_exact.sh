@@ -23,7 +23,7 @@ samples = 5
 seeds = 0 3
 
 [sweep]
-models = gaussian mixture mix16 network
+models = gaussian mixture mix16 full fullgauss noisy network
 schedules = $schedules
 spacings = uniform-lambda karras
 solvers = ddim heun
@@ -57,6 +57,30 @@ seed = 1
 [model.network]
 kind = network
 file = $src/experiments/networks/eight-gaussians.h5
+
+[model.full]
+kind = random-mixture
+dim = 4
+components = 3
+seed = 2
+rank = 3
+rotations = random
+
+[model.fullgauss]
+kind = gaussian
+dim = 3
+means = 0.5 -0.5 1.0
+stds = 0.3 0 0.02
+rotations = random
+rotation_seed = 4
+
+[model.noisy]
+kind = perturbed
+exact = full
+error_size = 0.05
+error_profile = low-noise
+error_scale = 0.5
+features = 6
 INI
 
 "$pfode" export "$work/exact.ini" -o "$work/problem.h5" -q || { echo "pfode export failed"; exit 1; }
@@ -88,6 +112,24 @@ def compare(what, python, reference, scale=1.0):
     if not excess <= 1.0:
         failures.append(f"{what}: off by {float(np.max(np.abs(python - reference))):.3g} "
                         f"({excess:.3g} x the bound)")
+
+
+def dense_denoise(m, y, s):
+    """D(y, s) of a full-covariance mixture from its dense covariances C_k = U_k diag(c_k^2) U_k^T:
+    r_k proportional to w_k N(y; mu_k, C_k + s^2 I), D = sum_k r_k (mu_k + C_k (C_k + s^2 I)^-1 (y - mu_k))."""
+    cov = np.einsum("kij,kj,klj->kil", m.rotations, m.stds ** 2, m.rotations)
+    out = np.empty_like(y)
+    for p in range(y.shape[0]):
+        log_r, means = [], []
+        for k in range(len(m.weights)):
+            a = cov[k] + s[p] ** 2 * np.eye(m.dim)
+            d = y[p] - m.means[k]
+            x = np.linalg.solve(a, d)
+            log_r.append(np.log(m.weights[k]) - 0.5 * (d @ x + np.linalg.slogdet(a)[1]))
+            means.append(m.means[k] + cov[k] @ x)
+        r = np.exp(np.array(log_r) - max(log_r))
+        out[p] = (r / r.sum()) @ np.array(means)
+    return out
 
 
 backends = [("numpy", lambda a: a, lambda a: a)]
@@ -124,6 +166,15 @@ for key, g in cpp["models"].items():
                 condition + sched.sigma(t)[:, None])  # v = alpha eps - sigma x0
         compare(f"score {backend} {key}", back(denoiser.score(to(x), to(t))), g["score"][()],
                 condition / sched.sigma(t)[:, None])
+    # Full covariances: the C++ eigenbasis evaluation against a dense one, (C_k + s^2 I)^-1 by
+    # LU, where the system is well conditioned (s >= 0.05).
+    m = problem.models[model]
+    if m.kind == "full-covariance-mixture":
+        dense = dense_denoise(m, y, s)
+        usable = s >= 0.05
+        compare(f"dense {key}", dense[usable], g["x0"][()][usable])
+        if usable.sum() < 10:
+            failures.append(f"dense {key}: only {usable.sum()} points with s >= 0.05")
     # One time for a batch of states, as a sampler calls it, equals one time per state.
     compare(f"x0-one-t {key}", denoiser.x0(x[5:9], float(t[7])), denoiser.x0(x[5:9], np.full(4, t[7])))
 

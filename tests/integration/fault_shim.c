@@ -3,7 +3,10 @@
  *                               written (a disk that fills up during the run);
  *   PFODE_FAULT_FAIL_NAME=TEXT  writes to files whose path contains TEXT fail with ENOSPC (the disk
  *                               fills up exactly there, e.g. at the results file);
- *   PFODE_FAULT_FREE_BYTES=N    statvfs reports N bytes free (a disk that is nearly full).
+ *   PFODE_FAULT_FREE_BYTES=N    statvfs reports N bytes free (a disk that is nearly full);
+ *   PFODE_FAULT_SLOW_NAME=TEXT  a rename onto a path that contains TEXT first waits 50 ms (a slow
+ *                               disk, so a run can be interrupted between two of its checkpoints
+ *                               however fast the machine).
  * Without the variables every call goes through unchanged. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -15,6 +18,7 @@
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 static long long written = 0;
@@ -105,4 +109,15 @@ int statvfs64(const char* path, struct statvfs64* buf) {
     buf->f_bavail = buf->f_bfree = free_blocks(free_bytes);
   }
   return status;
+}
+
+int rename(const char* from, const char* to) {
+  static int (*real)(const char*, const char*) = 0;
+  if (!real) real = (int (*)(const char*, const char*))dlsym(RTLD_NEXT, "rename");
+  const char* slow = getenv("PFODE_FAULT_SLOW_NAME");
+  if (slow && strstr(to, slow)) {
+    const struct timespec wait = {0, 50 * 1000 * 1000};
+    nanosleep(&wait, 0);
+  }
+  return real(from, to);
 }

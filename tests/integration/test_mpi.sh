@@ -1,11 +1,12 @@
 #!/bin/sh
 # Two MPI ranks give the same numbers, bit for bit, as one; resume works under MPI, after kill -9
 # and after SIGTERM (rank 0 reports once).
-# Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR
+# Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM
 set -eu
 mpiexec=$1
 pfode=$2
 src=$3
+shim=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flags="-np 2 --oversubscribe"
@@ -20,11 +21,13 @@ cd "$work/two"
 "$mpiexec" $flags "$pfode" run ../sweep.ini -q
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
 
-# Interrupt a 2-rank run as soon as its first cell is checkpointed (a fixed delay is longer than
-# the whole run on a fast machine), then resume it with 2 ranks.
+# Interrupt a 2-rank run as soon as its first cell is checkpointed, then resume it with 2 ranks.
+# Each cell's checkpoint takes 50 ms to land (the shim), so on any machine there is work left
+# when the signal arrives.
 rm results.h5
+slow="-x LD_PRELOAD=$shim -x PFODE_FAULT_SLOW_NAME=.partial/cell_"
 # shellcheck disable=SC2086
-"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q &
+"$mpiexec" $flags $slow "$pfode" run "$work/sweep.ini" -q &
 pid=$!
 polls=0
 while [ "$polls" -lt 3000 ] && ! ls results.h5.partial/cell_*.h5 >/dev/null 2>&1; do
@@ -40,7 +43,7 @@ sleep 0.2
 # SIGTERM to the launcher (a scheduler's time limit): every rank stops, rank 0 says what is
 # checkpointed and gives the command that continues.
 # shellcheck disable=SC2086
-"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume 2>"$work/term.txt" &
+"$mpiexec" $flags $slow "$pfode" run "$work/sweep.ini" -q --resume 2>"$work/term.txt" &
 pid=$!
 before=$(ls results.h5.partial | wc -l)
 polls=0

@@ -3,7 +3,8 @@
 // module (analysis/pfode_exact.py) can be checked against them (tests/analysis/test_exact.sh).
 //   pfode_evaluate_exact PROBLEM.h5 OUT.h5 [POINTS]
 // Points: times from t_min to t_max (both ends included, log-spaced where the range allows),
-// states drawn from the model's marginal there, every third widened 3x (away from the modes).
+// states drawn from the model's marginal there (in each component's eigenbasis, then rotated),
+// every third widened 3x (away from the modes).
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -86,11 +87,20 @@ int main(int argc, char** argv) {
             s[p] = std::exp(-sc.lambda(t[p]));  // as solver::make_step_grid
             const int k = p % spec.components;
             const double widen = p % 3 == 2 ? 3.0 : 1.0;
+            std::vector<double> offset(dim);  // from the mean, in the component's eigenbasis
             for (int j = 0; j < dim; ++j) {
-              const size_t at = static_cast<size_t>(k) * dim + j, i = static_cast<size_t>(p) * dim + j;
-              const double sd = std::sqrt(spec.stds[at] * spec.stds[at] + s[p] * s[p]);
-              x[i] = alpha[p] * (spec.means[at] + widen * sd * model::counter_normal(11, p, j));
-              y[i] = x[i] * (1.0 / alpha[p]);  // as lane::PackLane::denoise rescales
+              const size_t at = static_cast<size_t>(k) * dim + j;
+              offset[j] = widen * std::sqrt(spec.stds[at] * spec.stds[at] + s[p] * s[p]) * model::counter_normal(11, p, j);
+            }
+            for (int i = 0; i < dim; ++i) {
+              double rotated = offset[i];
+              if (spec.full_covariance()) {
+                rotated = 0;
+                for (int j = 0; j < dim; ++j) rotated += spec.rotations[(static_cast<size_t>(k) * dim + i) * dim + j] * offset[j];
+              }
+              const size_t at = static_cast<size_t>(p) * dim + i;
+              x[at] = alpha[p] * (spec.means[static_cast<size_t>(k) * dim + i] + rotated);
+              y[at] = x[at] * (1.0 / alpha[p]);  // as lane::PackLane::denoise rescales
             }
           }
           const auto x0 = model::denoise_points(device_model, y, s);

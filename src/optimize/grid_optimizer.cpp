@@ -1,0 +1,182 @@
+#include "optimize/grid_optimizer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "solver/run.hpp"
+#include "spacing/spacing.hpp"
+
+namespace pfode::optimize {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// The states a run is measured against: `y` holds the reference states (sample, time, coord) and
+// grid point i takes those of time index[i].
+struct Exact {
+  Kokkos::View<const double***> y;
+  int samples;
+};
+
+Kokkos::View<const int*> device_indices(const std::vector<int>& index) {
+  Kokkos::View<int*> v("pfode::optimize::index", index.size());
+  auto h = Kokkos::create_mirror_view(v);
+  for (size_t i = 0; i < index.size(); ++i) h(i) = index[i];
+  Kokkos::deep_copy(v, h);
+  return v;
+}
+
+// RMS over samples of the RMS-over-coordinates error at the grid's last point, for a run from
+// the exact state at reference time `first` to reference time `last`. Only the final error is
+// read, so every interior grid point is mapped to `first`: the interior columns of the run's
+// error are not errors and are ignored, and no reference state is needed at interior times.
+double final_error_rms(const GridProblem& p, const model::DeviceModel& model, const Exact& exact,
+                       const std::vector<double>& times, int first, int last, long expected_nfe) {
+  const int steps = static_cast<int>(times.size()) - 1;
+  std::vector<int> index(times.size(), first);
+  index.back() = last;
+  const auto grid = solver::make_step_grid(p.schedule.schedule, times, solver::Variable::t);
+  const solver::ExactStates states{exact.y, device_indices(index)};
+  const auto spec = solver::with_budget(p.solver, p.nfe_budget);
+  const auto run = solver::run_solver(spec, grid, model, states, exact.samples, false);
+  double sum = 0;
+  for (int s = 0; s < exact.samples; ++s) {
+    const double e = run.global_error[static_cast<size_t>(s) * (steps + 1) + steps];
+    sum += e * e;
+    if (run.nfe[s] != expected_nfe)
+      throw std::logic_error("optimize: a run spent " + std::to_string(run.nfe[s]) + " NFE, not " +
+                             std::to_string(expected_nfe));
+  }
+  return std::sqrt(sum / exact.samples);  // NaN or inf when the solver diverged: never kept
+}
+
+std::vector<double> times_of_lambda(const schedule::Schedule& sched, const std::vector<double>& lambda) {
+  std::vector<double> t;
+  for (double l : lambda) t.push_back(sched.t_of_lambda(l));
+  t.front() = sched.t_max;  // the endpoints exactly, not through round trips
+  t.back() = sched.t_min;
+  for (size_t k = 1; k < t.size(); ++k)
+    if (!(t[k] < t[k - 1])) throw std::invalid_argument("optimize: a grid is not strictly decreasing in t");
+  return t;
+}
+
+}  // namespace
+
+void check_solver(const solver::SolverSpec& spec, const std::string& label) {
+  using solver::SolverId;
+  static const SolverId single_step[] = {SolverId::euler,        SolverId::midpoint,     SolverId::heun,
+                                         SolverId::rk3,          SolverId::rk4,          SolverId::ddim,
+                                         SolverId::dpm_solver_1, SolverId::dpm_solver_2, SolverId::dpm_solver_3,
+                                         SolverId::dpm_solver_pp_2s, SolverId::deis_1};
+  if (std::find(std::begin(single_step), std::end(single_step), spec.info->id) == std::end(single_step))
+    throw std::invalid_argument("optimize: solver " + label +
+                                " is not a single-step method with one formula for every step (multistep, adaptive, "
+                                "edm-heun and dpm-solver-fast are not supported yet)");
+  if (spec.final_denoise) throw std::invalid_argument("optimize: solver " + label + ": final=denoise is not supported");
+  if (spec.stages_on_spacing)
+    throw std::invalid_argument("optimize: solver " + label + ": stages=spacing is not supported");
+}
+
+GridOptimum optimize_grid(const GridProblem& p) {
+  check_solver(p.solver, p.solver_label);
+  const auto& sched = p.schedule.schedule;
+  const int dim = p.model.dim;
+  if (p.candidates < 2 || p.candidates > 4096)
+    throw std::invalid_argument("optimize: candidates = " + std::to_string(p.candidates) + " is outside [2, 4096]");
+  if (p.y_train.empty() || p.y_heldout.empty() || p.y_train.size() % dim != 0 || p.y_heldout.size() % dim != 0)
+    throw std::invalid_argument("optimize: training and held-out start states are needed");
+  GridOptimum r;
+  const auto spec = solver::with_budget(p.solver, p.nfe_budget);
+  try {
+    r.steps = solver::steps_for_budget(spec, p.nfe_budget);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("optimize: NFE budget " + std::to_string(p.nfe_budget) + " is too small for " +
+                                p.solver_label + ": " + e.what());
+  }
+  r.nfe = solver::nfe_for_steps(spec, r.steps);
+  if (r.steps > p.candidates)
+    throw std::invalid_argument("optimize: " + std::to_string(r.steps) + " steps of " + p.solver_label + " at NFE " +
+                                std::to_string(p.nfe_budget) + " need at least as many candidate intervals (candidates = " +
+                                std::to_string(p.candidates) + ")");
+  std::vector<ScoredGrid> grids;
+  for (const auto& entry : p.spacings) {
+    for (const auto& info : spacing::all_spacings())
+      if (info.kind == entry.spacing.kind && !info.spans_range)
+        throw std::invalid_argument("optimize: spacing " + entry.label + " does not run from t_max to t_min");
+    grids.push_back({entry.label, spacing::make_grid(entry.spacing, sched, r.steps)});
+  }
+
+  // 1. The candidate set, uniform in lambda, and the one reference solve through it.
+  const double lambda_max = sched.lambda(sched.t_max), lambda_min = sched.lambda(sched.t_min);
+  std::vector<double> candidate_lambda;
+  for (int k = 0; k <= p.candidates; ++k)
+    candidate_lambda.push_back(lambda_max + (lambda_min - lambda_max) * k / p.candidates);
+  r.candidate_t = times_of_lambda(sched, candidate_lambda);
+  const auto model = model::to_device(p.model);
+  auto start = Clock::now();
+  const auto train = sweep::solve_group_reference(p.model, p.schedule, 0, p.y_train, r.candidate_t, p.reference);
+  if (train.solution.failed_samples > 0 || train.times.size() != r.candidate_t.size())
+    throw std::runtime_error("optimize: the training reference failed for " +
+                             std::to_string(train.solution.failed_samples) + " samples");
+  r.reference_seconds = seconds_since(start);
+  r.reference_error = train.solution.error_estimate;
+  const Exact train_exact{train.solution.y, static_cast<int>(p.y_train.size() / dim)};
+  const int last = p.candidates;
+
+  // 2. One-step costs and the cheapest path.
+  start = Clock::now();
+  const int points = p.candidates + 1;
+  const long one_step_nfe = solver::nfe_for_steps(spec, 1);
+  r.step_cost.assign(static_cast<size_t>(points) * points, 0.0);
+  for (int i = 0; i < points; ++i)
+    for (int j = i + 1; j < points; ++j) {
+      const double c = final_error_rms(p, model, train_exact, {r.candidate_t[i], r.candidate_t[j]}, i, j, one_step_nfe);
+      // A diverged step is never taken.
+      r.step_cost[static_cast<size_t>(i) * points + j] = std::isfinite(c) ? c : std::numeric_limits<double>::infinity();
+    }
+  r.dp = cheapest_path(r.step_cost, points, r.steps);
+  std::vector<double> dp_t;
+  for (int k : r.dp.indices) dp_t.push_back(r.candidate_t[k]);
+  grids.push_back({"dp", dp_t});
+  r.dp_seconds = seconds_since(start);
+
+  // 3. The best start on the true objective, then the local search in lambda.
+  start = Clock::now();
+  auto objective = [&](const std::vector<double>& t) { return final_error_rms(p, model, train_exact, t, 0, last, r.nfe); };
+  int best = -1;
+  for (int g = 0; g < static_cast<int>(grids.size()); ++g) {
+    grids[g].train_rms = objective(grids[g].t);
+    if (std::isfinite(grids[g].train_rms) && (best < 0 || grids[g].train_rms < grids[best].train_rms)) best = g;
+  }
+  if (best < 0) throw std::runtime_error("optimize: every starting grid diverges on the training states");
+  r.search_start = grids[best].name;
+  std::vector<double> start_lambda;
+  for (double t : grids[best].t) start_lambda.push_back(sched.lambda(t));
+  start_lambda.front() = lambda_max;
+  start_lambda.back() = lambda_min;
+  r.search = local_search(start_lambda, [&](const std::vector<double>& l) { return objective(times_of_lambda(sched, l)); },
+                          p.search);
+  // The search's first value is the start's on the lambda round trip; keep the start if that is not better.
+  ScoredGrid optimized{"optimized", times_of_lambda(sched, r.search.lambda), r.search.value};
+  if (!(optimized.train_rms < grids[best].train_rms)) optimized = {"optimized", grids[best].t, grids[best].train_rms};
+  grids.push_back(optimized);
+  r.search_seconds = seconds_since(start);
+
+  // 4. Held-out start states: their own reference through t_max and t_min.
+  start = Clock::now();
+  const auto heldout =
+      sweep::solve_group_reference(p.model, p.schedule, 0, p.y_heldout, {sched.t_max, sched.t_min}, p.reference);
+  if (heldout.solution.failed_samples > 0) throw std::runtime_error("optimize: the held-out reference failed");
+  const Exact heldout_exact{heldout.solution.y, static_cast<int>(p.y_heldout.size() / dim)};
+  for (auto& g : grids) g.heldout_rms = final_error_rms(p, model, heldout_exact, g.t, 0, 1, r.nfe);
+  r.heldout_seconds = seconds_since(start);
+  r.grids = std::move(grids);
+  return r;
+}
+
+}  // namespace pfode::optimize
