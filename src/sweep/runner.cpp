@@ -289,7 +289,8 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   if (settings.to_zero) {
     const double c_min = *std::min_element(spec.stds.begin(), spec.stds.end());
     if (!(c_min > 0) || !spec.is_exact())
-      throw std::invalid_argument("model " + spec.name + (spec.is_exact() ? " has a zero std" : spec.network ? " is a network" : " is perturbed") +
+      throw std::invalid_argument("model " + spec.name +
+                                  (spec.is_exact() ? " has a zero std" : spec.network ? " is a network" : " is perturbed") +
                                   ": its flow to s = 0 is singular (no x*(0) target)");
     s_zero = std::min(1e-8 * c_min, 1e-2 * s_out.back());
     s_out.push_back(s_zero);
