@@ -100,10 +100,7 @@ std::string problem_fingerprint(const Problem& p) {
     f.add(m->means);
     f.add(m->stds);
     if (m->full_covariance()) f.add(m->rotations);  // (only then: the ids of diagonal models stay)
-    if (m->network) {
-      f.add(m->kind());
-      model::add_to(f, *m->network);
-    }
+    if (m->network) model::add_to(f, *m->network);  // (its kind joins below: not exact)
     if (!m->is_exact()) {
       f.add(m->kind());
       f.add(m->error.exact);
