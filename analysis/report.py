@@ -69,6 +69,9 @@ FIGURES = {
     "error_split.png": "imperfect models: total error (against the exact PF-ODE, solid) and discretisation error "
                        "(against the model's own PF-ODE, dashed) vs NFE per solver, the model error (grey) and the "
                        "NFE from which the discretisation error stays below it (dotted): more steps stop paying",
+    "weak_vs_nfe.png": "weak errors (MMD, covariance and mean error against the exact law) vs NFE per sampler, "
+                       "stochastic solid, ODE dashed, with 95 % Monte-Carlo bands: ODE and SDE samplers ranked on "
+                       "one distribution metric",
 }
 
 
@@ -423,6 +426,85 @@ def schedule_figure(results):
     return fig
 
 
+WEAK_METRICS = (("weak_mmd", "MMD"), ("weak_covariance", "covariance error"), ("weak_mean", "mean error"))
+
+
+def stochastic(cell):
+    """A stochastic sampler's cell: it ran on a Brownian path."""
+    return cell.get("brownian_depth", 0) > 0
+
+
+def weak_figure(results):
+    """The weak error of every cell that has one, against NFE: one row per distance (MMD,
+    covariance, mean), one column per (model, schedule, spacing); stochastic samplers solid, ODE
+    solvers dashed, the 95 % Monte-Carlo interval shaded and unresolved points (bias within the
+    noise) drawn hollow. This is the ODE-vs-SDE comparison at equal NFE."""
+    cells = [c for c in results["cells"] if c.get("weak_samples", 0) > 0]
+    groups, common = plotting.panels(cells)
+    labels = list(dict.fromkeys(c["solver"] for c in cells))
+    styles = plotting.solver_styles(labels)
+    fig, axes = plotting.grid(len(groups) * len(WEAK_METRICS), height=4.4 + 0.17 * len(labels),
+                              ncols=len(groups))
+    for row, (field, name) in enumerate(WEAK_METRICS):
+        for col, (title, members) in enumerate(groups):
+            ax = axes[row * len(groups) + col]
+            # Intervals reaching 0 are drawn down to half the panel's smallest positive value.
+            positive = [v for c in members for v in (c[field], c[field + "_high"]) if v > 0]
+            floor = 0.5 * min(positive) if positive else 1e-300
+            for solver, curve in group(members, ("solver",)):
+                curve = sorted(curve, key=lambda c: c["nfe_mean"])
+                x = np.array([c["nfe_mean"] for c in curve])
+                y, low, high = (np.array([c[field + suffix] for c in curve]) for suffix in ("", "_low", "_high"))
+                resolved = np.array([bool(c[field + "_significant"]) for c in curve])
+                colour, marker = styles[solver[0]]
+                dashed = not stochastic(curve[0])
+                ax.plot(x, np.where(y > 0, y, np.nan), "--" if dashed else "-", color=colour,
+                        label=solver[0] + (" (ODE)" if dashed else ""))
+                ax.fill_between(x, np.maximum(low, floor), np.maximum(high, floor), color=colour, alpha=0.12, linewidth=0)
+                ax.plot(x[resolved], y[resolved], marker, color=colour, linestyle="none")
+                ax.plot(x[~resolved & (y > 0)], y[~resolved & (y > 0)], marker, color=colour, linestyle="none",
+                        markerfacecolor="none")
+            ax.set_yscale("log")
+            plotting.log2_nfe_axis(ax)
+            ax.set_xlabel(plotting.NFE_LABEL)
+            ax.set_ylabel(f"weak {name}")
+            ax.set_title(title)
+            ax.grid(True, which="both", alpha=0.3)
+            if row == 0 and col == 0:
+                ax.legend(fontsize=7)
+    plotting.suptitle(fig, f"Weak error (law of the samples vs the exact p(x; t_N)) vs NFE — {results['stem']}",
+                      common)
+    return fig
+
+
+def weak_order_rows(results):
+    """Series with weak errors: theory and the fitted orders of the three distances."""
+    rows = []
+    for s in results["series"]:
+        if not any(c.get("weak_samples", 0) > 0 for c in s["cell_records"]):
+            continue
+        row = {key: s[key] for key in ("model", "schedule", "spacing", "solver", "seed")}
+        row["strong theory"] = s["cell_records"][0].get("strong_order_theory", s["order_theory"])
+        row["strong"] = s["gte_order"] if stochastic(s["cell_records"][0]) else float("nan")
+        row["weak theory"] = s.get("weak_order_theory", 0)
+        for field, _ in WEAK_METRICS:
+            row[field] = s.get(field + "_order", float("nan"))
+            row[field + "_se"] = s.get(field + "_order_stderr", float("nan"))
+        rows.append(row)
+    return rows
+
+
+def markdown_weak_orders(rows):
+    out = ("| model | schedule | spacing | solver | seed | strong theory | strong | weak theory | MMD | "
+           "covariance | mean |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+    for r in rows:
+        weak = [plotting.fmt_order(r[f], r[f + "_se"]) for f, _ in WEAK_METRICS]
+        out += (f"| {r['model']} | {r['schedule']} | {r['spacing']} | {r['solver']} | {r['seed']} | "
+                f"{r['strong theory'] or 'none'} | {plotting.fmt_order(r['strong'])} | {r['weak theory'] or 'none'} | "
+                + " | ".join(weak) + " |\n")
+    return out
+
+
 # ---- summary --------------------------------------------------------------------------------
 
 def cell_counts(results):
@@ -547,6 +629,15 @@ def main(argv=None):
         not_drawn["schedule_comparison.png"] = "not drawn: one schedule; the comparison needs two or more"
     else:
         plotting.save(schedule_figure(results), path("schedule_comparison.png"))
+    if any(c.get("weak_samples", 0) > 0 for c in results["cells"]):
+        plotting.save(weak_figure(results), path("weak_vs_nfe.png"))
+        with open(path("weak_orders.md"), "w") as out:
+            out.write("# Strong and weak orders: " + " + ".join(os.path.basename(p) for p in args.results)
+                      + "\n\nStrong: the GTE fit against the same sampler's refined run on the same Brownian path. "
+                      "Weak: fits over the cells whose bias the Monte Carlo resolves (n/a: fewer than 3).\n\n"
+                      + markdown_weak_orders(weak_order_rows(results)))
+    else:
+        not_drawn["weak_vs_nfe.png"] = "not drawn: no cell with weak errors (run.weak_samples = 0)"
     if split_series(results):
         plotting.save(error_split_figure(results), path("error_split.png"))
     else:

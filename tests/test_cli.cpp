@@ -341,3 +341,66 @@ TEST_CASE("cli: a solver that fails is a recorded status, not an error", "[cli]"
   }
   CHECK(status == std::map<std::string, std::string>{{"dopri5[tol=1e-300]", "step_control_failed"}, {"euler", "ok"}});
 }
+
+TEST_CASE("cli: stochastic samplers' options and the strong and weak error settings are checked", "[cli]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"sweep.solvers=ddim-eta[eta=2]", "option eta: '2' is outside [0, 1]"},
+      {"sweep.solvers=euler-ancestral[s_noise=0]", "option s_noise: '0' is outside (0, 100]"},
+      {"sweep.solvers=edm-stochastic[s_tmin=2,s_tmax=1]", "s_tmin must not exceed s_tmax"},
+      {"sweep.solvers=edm-stochastic[s_churn=x]", "option s_churn: 'x' is not a finite number"},
+      {"sweep.solvers=dpm++2m-sde[noise=tree]", "option noise: 'tree' (known: integral, increment)"},
+      {"sweep.solvers=dpm++2m-sde[solver_type=rk]", "option solver_type: 'rk' (known: midpoint, heun)"},
+      {"sweep.solvers=langevin[steps=0]", "option steps: 0 is outside 1..10000"},
+      {"sweep.solvers=pc[snr=0]", "option snr: '0' is outside (0, 10]"},
+      {"sweep.solvers=pc[predictor=euler]", "option predictor: 'euler' (known: reverse-diffusion, euler-maruyama)"},
+      {"sweep.solvers=dpm++sde[r=1.5]", "option r: '1.5' is outside (0, 1]"},
+      {"sweep.solvers=ddpm[eta=0.5]", "solver ddpm has no option 'eta'"},
+      {"run.sde_refinement=7", "run.sde_refinement = 7 must be even"},
+      {"run.sde_refinement=1", "run.sde_refinement = 1 is below 2"},
+      {"run.brownian_depth=41", "run.brownian_depth = 41 is above 40"},
+      {"run.weak_samples=10", "run.weak_samples = 10 is below 64 or run.mmd_block (1024)"},
+      {"run.mmd_block=1", "run.mmd_block = 1 is below 2"},
+      {"run.mmd_bandwidth=-1", "run.mmd_bandwidth: '-1' must be auto or a positive number"},
+      {"run.mmd_bandwidth=wide", "run.mmd_bandwidth: 'wide' is not a finite number"},
+      {"run.start=prior' --set 'run.weak_samples=4096", "run.weak_samples needs run.start = marginal"},
+  };
+  for (const auto& [set, message] : cases) {
+    Sandbox box;
+    const auto r = box.pfode("run " + box.config(good_config(box.path("r.h5").string())).string() + " --set '" + set + "'");
+    INFO(set << " -> " << r.err);
+    REQUIRE(r.status == 2);
+    REQUIRE(lines(r.err) == 1);
+    REQUIRE(r.err.rfind("pfode: error: ", 0) == 0);
+    REQUIRE(r.err.find(message) != std::string::npos);
+    REQUIRE(box.no_output());
+  }
+
+  // A good run: the stochastic cell holds its strong error against the refined run on the same
+  // path, both cells their weak errors; the series their weak orders.
+  Sandbox box;
+  const auto out = box.path("r.h5").string();
+  const auto r = box.pfode("run " + box.config(good_config(out)).string() +
+                           " -q --set 'sweep.solvers=euler-maruyama ddim' --set run.sde_refinement=4"
+                           " --set run.weak_samples=512 --set run.mmd_block=128");
+  REQUIRE(r.status == 0);
+  const auto cells = pfode::io::File::open_read(out).root().open_group("cells");
+  std::set<std::string> solvers;
+  for (const auto& name : cells.children()) {
+    const auto cell = cells.open_group(name);
+    const auto solver = cell.read_string_attribute("solver");
+    solvers.insert(solver);
+    INFO(solver);
+    const bool sde = solver == "euler-maruyama";
+    CHECK(cell.read_string_attribute("gte_target") == (sde ? "sde_reference" : "grid_end"));
+    CHECK(cell.read_long_attribute("refinement") == (sde ? 4 : 0));
+    CHECK(cell.read_long_attribute("brownian_depth") == (sde ? 26 : 0));
+    CHECK(cell.read_long_attribute("strong_order_theory") == 1);
+    CHECK(cell.read_long_attribute("weak_order_theory") == 1);
+    CHECK(cell.read_long_attribute("weak_samples") == 512);
+    CHECK(cell.read_long_attribute("mmd_samples") == 512);
+    CHECK(cell.read_double_attribute("weak_mmd") >= 0);
+    CHECK(cell.read_double_attribute("weak_mmd_high") >= cell.read_double_attribute("weak_mmd"));
+    CHECK(std::isfinite(cell.read_double_attribute("gte_rms")));
+  }
+  CHECK(solvers == std::set<std::string>{"euler-maruyama", "ddim"});
+}

@@ -182,11 +182,25 @@ TEST_CASE("io: every series attribute and dataset reads back as written, field b
       REQUIRE(same(g.read_dataset(prefix + "_local_order"), fit.local_order));
       for (const char* field : {"_fit_nfe_max", "_fit_nfe_min", "_order", "_order_stderr"}) expected.push_back(prefix + field);
     }
+    // The weak fits: written for every series, not valid here (no cell has weak errors).
+    REQUIRE(g.read_long_attribute("weak_order_theory") == f.weak_order_theory);
+    for (const auto& [prefix, fit] : {std::pair<std::string, const metrics::OrderFit&>{"weak_mean", f.weak_mean},
+                                      {"weak_covariance", f.weak_covariance}, {"weak_mmd", f.weak_mmd}}) {
+      INFO(prefix << " fit");
+      REQUIRE(!fit.valid);
+      for (const char* field : {"_fit_nfe_max", "_fit_nfe_min", "_order", "_order_stderr"}) {
+        REQUIRE(std::isnan(g.read_double_attribute(prefix + field)));
+        expected.push_back(prefix + field);
+      }
+      REQUIRE(same(g.read_dataset(prefix + "_local_order"), fit.local_order));
+    }
+    expected.push_back("weak_order_theory");
     // Nothing written that this test does not read back.
     std::sort(expected.begin(), expected.end());
     REQUIRE(attribute_names(g) == expected);
     REQUIRE(g.children() == std::vector<std::string>{"cells", "gte_local_order", "gte_median_local_order", "lte_local_order",
-                                                     "nfe"});
+                                                     "nfe", "weak_covariance_local_order", "weak_mean_local_order",
+                                                     "weak_mmd_local_order"});
   }
   std::remove(path.c_str());
 }

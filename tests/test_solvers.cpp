@@ -203,10 +203,11 @@ void check_orders(const model::ModelSpec& m, const std::string& solver_name) { c
 // an NFE budget only selects their tolerance, their NFE differs between samples and no
 // per-step LTE or stated cost exists; test_solvers_adaptive.cpp checks their order against the
 // NFE they spend, their tolerance proportionality and their NFE ledger (per attempted step).
+// Stochastic samplers have no ODE order: test_stochastic.cpp checks their strong and weak orders.
 std::vector<std::string> order_test_labels() {
   std::vector<std::string> labels;
   for (const auto& info : solver::all_solvers())
-    if (!info.adaptive) labels.push_back(info.name);
+    if (!info.adaptive && info.family != solver::Family::stochastic) labels.push_back(info.name);
   for (const char* extra : {"dpm-solver++3m[coefficients=taylor]", "unipc-2[corrector=off]", "unipc-2[variant=bh2]",
                             "ab3[warmup=multistep,variable=log_s]", "deis-2[warmup=rk]",
                             "deis-3[lower_order_final=on,basis=log_rho]", "deis-2[basis=log_rho]", "deis-3[basis=log_rho]"})
@@ -539,7 +540,7 @@ TEST_CASE("LTE is measured from exact inputs: on a one-step grid it is the GTE",
   const auto sched = schedule::make_schedule("vp-linear");
   const auto times = spacing::make_grid(spacing::parse_spacing("uniform-lambda"), sched, 1);
   for (const auto& info : solver::all_solvers()) {
-    if (info.adaptive) continue;  // no per-step LTE (see order_test_labels)
+    if (info.adaptive || info.family == solver::Family::stochastic) continue;  // see order_test_labels
     const auto run = test::solve_on_grid(m, sched, times, info.name, 4, true);
     for (int p = 0; p < 4; ++p) REQUIRE(run.local_error[p] == Approx(run.global_error[p * 2 + 1]).epsilon(1e-14));
   }

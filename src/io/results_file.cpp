@@ -37,6 +37,23 @@ metrics::SampleSummary read_summary(const Group& g, const std::string& prefix) {
   return s;
 }
 
+void write_weak(const Group& g, const std::string& prefix, const metrics::WeakEstimate& w) {
+  g.write_attribute(prefix, w.value);
+  g.write_attribute(prefix + "_low", w.low);
+  g.write_attribute(prefix + "_high", w.high);
+  g.write_attribute(prefix + "_noise", w.noise);
+  g.write_attribute(prefix + "_significant", static_cast<long>(w.significant));
+}
+metrics::WeakEstimate read_weak(const Group& g, const std::string& prefix) {
+  metrics::WeakEstimate w;
+  w.value = g.read_double_attribute(prefix);
+  w.low = g.read_double_attribute(prefix + "_low");
+  w.high = g.read_double_attribute(prefix + "_high");
+  w.noise = g.read_double_attribute(prefix + "_noise");
+  w.significant = g.read_long_attribute(prefix + "_significant") != 0;
+  return w;
+}
+
 void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFit& f, const std::vector<double>& nfe) {
   g.write_attribute(prefix + "_order", f.valid ? f.order : NAN);
   g.write_attribute(prefix + "_order_stderr", f.valid ? f.standard_error : NAN);
@@ -212,6 +229,21 @@ void write_cell(const Group& parent, const results::CellResult& c) {
   g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
   g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
   g.write_attribute("gte_target", c.gte_target);
+  g.write_attribute("strong_order_theory", c.strong_order_theory);
+  g.write_attribute("weak_order_theory", c.weak_order_theory);
+  g.write_attribute("refinement", c.refinement);
+  g.write_attribute("brownian_depth", c.brownian_depth);
+  g.write_attribute("reference_wall_time", c.reference_wall_time);
+  g.write_attribute("weak_samples", c.weak_samples);
+  g.write_attribute("mmd_samples", c.mmd_samples);
+  g.write_attribute("mmd_block", c.mmd_block);
+  g.write_attribute("weak_target_s", c.weak_target_s);
+  g.write_attribute("weak_target_alpha", c.weak_target_alpha);
+  g.write_attribute("mmd_bandwidth", c.mmd_bandwidth);
+  g.write_attribute("weak_wall_time", c.weak_wall_time);
+  write_weak(g, "weak_mean", c.weak_mean);
+  write_weak(g, "weak_covariance", c.weak_covariance);
+  write_weak(g, "weak_mmd", c.weak_mmd);
   g.write_dataset("step_order", std::vector<long>(c.step_order.begin(), c.step_order.end()));
   g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
   g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
@@ -275,6 +307,21 @@ results::CellResult read_cell(const Group& g) {
   c.lte_max = g.read_dataset("lte_max");
   c.lte_median = g.read_dataset("lte_median");
   c.gte_target = g.read_string_attribute("gte_target");
+  c.strong_order_theory = g.read_long_attribute("strong_order_theory");
+  c.weak_order_theory = g.read_long_attribute("weak_order_theory");
+  c.refinement = g.read_long_attribute("refinement");
+  c.brownian_depth = g.read_long_attribute("brownian_depth");
+  c.reference_wall_time = g.read_double_attribute("reference_wall_time");
+  c.weak_samples = g.read_long_attribute("weak_samples");
+  c.mmd_samples = g.read_long_attribute("mmd_samples");
+  c.mmd_block = g.read_long_attribute("mmd_block");
+  c.weak_target_s = g.read_double_attribute("weak_target_s");
+  c.weak_target_alpha = g.read_double_attribute("weak_target_alpha");
+  c.mmd_bandwidth = g.read_double_attribute("mmd_bandwidth");
+  c.weak_wall_time = g.read_double_attribute("weak_wall_time");
+  c.weak_mean = read_weak(g, "weak_mean");
+  c.weak_covariance = read_weak(g, "weak_covariance");
+  c.weak_mmd = read_weak(g, "weak_mmd");
   for (long v : g.read_long_dataset("step_order")) c.step_order.push_back(static_cast<int>(v));
   for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
   c.eval_s = g.read_dataset("eval_s");
@@ -397,6 +444,10 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
       write_fit(g, "gte", f.gte, f.nfe);
       write_fit(g, "gte_median", f.gte_median, f.nfe);
       write_fit(g, "lte", f.lte, f.nfe);
+      g.write_attribute("weak_order_theory", f.weak_order_theory);
+      write_fit(g, "weak_mean", f.weak_mean, f.nfe);
+      write_fit(g, "weak_covariance", f.weak_covariance, f.nfe);
+      write_fit(g, "weak_mmd", f.weak_mmd, f.nfe);
       if (std::isfinite(f.model_error)) {  // an imperfect model's error split
         write_fit(g, "total", f.total, f.nfe);
         g.write_attribute("model_error", f.model_error);

@@ -9,6 +9,7 @@
 
 #include "metrics/order_fit.hpp"
 #include "metrics/statistics.hpp"
+#include "metrics/weak_error.hpp"
 #include "schedule/schedule.hpp"
 
 namespace pfode::results {
@@ -47,6 +48,23 @@ struct CellResult {
   std::vector<int> saved_samples;
   int state_dim = 0;
   std::vector<double> final_state, exact_final_state, states, exact_states;
+
+  // Stochastic samplers (gte_target = "sde_reference"): the GTE fields hold the strong error, x_N
+  // against the same SDE on the same Brownian path solved by the same sampler with every step split
+  // into `refinement` steps (reference_error: its own error, estimated from a second solve at half
+  // the refinement); samplers without a strong order have no reference (gte_target = "none").
+  long strong_order_theory = 0, weak_order_theory = 0;
+  long refinement = 0;
+  long brownian_depth = 0;      // the path's tree depth (0: deterministic solver)
+  double reference_wall_time = 0;
+  // Weak error (run.weak_samples > 0; metrics/weak_error.hpp): the law of weak_samples final states
+  // against the exact p(x) at weak_target_s (with alpha weak_target_alpha).
+  long weak_samples = 0, mmd_samples = 0, mmd_block = 0;
+  double weak_target_s = std::numeric_limits<double>::quiet_NaN();
+  double weak_target_alpha = std::numeric_limits<double>::quiet_NaN();
+  double mmd_bandwidth = std::numeric_limits<double>::quiet_NaN();
+  metrics::WeakEstimate weak_mean, weak_covariance, weak_mmd;
+  double weak_wall_time = 0;
   // The trace of sample 0: each step's order and corrector flag (fixed-grid solvers; N each), and
   // the s and t of each of its model evaluations, in the order they were made.
   std::vector<int> step_order, step_corrected;
@@ -86,6 +104,10 @@ struct SeriesFit {
   std::vector<int> cells;     // ids, by increasing NFE
   std::vector<double> nfe;    // mean NFE per sample of each cell
   metrics::OrderFit gte, gte_median, lte;
+  // Weak orders (cells with a weak error): fitted over the cells whose bias is resolved
+  // (WeakEstimate::significant).
+  long weak_order_theory = 0;
+  metrics::OrderFit weak_mean, weak_covariance, weak_mmd;
   // An imperfect model: the total error's fit, the model error at t_N (the largest NFE's) and the
   // NFE from which on the discretisation error (gte RMS) stays below the model error: more steps
   // no longer pay (NaN where it never does, or for an exact model).

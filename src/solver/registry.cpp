@@ -70,6 +70,45 @@ const std::vector<SolverInfo>& all_solvers() {
        "adaptive DPM-Solver-12 (Algorithm 4): DPM-Solver-2 with a DPM-Solver-1 error estimate", opt_tolerance, true, 2.0},
       {"dpm-solver-23", SolverId::dpm_solver_23, Family::exponential, 3, 3, "Lu et al., NeurIPS 2022",
        "adaptive DPM-Solver-23 (Algorithm 4): DPM-Solver-3 with a DPM-Solver-2 error estimate", opt_tolerance, true, 2.5},
+      // Stochastic samplers: {..., strong order, weak order, noise convention}; `order` = strong.
+      {"euler-maruyama", SolverId::euler_maruyama, Family::stochastic, 1, 1, "Song et al., ICLR 2021",
+       "Euler-Maruyama on the reverse-time SDE in the schedule's t (VP, VE, ...)", 0, false, 0, 1, 1,
+       "increment: g(t_i) sqrt(|dt|) z, z = B_h/sqrt(h) over the step in log s"},
+      {"ddpm", SolverId::ddpm, Family::stochastic, 1, 1, "Ho, Jain & Abbeel, NeurIPS 2020",
+       "DDPM ancestral sampling: the posterior q(x_{t-1} | x_t, x_0 = D) with variance beta~", 0, false, 0, 1, 1,
+       "increment: posterior std x B_h/sqrt(h)"},
+      {"ddim-eta", SolverId::ddim_eta, Family::stochastic, 1, 1, "Song, Meng & Ermon, ICLR 2021",
+       "DDIM with sigma_t(eta), eta in [0, 1] (eta = 0: ddim bit for bit, 1: ddpm)", opt_eta, false, 0, 1, 1,
+       "increment: sigma_t(eta) x B_h/sqrt(h)"},
+      {"euler-ancestral", SolverId::euler_ancestral, Family::stochastic, 1, 1, "k-diffusion sample_euler_ancestral",
+       "Euler to sigma_down, noise sigma_up (get_ancestral_step; = ddim-eta for eta <= 1)", opt_eta | opt_s_noise,
+       false, 0, 1, 1, "increment: s_noise sigma_up x B_h/sqrt(h)"},
+      {"dpm++2s-ancestral", SolverId::dpmpp_2s_ancestral, Family::stochastic, 1, 2,
+       "k-diffusion sample_dpmpp_2s_ancestral (Lu et al. 2022b)",
+       "DPM-Solver++(2S) to sigma_down, noise sigma_up (drift order 2)", opt_eta | opt_s_noise, false, 0, 1, 1,
+       "increment: s_noise sigma_up x B_h/sqrt(h)"},
+      {"dpm++sde", SolverId::dpmpp_sde, Family::stochastic, 1, 2, "k-diffusion sample_dpmpp_sde (Lu et al. 2022b)",
+       "stochastic DPM-Solver++, ancestral steps to the stage r and to the end (drift order 2)",
+       opt_eta | opt_s_noise | opt_stage_ratio, false, 0, 1, 1,
+       "increment: two per step, over [stage, start] and [end, start] (overlapping)"},
+      {"dpm++2m-sde", SolverId::dpmpp_2m_sde, Family::stochastic, 1, 1,
+       "k-diffusion sample_dpmpp_2m_sde (Lu et al. 2022b, SDE-DPM-Solver++(2M))",
+       "multistep SDE-DPM-Solver++(2M), linear part and noise integrated exactly (drift order 2)",
+       opt_eta | opt_s_noise | opt_noise | opt_solver_type, false, 0, 1, 1,
+       "integral: int e^{-eta(h - tau)} dB jointly with B_h (noise=increment: k-diffusion's)"},
+      {"dpm++3m-sde", SolverId::dpmpp_3m_sde, Family::stochastic, 1, 1, "k-diffusion sample_dpmpp_3m_sde",
+       "multistep SDE-DPM-Solver++(3M), k-diffusion's coefficients (drift order 2, as dpm-solver++3m)",
+       opt_eta | opt_s_noise | opt_noise, false, 0, 1, 1,
+       "integral: int e^{-eta(h - tau)} dB jointly with B_h (noise=increment: k-diffusion's)"},
+      {"edm-stochastic", SolverId::edm_stochastic, Family::stochastic, 1, 2, "Karras et al., NeurIPS 2022, Algorithm 2",
+       "EDM churn (S_churn, S_tmin, S_tmax, S_noise) then Heun in s, Euler on the last interval (NFE 2N - 1)",
+       opt_churn | opt_s_noise, false, 0, 1, 1, "increment: sqrt(s^2 - s_i^2) S_noise x B_h/sqrt(h)"},
+      {"langevin", SolverId::langevin, Family::stochastic, 0, 1, "Song & Ermon, NeurIPS 2019, Algorithm 1",
+       "annealed Langevin dynamics: `steps` steps a_i = eps s_i^2 at each grid level (NFE steps per level)",
+       opt_langevin, false, 0, 0, 0, "increment: steps equal parts of each level's interval in log s"},
+      {"pc", SolverId::predictor_corrector, Family::stochastic, 0, 2, "Song et al., ICLR 2021, Algorithms 2-3",
+       "predictor-corrector: Langevin corrector (snr rule), reverse-diffusion predictor (NFE 1 + steps)",
+       opt_corrector, false, 0, 0, 0, "increment: predictor channel 0, corrector channel 1"},
   };
   return table;
 }
@@ -83,6 +122,37 @@ const SolverInfo& find_solver(const std::string& name) {
 }
 
 bool is_adaptive(const SolverSpec& spec) { return spec.info->adaptive; }
+
+bool is_stochastic(const SolverSpec& spec) { return spec.info->family == Family::stochastic; }
+
+bool noise_off(const SolverSpec& spec) {
+  switch (spec.info->id) {
+    case SolverId::ddim_eta:
+    case SolverId::euler_ancestral:
+    case SolverId::dpmpp_2s_ancestral:
+    case SolverId::dpmpp_sde:
+    case SolverId::dpmpp_2m_sde:
+    case SolverId::dpmpp_3m_sde: return !(spec.eta > 0);
+    case SolverId::edm_stochastic: return !(spec.s_churn > 0) || spec.s_tmax < spec.s_tmin;
+    default: return false;
+  }
+}
+
+int strong_order(const SolverSpec& spec) {
+  if (!is_stochastic(spec)) return theoretical_order(spec);
+  if (noise_off(spec)) {
+    // DDIM; DPM-Solver++(2S), its r-stage variant, (2M) and (3M) with k-diffusion's coefficients
+    // (order 2 as the official 3M's, see dpm-solver++3m); EDM's Heun.
+    const SolverId id = spec.info->id;
+    return id == SolverId::ddim_eta || id == SolverId::euler_ancestral ? 1 : 2;
+  }
+  return spec.info->strong_order;
+}
+
+int weak_order(const SolverSpec& spec) {
+  if (!is_stochastic(spec) || noise_off(spec)) return strong_order(spec);
+  return spec.info->weak_order;
+}
 
 double tolerance_for_budget(const SolverInfo& info, int nfe_budget) {
   if (!info.adaptive) throw std::logic_error(info.name + " has no tolerance");
@@ -146,7 +216,10 @@ int step_cost(const SolverSpec& spec, int i, int steps) {
       const int q = multistep_order(spec);
       return rk_warmup(spec) && i < q - 1 ? q : 1;
     }
-    case SolverId::edm_heun: return i == steps - 1 ? 1 : 2;
+    case SolverId::edm_heun:
+    case SolverId::edm_stochastic: return i == steps - 1 ? 1 : 2;
+    case SolverId::langevin: return spec.inner_steps;
+    case SolverId::predictor_corrector: return 1 + spec.inner_steps;
     case SolverId::dpm_solver_fast: return dpm_solver_fast_order(i, steps, fast_nfe(spec, steps));
     case SolverId::pndm: return i < 3 ? 4 : 1;
     default: return spec.info->nfe_per_step;
@@ -162,6 +235,17 @@ int parse_int(const std::string& key, const std::string& value) {
     used = 0;
   }
   if (used != value.size() || value.empty()) throw std::invalid_argument("option " + key + ": '" + value + "' is not an integer");
+  return v;
+}
+
+// A real option in [low, high] (open at the ends marked so).
+double parse_real(const std::string& key, const std::string& value, double low, double high, bool open_low = false) {
+  const double v = parse_double(value, "option " + key);
+  if (!(open_low ? v > low : v >= low) || !(v <= high)) {
+    char range[64];
+    std::snprintf(range, sizeof range, "%s%g, %g]", open_low ? "(" : "[", low, high);
+    throw std::invalid_argument("option " + key + ": '" + value + "' is outside " + range);
+  }
   return v;
 }
 
@@ -204,6 +288,7 @@ int local_order(const SolverSpec& spec) {
 }
 
 int theoretical_order(const SolverSpec& spec) {
+  if (is_stochastic(spec)) return strong_order(spec);
   int p = spec.info->order;
   const SolverId id = spec.info->id;
   if (id == SolverId::dpm_solver_fast) {
@@ -306,6 +391,42 @@ SolverSpec parse_solver(const std::string& label) {
       const int max_order = spec.info->id == SolverId::dpm_solver_pp_3m ? 3 : spec.info->order;
       if (spec.order < 1 || spec.order > max_order)
         throw std::invalid_argument("option order: " + value + " is outside 1.." + std::to_string(max_order));
+    } else if (key == "eta" && (accepts & opt_eta)) {
+      spec.eta = parse_real(key, value, 0.0, spec.info->id == SolverId::ddim_eta ? 1.0 : 100.0);
+    } else if (key == "s_noise" && (accepts & opt_s_noise)) {
+      spec.s_noise = parse_real(key, value, 0.0, 100.0, true);
+    } else if (key == "s_churn" && (accepts & opt_churn)) {
+      spec.s_churn = parse_real(key, value, 0.0, 1e6);
+    } else if (key == "s_tmin" && (accepts & opt_churn)) {
+      spec.s_tmin = parse_real(key, value, 0.0, 1e12);
+    } else if (key == "s_tmax" && (accepts & opt_churn)) {
+      spec.s_tmax = value == "inf" ? INFINITY : parse_real(key, value, 0.0, 1e12);
+    } else if (key == "noise" && (accepts & opt_noise)) {
+      if (value == "integral") spec.joint_integral = true;
+      else if (value == "increment") spec.joint_integral = false;
+      else throw std::invalid_argument("option noise: '" + value + "' (known: integral, increment)");
+    } else if (key == "solver_type" && (accepts & opt_solver_type)) {
+      if (value == "midpoint") spec.heun_type = false;
+      else if (value == "heun") spec.heun_type = true;
+      else throw std::invalid_argument("option solver_type: '" + value + "' (known: midpoint, heun)");
+    } else if (key == "steps" && (accepts & opt_langevin)) {
+      spec.inner_steps = parse_int(key, value);
+      if (spec.inner_steps < 1 || spec.inner_steps > 10000)
+        throw std::invalid_argument("option steps: " + value + " is outside 1..10000");
+    } else if (key == "eps" && (accepts & opt_langevin)) {
+      spec.langevin_eps = parse_real(key, value, 0.0, 10.0, true);
+    } else if (key == "corrector_steps" && (accepts & opt_corrector)) {
+      spec.inner_steps = parse_int(key, value);
+      if (spec.inner_steps < 0 || spec.inner_steps > 10000)
+        throw std::invalid_argument("option corrector_steps: " + value + " is outside 0..10000");
+    } else if (key == "snr" && (accepts & opt_corrector)) {
+      spec.snr = parse_real(key, value, 0.0, 10.0, true);
+    } else if (key == "predictor" && (accepts & opt_corrector)) {
+      if (value == "reverse-diffusion") spec.predictor_em = false;
+      else if (value == "euler-maruyama") spec.predictor_em = true;
+      else throw std::invalid_argument("option predictor: '" + value + "' (known: reverse-diffusion, euler-maruyama)");
+    } else if (key == "r" && (accepts & opt_stage_ratio)) {
+      spec.stage_ratio = parse_real(key, value, 0.0, 1.0, true);
     } else if (key == "tol" && (accepts & opt_tolerance)) {
       spec.atol = spec.rtol = parse_tolerance(key, value);
     } else if (key == "atol" && (accepts & opt_tolerance)) {
@@ -316,6 +437,8 @@ SolverSpec parse_solver(const std::string& label) {
       throw std::invalid_argument("solver " + parsed.name + " has no option '" + key + "'");
     }
   }
+  if (spec.s_tmax < spec.s_tmin)
+    throw std::invalid_argument("options s_tmin and s_tmax: s_tmin must not exceed s_tmax");
   return spec;
 }
 
@@ -347,6 +470,25 @@ std::string describe_options(const SolverSpec& spec) {
       add("tol=from-budget");
     }
   }
+  if (accepts & opt_eta) add("eta=" + format_double(spec.eta));
+  if (accepts & opt_s_noise) add("s_noise=" + format_double(spec.s_noise));
+  if (accepts & opt_churn) {
+    add("s_churn=" + format_double(spec.s_churn));
+    add("s_tmin=" + format_double(spec.s_tmin));
+    add("s_tmax=" + format_double(spec.s_tmax));
+  }
+  if (accepts & opt_noise) add(std::string("noise=") + (spec.joint_integral ? "integral" : "increment"));
+  if (accepts & opt_solver_type) add(std::string("solver_type=") + (spec.heun_type ? "heun" : "midpoint"));
+  if (accepts & opt_stage_ratio) add("r=" + format_double(spec.stage_ratio));
+  if (accepts & opt_langevin) {
+    add("steps=" + std::to_string(spec.inner_steps));
+    add("eps=" + format_double(spec.langevin_eps));
+  }
+  if (accepts & opt_corrector) {
+    add("snr=" + format_double(spec.snr));
+    add("corrector_steps=" + std::to_string(spec.inner_steps));
+    add(std::string("predictor=") + (spec.predictor_em ? "euler-maruyama" : "reverse-diffusion"));
+  }
   add(std::string("final=") + (spec.final_denoise ? "denoise" : "none"));
   return out;
 }
@@ -358,6 +500,12 @@ std::vector<int> stage_offsets(const SolverSpec& spec, int steps) {
   return offsets;
 }
 
-const char* family_name(Family f) { return f == Family::classical ? "classical" : "exponential"; }
+const char* family_name(Family f) {
+  switch (f) {
+    case Family::classical: return "classical";
+    case Family::exponential: return "exponential";
+    default: return "stochastic";
+  }
+}
 
 }  // namespace pfode::solver

@@ -14,10 +14,14 @@ enum class SolverId {
   dpm_solver_1, dpm_solver_2, dpm_solver_3, dpm_solver_fast,
   dpm_solver_pp_2s, dpm_solver_pp_2m, dpm_solver_pp_3m,
   deis_1, deis_2, deis_3, pndm, ipndm, unipc_1, unipc_2, unipc_3,
-  dopri5, dpm_solver_12, dpm_solver_23
+  dopri5, dpm_solver_12, dpm_solver_23,
+  euler_maruyama, ddpm, ddim_eta, euler_ancestral, dpmpp_2s_ancestral, dpmpp_sde, dpmpp_2m_sde, dpmpp_3m_sde,
+  edm_stochastic, langevin, predictor_corrector
 };
 
-enum class Family { classical, exponential };
+// Stochastic samplers draw noise from a Brownian path (brownian/) and run through
+// solver::sample_solver; they have a strong and a weak order instead of one ODE order.
+enum class Family { classical, exponential, stochastic };
 
 // Options a solver accepts (bit mask in SolverInfo::options); `final` is accepted by all.
 enum OptionBits : unsigned {
@@ -30,6 +34,14 @@ enum OptionBits : unsigned {
   opt_tolerance = 1u << 6,          // adaptive solvers: tol, atol, rtol
   opt_basis = 1u << 7,              // deis: interpolation basis t (tAB) | log_rho
   opt_stages = 1u << 8,             // singlestep DPM-Solver: stages fixed in lambda | on the spacing
+  opt_eta = 1u << 9,                // stochastic: eta (ancestral noise level, or the SDE's noise rate)
+  opt_s_noise = 1u << 10,           // stochastic: s_noise (noise multiplier)
+  opt_churn = 1u << 11,             // edm-stochastic: s_churn, s_tmin, s_tmax
+  opt_noise = 1u << 12,             // exponential SDE integrators: noise = integral | increment
+  opt_solver_type = 1u << 13,       // dpm++2m-sde: solver_type = midpoint | heun
+  opt_langevin = 1u << 14,          // langevin: steps (per level), eps
+  opt_corrector = 1u << 15,         // pc: snr, corrector_steps, predictor
+  opt_stage_ratio = 1u << 16,       // dpm++sde: r (the stage's fraction of the step in lambda)
 };
 
 struct SolverInfo {
@@ -49,6 +61,12 @@ struct SolverInfo {
   // Adaptive: K in the asymptotic NFE ~ K tol^(-1/p), measured on the 4-D test Gaussian on
   // vp-linear (tests/test_solvers_adaptive.cpp); the budget B selects tol = (K / B)^p.
   double nfe_coefficient = 0;
+  // Stochastic samplers (Family::stochastic; `order` is the strong order): the strong order of the
+  // pathwise error against the same SDE on the same Brownian path, the weak order of the law's
+  // error, 0 where the sampler has none (it converges to no SDE as its steps shrink), and how it
+  // takes its noise from the path.
+  int strong_order = 0, weak_order = 0;
+  std::string noise;
 };
 
 const std::vector<SolverInfo>& all_solvers();
@@ -82,7 +100,30 @@ struct SolverSpec {
   int nfe_budget = 0;               // dpm-solver-fast: the budget it spends exactly; adaptive: selects
                                     // the tolerance (0: unbound)
   double atol = 0, rtol = 0;        // adaptive: tolerances set by options (0: from the budget)
+  // Stochastic samplers (README.md, "Stochastic samplers").
+  double eta = 1;                   // ancestral eta; dpm++2m/3m-sde: the SDE's noise rate
+  double s_noise = 1;               // noise multiplier
+  double s_churn = 40, s_tmin = 0.05, s_tmax = 50;  // edm-stochastic (EDM's ImageNet-64 values)
+  bool joint_integral = true;       // dpm++2m/3m-sde: noise = integral (else increment, k-diffusion's)
+  bool heun_type = false;           // dpm++2m-sde: solver_type = heun (else midpoint)
+  int inner_steps = 1;              // langevin: steps per level; pc: corrector steps
+  double langevin_eps = 0.2;        // langevin: step a_i = eps s_i^2
+  double snr = 0.16;                // pc: the corrector's signal-to-noise ratio
+  bool predictor_em = false;        // pc: predictor = euler-maruyama (else reverse-diffusion)
+  double stage_ratio = 0.5;         // dpm++sde: r
 };
+
+bool is_stochastic(const SolverSpec& spec);
+
+// A stochastic sampler whose options switch its noise off (eta = 0, s_churn = 0): the ODE solver it
+// then is, whose strong error is its GTE and whose orders are the ODE's.
+bool noise_off(const SolverSpec& spec);
+
+// Theoretical strong and weak orders of a spec (0: none). Deterministic solvers: the strong error is
+// the GTE (order theoretical_order), and so is the weak order (a map with an O(h^p) error moves
+// the law by O(h^p)).
+int strong_order(const SolverSpec& spec);
+int weak_order(const SolverSpec& spec);
 
 bool is_adaptive(const SolverSpec& spec);
 

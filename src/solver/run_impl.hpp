@@ -11,17 +11,8 @@
 #include <vector>
 
 #include "lane/launch.hpp"
-#include "solver/adams_bashforth.hpp"
-#include "solver/adaptive.hpp"
-#include "solver/ddim.hpp"
-#include "solver/deis.hpp"
-#include "solver/dpm_solver.hpp"
-#include "solver/dpm_solver_pp.hpp"
-#include "solver/edm_heun.hpp"
-#include "solver/explicit_rk.hpp"
-#include "solver/pndm.hpp"
+#include "solver/methods.hpp"
 #include "solver/run.hpp"
-#include "solver/unipc.hpp"
 
 namespace pfode::solver {
 
@@ -159,10 +150,6 @@ SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const 
   return run;
 }
 
-// Adaptive methods take each sample's own steps, so there is no pack to share them.
-template <class Method>
-inline constexpr bool adaptive_method = std::is_same_v<Method, Dopri5> || std::is_same_v<Method, DpmSolverAdaptive>;
-
 // A method on the chosen layout: fixed-grid methods in packs of pack_width, adaptive ones one
 // sample per thread.
 template <class Method, class Model>
@@ -192,72 +179,10 @@ SolverRun run_solver(const SolverSpec& spec, const StepGrid& grid, const Model& 
                      const StateRecord& record) {
   StepGrid g = grid;
   g.variable = spec.variable;
-  const int lof = spec.lower_order_final_below;
-  auto run = [&](const auto& method) {
+  return with_method(spec, g, [&](const auto& method) {
     return detail::run_method(method, g, model, exact, samples, measure_local_error, spec.final_denoise, layout,
                               record);
-  };
-  const OrderSchedule orders{multistep_order(spec), lof};
-  // Runge-Kutta warm-up by singlestep DPM-Solver, its slots after the method's history.
-  const auto warmup = [&](int eps_slot) {
-    SinglestepWarmup w;
-    w.enabled = rk_warmup(spec);
-    w.warm.eps_slot = eps_slot;
-    return w;
-  };
-  if (is_adaptive(spec)) {
-    const Tolerances t = tolerances_for(spec);
-    AdaptiveTolerance tol;
-    tol.atol = t.atol;
-    tol.rtol = t.rtol;
-    if (spec.info->id == SolverId::dopri5) return run(Dopri5{dopri5_tableau(), tol});
-    DpmSolverAdaptive m;
-    m.order = spec.info->id == SolverId::dpm_solver_12 ? 2 : 3;
-    m.tol = tol;
-    return run(m);
-  }
-  switch (spec.info->id) {
-    case SolverId::euler: return run(ExplicitRK{euler_tableau()});
-    case SolverId::midpoint: return run(ExplicitRK{midpoint_tableau()});
-    case SolverId::heun: return run(ExplicitRK{heun_tableau()});
-    case SolverId::rk3: return run(ExplicitRK{rk3_tableau()});
-    case SolverId::rk4: return run(ExplicitRK{rk4_tableau()});
-    case SolverId::ab2:
-    case SolverId::ab3:
-    case SolverId::ab4: return run(AdamsBashforth::make(spec.info->order, lof, rk_warmup(spec)));
-    case SolverId::edm_heun: return run(EdmHeun{});
-    case SolverId::ddim: return run(Ddim{});
-    case SolverId::dpm_solver_1: return run(DpmSolver{1, 0});
-    case SolverId::dpm_solver_2: return run(DpmSolver{2, 0});
-    case SolverId::dpm_solver_3: return run(DpmSolver{3, 0});
-    case SolverId::dpm_solver_fast:
-      return run(DpmSolver{3, nfe_for_steps(spec, grid.steps) - (spec.final_denoise ? 1 : 0)});
-    case SolverId::dpm_solver_pp_2s: return run(DpmSolverPP2S{});
-    case SolverId::dpm_solver_pp_2m:
-    case SolverId::dpm_solver_pp_3m:
-      return run(DpmSolverPPMultistep{orders, spec.taylor_d2, warmup(first_method_slot + Ring::size)});
-    case SolverId::deis_1:
-    case SolverId::deis_2:
-    case SolverId::deis_3: {
-      Deis deis{orders, warmup(first_method_slot + Ring::size)};
-      if (!spec.deis_log_rho) deis.time_weights = tab_weights(g, orders);
-      return run(deis);
-    }
-    case SolverId::pndm: return run(Pndm{OrderSchedule{4, 0}, true});
-    case SolverId::ipndm: return run(Pndm{orders, false});
-    case SolverId::unipc_1:
-    case SolverId::unipc_2:
-    case SolverId::unipc_3: {
-      const auto variant = spec.unipc_variant == 0 ? UnipcVariant::bh1 : UnipcVariant::bh2;
-      const auto w = warmup(Unipc<true>::base_slot + 1);
-      if (spec.corrector) return run(Unipc<true>{orders, variant, w});
-      return run(Unipc<false>{orders, variant, w});
-    }
-    case SolverId::dopri5:
-    case SolverId::dpm_solver_12:
-    case SolverId::dpm_solver_23: break;  // adaptive, above
-  }
-  throw std::logic_error("solver without a method: " + spec.info->name);
+  });
 }
 
 }  // namespace pfode::solver

@@ -58,9 +58,13 @@ bool Ranks::all(bool ok) const {
 
 double estimated_cost(const Experiment& e, const Cell& cell) {
   const auto& m = e.models[cell.model];
-  // The LTE runs cost about as much again as the trajectory.
-  const double runs = e.measure_local_error ? 2.0 : 1.0;
-  return runs * static_cast<double>(cell.nfe_stated) * e.samples * m.dim * m.components;
+  const auto& spec = e.solvers[cell.solver].spec;
+  // The LTE runs cost about as much again as the trajectory; a stochastic sampler's strong
+  // reference runs at refinements R and R/2; the weak error runs weak_samples more.
+  double runs = e.measure_local_error ? 2.0 : 1.0;
+  if (solver::is_stochastic(spec)) runs = 1.0 + (solver::strong_order(spec) > 0 ? 1.5 * e.sde_refinement : 0.0);
+  const double samples = runs * e.samples + static_cast<double>(e.weak_samples);
+  return samples * static_cast<double>(cell.nfe_stated) * m.dim * m.components;
 }
 
 std::set<int> cells_for_rank(const Experiment& e, const Plan& plan, const std::set<int>& finished, int rank, int size) {

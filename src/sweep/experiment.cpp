@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "brownian/brownian_path.hpp"
 #include "common/fingerprint.hpp"
 #include "common/named_options.hpp"
 #include "schedule/registry.hpp"
@@ -410,6 +411,28 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
       e.save_samples.push_back(static_cast<int>(p));
     }
     require_unique(e.save_samples, "run.save_samples");
+  }
+
+  e.sde_refinement = static_cast<int>(r.integer("run.sde_refinement", 64, 2, 4096));
+  if (e.sde_refinement % 2 != 0)
+    throw std::invalid_argument("run.sde_refinement = " + std::to_string(e.sde_refinement) +
+                                " must be even (the reference's error comes from half the refinement)");
+  e.brownian_depth = static_cast<int>(r.integer("run.brownian_depth", 26, 8, brownian::BrownianPath::max_depth));
+  e.weak_samples = r.integer("run.weak_samples", 0, 0, 100000000);
+  e.mmd_block = static_cast<int>(r.integer("run.mmd_block", 1024, 2, 65536));
+  if (e.weak_samples > 0 && e.weak_samples < std::max<long>(64, e.mmd_block))
+    throw std::invalid_argument("run.weak_samples = " + std::to_string(e.weak_samples) +
+                                " is below 64 or run.mmd_block (" + std::to_string(e.mmd_block) + ")");
+  // The weak error's target p(x; t_N) is the law of the samples only when they start from the
+  // exact p(x; t_0).
+  if (e.weak_samples > 0 && e.start.mode != model::StartMode::marginal)
+    throw std::invalid_argument(std::string("run.weak_samples needs run.start = marginal (the exact law at the "
+                                            "grid's start), not ") + model::start_mode_name(e.start.mode));
+  const std::string bandwidth = r.text("run.mmd_bandwidth", "auto");
+  if (bandwidth != "auto") {
+    e.mmd_bandwidth = parse_double(bandwidth, "run.mmd_bandwidth");
+    if (!(e.mmd_bandwidth > 0) || !std::isfinite(e.mmd_bandwidth))
+      throw std::invalid_argument("run.mmd_bandwidth: '" + bandwidth + "' must be auto or a positive number");
   }
 
   // The plan's blocks: [sweep] alone, or every [plan.NAME] section, each its own cartesian product

@@ -57,6 +57,12 @@ struct Experiment {
   enum class SaveStates { none, final, grid };
   SaveStates save_states = SaveStates::none;
   std::vector<int> save_samples;
+  // Stochastic samplers and weak errors (README.md, "Stochastic samplers"):
+  int sde_refinement = 64;  // run.sde_refinement: steps of the strong reference per step (even)
+  int brownian_depth = 26;  // run.brownian_depth: levels of the Brownian tree (leaf 64/2^depth in log s)
+  long weak_samples = 0;    // run.weak_samples: samples of every cell's weak error (0: none)
+  double mmd_bandwidth = 0; // run.mmd_bandwidth: the MMD kernel's width l in x (0: auto)
+  int mmd_block = 1024;     // run.mmd_block: samples per block U-statistic of the MMD
 
   std::vector<model::ModelSpec> models;
   std::vector<results::ScheduleEntry> schedules;

@@ -1,10 +1,13 @@
 #include "sweep/plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <tuple>
 #include <stdexcept>
+
+#include "brownian/brownian_path.hpp"
 
 namespace pfode::sweep {
 
@@ -31,6 +34,21 @@ std::vector<double> cell_grid(const solver::SolverSpec& spec, const spacing::Spa
   }
   times.push_back(fine.back());
   return times;
+}
+
+// A stochastic sampler's grid must lie where the Brownian path is defined, and its strong
+// reference (steps x run.sde_refinement) must stay affordable.
+void check_stochastic(const Experiment& e, const solver::SolverSpec& spec, const schedule::Schedule& sched,
+                      const Cell& c) {
+  for (double t : c.times) {
+    const double u = -sched.lambda(t);
+    if (!(u >= brownian::BrownianPath::u_low && u <= brownian::BrownianPath::u_high))
+      throw std::invalid_argument("the Brownian path covers s = sigma/alpha in [e^-32, e^32]; the grid reaches s = " +
+                                  std::to_string(std::exp(u)));
+  }
+  if (solver::strong_order(spec) > 0 && static_cast<long>(c.steps) * e.sde_refinement > 10000000L)
+    throw std::invalid_argument("the strong reference would take " + std::to_string(c.steps) + " x " +
+                                std::to_string(e.sde_refinement) + " steps (run.sde_refinement; at most 1e7)");
 }
 
 }  // namespace
@@ -85,6 +103,7 @@ Plan make_plan(const Experiment& e) {
                 c.steps = solver::steps_for_budget(spec, e.nfe[b]);
                 c.nfe_stated = solver::nfe_for_steps(spec, c.steps);
                 c.times = cell_grid(spec, e.spacings[sp].spacing, e.schedules[sc].schedule, c.steps, c.stage_times);
+                if (solver::is_stochastic(spec)) check_stochastic(e, spec, e.schedules[sc].schedule, c);
               } catch (const std::invalid_argument& err) {
                 if (invalid++ == 0) first_invalid = "cell " + describe(e, c) + ": " + err.what();
                 if (std::find(reasons.begin(), reasons.end(), err.what()) == reasons.end()) reasons.push_back(err.what());

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <stdexcept>
 #include <type_traits>
 
 #include "model/evaluate.hpp"
 #include "solver/run.hpp"
+#include "sweep/sampling.hpp"
 
 namespace pfode::sweep {
 
@@ -120,6 +122,105 @@ double mean(const std::vector<long>& values) {
   double sum = 0;
   for (long v : values) sum += static_cast<double>(v);
   return values.empty() ? 0.0 : sum / values.size();
+}
+
+void set_nfe(results::CellResult& r, const std::vector<long>& nfe) {
+  r.nfe = *std::max_element(nfe.begin(), nfe.end());
+  r.nfe_uniform = std::all_of(nfe.begin(), nfe.end(), [&](long v) { return v == r.nfe; });
+  r.nfe_mean = mean(nfe);
+}
+
+// The alpha of a final denoise's state: 1 at sigma = 0 (run.denoise_target = zero), else alpha_N.
+double final_alpha(const Experiment& e, const solver::SolverSpec& spec, const schedule::Schedule& sched,
+                   const Cell& cell) {
+  return spec.final_denoise && e.denoise_to_zero ? 1.0 : sched.alpha(cell.times.back());
+}
+
+// A stochastic sampler's cell: its run from start states drawn at the grid's first time, and its
+// strong error against its refined reference on the same Brownian path (sweep/sampling.hpp).
+void measure_stochastic_cell(const Experiment& e, const Cell& cell, const model::DeviceModel& model,
+                             results::CellResult& r) {
+  const auto& spec_model = e.models[cell.model];
+  const auto& sched = e.schedules[cell.schedule];
+  const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
+  const double t0 = cell.times.front();
+  const auto y_start = model::start_states(spec_model, e.start, e.seeds[cell.seed], e.samples,
+                                           sched.schedule.alpha(t0), sched.schedule.sigma(t0), sched.name);
+  Kokkos::View<double**> y("pfode::sweep::sde_starts", e.samples, spec_model.dim);
+  {
+    auto h = Kokkos::create_mirror_view(y);
+    for (int p = 0; p < e.samples; ++p)
+      for (int c = 0; c < spec_model.dim; ++c) h(p, c) = y_start[static_cast<size_t>(p) * spec_model.dim + c];
+    Kokkos::deep_copy(y, h);
+  }
+  solver::SampleSettings settings;
+  settings.path.seed = e.seeds[cell.seed];
+  settings.path.depth = e.brownian_depth;
+  settings.layout.kind = e.layout;
+  const double alpha_final = final_alpha(e, spec, sched.schedule, cell);
+  r.brownian_depth = e.brownian_depth;
+  if (solver::strong_order(spec) == 0) {  // no SDE limit: no strong error, only the run
+    const auto run = solver::sample_solver(spec, solver::make_step_grid(sched.schedule, cell.times, solver::Variable::t),
+                                           model, y, settings, alpha_final);
+    const auto states = solver::states_on_host(run);
+    r.layout = run.layout;
+    r.wall_time = run.seconds;
+    set_nfe(r, run.nfe);
+    r.gte_target = "none";
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (auto* summary : {&r.gte_summary, &r.gte_relative_summary}) summary->rms = summary->max = summary->median =
+                                                                         summary->p90 = nan;
+    r.reference_error = nan;
+    r.gte.assign(e.samples, nan);
+    r.gte_relative.assign(e.samples, nan);
+    for (auto* steps : {&r.error_rms, &r.error_max, &r.error_median}) steps->assign(cell.times.size(), nan);
+    r.status = std::all_of(states.begin(), states.end(), [](double v) { return std::isfinite(v); }) ? "ok" : "diverged";
+    return;
+  }
+  const auto strong = strong_run(spec, sched.schedule, cell.times, model, y, settings, e.sde_refinement, alpha_final);
+  r.layout = strong.run.layout;
+  r.wall_time = strong.run.seconds;
+  r.reference_wall_time = strong.reference_seconds;
+  r.refinement = e.sde_refinement;
+  r.gte_target = "sde_reference";
+  set_nfe(r, strong.run.nfe);
+  set_global_errors(r, strong.error, strong.exact_final_rms, e.samples, strong.points, strong.reference_error, false);
+  if (e.save_states == Experiment::SaveStates::none) return;
+  const int dim = strong.dim, points = strong.points;
+  r.saved_samples = e.save_samples;
+  r.state_dim = dim;
+  for (int p : e.save_samples) {
+    for (int c = 0; c < dim; ++c) {
+      const size_t at = (static_cast<size_t>(p) * points + points - 1) * dim + c;
+      r.final_state.push_back(strong.states[at]);
+      r.exact_final_state.push_back(strong.reference[at]);
+    }
+    if (e.save_states != Experiment::SaveStates::grid) continue;
+    const size_t from = static_cast<size_t>(p) * points * dim, to = from + static_cast<size_t>(points) * dim;
+    r.states.insert(r.states.end(), strong.states.begin() + from, strong.states.begin() + to);
+    r.exact_states.insert(r.exact_states.end(), strong.reference.begin() + from, strong.reference.begin() + to);
+  }
+}
+
+// run.weak_samples: the law of the cell's final states against the exact p(x; t_N) (after a final
+// denoise: the data, scaled by alpha_N unless at sigma = 0). Adaptive solvers have none.
+void add_weak_error(const Experiment& e, const Cell& cell, const model::DeviceModel& model, results::CellResult& r) {
+  const auto spec = solver::with_budget(e.solvers[cell.solver].spec, e.nfe[cell.budget]);
+  if (e.weak_samples <= 0 || solver::is_adaptive(spec)) return;
+  const auto& sched = e.schedules[cell.schedule].schedule;
+  const double t_end = cell.times.back(), alpha_final = final_alpha(e, spec, sched, cell);
+  r.weak_target_alpha = alpha_final;
+  r.weak_target_s = spec.final_denoise ? 0.0 : sched.s(t_end);
+  const auto target = metrics::target_law(e.models[cell.model], r.weak_target_alpha, r.weak_target_s);
+  const auto grid = solver::make_step_grid(sched, cell.times, solver::Variable::t, cell.stage_times);
+  const auto weak = weak_run(e, cell, grid, model, target, alpha_final, r.weak_wall_time);
+  r.weak_samples = weak.samples;
+  r.mmd_samples = weak.mmd_samples;
+  r.mmd_block = weak.block;
+  r.mmd_bandwidth = weak.bandwidth;
+  r.weak_mean = weak.mean;
+  r.weak_covariance = weak.covariance;
+  r.weak_mmd = weak.mmd;
 }
 
 // Reference states on the host: a host view is row-major storage itself where its layout is
@@ -313,7 +414,9 @@ results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
   r.samples = e.samples;
   const auto spec = solver::with_budget(solver.spec, e.nfe[cell.budget]);
   r.order_theory = solver::theoretical_order(spec);
-  r.lte_order_theory = solver::local_order(spec) + 1;
+  r.lte_order_theory = solver::is_stochastic(spec) ? 0 : solver::local_order(spec) + 1;  // no LTE for SDEs
+  r.strong_order_theory = solver::strong_order(spec);
+  r.weak_order_theory = solver::weak_order(spec);
   r.t = cell.times;
   const auto& sched = e.schedules[cell.schedule].schedule;
   for (double t : cell.times) r.lambda.push_back(sched.lambda(t));
@@ -388,6 +491,12 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     for (int id : todo) {
       const Cell& cell = plan.cells[id];
       results::CellResult r = make_cell_result(e, cell);
+      if (solver::is_stochastic(e.solvers[cell.solver].spec)) {
+        measure_stochastic_cell(e, cell, model, r);
+        add_weak_error(e, cell, model, r);
+        if (callbacks.cell_done) callbacks.cell_done(r);
+        continue;
+      }
       Kokkos::View<int*> index("pfode::sweep::ref_index", cell.times.size());
       {
         const auto positions = reference.indices(cell.times);
@@ -415,9 +524,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       r.lte_wall_time = run.local_error_seconds;
 
       const int n = cell.steps;
-      r.nfe = *std::max_element(run.nfe.begin(), run.nfe.end());
-      r.nfe_uniform = std::all_of(run.nfe.begin(), run.nfe.end(), [&](long v) { return v == r.nfe; });
-      r.nfe_mean = mean(run.nfe);
+      set_nfe(r, run.nfe);
       if (!run.accepted_steps.empty()) {
         r.steps_accepted_mean = mean(run.accepted_steps);
         r.steps_rejected_mean = mean(run.rejected_steps);
@@ -439,6 +546,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         for (double t : cell.times) alpha.push_back(sched.alpha(t));
         save_states(e, y_host, exact, reference.indices(cell.times), alpha, run, saving, spec_model.dim, r);
       }
+      add_weak_error(e, cell, model, r);
       if (callbacks.cell_done) callbacks.cell_done(r);
     }
   }

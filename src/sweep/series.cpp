@@ -6,6 +6,10 @@
 
 namespace pfode::sweep {
 
+namespace {
+constexpr double kWeakBand = 0.5;
+}  // namespace
+
 std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult>& cells) {
   // The theory is part of the key: a budget can change a solver's order (DPM-Solver-fast's order
   // mix depends on NFE mod 3), and one slope through budgets of different orders means nothing.
@@ -39,6 +43,21 @@ std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult
     f.gte = metrics::fit_order(f.nfe, rms, floor);
     f.gte_median = metrics::fit_order(f.nfe, median, floor);
     f.lte = metrics::fit_order(f.nfe, lte, lte_floor);
+    // Weak orders over the cells whose bias the Monte Carlo resolves; their noise (~10-25 % per
+    // point at the edge of significance) widens the band the asymptotic range may drift in.
+    f.weak_order_theory = members.front()->weak_order_theory;
+    const auto weak_fit = [&](metrics::WeakEstimate results::CellResult::*field) {
+      std::vector<double> value;
+      std::vector<bool> unresolved;
+      for (const auto* c : members) {
+        value.push_back((c->*field).value);
+        unresolved.push_back(c->status != "ok" || !(c->*field).significant);
+      }
+      return metrics::fit_order(f.nfe, value, unresolved, kWeakBand);
+    };
+    f.weak_mean = weak_fit(&results::CellResult::weak_mean);
+    f.weak_covariance = weak_fit(&results::CellResult::weak_covariance);
+    f.weak_mmd = weak_fit(&results::CellResult::weak_mmd);
     if (members.front()->split()) {  // an imperfect model: the error split (DESIGN.md section 4)
       std::vector<double> total;
       std::vector<bool> failed;

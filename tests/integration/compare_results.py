@@ -8,7 +8,7 @@ import sys
 import h5py
 import numpy as np
 
-IGNORED_ATTRS = {"wall_time", "lte_wall_time"}
+IGNORED_ATTRS = {"wall_time", "lte_wall_time", "reference_wall_time", "weak_wall_time"}
 
 
 def same(x, y):
