@@ -545,6 +545,14 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
                                     (m.is_exact() ? " has a zero std" : m.is_guided() ? " is guided" : " is perturbed") +
                                     " (its flow to s = 0 is singular; use grid_end)");
 
+  // The weak error's target is the mixture's law: that of a guided model's class-conditional flows
+  // only when the classes are drawn with the class weights.
+  if (e.weak_samples > 0)
+    for (const auto& m : e.models)
+      if (m.is_guided() && !m.guidance.given.empty())
+        throw std::invalid_argument("run.weak_samples: model " + m.name +
+                                    " has given sample_classes (the mixture is their law only for drawn classes)");
+
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
   Fingerprint inputs;
