@@ -83,6 +83,69 @@ TEST_CASE("reference: RMS error against the Gaussian closed form <= 1e-11 at eve
   }
 }
 
+TEST_CASE("reference: DOP853 also integrates up in u (the likelihood's direction): the Gaussian closed form at "
+          "every requested time, the last one landed on, the same steps for 2, 9 or 401 times",
+          "[reference]") {
+  const auto spec = test::gaussian(4);
+  const auto model = model::to_device(spec);
+  const int samples = 32;
+  const double s_min = 0.002, s_max = 80.0;
+  const auto starts = test::to_view(model::start_states(spec, {}, 3, samples, 1.0, s_min), samples, spec.dim);
+  const auto y0 = test::to_host(starts);
+  for (bool pack_step : {false, true}) {
+    std::vector<long> accepted, rejected;  // of the first solve, per sample
+    for (int intervals : {1, 8, 400}) {
+      INFO(intervals << " intervals" << (pack_step ? ", packs share steps" : ""));
+      const int outputs = intervals + 1;
+      std::vector<double> s_out;
+      Kokkos::View<double*> u("u", outputs);
+      auto uh = Kokkos::create_mirror_view(u);
+      for (int m = 0; m < outputs; ++m) {
+        uh(m) = m == intervals ? std::log(s_max) : std::log(s_min) + m * (std::log(s_max) - std::log(s_min)) / intervals;
+        s_out.push_back(std::exp(uh(m)));
+      }
+      Kokkos::deep_copy(u, uh);
+      reference::Dop853Settings settings;
+      settings.pack_step = pack_step;
+      lane::NfeCounter nfe("nfe", samples);
+      Kokkos::View<double***> y("y", samples, outputs, spec.dim);
+      Kokkos::View<int*> failed("failed", samples);
+      Kokkos::View<long**> steps("steps", samples, 2);
+      reference::dop853("test", model, starts, u, settings, nfe, y, failed, steps);
+      const auto yh = test::to_host(y);
+      const auto nfe_h = test::to_host(nfe);
+      const auto failed_h = test::to_host(failed);
+      const auto steps_h = test::to_host(steps);
+      for (int p = 0; p < samples; ++p) {
+        INFO("sample " << p);
+        REQUIRE(failed_h(p) == 0);
+        const long dense = intervals > 1 ? 3 * steps_h(p, 0) : 0;
+        REQUIRE(nfe_h(p) == 1 + 12 * (steps_h(p, 0) + steps_h(p, 1)) + dense);
+        if (accepted.size() < static_cast<size_t>(samples)) {
+          accepted.push_back(steps_h(p, 0));
+          rejected.push_back(steps_h(p, 1));
+        }
+        REQUIRE(steps_h(p, 0) == accepted[p]);  // requested times never shorten a step
+        REQUIRE(steps_h(p, 1) == rejected[p]);
+      }
+      REQUIRE(accepted[0] > 10);
+      for (int m = 0; m < outputs; ++m) {
+        double worst = 0, size = 0;
+        for (int p = 0; p < samples; ++p)
+          for (int j = 0; j < spec.dim; ++j) {
+            const double c2 = spec.stds[j] * spec.stds[j];
+            const double exact =
+                spec.means[j] + (y0(p, j) - spec.means[j]) * std::sqrt((c2 + s_out[m] * s_out[m]) / (c2 + s_min * s_min));
+            worst = std::max(worst, std::fabs(yh(p, m, j) - exact));
+            size = std::max(size, std::fabs(exact));
+          }
+        INFO("time " << m << " (s = " << s_out[m] << "): largest error " << worst << ", largest |y| " << size);
+        REQUIRE(worst <= 1e-11 * std::max(1.0, size));
+      }
+    }
+  }
+}
+
 TEST_CASE("reference: the error estimate is its definition -- each sample's largest difference to a 10x looser "
           "solve, RMS over samples, divided by 9",
           "[reference]") {

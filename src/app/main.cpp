@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/interrupts.hpp"
+#include "app/likelihood_command.hpp"
 #include "common/message.hpp"
 #include "compat/kokkos_compat.hpp"
 #include "io/hdf5.hpp"
@@ -22,6 +23,7 @@ const char* kUsage =
     "                 [--progress auto|bar|cells|none] [--quiet]\n"
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
+    "       pfode likelihood CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--heldout-seed S] [--set ...]\n"
     "                 [--force] [--quiet]\n"
     "       pfode list\n"
@@ -34,6 +36,8 @@ const char* kUsage =
     "        that a sampler outside pfode runs from\n"
     "  score score the runs such a sampler wrote (states, NFE, a label per run) against the exact\n"
     "        references; writes a results file like run's\n"
+    "  likelihood log-likelihoods of exact data through the PF-ODE and their error budget\n"
+    "        (integration, Hutchinson estimator, truncation, prior) against the exact log-density\n"
     "  optimize the time grid of least global error for each model, schedule, single-step solver and\n"
     "        NFE budget of an experiment: custom[file=...] grid files and one HDF5 file\n"
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
@@ -117,6 +121,28 @@ int score(int argc, char** argv) {
   return pfode::app::score_command(options, argc, argv);
 }
 
+int likelihood(int argc, char** argv) {
+  po::options_description opts("likelihood options");
+  pfode::app::LikelihoodOptions options;
+  opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
+      "out,o", po::value(&options.out), "output HDF5 file (overrides run.out)")(
+      "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
+      "force", po::bool_switch(&options.force), "replace an existing output file")(
+      "quiet,q", po::bool_switch(&options.quiet), "no table");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << opts;
+    return pfode::app::exit_ok;
+  }
+  if (options.config.empty()) throw po::error("likelihood needs a config file");
+  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  return pfode::app::likelihood_command(options, argc, argv);
+}
+
 int optimize(int argc, char** argv) {
   po::options_description opts("optimize options");
   pfode::app::OptimizeOptions options;
@@ -190,11 +216,12 @@ int main(int argc, char** argv) {
       return pfode::app::exit_usage;
     }
   }
-  if (command == "export" || command == "score" || command == "optimize") {
+  if (command == "export" || command == "score" || command == "optimize" || command == "likelihood") {
     std::optional<Kokkos::ScopeGuard> kokkos;
     if (!help) kokkos.emplace(argc, argv);
     pfode::io::configure_hdf5();
     try {
+      if (command == "likelihood") return likelihood(argc, argv);
       return command == "export" ? export_problem(argc, argv) : command == "score" ? score(argc, argv) : optimize(argc, argv);
     } catch (const po::error& e) {
       std::cerr << "pfode: error: " << pfode::printable_message(e.what()) << "\n";

@@ -193,6 +193,87 @@ struct DiagonalMixture {
     return means(0, j) + (y0 - means(0, j)) * math::sqrt((c2 + s * s) / (c2 + s0 * s0));
   }
 
+  // Closed forms for the likelihood (likelihood/), one sample at a time (y(j) reads its coordinate
+  // j): log p(y; s) = log sum_k w_k N(y; mu_k, diag(c_k^2) + s^2 I), and D(y, s) together with the
+  // trace of its Jacobian (DESIGN.md section 4), with A_k = c_k^2 / (c_k^2 + s^2) and
+  // g_k = -(y - mu_k) / (c_k^2 + s^2): tr dD/dy = sum_k r_k tr A_k + sum_k r_k (m_k - D) . g_k.
+  // Three plain passes over the components (normaliser, D, cross term), no scratch; not the
+  // sampling kernels' path, which stays as it is.
+  template <class In>
+  KOKKOS_INLINE_FUNCTION double log_density(const In& y, double s) const {
+    return log_normaliser(y, s * s) - 0.5 * dim * math::log(2.0 * math::pi);
+  }
+
+  template <class In, class Out>
+  KOKKOS_INLINE_FUNCTION double denoise_trace(const In& y, double s, const Out& out) const {
+    const double s2 = s * s, log_norm = log_normaliser(y, s2);
+    for (int j = 0; j < dim; ++j) out(j) = 0.0;
+    double trace = 0.0;
+    for (int k = 0; k < components; ++k) {
+      const double r = math::exp(log_component(k, y, s2) - log_norm);
+      for (int j = 0; j < dim; ++j) {
+        const double shrink = variances(k, j) / (variances(k, j) + s2);
+        out(j) += r * (means(k, j) + shrink * (y(j) - means(k, j)));
+        trace += r * shrink;
+      }
+    }
+    for (int k = 0; k < components; ++k) {
+      const double r = math::exp(log_component(k, y, s2) - log_norm);
+      double cross = 0.0;
+      for (int j = 0; j < dim; ++j) {
+        const double inv = 1.0 / (variances(k, j) + s2), d = y(j) - means(k, j);
+        cross -= (means(k, j) + variances(k, j) * inv * d - out(j)) * d * inv;
+      }
+      trace += r * cross;
+    }
+    return trace;
+  }
+
+  // v . (dD/dy) v given D(y, s) (Hutchinson's estimate of the trace for a probe v):
+  // sum_k r_k [v . A_k v + (v . (m_k - D)) (g_k . v)].
+  template <class In, class Den, class Probe>
+  KOKKOS_INLINE_FUNCTION double jacobian_quadratic(const In& y, double s, const Den& denoised, const Probe& v) const {
+    const double s2 = s * s, log_norm = log_normaliser(y, s2);
+    double sum = 0.0;
+    for (int k = 0; k < components; ++k) {
+      double diagonal = 0.0, along_mean = 0.0, along_g = 0.0;
+      for (int j = 0; j < dim; ++j) {
+        const double inv = 1.0 / (variances(k, j) + s2), d = y(j) - means(k, j), vj = v(j);
+        diagonal += vj * vj * variances(k, j) * inv;
+        along_mean += vj * (means(k, j) + variances(k, j) * inv * d - denoised(j));
+        along_g -= vj * d * inv;
+      }
+      sum += math::exp(log_component(k, y, s2) - log_norm) * (diagonal + along_mean * along_g);
+    }
+    return sum;
+  }
+
+  // log w_k + log N(y; mu_k, diag(c_k^2) + s^2 I) + dim log(2 pi) / 2, and its log-sum-exp over k.
+  template <class In>
+  KOKKOS_INLINE_FUNCTION double log_component(int k, const In& y, double s2) const {
+    double quad = 0.0, log_det = 0.0;
+    for (int j = 0; j < dim; ++j) {
+      const double v = variances(k, j) + s2, d = y(j) - means(k, j);
+      quad += d * d / v;
+      log_det += math::log(v);
+    }
+    return log_responsibility(quad, log_det, log_weights(k));
+  }
+  template <class In>
+  KOKKOS_INLINE_FUNCTION double log_normaliser(const In& y, double s2) const {
+    double largest = log_component(0, y, s2), sum = 1.0;
+    for (int k = 1; k < components; ++k) {
+      const double l = log_component(k, y, s2);
+      if (l > largest) {
+        sum = sum * math::exp(largest - l) + 1.0;
+        largest = l;
+      } else {
+        sum += math::exp(l - largest);
+      }
+    }
+    return largest + math::log(sum);
+  }
+
   // Building blocks of the mixture kinds. The full-covariance kind (model/full_covariance.hpp)
   // evaluates each component in its eigenbasis with them, so the two kinds round alike.
   static constexpr int log_chunk = 16;

@@ -1,11 +1,11 @@
 // Per-sample adaptive DOP853 on the canonical PF-ODE in u = log s (DESIGN.md section 1):
 //   dy/du = y - D(y, e^u),
-// integrated from u_0 down to the last requested u, with Hairer's error norm and step-size control,
-// 12 model evaluations per step (FSAL). The requested u between the two ends come from DOP853's
-// dense output of order 7: they never shorten a step, so the steps, and the cost, are the same for
-// 3 or 3000 requested times. With any such time every accepted step computes the interpolant's
-// three extra stages (15 evaluations per accepted step instead of 12). The kernel is
-// reference/dop853_kernel.hpp.
+// integrated from u_0 to the last requested u (down for sampling, up for the likelihood), with
+// Hairer's error norm and step-size control, 12 model evaluations per step (FSAL). The requested u
+// between the two ends come from DOP853's dense output of order 7: they never shorten a step, so
+// the steps, and the cost, are the same for 3 or 3000 requested times. With any such time every
+// accepted step computes the interpolant's three extra stages (15 evaluations per accepted step
+// instead of 12). The kernel is reference/dop853_kernel.hpp.
 #pragma once
 
 #include <string>

@@ -1,10 +1,11 @@
 // Per-sample adaptive DOP853 on the canonical PF-ODE in u = log s (DESIGN.md section 1):
 //   dy/du = y - D(y, e^u),
-// integrated from u_0 down to the last requested u, with Hairer's error norm and step-size control,
-// 12 model evaluations per step (FSAL). The requested u between the two ends come from DOP853's
-// dense output of order 7: they never shorten a step, so the steps, and the cost, are the same for
-// 3 or 3000 requested times. With any such time every accepted step computes the interpolant's
-// three extra stages (15 evaluations per accepted step instead of 12).
+// integrated from u_0 to the last requested u (down for sampling, up for the likelihood), with
+// Hairer's error norm and step-size control, 12 model evaluations per step (FSAL). The requested u
+// between the two ends come from DOP853's dense output of order 7: they never shorten a step, so
+// the steps, and the cost, are the same for 3 or 3000 requested times. With any such time every
+// accepted step computes the interpolant's three extra stages (15 evaluations per accepted step
+// instead of 12).
 // The kernel and the definition of dop853 for one model kind, compiled once per kind in that
 // kind's translation unit (src/kinds/).
 #pragma once
@@ -33,7 +34,7 @@ struct Dop853Kernel {
   Dop853Settings settings;
   L lane;
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
-  Kokkos::View<const double*> u_out;     // requested u = log s, strictly decreasing, u_out(0) = start
+  Kokkos::View<const double*> u_out;     // requested u = log s, strictly monotone, u_out(0) = start
   Kokkos::View<double***> y_out;         // (sample, m, coord)
   Kokkos::View<int*> failed;             // 1 where the step budget ran out or the solution blew up
   Kokkos::View<long**> steps;            // (sample, 2): accepted, rejected steps (12 NFE each, after 1 at the start)
@@ -75,13 +76,14 @@ struct Dop853Kernel {
     if (outputs < 2) return;
     const int last = outputs - 1;
     const bool dense = outputs > 2;  // requested times between the ends: dense output
+    const double dir = direction();
     Value u, h;
     int next_output[W];
     long accepted_steps[W], rejected_steps[W];
     bool active[W];
     for (int w = 0; w < W; ++w) {
       u[w] = u_out(0);
-      h[w] = -math::min(0.05, u_out(0) - u_out(last));  // control adapts it within a few steps
+      h[w] = dir * math::min(0.05, dir * (u_out(last) - u_out(0)));  // control adapts it within a few steps
       next_output[w] = 1;
       accepted_steps[w] = rejected_steps[w] = 0;
       active[w] = l.holds(w);  // positions past the end of the batch only keep the lock step
@@ -97,7 +99,7 @@ struct Dop853Kernel {
       Value step;
       bool lands[W];
       for (int w = 0; w < W; ++w) {  // only the end clips a step
-        lands[w] = u[w] + h[w] <= u_out(last);
+        lands[w] = dir * (u[w] + h[w]) >= dir * u_out(last);
         step[w] = !active[w] ? 0.0 : lands[w] ? u_out(last) - u[w] : h[w];
       }
       double own_err[W], err[W];
@@ -178,19 +180,26 @@ struct Dop853Kernel {
     });
   }
 
-  // y_out at every requested u the accepted step passed (u_new <= u_m, before the last): the
-  // interpolant at theta = (u_m - u_old) / step, evaluated for the whole pack at once (each sample
-  // at its own theta), one requested time per sample and round; a requested u the step ends on
-  // exactly gets y_new.
+  // +1 when u increases from u_out(0) (the likelihood), -1 when it decreases (sampling). Multiplying
+  // by -1 is exact, so the sampling direction steps exactly as a kernel written for it alone.
+  KOKKOS_INLINE_FUNCTION double direction() const {
+    return u_out(u_out.extent(0) - 1) > u_out(0) ? 1.0 : -1.0;
+  }
+
+  // y_out at every requested u the accepted step passed (u_m between u_old and u_new, before the
+  // last): the interpolant at theta = (u_m - u_old) / step, evaluated for the whole pack at once
+  // (each sample at its own theta), one requested time per sample and round; a requested u the step
+  // ends on exactly gets y_new.
   KOKKOS_INLINE_FUNCTION void write_dense_outputs(const L& l, const Value& u_old, const Value& u_new, const Value& step,
                                                   const bool (&accepted)[W], int (&next_output)[W]) const {
     const int last = static_cast<int>(u_out.extent(0)) - 1;
+    const double dir = direction();
     for (;;) {
       bool pending[W], any = false;
       Value theta = 0.0;
       for (int w = 0; w < W; ++w) {
         const int m = next_output[w];
-        pending[w] = accepted[w] && m < last && u_out(m) >= u_new[w];
+        pending[w] = accepted[w] && m < last && dir * u_out(m) <= dir * u_new[w];
         if (pending[w]) theta[w] = u_out(m) == u_new[w] ? 1.0 : (u_out(m) - u_old[w]) / step[w];
         any = any || pending[w];
       }

@@ -109,7 +109,7 @@ class Reader {
   }
   void check_all_used() const {
     for (const auto& [key, value] : settings_)
-      if (!used_.count(key)) {
+      if (!used_.count(key) && key.rfind("likelihood.", 0) != 0) {  // [likelihood]: pfode likelihood reads it
         // A [model.X] or [schedule.X] section is read only for the X the sweep lists.
         const auto dot = key.find('.'), second = key.find('.', dot + 1);
         const std::string kind = key.substr(0, dot);
@@ -329,7 +329,8 @@ void check_sections(const Settings& settings) {
     const std::string kind = section.substr(0, section.find('.'));
     const bool named = section.find('.') != std::string::npos;
     const bool named_kind = kind == "model" || kind == "schedule" || kind == "plan";
-    if (((section == "run" || section == "sweep") && !named) || (named_kind && named)) continue;
+    // [likelihood] is read by pfode likelihood (app/likelihood_command.cpp).
+    if (((section == "run" || section == "sweep" || section == "likelihood") && !named) || (named_kind && named)) continue;
     if (named_kind) throw std::invalid_argument("config: section [" + section + "] needs a name: [" + kind + ".NAME]");
     throw std::invalid_argument("config: unknown section [" + section +
                                 "] (known: [run], [sweep], [plan.NAME], [model.NAME], [schedule.NAME])");
