@@ -7,6 +7,8 @@ draws them side by side. Output (default DIR: a folder named after the file stem
 next to the first file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
 schedule_comparison.png (two or more schedules), error_split.png (imperfect models), orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
+A file of `pfode likelihood` (reported alone) gives likelihood_integration_vs_nfe.png,
+likelihood_budget.png and likelihood.md instead (analysis/likelihood_report.py).
 """
 import argparse
 import csv
@@ -17,8 +19,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
+import likelihood_report  # noqa: E402
 import plotting  # noqa: E402
-from pfode_results import group, load_or_exit, merge  # noqa: E402
+from pfode_results import ResultsError, group, load_or_exit, merge  # noqa: E402
 
 # The statuses of cells without a usable GTE (results/records.hpp).
 FAILED_STATUSES = ("diverged", "step_control_failed")
@@ -581,6 +584,18 @@ def summary(results, rows, tolerance, not_drawn, readme_link=None):
     return "\n".join(out)
 
 
+def report_likelihood(parser, args):
+    """The report of one pfode likelihood file (analysis/likelihood_report.py)."""
+    if len(args.results) > 1 or args.nfe is not None:
+        parser.exit(2, f"{parser.prog}: error: a pfode likelihood file is reported alone (no other file, no --nfe)\n")
+    path = args.results[0]
+    try:
+        results = likelihood_report.load(path)
+    except ResultsError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    print(likelihood_report.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="pfode results files (HDF5), e.g. pfode run's and pfode score's")
@@ -591,6 +606,9 @@ def main(argv=None):
     parser.add_argument("--tolerance", type=float, default=0.15,
                         help="flag series whose order misses theory by more than this (default 0.15)")
     args = parser.parse_args(argv)
+    if any(likelihood_report.is_likelihood_file(p) for p in args.results):
+        report_likelihood(parser, args)
+        return
     results = merge([load_or_exit(path) for path in args.results])
 
     def fail(message):

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include <boost/program_options.hpp>
 
@@ -23,6 +24,7 @@
 #include "metrics/order_fit.hpp"
 #include "model/start_states.hpp"
 #include "schedule/registry.hpp"
+#include "solver/registry.hpp"
 #include "spacing/spacing.hpp"
 #include "sweep/experiment.hpp"
 
@@ -33,7 +35,8 @@ namespace {
 struct Cell {
   std::string model, schedule, method, spacing;  // method: "reference", a solver label or a preset name
   std::uint64_t seed = 0;
-  int nfe_budget = 0;  // 0: the reference or an adaptive preset
+  int nfe_budget = 0;    // 0: the reference or an adaptive preset
+  int order_theory = 0;  // fixed-grid cells: the solver's theoretical order at this budget
   likelihood::Interval interval;
   likelihood::Divergence divergence;
   likelihood::Flow flow;
@@ -86,6 +89,67 @@ double mean_nfe(const Cell& c) {
   double nfe = 0;
   for (long n : c.flow.nfe) nfe += static_cast<double>(n) / c.flow.nfe.size();
   return nfe;
+}
+
+// The integration error's order against NFE for one series of fixed-grid cells (model, schedule,
+// spacing, solver, seed and theoretical order), fitted as a sweep's GTE (metrics/order_fit): points
+// within 10x of the reference's own integration error are flagged and left out.
+struct OrderRecord {
+  std::string model, schedule, spacing, solver;
+  std::uint64_t seed = 0;
+  int order_theory = 0;
+  std::vector<double> nfe, integration_rms;  // NFE ascending
+  std::vector<bool> flagged;
+  metrics::OrderFit fit;
+};
+
+std::vector<OrderRecord> order_records(const std::vector<Cell>& cells) {
+  std::map<std::string, double> floor;  // model + schedule + seed -> the reference's integration error
+  const auto group_key = [](const std::string& model, const std::string& schedule, std::uint64_t seed) {
+    return model + "\n" + schedule + "\n" + std::to_string(seed);
+  };
+  for (const auto& c : cells)
+    if (c.method == "reference") floor[group_key(c.model, c.schedule, c.seed)] = likelihood::summarise(c.budget.integration).rms;
+  std::map<std::tuple<std::string, std::string, std::string, std::string, std::uint64_t, int>,
+           std::vector<std::pair<double, double>>>
+      points;  // (NFE, integration error) per series
+  for (const auto& c : cells)
+    if (c.nfe_budget > 0)
+      points[{c.model, c.schedule, c.spacing, c.method, c.seed, c.order_theory}].emplace_back(
+          mean_nfe(c), likelihood::summarise(c.budget.integration).rms);
+  std::vector<OrderRecord> records;
+  for (auto& [key, series] : points) {
+    OrderRecord r;
+    std::tie(r.model, r.schedule, r.spacing, r.solver, r.seed, r.order_theory) = key;
+    std::sort(series.begin(), series.end());
+    const double ref = floor.at(group_key(r.model, r.schedule, r.seed));
+    for (const auto& [nfe, error] : series) {
+      r.nfe.push_back(nfe);
+      r.integration_rms.push_back(error);
+      r.flagged.push_back(error < 10.0 * ref);
+    }
+    r.fit = metrics::fit_order(r.nfe, r.integration_rms, r.flagged);
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+void write_order_record(const io::Group& records, int id, const OrderRecord& r) {
+  const io::Group g = records.create_group(std::to_string(id));
+  g.write_attribute("model", r.model);
+  g.write_attribute("schedule", r.schedule);
+  g.write_attribute("spacing", r.spacing);
+  g.write_attribute("solver", r.solver);
+  g.write_attribute("seed", static_cast<long>(r.seed));
+  g.write_attribute("order_theory", static_cast<long>(r.order_theory));
+  const double nan = std::nan("");
+  g.write_attribute("order", r.fit.valid ? r.fit.order : nan);
+  g.write_attribute("order_stderr", r.fit.valid ? r.fit.standard_error : nan);
+  g.write_attribute("fit_nfe_min", r.fit.valid ? r.nfe[r.fit.first] : nan);
+  g.write_attribute("fit_nfe_max", r.fit.valid ? r.nfe[r.fit.last] : nan);
+  g.write_dataset("nfe", r.nfe, {r.nfe.size()});
+  g.write_dataset("integration_rms", r.integration_rms, {r.integration_rms.size()});
+  g.write_dataset("flagged", std::vector<long>(r.flagged.begin(), r.flagged.end()));
 }
 
 void print_cell(const Cell& c, int dim) {
@@ -169,6 +233,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
   auto provenance = io::collect_provenance(argc, argv, options.config);
   std::vector<Cell> cells;
   std::vector<int> dims;
+  std::vector<OrderRecord> records;
   try {
     if (!options.quiet)
       std::printf("%-10s %-10s %-34s %6s  %9s %9s %10s %10s  %9s\n", "model", "schedule", "method", "NFE",
@@ -210,6 +275,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
               c.method = e.solvers[so].label;
               c.spacing = e.spacings[sp].label;
               c.nfe_budget = budget;
+              c.order_theory = solver::theoretical_order(bound);
               c.interval = interval;
               c.divergence = ref.divergence;
               c.flow = likelihood::integrate_solver(m, interval, times, bound, x0, c.divergence);
@@ -233,6 +299,7 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
         }
       }
     }
+    records = order_records(cells);
     provenance.utc_end = io::utc_now();
     io::write_file_atomically(e.out, [&](const io::Group& root) {
       root.write_attribute("pfode_version", provenance.pfode_version);
@@ -247,42 +314,19 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
       root.write_string_dataset("config", e.resolved_config + "\n[likelihood]\n" + settings.resolved);
       const io::Group group = root.create_group("likelihood");
       for (size_t i = 0; i < cells.size(); ++i) write_cell(group, static_cast<int>(i), cells[i], dims[i]);
+      const io::Group orders = root.create_group("likelihood_orders");
+      for (size_t i = 0; i < records.size(); ++i) write_order_record(orders, static_cast<int>(i), records[i]);
     });
   } catch (const std::exception& ex) {
     std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_failure;
   }
   if (!options.quiet) {
-    // The integration error's order against NFE per series of fixed-grid cells (metrics/order_fit).
-    // Points within 10x of the reference's own integration error are flagged, as a sweep's.
-    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> series;
-    std::map<std::string, double> floor;
-    for (const auto& c : cells)
-      if (c.method == "reference") floor[c.model + " " + c.schedule] = likelihood::summarise(c.budget.integration).rms;
-    std::map<std::string, std::string> group_of;
-    for (const auto& c : cells)
-      if (c.nfe_budget > 0) {
-        group_of[c.model + " " + c.schedule + " " + c.spacing + " " + c.method] = c.model + " " + c.schedule;
-        auto& [nfe, error] = series[c.model + " " + c.schedule + " " + c.spacing + " " + c.method];
-        nfe.push_back(mean_nfe(c));
-        error.push_back(likelihood::summarise(c.budget.integration).rms);
-      }
-    for (const auto& [name, points] : series) {
-      if (points.first.size() < 3) continue;
-      std::vector<std::pair<double, double>> sorted;  // (NFE, error), NFE ascending
-      for (size_t i = 0; i < points.first.size(); ++i) sorted.emplace_back(points.first[i], points.second[i]);
-      std::sort(sorted.begin(), sorted.end());
-      std::vector<double> nfe, error;
-      std::vector<bool> flagged;
-      for (const auto& [n, err] : sorted) {
-        nfe.push_back(n);
-        error.push_back(err);
-        flagged.push_back(err < 10.0 * floor[group_of[name]]);
-      }
-      const auto fit = metrics::fit_order(nfe, error, flagged);
-      if (!fit.valid) continue;
-      std::printf("order of the integration error vs NFE, %s: %.2f\n", name.c_str(), fit.order);
-    }
+    for (const auto& r : records)
+      if (r.fit.valid)
+        std::printf("order of the integration error vs NFE, %s %s %s %s seed %llu: %.2f (theory %d)\n", r.model.c_str(),
+                    r.schedule.c_str(), r.spacing.c_str(), r.solver.c_str(), static_cast<unsigned long long>(r.seed),
+                    r.fit.order, r.order_theory);
     std::printf("wrote %s (%zu cells)\n", e.out.c_str(), cells.size());
   }
   return exit_ok;
