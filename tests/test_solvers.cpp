@@ -303,6 +303,12 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixtur
   for (const auto& label : order_test_labels()) check_orders(noisy, label);
 }
 
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a guided 2-D mixture (w = 2)", "[solvers]") {
+  // Against the guided model's own PF-ODE; the samples' classes drawn, so packs mix classes.
+  const auto guided = model::guide("guided2d", test::mixture2d(), {0, 1, 1}, 2.0, 0, INFINITY, {}, 0, "guided2d[w=0]");
+  for (const auto& label : order_test_labels()) check_orders(guided, label);
+}
+
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture16(), label);
 }

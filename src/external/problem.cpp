@@ -31,6 +31,9 @@ const StartStates* Problem::find_start(const std::string& model, const std::stri
 }
 
 Problem make_problem(const sweep::Experiment& e, const sweep::Plan& plan) {
+  for (const auto& m : e.models)
+    if (m.is_guided())  // an outside sampler would need each sample's class, which the file does not hold
+      throw std::invalid_argument("model " + m.name + " is guided: problem files hold no per-sample classes");
   Problem p;
   p.resolved_config = e.resolved_config;
   p.samples = e.samples;

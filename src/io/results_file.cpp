@@ -67,7 +67,7 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 
 // The kind of model the parameters describe: the Python module (analysis/pfode_exact.py)
 // dispatches on it.
-void write_model(const Group& parent, const model::ModelSpec& m) {
+void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
   const Group g = parent.create_group(m.name);
   g.write_attribute("kind", m.kind());
   g.write_attribute("source", m.source);
@@ -83,6 +83,26 @@ void write_model(const Group& parent, const model::ModelSpec& m) {
   if (m.full_covariance())
     g.write_dataset("rotations", m.rotations,
                     {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim), static_cast<hsize_t>(m.dim)});
+  if (m.is_guided()) {
+    // A guided model (model/guided.hpp): (1 + w) D(y | c) - w D(y) for s in [guidance_s_lo,
+    // guidance_s_hi], D(y | c) elsewhere; component k in class component_classes[k], sample p of
+    // the run in class sample_classes[p] (given, or drawn with class_seed).
+    const auto& gd = m.guidance;
+    const auto as_long = [](const std::vector<int>& v) { return std::vector<long>(v.begin(), v.end()); };
+    g.write_attribute("conditional", gd.conditional);
+    g.write_attribute("guidance_weight", gd.weight);
+    g.write_attribute("guidance_s_lo", gd.s_lo);
+    g.write_attribute("guidance_s_hi", gd.s_hi);
+    g.write_attribute("classes", static_cast<long>(gd.classes));
+    g.write_attribute("class_seed", static_cast<long>(gd.class_seed));
+    g.write_attribute("sample_classes_given", static_cast<long>(!gd.given.empty()));
+    g.write_dataset("component_classes", as_long(gd.component_class));
+    g.write_dataset("class_weights", gd.class_weights, shape1(gd.class_weights.size()));
+    std::vector<long> classes;
+    for (int p = 0; p < samples; ++p) classes.push_back(model::sample_class(m, p));
+    if (samples > 0) g.write_dataset("sample_classes", classes);
+    return;
+  }
   if (m.is_exact()) return;
   // A perturbed model (model/perturbed.hpp): D + eps(s) e(y), e(y) = error_bias + sum_f
   // error_amplitudes[f] cos(error_frequencies[f] . y + error_phases[f]).
@@ -413,7 +433,8 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
     root.write_string_dataset("config", rec.resolved_config);
 
     const Group models = root.create_group("models");
-    for (const auto& m : rec.models) write_model(models, m);
+    const int samples = rec.cells.empty() ? 0 : static_cast<int>(rec.cells.front().samples);
+    for (const auto& m : rec.models) write_model(models, m, samples);
     const Group schedules = root.create_group("schedules");
     for (const auto& entry : rec.schedules) write_schedule(schedules, entry);
     const Group refs = root.create_group("references");
