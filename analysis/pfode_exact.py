@@ -510,8 +510,60 @@ class PerturbedModel:
         return self.exact.denoise(y, s) + eps[..., None] * e
 
 
+class Network:
+    """A trained MLP denoiser with EDM preconditioning (src/model/network.hpp, training/edm_mlp.py):
+        D(y, s) = c_skip y + c_out F([c_in y, cos(2 pi f c_noise), sin(2 pi f c_noise)]),
+    c_skip = sd^2/(s^2 + sd^2), c_out = s sd/sqrt(s^2 + sd^2), c_in = 1/sqrt(s^2 + sd^2),
+    c_noise = log(s)/4, F Linear layers with SiLU between them. `exact` is the mixture it was
+    trained on (the group's weights, means and stds), the network the group's "network"."""
+    kind = "network"
+
+    def __init__(self, weights, biases, frequencies, sigma_data, exact):
+        self.weights = [np.asarray(w, dtype=np.float64) for w in weights]
+        self.biases = [np.asarray(b, dtype=np.float64) for b in biases]
+        self.frequencies = np.asarray(frequencies, dtype=np.float64).reshape(-1)
+        self.sigma_data, self.exact, self.dim = float(sigma_data), exact, exact.dim
+        self._constants = {}
+
+    @classmethod
+    def from_group(cls, group):
+        net = group["network"]
+        n = int(net.attrs["layers"])
+        if _attr(net, "activation") != "silu":
+            raise ValueError(f"model {group.name}: unknown activation {_attr(net, 'activation')!r} (known: silu)")
+        return cls([net[f"layers/{l}/weight"][()] for l in range(n)], [net[f"layers/{l}/bias"][()] for l in range(n)],
+                   net["embedding/frequencies"][()], float(net.attrs["sigma_data"]), DiagonalMixture.from_group(group))
+
+    def denoise(self, y, s):
+        """D(y, s) for y of shape (..., dim) and s a number or of shape (...)."""
+        xp = _ops(y, s)
+        y = xp.array(y, like=y)
+        key = (xp, str(getattr(y, "device", "")))
+        if key not in self._constants:
+            self._constants[key] = ([xp.array(w.T, like=y) for w in self.weights],
+                                    [xp.array(b, like=y) for b in self.biases], xp.array(self.frequencies, like=y))
+        weights, biases, freqs = self._constants[key]
+        s = xp.array(s, like=y)[..., None] + 0.0 * y[..., :1]  # (..., 1)
+        sd = self.sigma_data
+        norm = xp.sqrt(s * s + sd * sd)
+        angle = (2 * math.pi) * (xp.log(s) / 4) * freqs
+        h = _concat(xp, [y * (1.0 / norm), xp.cos(angle), xp.sin(angle)])
+        for w, b in zip(weights[:-1], biases[:-1]):
+            h = h @ w + b
+            e = xp.exp(-xp.where(h >= 0, h, -h))  # SiLU without overflow
+            h = xp.where(h >= 0, h, h * e) / (1 + e)
+        return sd * sd / (s * s + sd * sd) * y + s * sd / norm * (h @ weights[-1] + biases[-1])
+
+
+def _concat(xp, arrays):
+    if xp is _NumpyOps:
+        return np.concatenate(arrays, axis=-1)
+    return xp.torch.cat(arrays, dim=-1)
+
+
 MODEL_KINDS = {cls.kind: cls for cls in (DiagonalMixture, FullCovarianceMixture)}
 MODEL_KINDS.update({"perturbed-" + kind: PerturbedModel for kind in list(MODEL_KINDS)})
+MODEL_KINDS[Network.kind] = Network  # (not perturbed: a network is already an imperfect model)
 
 
 def model_from_group(group):

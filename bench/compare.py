@@ -13,6 +13,9 @@ Every final state is compared with a tight pfode DOP853 solution (tol 1e-13); th
 printed next to the times. The timings run in interleaved rounds (pfode, then every baseline),
 each keeping its best, so a slow spell of a shared machine weighs on both sides of a ratio. Usage: /usr/bin/python3 bench/compare.py [--pfode build/pfode] [--quick]
 
+With --network FILE it times a trained network (kind = network) instead: pfode's evaluation and a
+heun run against PyTorch's forward pass of the same network (compare_network).
+
 With --official DIR (a folder holding the user's own checkouts of LuChengTHU/dpm-solver, wl-zhao/UniPC
 and crowsonkb/k-diffusion; never part of pfode) it also times the official samplers on the same
 mixture, start states and grids (NFE 200 by default): DPM-Solver++(2M), singlestep DPM-Solver-3
@@ -305,6 +308,88 @@ def compare_official(a, work):
     return 0
 
 
+def compare_network(a, work, here):
+    """pfode's network evaluation and a heun run on it against PyTorch's forward pass of the same
+    network (training/edm_mlp.py, float64, one thread) on the same batch, at every width of
+    --network-widths: the shipped trained network where its width matches, else one with the
+    shipped one's shape and PyTorch's initial weights (timings do not depend on the values)."""
+    sys.path.insert(0, os.path.join(here, "..", "training"))
+    from edm_mlp import EdmMlp, read_network, write_network
+    from mixtures import MIXTURES
+    shipped = read_network(a.network)
+    with h5py.File(a.network, "r") as f:
+        exact_name = f["exact"].attrs["name"]
+    exact = MIXTURES[exact_name]()
+    lines = [f"Network evaluation against PyTorch: {a.samples} samples, float64, one core (torch {torch.__version__}, "
+             f"set_num_threads(1)); D(y, s) of the whole batch at s from 80 down to 2e-3, as many evaluations as `pfode "
+             f"bench --network` times (about 2 GFLOP); heun on "
+             f"the Karras grid, NFE {a.nfe}; best of {a.rounds} interleaved rounds of {a.repeats} runs.", "",
+             "| width | layers | FLOP/eval | pfode ns/eval | pfode GFLOP/s | pfode % peak | torch ns/eval | torch GFLOP/s "
+             "| torch % peak | speed-up | heun pfode s | heun torch s | heun speed-up | max diff D | heun diff |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    torch.manual_seed(0)
+    for width in a.network_widths:
+        n_layers = len(shipped.layers)
+        if shipped.layers[0].out_features == width:
+            net, path = shipped, a.network
+        else:
+            net = EdmMlp(shipped.dim, width, n_layers, shipped.frequencies, shipped.sigma_data).double()
+            path = os.path.join(work, f"network-{width}.h5")
+            write_network(path, net, exact, exact_name, dict(created_by="bench/compare.py", note="initial weights"))
+        out = os.path.join(work, f"network-{width}-pfode.h5")
+        cmd = [a.pfode, "bench", "--network", path, "--samples", str(a.samples), "--nfe", str(a.nfe), "--out", out,
+               "--force", "--repeats", str(a.repeats), "--solvers", "heun", "--tolerance", "1e-8",
+               "--tight-tolerance", "1e-10"] + (["--quick"] if a.quick else [])
+        best = {}
+        def keep(key, value):
+            if key not in best or value[0] < best[key][0]:
+                best[key] = value
+        for _ in range(a.rounds):
+            print("$", " ".join(cmd), flush=True)
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            with h5py.File(out, "r") as f:
+                g = f["model"]
+                evals, flops = int(g.attrs["evals"]), float(g.attrs["flops_per_eval"])
+                y = torch.tensor(g["y_start"][()])
+                peak = float(f.attrs["peak_gflops"])
+                keep("pfode", (g.attrs["seconds"] / (a.samples * evals), None))
+                keep("pfode heun", (f["heun"].attrs["seconds"], f["heun"]["final"][()]))
+                grid = f["heun"]["t"][()]
+            s_values = [80.0 * np.exp(-10.6 * e / evals) for e in range(evals)]
+            with torch.no_grad():
+                sec, _ = best_time(a.repeats, lambda: [net(y, s) for s in s_values])
+                keep("torch", (sec / (a.samples * evals), None))
+                sec, xt = best_time(a.repeats, lambda: run_solver("heun", net, y.clone(), grid))
+                keep("torch heun", (sec, xt.numpy()))
+        # The same function: pfode's forward pass (through a heun step's first evaluation) and PyTorch's.
+        heun_diff = rms_error(best["torch heun"][1], best["pfode heun"][1])
+        with torch.no_grad():
+            d_torch = net(y, 1.0).numpy()
+        sys.path.insert(0, os.path.join(here, "..", "analysis"))
+        import pfode_exact
+        with h5py.File(path, "r") as f:
+            n = int(f.attrs["layers"])
+            numpy_net = pfode_exact.Network([f[f"layers/{l}/weight"][()] for l in range(n)],
+                                            [f[f"layers/{l}/bias"][()] for l in range(n)],
+                                            f["embedding/frequencies"][()], f.attrs["sigma_data"], exact)
+        d_diff = float(np.max(np.abs(numpy_net.denoise(y.numpy(), 1.0) - d_torch)))
+        p_ns, t_ns = best["pfode"][0] * 1e9, best["torch"][0] * 1e9
+        lines.append(f"| {width} | {n_layers} | {flops:.0f} | {p_ns:.1f} | {flops / p_ns:.2f} | "
+                     f"{100 * flops / p_ns / peak:.1f}% | {t_ns:.1f} | {flops / t_ns:.2f} | "
+                     f"{100 * flops / t_ns / peak:.1f}% | {t_ns / p_ns:.1f}x | {best['pfode heun'][0]:.4g} | "
+                     f"{best['torch heun'][0]:.4g} | {best['torch heun'][0] / best['pfode heun'][0]:.1f}x | "
+                     f"{d_diff:.1e} | {heun_diff:.1e} |")
+        if not heun_diff <= 1e-9:
+            print(f"compare.py: PyTorch's heun on the width-{width} network differs from pfode's by {heun_diff:.2e}",
+                  file=sys.stderr)
+            return 1
+    print("\n" + "\n".join(lines) + "\n", flush=True)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write("\n".join(lines) + "\n")
+    return 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -324,11 +409,21 @@ def main():
                     help="folder with checkouts of the official DPM-Solver, UniPC and k-diffusion: time them too")
     ap.add_argument("--official-nfe", type=int, default=200, help="NFE of the official-sampler comparison")
     ap.add_argument("--official-only", action="store_true", help="skip the NumPy/PyTorch/SciPy baselines")
+    ap.add_argument("--network", metavar="FILE",
+                    help="a trained network (experiments/networks/*.h5): time its evaluation against PyTorch instead")
+    ap.add_argument("--network-widths", type=lambda t: [int(w) for w in t.split(",")], default=[64, 256],
+                    help="widths timed with --network (comma-separated)")
     a = ap.parse_args()
     if a.quick:
         a.dim, a.components, a.samples, a.nfe, a.repeats, a.rounds, a.per_sample = 4, 3, 16, 16, 1, 1, 4
 
     work = tempfile.mkdtemp(prefix="pfode_bench_")
+    if a.network:
+        if torch is None:
+            raise SystemExit("compare.py: --network needs torch")
+        if a.quick:
+            a.network_widths = a.network_widths[:1]
+        return compare_network(a, work, here)
     if a.official:
         status = compare_official(a, work)
         if status or a.official_only:

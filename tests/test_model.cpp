@@ -14,6 +14,7 @@
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
+#include "model/network_file.hpp"
 #include "model/vector_math.hpp"
 #include "support.hpp"
 
@@ -231,6 +232,11 @@ TEST_CASE("mixture denoiser: a sample's D does not depend on the pack it is eval
   for (const auto& m : {model::random_mixture("mix16", 16, 8, 5, 1.5, 0.2, 0.7),
                         model::random_mixture("mix37", 37, 5, 6, 1.5, 0.2, 0.7)})
     check_pack_invariance(std::get<model::DiagonalMixture>(model::to_device(m)), m);
+}
+
+TEST_CASE("network denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s", "[model]") {
+  const auto m = model::load_network_model("net", std::string(PFODE_SOURCE_DIR) + "/experiments/networks/eight-gaussians.h5");
+  check_pack_invariance(std::get<model::Network>(model::to_device(m)), m);
 }
 
 TEST_CASE("full-covariance denoiser: a sample's D does not depend on the pack it is evaluated in, or on sharing s",

@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
+#include "model/network_file.hpp"
 #include "solver/dpm_solver.hpp"
 #include "solver/explicit_rk.hpp"
 #include "solver/registry.hpp"
@@ -61,6 +63,22 @@ Expectation expectation(const OrderCase& c) {
   // slows the approach), 3.04 up to 6144.
   if (solver == "midpoint[variable=s]")
     x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+  // The trained network's flow varies faster in lambda than its mixture's: its noise embedding
+  // cos/sin(2 pi f log(s)/4) turns at up to pi max|f|/2 = 3.4 radians per unit of log s (max|f| =
+  // 2.18 in the shipped file), so higher-order error terms stay large to larger NFE. Measured on 8
+  // samples, seed 0, against the exact eight-Gaussian mixture from the same start states: there
+  // ab4's local GTE orders are 3.98-3.99 from NFE 288 on; on the network they dip to 3.64 at 768
+  // and climb back to 3.94 at 6144 (fit 3.73 over 384..1536, 3.92 over 1536..9216).
+  if (model == "network" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144, 9216};
+  // rk3 approaches its orders from above there: GTE local orders 3.27 at NFE 384 to 3.11 at 1536
+  // (fit 3.21 over 192..1536) and 3.03 at 6144 (fit 3.08 over 768..6144; the mixture: 3.09 at 768);
+  // the median-step LTE's swing between 4.2 and 4.5 up to 2304 (the mixture: 4.00-4.04 from 768)
+  // and reach 4.02 only at 3072, where the LTE is within 10x of the reference's error (fit 4.16
+  // over 1536..3072): the LTE check is one-sided for it.
+  if (model == "network" && solver == "rk3") {
+    x.budgets = {96, 144, 192, 288, 384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
+    x.lte_at_least = true;
+  }
   // AB4's local order there falls from 4.16 at NFE 384 to 4.03 at 3000.
   if (model == "mix16" && solver == "ab4") x.budgets = {384, 576, 768, 1152, 1536, 2304, 3072, 4608, 6144};
   // Gaussian: along a linear flow the O(h^3) global error term of the exact-weight third-order
@@ -198,6 +216,56 @@ void check_orders(const OrderCase& c) {
 
 void check_orders(const model::ModelSpec& m, const std::string& solver_name) { check_orders({m, solver_name}); }
 
+// The order checks of every label on model m, on seed 0 only, with the solvers whose budgets are
+// the same in one experiment (one reference between them): for models whose evaluation costs
+// many times a mixture's.
+void check_orders_sharing_references(const model::ModelSpec& m, const std::vector<std::string>& labels, int samples) {
+  std::map<std::vector<int>, std::vector<std::string>> by_budgets;
+  for (const auto& label : labels) {
+    Expectation x = expectation({m, label});
+    REQUIRE(!x.median);
+    REQUIRE(!x.lte_largest_step);
+    if (!x.skip) by_budgets[x.budgets].push_back(label);
+  }
+  for (const auto& [budgets, group] : by_budgets) {
+    auto e = test::experiment(m, "vp-linear", "uniform-lambda", group[0], budgets, samples);
+    for (size_t i = 1; i < group.size(); ++i) {
+      e.solvers.push_back(test::solver_entry(group[i]));
+      e.spacing_solver_pairs.push_back({0, static_cast<int>(i)});
+    }
+    e.reference_tolerance = 1e-15;  // as fit_seeds: the LTE fits need its lower floor
+    const auto cells = test::run_cells(e);
+    for (const auto& cell : cells) {
+      REQUIRE(cell.status == "ok");
+      REQUIRE(cell.nfe_uniform);
+      const auto entry = std::find_if(e.solvers.begin(), e.solvers.end(), [&](const auto& s) { return s.label == cell.solver; });
+      REQUIRE(entry != e.solvers.end());
+      REQUIRE(cell.nfe == solver::nfe_for_steps(solver::with_budget(entry->spec, static_cast<int>(cell.nfe_budget)),
+                                                static_cast<int>(cell.steps)));
+    }
+    const auto fits = sweep::fit_series(cells);
+    REQUIRE(fits.size() == group.size());
+    for (const auto& f : fits) {
+      const Expectation x = expectation({m, f.solver});
+      const int p = static_cast<int>(f.order_theory), p_step = static_cast<int>(f.lte_order_theory) - 1;
+      INFO(m.name << " / " << f.solver << " (" << samples << " samples; theory: GTE " << p << ", LTE " << p_step + 1
+                  << "): GTE order " << describe(f.gte, f.nfe) << "; LTE order " << describe(f.lte, f.nfe));
+      if (std::getenv("PFODE_PRINT_ORDERS"))
+        std::printf("ORDER %s / %s: GTE %s; LTE %s\n", m.name.c_str(), f.solver.c_str(), describe(f.gte, f.nfe).c_str(),
+                    describe(f.lte, f.nfe).c_str());
+      REQUIRE(f.gte.valid);
+      if (x.at_least) CHECK(f.gte.order >= p - 0.15);
+      else {
+        CHECK(f.gte.last - f.gte.first + 1 >= 4);
+        CHECK(std::fabs(f.gte.order - p) <= 0.15);
+      }
+      REQUIRE(f.lte.valid);
+      if (x.lte_at_least) CHECK(f.lte.order >= p_step + 1 - 0.15);
+      else CHECK(std::fabs(f.lte.order - (p_step + 1)) <= 0.15);
+    }
+  }
+}
+
 // Solvers the order tests run: every fixed-grid registry entry with its defaults, plus the option
 // variants whose theory differs. Adaptive solvers are left out: they pick their own steps, so
 // an NFE budget only selects their tolerance, their NFE differs between samples and no
@@ -235,8 +303,21 @@ TEST_CASE("every solver: GTE order p and LTE order p+1 on a perturbed 2-D mixtur
   for (const auto& label : order_test_labels()) check_orders(noisy, label);
 }
 
+TEST_CASE("every solver: GTE order p and LTE order p+1 on a guided 2-D mixture (w = 2)", "[solvers]") {
+  // Against the guided model's own PF-ODE; the samples' classes drawn, so packs mix classes.
+  const auto guided = model::guide("guided2d", test::mixture2d(), {0, 1, 1}, 2.0, 0, INFINITY, {}, 0, "guided2d[w=0]");
+  for (const auto& label : order_test_labels()) check_orders(guided, label);
+}
+
 TEST_CASE("every solver: GTE order p and LTE order p+1 on a 16-D eight-component mixture", "[solvers]") {
   for (const auto& label : order_test_labels()) check_orders(test::mixture16(), label);
+}
+
+TEST_CASE("every solver: GTE order p and LTE order p+1 on the shipped network's own ODE", "[solvers]") {
+  // The model is the trained network, so the reference is its own PF-ODE: the discretisation error
+  // alone. One seed and 8 samples: a network evaluation costs ~10x a mixture's.
+  const auto net = model::load_network_model("network", std::string(PFODE_SOURCE_DIR) + "/experiments/networks/eight-gaussians.h5");
+  check_orders_sharing_references(net, order_test_labels(), 8);
 }
 
 TEST_CASE("third-order exact-weight multistep integrators: order 3 on a Gaussian narrower than s(t_min)", "[solvers]") {

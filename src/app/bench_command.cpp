@@ -14,6 +14,7 @@
 #include "io/hdf5.hpp"
 #include "io/results_file.hpp"
 #include "lane/layout.hpp"
+#include "model/network_file.hpp"
 #include "solver/presets.hpp"
 #include "solver/registry.hpp"
 
@@ -64,6 +65,13 @@ void print_machine(const bench::Machine& m) {
               m.peak.build_isa.c_str());
   std::printf("FLOPs        add/sub/mul/div = 1, fma = 2; exp and log counted separately; bytes = distinct\n"
               "             doubles one evaluation reads or writes (model 2 K dim + K, y and D(y) 2 dim) x 8\n\n");
+}
+
+// "2+16 -> 64 -> 64 -> 64 -> 2": inputs (y + features), then each layer's outputs.
+std::string network_shape(const model::NetworkSpec& net) {
+  std::string text = std::to_string(net.dim) + "+" + std::to_string(net.inputs[0] - net.dim);
+  for (int out : net.outputs) text += " -> " + std::to_string(out);
+  return text + ", SiLU";
 }
 
 struct Size {
@@ -183,12 +191,14 @@ void scaling_table(int samples, int nfe, int dim, int components, int repeats, b
 int bench_command(int argc, char** argv) {
   po::options_description opts("bench options");
   bool quick = false, no_sizes = false, no_layouts = false, no_scaling = false, force = false;
-  std::string problem_file, out_file, solvers_text = "rk4,heun,ddim", schedule_name = "edm";
+  std::string problem_file, network_file, out_file, solvers_text = "rk4,heun,ddim", schedule_name = "edm";
   int samples = 256, nfe = 64, repeats = 3, dim = 16, components = 8, ref_samples = 64;
   double tol = 1e-10, tight_tol = 1e-13;
   opts.add_options()("help,h", "show this help")("quick", po::bool_switch(&quick),
                                                   "tiny sizes, one repeat (a smoke test, seconds)")(
       "problem", po::value(&problem_file), "HDF5 file: weights, means, stds, x_T (else a random mixture)")(
+      "network", po::value(&network_file),
+      "a trained network file (kind = network): time it instead of a mixture, start states from its exact mixture")(
       "schedule", po::value(&schedule_name)->default_value(schedule_name),
       "noise schedule of --problem (x_T is x at its t_max)")(
       "dim", po::value(&dim)->default_value(dim), "dimension of the random mixture")(
@@ -233,8 +243,10 @@ int bench_command(int argc, char** argv) {
     if (label.find(':') != std::string::npos) solver::find_preset(label);
     else solver::parse_solver(label);
   if (problem_file.empty() && !vm["schedule"].defaulted()) throw po::error("bench: --schedule needs --problem");
-  const auto p = problem_file.empty() ? bench::random_problem(dim, components, samples)
-                                      : bench::load_problem(problem_file, samples, schedule_name);
+  if (!problem_file.empty() && !network_file.empty()) throw po::error("bench: --problem and --network exclude each other");
+  const auto p = !network_file.empty() ? bench::network_problem(network_file, samples)
+                 : problem_file.empty() ? bench::random_problem(dim, components, samples)
+                                        : bench::load_problem(problem_file, samples, schedule_name);
 
   const auto machine = bench::describe_machine(quick ? 0.02 : 0.3);
   print_machine(machine);
@@ -242,9 +254,14 @@ int bench_command(int argc, char** argv) {
   // The headline problem: timings of every solver and the reference, with their accuracy against
   // a tight DOP853 solution (whose own error is estimated by a 10x looser solve).
   const int d = p.model.dim;
-  std::printf("Problem: %d-D, %d-component %s (%s), %d samples, %s schedule s = %g -> %g\n", d,
-              p.model.components, p.model.kind().c_str(), problem_file.empty() ? "random" : problem_file.c_str(), p.samples,
-              schedule_name.c_str(), p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
+  if (p.model.network)
+    std::printf("Problem: %d-D network %s (%s), %d samples, %s schedule s = %g -> %g\n", d, network_file.c_str(),
+                network_shape(*p.model.network).c_str(), p.samples, schedule_name.c_str(),
+                p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
+  else
+    std::printf("Problem: %d-D, %d-component %s (%s), %d samples, %s schedule s = %g -> %g\n", d,
+                p.model.components, p.model.kind().c_str(), problem_file.empty() ? "random" : problem_file.c_str(),
+                p.samples, schedule_name.c_str(), p.schedule.s(p.schedule.t_max), p.schedule.s(p.schedule.t_min));
   const auto tight = bench::time_dop853(p, tight_tol, 1);
   const auto check = bench::time_dop853(p, 10 * tight_tol, 1);
   const double tight_error = bench::rms_error(tight.final_state, check.final_state, d);
@@ -264,8 +281,30 @@ int bench_command(int argc, char** argv) {
               "solve_reference", "-", sweep_ref.nfe, sweep_ref.seconds, "-",
               bench::rms_error(sweep_ref.final_state, tight.final_state, d));
 
+  // The network's evaluation alone: the batch in packs, s sweeping the EDM range.
+  double model_seconds = 0;
+  int model_evals = 0;
+  if (p.model.network) {
+    const auto cost = model::network_cost(*p.model.network, lane::pack_width);
+    model_evals = std::max(4, static_cast<int>((quick ? 1e6 : 2e9) / (cost.flops * p.samples)));
+    model_seconds = bench::time_model(p, model_evals, repeats);
+    const double ns = model_seconds / (static_cast<double>(p.samples) * model_evals) * 1e9;
+    std::printf("network evaluation (%d samples in packs of %d, %d evaluations each, one core):\n", p.samples,
+                lane::pack_width, model_evals);
+    std::printf("%12s %8s %10s %10s %8s %14s\n", "FLOP/eval", "exp", "ns/eval", "GFLOP/s", "%peak", "sample-eval/s");
+    std::printf("%12.0f %8.0f %10.1f %10.2f %7.1f%% %14.4g\n\n", cost.flops, cost.exps, ns, cost.flops / ns,
+                100 * cost.flops / ns / machine.peak.gflops, 1e9 / ns);
+  }
+
   if (!out_file.empty()) {
     io::write_file_atomically(out_file, [&](const io::Group& root) {
+      if (p.model.network) {
+        const auto g = root.create_group("model");
+        g.write_attribute("seconds", model_seconds);
+        g.write_attribute("evals", static_cast<long>(model_evals));
+        g.write_attribute("flops_per_eval", model::network_cost(*p.model.network, lane::pack_width).flops);
+        g.write_dataset("y_start", p.y_start, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
+      }
       root.write_dataset("tight", tight.final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
       root.write_attribute("tight_error", tight_error);
       root.write_attribute("tight_tolerance", tight_tol);
@@ -282,6 +321,8 @@ int bench_command(int argc, char** argv) {
       }
     });
   }
+
+  if (p.model.network) return exit_ok;  // the tables below are over mixtures
 
   // The reference as a sweep solves it (solve_reference, tolerance of the accuracy reference) through
   // more and more requested times: dense output keeps its evaluations per sample the same.

@@ -8,6 +8,7 @@
 
 #include "io/hdf5.hpp"
 #include "lane/pack_lane.hpp"
+#include "model/network_file.hpp"
 #include "model/start_states.hpp"
 #include "reference/reference.hpp"
 #include "schedule/registry.hpp"
@@ -118,6 +119,16 @@ Problem random_problem(int dim, int components, int samples, std::uint64_t seed,
   p.schedule = schedule::make_schedule("edm");
   p.model = model::random_mixture("bench", dim, components, seed, 3.0, 0.2, 1.0);
   if (full_covariance) model::set_rotations(p.model, model::random_rotations(components, dim, seed));
+  p.samples = samples;
+  p.y_start = model::start_states(p.model, {}, seed, samples, p.schedule.alpha(p.schedule.t_max),
+                                  p.schedule.sigma(p.schedule.t_max));
+  return p;
+}
+
+Problem network_problem(const std::string& path, int samples, std::uint64_t seed) {
+  Problem p;
+  p.schedule = schedule::make_schedule("edm");
+  p.model = model::load_network_model("network", path);
   p.samples = samples;
   p.y_start = model::start_states(p.model, {}, seed, samples, p.schedule.alpha(p.schedule.t_max),
                                   p.schedule.sigma(p.schedule.t_max));

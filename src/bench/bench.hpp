@@ -43,6 +43,10 @@ Problem random_problem(int dim, int components, int samples, std::uint64_t seed 
 // from one HDF5 file; samples 0: every row of x_T.
 Problem load_problem(const std::string& path, int samples = 0, const std::string& schedule = "edm");
 
+// A trained network (`kind = network`, model/network_file.hpp) on the EDM schedule, with start
+// states drawn from the marginal at t_max of the mixture it was trained on.
+Problem network_problem(const std::string& path, int samples, std::uint64_t seed = 1);
+
 // Best-of-`repeats` wall time of a kernel that evaluates D `evals` times per sample at varying s.
 double time_model(const Problem& p, int evals, int repeats);
 

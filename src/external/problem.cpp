@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "common/fingerprint.hpp"
+#include "model/network_file.hpp"
 
 namespace pfode::external {
 
@@ -30,6 +31,9 @@ const StartStates* Problem::find_start(const std::string& model, const std::stri
 }
 
 Problem make_problem(const sweep::Experiment& e, const sweep::Plan& plan) {
+  for (const auto& m : e.models)
+    if (m.is_guided())  // an outside sampler would need each sample's class, which the file does not hold
+      throw std::invalid_argument("model " + m.name + " is guided: problem files hold no per-sample classes");
   Problem p;
   p.resolved_config = e.resolved_config;
   p.samples = e.samples;
@@ -99,6 +103,7 @@ std::string problem_fingerprint(const Problem& p) {
     f.add(m->means);
     f.add(m->stds);
     if (m->full_covariance()) f.add(m->rotations);  // (only then: the ids of diagonal models stay)
+    if (m->network) model::add_to(f, *m->network);  // (its kind joins below: not exact)
     if (!m->is_exact()) {
       f.add(m->kind());
       f.add(m->error.exact);

@@ -8,6 +8,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "model/network_file.hpp"
 #include "schedule/registry.hpp"
 
 namespace pfode::io {
@@ -66,7 +67,7 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 
 // The kind of model the parameters describe: the Python module (analysis/pfode_exact.py)
 // dispatches on it.
-void write_model(const Group& parent, const model::ModelSpec& m) {
+void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
   const Group g = parent.create_group(m.name);
   g.write_attribute("kind", m.kind());
   g.write_attribute("source", m.source);
@@ -75,9 +76,33 @@ void write_model(const Group& parent, const model::ModelSpec& m) {
   g.write_dataset("weights", m.weights, shape1(m.weights.size()));
   g.write_dataset("means", m.means, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
   g.write_dataset("stds", m.stds, {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim)});
+  if (m.network) {  // the mixture above: its exact model
+    model::write_network(g.create_group("network"), *m.network);
+    return;
+  }
   if (m.full_covariance())
     g.write_dataset("rotations", m.rotations,
                     {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim), static_cast<hsize_t>(m.dim)});
+  if (m.is_guided()) {
+    // A guided model (model/guided.hpp): (1 + w) D(y | c) - w D(y) for s in [guidance_s_lo,
+    // guidance_s_hi], D(y | c) elsewhere; component k in class component_classes[k], sample p of
+    // the run in class sample_classes[p] (given, or drawn with class_seed).
+    const auto& gd = m.guidance;
+    const auto as_long = [](const std::vector<int>& v) { return std::vector<long>(v.begin(), v.end()); };
+    g.write_attribute("conditional", gd.conditional);
+    g.write_attribute("guidance_weight", gd.weight);
+    g.write_attribute("guidance_s_lo", gd.s_lo);
+    g.write_attribute("guidance_s_hi", gd.s_hi);
+    g.write_attribute("classes", static_cast<long>(gd.classes));
+    g.write_attribute("class_seed", static_cast<long>(gd.class_seed));
+    g.write_attribute("sample_classes_given", static_cast<long>(!gd.given.empty()));
+    g.write_dataset("component_classes", as_long(gd.component_class));
+    g.write_dataset("class_weights", gd.class_weights, shape1(gd.class_weights.size()));
+    std::vector<long> classes;
+    for (int p = 0; p < samples; ++p) classes.push_back(model::sample_class(m, p));
+    if (samples > 0) g.write_dataset("sample_classes", classes);
+    return;
+  }
   if (m.is_exact()) return;
   // A perturbed model (model/perturbed.hpp): D + eps(s) e(y), e(y) = error_bias + sum_f
   // error_amplitudes[f] cos(error_frequencies[f] . y + error_phases[f]).
@@ -100,6 +125,7 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
   std::vector<double> weights, means, stds, rotations;
   std::vector<hsize_t> shape, stds_shape, rotations_shape;
   std::string source, kind;
+  std::shared_ptr<const model::NetworkSpec> network;
   model::ModelSpec::Error error;
   try {
     const Group g = parent.open_group(name);
@@ -108,6 +134,9 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
     weights = g.read_dataset("weights");
     means = g.read_dataset("means", &shape);
     stds = g.read_dataset("stds", &stds_shape);
+    if (kind == "network")
+      network = std::make_shared<const model::NetworkSpec>(
+          model::read_network(g.open_group("network"), "model " + name + ": network"));
     if (kind.rfind("perturbed-", 0) == 0) {
       kind = kind.substr(10);
       error.exact = g.read_string_attribute("exact");
@@ -127,12 +156,17 @@ model::ModelSpec read_model(const Group& parent, const std::string& name) {
   } catch (const std::runtime_error& e) {
     throw std::invalid_argument("model " + name + ": " + e.what());
   }
-  if (kind != "diagonal-mixture" && kind != "full-covariance-mixture")
+  if (kind != "diagonal-mixture" && kind != "full-covariance-mixture" && kind != "network")
     throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "'");
   if (shape.size() != 2 || stds_shape != shape || shape[0] != weights.size())
     throw std::invalid_argument("model " + name + ": needs weights (K), means and stds (K x dim)");
   auto spec = model::make_model(name, static_cast<int>(shape[1]), weights, means, stds, source);
   spec.weights = weights;  // as recorded (normalised when written): normalising again may move the last bit
+  if (network) {  // the mixture above is the exact one it was trained on
+    if (network->dim != spec.dim) throw std::invalid_argument("model " + name + ": the network's dim differs from its mixture's");
+    spec.network = network;
+    return spec;
+  }
   if (kind == "full-covariance-mixture") {
     if (rotations_shape != std::vector<hsize_t>{shape[0], shape[1], shape[1]})
       throw std::invalid_argument("model " + name + ": rotations must be K x dim x dim");
@@ -399,7 +433,8 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
     root.write_string_dataset("config", rec.resolved_config);
 
     const Group models = root.create_group("models");
-    for (const auto& m : rec.models) write_model(models, m);
+    const int samples = rec.cells.empty() ? 0 : static_cast<int>(rec.cells.front().samples);
+    for (const auto& m : rec.models) write_model(models, m, samples);
     const Group schedules = root.create_group("schedules");
     for (const auto& entry : rec.schedules) write_schedule(schedules, entry);
     const Group refs = root.create_group("references");

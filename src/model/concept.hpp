@@ -25,6 +25,12 @@
 //       The same for the calling thread's sample, its coordinates over the thread's vector lanes;
 //       with team_s every thread of the team calls it together at one s.
 //
+// A kind with per-sample data (read through samples(w)) also provides
+//   Kind with_samples(Kokkos::View<const int*> index) const
+//       the same model whose sample p is this one's sample index(p), for a subset of a batch
+//       solved apart (the reference's error estimate) or points evaluated for given samples;
+// for_samples below gives every kind's (the others are returned as they are).
+//
 // The closed set of kinds is model/kinds.hpp (DeviceModel); each kind is compiled against the
 // solvers and the reference in its own translation unit (src/kinds/). A kind may provide more
 // device functions than these (a Jacobian trace, say): a lane or solver that calls one is a
@@ -33,6 +39,8 @@
 #pragma once
 
 #include <type_traits>
+
+#include "compat/kokkos_compat.hpp"
 
 namespace pfode::model {
 
@@ -48,5 +56,19 @@ struct is_device_model<M, std::void_t<decltype(std::declval<const M&>().dimensio
                                       decltype(std::declval<const M&>().thread_scratch_size())>> : std::true_type {};
 template <class M>
 inline constexpr bool is_device_model_v = is_device_model<M>::value;
+
+template <class M, class = void>
+struct has_sample_data : std::false_type {};
+template <class M>
+struct has_sample_data<M, std::void_t<decltype(std::declval<const M&>().with_samples(
+                              std::declval<Kokkos::View<const int*>>()))>> : std::true_type {};
+
+// The model m whose sample p is m's sample index(p) (the kind's with_samples), or m itself where
+// the kind keeps no per-sample data.
+template <class M>
+M for_samples(const M& m, const Kokkos::View<const int*>& index) {
+  if constexpr (has_sample_data<M>::value) return m.with_samples(index);
+  else return m;
+}
 
 }  // namespace pfode::model

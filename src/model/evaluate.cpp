@@ -41,8 +41,17 @@ std::vector<double> denoise_points_of(const Model& model, const std::vector<doub
 }  // namespace
 
 std::vector<double> denoise_points(const DeviceModel& model, const std::vector<double>& y,
-                                   const std::vector<double>& s) {
-  return std::visit([&](const auto& kind) { return denoise_points_of(kind, y, s); }, model);
+                                   const std::vector<double>& s, const std::vector<int>& sample_of) {
+  DeviceModel m = model;
+  if (!sample_of.empty()) {
+    if (sample_of.size() != s.size()) throw std::invalid_argument("denoise_points: one sample index per point");
+    Kokkos::View<int*> index("pfode::model::points_sample", sample_of.size());
+    auto h = Kokkos::create_mirror_view(index);
+    for (size_t p = 0; p < sample_of.size(); ++p) h(p) = sample_of[p];
+    Kokkos::deep_copy(index, h);
+    m = for_samples(model, index);
+  }
+  return std::visit([&](const auto& kind) { return denoise_points_of(kind, y, s); }, m);
 }
 
 }  // namespace pfode::model

@@ -9,8 +9,9 @@
 namespace pfode::model {
 
 // D(y_p, s_p) of every point p (rows of y, points x dim, row-major), each at its own s, one point
-// per thread with each kind's per-sample arithmetic; point p is sample p for per-sample model data.
+// per thread with each kind's per-sample arithmetic. Point p is batch sample sample_of[p] for
+// per-sample model data (a guided model's class), or sample p when sample_of is empty.
 std::vector<double> denoise_points(const DeviceModel& model, const std::vector<double>& y,
-                                   const std::vector<double>& s);
+                                   const std::vector<double>& s, const std::vector<int>& sample_of = {});
 
 }  // namespace pfode::model

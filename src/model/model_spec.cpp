@@ -9,6 +9,7 @@
 
 #include "io/hdf5.hpp"
 #include "model/counter_rng.hpp"
+#include "model/network_file.hpp"
 
 namespace pfode::model {
 
@@ -188,6 +189,16 @@ std::vector<double> identity_rotations(int components, int dim) {
 ModelSpec ModelSpec::exact() const {
   if (is_exact()) return *this;
   ModelSpec m = *this;
+  if (network) {
+    m.name = network->exact_name.empty() ? name + "-exact" : network->exact_name;
+    m.network = nullptr;
+    return m;
+  }
+  if (is_guided()) {
+    m.name = guidance.conditional;
+    m.guidance.weight = 0;
+    return m;
+  }
   m.name = error.exact;
   m.error = Error{};
   return m;
@@ -236,7 +247,9 @@ std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, doubl
 
 ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec::Error error) {
   auto fail = [&](const std::string& why) { throw std::invalid_argument("model " + name + ": " + why); };
+  if (exact.is_guided()) fail("its exact model " + exact.name + " is guided (perturb the mixture it guides)");
   if (!exact.is_exact()) fail("its exact model " + exact.name + " is itself perturbed");
+  if (exact.network) fail("its exact model " + exact.name + " is a network (a learned denoiser, not an exact model)");
   if (error.field != "bias" && error.field != "fourier")
     fail("unknown error field '" + error.field + "' (known: bias, fourier)");
   if (error.profile != "constant" && error.profile != "power" && error.profile != "low-noise" &&
@@ -289,6 +302,66 @@ ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::st
     }
   }
   return with_error(name, exact, std::move(e));
+}
+
+ModelSpec guide(const std::string& name, const ModelSpec& mixture, std::vector<int> component_class, double weight,
+                double s_lo, double s_hi, std::vector<int> given, std::uint64_t class_seed,
+                const std::string& conditional) {
+  auto fail = [&](const std::string& why) { throw std::invalid_argument("model " + name + ": " + why); };
+  if (!mixture.is_exact() || mixture.is_guided() || mixture.full_covariance())
+    fail("guides " + mixture.name + ", which is not an exact diagonal mixture (no rotations, error or guidance)");
+  if (component_class.size() != static_cast<size_t>(mixture.components))
+    fail("classes has " + std::to_string(component_class.size()) + " values, one per component of " + mixture.name +
+         " expected (" + std::to_string(mixture.components) + ")");
+  int classes = 0;
+  for (int c : component_class) {
+    if (c < 0) fail("classes: " + std::to_string(c) + " is not a class (classes are 0, 1, ...)");
+    classes = std::max(classes, c + 1);
+  }
+  std::vector<double> class_weights(classes, 0.0);
+  for (int k = 0; k < mixture.components; ++k) class_weights[component_class[k]] += mixture.weights[k];
+  for (int c = 0; c < classes; ++c)
+    if (class_weights[c] == 0) fail("class " + std::to_string(c) + " has no components (classes are 0.." +
+                                    std::to_string(classes - 1) + ", each with a component)");
+  if (!(weight >= 0 && std::isfinite(weight))) fail("w must be >= 0 and finite");
+  if (!(s_lo >= 0) || std::isnan(s_hi)) fail("interval: s_lo must be >= 0");
+  if (!(s_lo <= s_hi)) fail("interval is reversed: s_lo > s_hi");
+  for (int c : given)
+    if (c < 0 || c >= classes)
+      fail("sample_classes: unknown class " + std::to_string(c) + " (classes are 0.." + std::to_string(classes - 1) + ")");
+  ModelSpec m = mixture;
+  m.name = name;
+  auto& g = m.guidance;
+  g.classes = classes;
+  g.component_class = std::move(component_class);
+  g.weight = weight;
+  g.s_lo = s_lo;
+  g.s_hi = s_hi;
+  g.given = std::move(given);
+  g.class_seed = class_seed;
+  g.class_weights = std::move(class_weights);
+  g.conditional = conditional;
+  return m;
+}
+
+namespace {
+
+// W_0, W_0 + W_1, ..., the last exactly 1: the draw's thresholds (host and device alike).
+std::vector<double> class_cumulative(const ModelSpec::Guidance& g) {
+  std::vector<double> out(g.classes);
+  double sum = 0;
+  for (int c = 0; c < g.classes; ++c) out[c] = sum += g.class_weights[c];
+  out.back() = 1.0;
+  return out;
+}
+
+}  // namespace
+
+int sample_class(const ModelSpec& spec, int p) {
+  const auto& g = spec.guidance;
+  const auto cumulative = class_cumulative(g);
+  return class_of_sample(p, [&](int i) { return g.given[i]; }, static_cast<int>(g.given.size()),
+                         [&](int c) { return cumulative[c]; }, g.classes, g.class_seed);
 }
 
 namespace {
@@ -380,9 +453,60 @@ Perturbed<Exact> perturbed(const Exact& exact, const ModelSpec::Error& e, int di
   return m;
 }
 
+template <class T>
+Kokkos::View<const T*> device_vector(const std::string& label, const std::vector<T>& v) {
+  Kokkos::View<T*> view(label, v.size());
+  auto h = Kokkos::create_mirror_view(view);
+  for (size_t i = 0; i < v.size(); ++i) h(i) = v[i];
+  Kokkos::deep_copy(view, h);
+  return view;
+}
+
+// The components sorted by class (stably), so each class's mixture is a block of rows; the
+// conditional log-weights log(w_k / W_c), W_c summed in component order (the class's mixture as
+// make_model would normalise it).
+Guided guided(const ModelSpec& spec) {
+  const auto& g = spec.guidance;
+  ModelSpec sorted = spec;
+  std::vector<int> first(g.classes + 1, 0);
+  std::vector<double> conditional;
+  int row = 0;
+  for (int c = 0; c < g.classes; ++c) {
+    first[c] = row;
+    double total = 0;
+    for (int k = 0; k < spec.components; ++k)
+      if (g.component_class[k] == c) total += spec.weights[k];
+    for (int k = 0; k < spec.components; ++k) {
+      if (g.component_class[k] != c) continue;
+      sorted.weights[row] = spec.weights[k];
+      conditional.push_back(std::log(spec.weights[k] / total));
+      for (int j = 0; j < spec.dim; ++j) {
+        sorted.means[static_cast<size_t>(row) * spec.dim + j] = spec.means[static_cast<size_t>(k) * spec.dim + j];
+        sorted.stds[static_cast<size_t>(row) * spec.dim + j] = spec.stds[static_cast<size_t>(k) * spec.dim + j];
+      }
+      ++row;
+    }
+  }
+  first[g.classes] = row;
+  Guided m;
+  m.all = diagonal_mixture(sorted);
+  m.conditional_log_weights = device_vector("pfode::model::conditional_log_weights", conditional);
+  m.class_first = device_vector("pfode::model::class_first", first);
+  m.class_cumulative = device_vector("pfode::model::class_cumulative", class_cumulative(g));
+  m.given = device_vector("pfode::model::given_classes", g.given);
+  m.class_seed = g.class_seed;
+  m.classes = g.classes;
+  m.weight = g.weight;
+  m.s_lo = g.s_lo;
+  m.s_hi = g.s_hi;
+  return m;
+}
+
 }  // namespace
 
 DeviceModel to_device(const ModelSpec& spec) {
+  if (spec.network) return network_device(*spec.network);
+  if (spec.is_guided()) return guided(spec);
   if (!spec.is_exact()) {
     if (spec.full_covariance()) return perturbed(full_covariance_mixture(spec), spec.error, spec.dim);
     return perturbed(diagonal_mixture(spec), spec.error, spec.dim);

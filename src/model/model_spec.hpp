@@ -3,13 +3,17 @@
 // optionally with a controlled error added to its denoiser (an imperfect model); and its device form.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/kinds.hpp"
 
 namespace pfode::model {
+
+struct NetworkSpec;  // model/network_file.hpp
 
 struct ModelSpec {
   std::string name;
@@ -31,15 +35,37 @@ struct ModelSpec {
     std::vector<double> frequencies, amplitudes;  // F x dim
     std::vector<double> phases;                  // F
   } error;
+  // A guided model (model/guided.hpp): classifier-free guidance on the class-conditional diagonal
+  // mixture whose component k belongs to class component_class[k]; classes == 0: not guided.
+  struct Guidance {
+    int classes = 0;
+    std::vector<int> component_class;  // K, each in [0, classes)
+    double weight = 0;                 // w >= 0
+    double s_lo = 0, s_hi = INFINITY;  // guidance is on for s_lo <= s <= s_hi
+    std::vector<int> given;            // the samples' classes, cycled over the batch; empty: drawn
+    std::uint64_t class_seed = 0;      // the draw's key (counter stream 5)
+    std::vector<double> class_weights;  // W_c, the sums of their components' weights
+    std::string conditional;           // the name of the model at w = 0 (its exact reference)
+  } guidance;
+  // A learned denoiser (`kind = network`): it is the model, and the mixture above is the exact
+  // one it was trained on (start states, the exact PF-ODE of the error split). Null for the mixtures.
+  std::shared_ptr<const NetworkSpec> network;
 
-  bool is_gaussian() const { return components == 1; }
+  bool is_gaussian() const { return components == 1 && !network; }
   bool full_covariance() const { return !rotations.empty(); }
-  bool is_exact() const { return error.field == "none"; }
+  bool is_guided() const { return guidance.classes > 0; }
+  // Exact: the denoiser of a distribution (a guided model at w = 0 is its class's mixture); a
+  // learned one is not (the sweep splits its error, sweep/runner.hpp).
+  bool is_exact() const { return error.field == "none" && !(is_guided() && guidance.weight != 0) && !network; }
   // The kind of model, as the results and problem files record it.
   std::string kind() const {
+    if (network) return "network";
+    if (is_guided()) return "guided-diagonal-mixture";
     return std::string(is_exact() ? "" : "perturbed-") + (full_covariance() ? "full-covariance-mixture" : "diagonal-mixture");
   }
-  // The exact model under an imperfect one (itself when exact); named after error.exact.
+  // The exact model under an imperfect one (itself when exact): named after error.exact, a guided
+  // model at w = 0 (each sample's class-conditional mixture), named guidance.conditional, or for a
+  // network the mixture its file names (NAME-exact where it names none).
   ModelSpec exact() const;
 };
 
@@ -100,6 +126,18 @@ ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::st
                   double scale);
 // Checks an error read back from a file (shapes, values) and attaches it to `exact` under `name`.
 ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec::Error error);
+
+// Classifier-free guidance on `mixture` (an exact diagonal mixture, DESIGN.md section 4):
+// component k in class component_class[k] (classes 0..C-1, each with a component), weight w >= 0,
+// on for s in [s_lo, s_hi]; the samples' classes given (cycled over the batch, each in 0..C-1) or,
+// when `given` is empty, drawn with the class weights from the counter generator keyed by
+// class_seed. `conditional` names the model at w = 0. Throws std::invalid_argument naming the
+// model and the bad value.
+ModelSpec guide(const std::string& name, const ModelSpec& mixture, std::vector<int> component_class, double weight,
+                double s_lo, double s_hi, std::vector<int> given, std::uint64_t class_seed,
+                const std::string& conditional);
+// The class of batch sample p of a guided model (model::class_of_sample, as the device draws it).
+int sample_class(const ModelSpec& spec, int p);
 
 // The device form of the model: the kind that evaluates it (model/kinds.hpp).
 DeviceModel to_device(const ModelSpec& spec);

@@ -98,7 +98,8 @@ ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<
   Dop853Settings loose = settings;
   loose.rtol *= loose_factor;
   loose.atol *= loose_factor;
-  const Solve sparse = integrate(model, y_sub, u_out, loose);
+  // (the model's sample i is the batch's sample subset(i), for kinds with per-sample data)
+  const Solve sparse = integrate(model::for_samples(model, subset), y_sub, u_out, loose);
 
   auto a = tight.y;
   auto b = sparse.y;

@@ -14,6 +14,7 @@
 #include "brownian/brownian_path.hpp"
 #include "common/fingerprint.hpp"
 #include "common/named_options.hpp"
+#include "model/network_file.hpp"
 #include "schedule/registry.hpp"
 #include "solver/presets.hpp"
 
@@ -181,6 +182,19 @@ void read_rotations(Reader& r, const std::string& p, model::ModelSpec& spec, lon
   model::set_rotations(spec, matrix(r, p + "rotations", blocks * spec.dim, spec.dim));
 }
 
+// A list axis names each value once: a repeated value would run the same cells twice and put
+// duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
+template <class T>
+void require_unique(const std::vector<T>& values, const std::string& key) {
+  std::set<T> seen;
+  for (const auto& v : values)
+    if (!seen.insert(v).second) {
+      std::ostringstream msg;
+      msg << key << ": '" << v << "' is listed twice";
+      throw std::invalid_argument(msg.str());
+    }
+}
+
 // The settings each model kind takes.
 const std::map<std::string, std::vector<std::string>>& model_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
@@ -189,19 +203,71 @@ const std::map<std::string, std::vector<std::string>>& model_keys() {
       {"random-mixture", {"kind", "dim", "components", "seed", "spread", "std_min", "std_max", "rank", "std_floor",
                           "rotations", "rotation_seed"}},
       {"file", {"kind", "file", "rotations", "rotation_seed"}},
+      {"network", {"kind", "file", "dim"}},
       {"perturbed", {"kind", "exact", "error", "features", "length", "error_seed", "error_profile", "error_size",
                      "error_exponent", "error_scale"}},
+      {"guided", {"kind", "mixture", "classes", "w", "interval", "sample_classes", "class_seed"}},
   };
   return keys;
 }
 
-model::ModelSpec read_model(Reader& r, const std::string& name) {
+std::string model_kind(Reader& r, const std::string& name);
+model::ModelSpec read_model(Reader& r, const std::string& name);
+
+// A guided model (model/guided.hpp) per value of its w list, named NAME[w=VALUE] (as written), all
+// on the same mixture, classes, interval and samples' classes; at w = 0 each is compared with
+// NAME[w=0], the class-conditional mixtures (the exact reference of the error split).
+std::vector<model::ModelSpec> read_guided(Reader& r, const std::string& name) {
+  const std::string p = "model." + name + ".";
+  model_kind(r, name);
+  const std::string base = r.required(p + "mixture");
+  if (base == name) throw std::invalid_argument("model " + name + ": mixture names the model itself");
+  const auto mixture = read_model(r, base);
+  const auto integers = [&](const std::string& key) {
+    std::vector<int> out;
+    for (const auto& item : split_list(r.required(key))) {
+      const long v = parse_long(item, key);
+      if (v < INT_MIN || v > INT_MAX) throw std::invalid_argument(key + ": " + item + " is out of range");
+      out.push_back(static_cast<int>(v));
+    }
+    return out;
+  };
+  const auto component_class = integers(p + "classes");
+  double s_lo = 0, s_hi = INFINITY;
+  if (r.has(p + "interval")) {
+    const auto bounds = r.reals(p + "interval");
+    if (bounds.size() != 2) throw std::invalid_argument(p + "interval: give two values, s_lo s_hi");
+    s_lo = bounds[0];
+    s_hi = bounds[1];
+  }
+  std::vector<int> given;
+  if (r.text(p + "sample_classes", "random") != "random") given = integers(p + "sample_classes");
+  const auto class_seed = static_cast<std::uint64_t>(r.integer(p + "class_seed", 0, 0));
+  const auto weights = split_list(r.required(p + "w"));
+  require_unique(weights, p + "w");
+  std::vector<model::ModelSpec> out;
+  for (const auto& w : weights)
+    out.push_back(model::guide(name + "[w=" + w + "]", mixture, component_class, parse_double(w, p + "w"), s_lo, s_hi,
+                               given, class_seed, name + "[w=0]"));
+  return out;
+}
+
+// The models a name of sweep.models stands for: one, or a guided model's one per w.
+std::vector<model::ModelSpec> read_models(Reader& r, const std::string& name) {
+  const std::string kind = "model." + name + ".kind";
+  if (r.has(kind) && r.text(kind, "") == "guided") return read_guided(r, name);
+  return {read_model(r, name)};
+}
+
+// The kind of [model.NAME], its settings checked against the kind's.
+std::string model_kind(Reader& r, const std::string& name) {
   const std::string p = "model." + name + ".";
   if (r.keys_in("model." + name).empty()) throw std::invalid_argument("model '" + name + "' has no [model." + name + "] section");
   const std::string kind = r.required(p + "kind");
   const auto known = model_keys().find(kind);
   if (known == model_keys().end())
-    throw std::invalid_argument("model " + name + ": unknown kind '" + kind + "' (known: gaussian, mixture, random-mixture, file, perturbed)");
+    throw std::invalid_argument("model " + name + ": unknown kind '" + kind +
+                                "' (known: gaussian, mixture, random-mixture, file, network, perturbed, guided)");
   for (const auto& key : r.keys_in("model." + name)) {
     const std::string setting = key.substr(p.size());
     if (std::find(known->second.begin(), known->second.end(), setting) == known->second.end()) {
@@ -212,6 +278,12 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
                                   (kind == "gaussian" && setting == "weights" ? "; several components: kind = mixture" : ""));
     }
   }
+  return kind;
+}
+
+model::ModelSpec read_model(Reader& r, const std::string& name) {
+  const std::string p = "model." + name + ".";
+  const std::string kind = model_kind(r, name);
   model::ModelSpec spec;
   long seed = 0;
   if (kind == "gaussian" || kind == "mixture") {
@@ -235,6 +307,11 @@ model::ModelSpec read_model(Reader& r, const std::string& name) {
       for (int j = rank; j < dim; ++j) spec.stds[static_cast<size_t>(c) * dim + j] = floor;
   } else if (kind == "file") {
     spec = model::load_model_file(name, r.required(p + "file"));
+  } else if (kind == "network") {  // a trained denoiser (training/train_denoiser.py); its file holds the mixture it learned
+    const int dim = r.has(p + "dim") ? static_cast<int>(r.integer(p + "dim", 1, 1)) : 0;  // optional: checked
+    return model::load_network_model(name, r.required(p + "file"), dim);
+  } else if (kind == "guided") {  // where one model is read (a perturbed or guided model's base): refused there
+    return read_guided(r, name).front();
   } else {  // perturbed (model_keys() knows no other kind): an exact model (another [model.NAME])
             // with a controlled denoiser error (model/perturbed.hpp)
     const std::string exact = r.required(p + "exact");
@@ -278,19 +355,6 @@ void align_s_intervals(std::vector<results::ScheduleEntry>& schedules) {
     sc.t_min = std::max(sc.t_min, sc.t_of_lambda(-std::log(s_low)));
     sc.t_max = std::min(sc.t_max, sc.t_of_lambda(-std::log(s_high)));
   }
-}
-
-// A list axis names each value once: a repeated value would run the same cells twice and put
-// duplicate points into a series (or, for models, schedules and seeds, clash in the results file).
-template <class T>
-void require_unique(const std::vector<T>& values, const std::string& key) {
-  std::set<T> seen;
-  for (const auto& v : values)
-    if (!seen.insert(v).second) {
-      std::ostringstream msg;
-      msg << key << ": '" << v << "' is listed twice";
-      throw std::invalid_argument(msg.str());
-    }
 }
 
 }  // namespace
@@ -440,7 +504,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     Experiment::PlanBlock block;
     block.name = a.where;
     for (const auto& name : a.models)
-      block.models.push_back(index_of(e.models, name, by_name, [&] { return read_model(r, name); }));
+      for (auto& m : read_models(r, name)) block.models.push_back(index_of(e.models, m.name, by_name, [&] { return m; }));
     for (const auto& name : a.schedules)
       block.schedules.push_back(index_of(e.schedules, name, by_name, [&] {
         std::map<std::string, double> params;
@@ -484,8 +548,19 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     for (const auto& m : e.models)
       if (*std::min_element(m.stds.begin(), m.stds.end()) == 0 || !m.is_exact())
         throw std::invalid_argument("run.denoise_target = zero: model " + m.name +
-                                    (m.is_exact() ? " has a zero std" : " is perturbed") +
+                                    (m.is_exact()    ? " has a zero std"
+                                     : m.network     ? " is a network"
+                                     : m.is_guided() ? " is guided"
+                                                     : " is perturbed") +
                                     " (its flow to s = 0 is singular; use grid_end)");
+
+  // The weak error's target is the mixture's law: that of a guided model's class-conditional flows
+  // only when the classes are drawn with the class weights.
+  if (e.weak_samples > 0)
+    for (const auto& m : e.models)
+      if (m.is_guided() && !m.guidance.given.empty())
+        throw std::invalid_argument("run.weak_samples: model " + m.name +
+                                    " has given sample_classes (the mixture is their law only for drawn classes)");
 
   // A start-state file is read now (readable, shape, finite values), not after the first reference.
   // What model, start-state and grid files hold enters the checkpoint identity below.
@@ -494,6 +569,7 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
     inputs.add(m.weights);
     inputs.add(m.means);
     inputs.add(m.stds);
+    if (m.network) model::add_to(inputs, *m.network);
     if (m.full_covariance()) inputs.add(m.rotations);  // (only then: exact diagonal models keep their identity)
     if (!m.is_exact())
       for (const auto* v : {&m.error.bias, &m.error.frequencies, &m.error.amplitudes, &m.error.phases}) inputs.add(*v);

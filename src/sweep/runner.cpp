@@ -90,6 +90,7 @@ void split_reference_errors(const model::ModelSpec& spec, const model::ModelSpec
   const auto y_exact = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), group.exact.y);
   const int samples = static_cast<int>(y.extent(0)), times = static_cast<int>(y.extent(1)), dim = spec.dim;
   std::vector<double> points, s;  // every (sample, time) of the model's reference
+  std::vector<int> sample_of;      // the batch sample of each point (a guided model's class)
   points.reserve(static_cast<size_t>(samples) * times * dim);
   group.model_error.resize(static_cast<size_t>(samples) * times);
   for (int p = 0; p < samples; ++p)
@@ -102,9 +103,10 @@ void split_reference_errors(const model::ModelSpec& spec, const model::ModelSpec
       }
       group.model_error[static_cast<size_t>(p) * times + k] = std::sqrt(sum / dim);
       s.push_back(group.solution.s[k]);
+      sample_of.push_back(p);
     }
-  const auto d_model = model::denoise_points(model::to_device(spec), points, s);
-  const auto d_exact = model::denoise_points(model::to_device(exact), points, s);
+  const auto d_model = model::denoise_points(model::to_device(spec), points, s, sample_of);
+  const auto d_exact = model::denoise_points(model::to_device(exact), points, s, sample_of);
   group.denoiser_error.resize(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     double sum = 0;
@@ -289,7 +291,11 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   if (settings.to_zero) {
     const double c_min = *std::min_element(spec.stds.begin(), spec.stds.end());
     if (!(c_min > 0) || !spec.is_exact())
-      throw std::invalid_argument("model " + spec.name + (spec.is_exact() ? " has a zero std" : " is perturbed") +
+      throw std::invalid_argument("model " + spec.name +
+                                  (spec.is_exact()    ? " has a zero std"
+                                   : spec.network     ? " is a network"
+                                   : spec.is_guided() ? " is guided"
+                                                      : " is perturbed") +
                                   ": its flow to s = 0 is singular (no x*(0) target)");
     s_zero = std::min(1e-8 * c_min, 1e-2 * s_out.back());
     s_out.push_back(s_zero);

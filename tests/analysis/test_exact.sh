@@ -13,8 +13,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # Every registered schedule (so a new one fails here until pfode_exact.py has it; non-default
-# parameters where the schedule has some), a Gaussian (one narrow coordinate), a 2-D mixture and a
-# 16-D mixture of 8 components.
+# parameters where the schedule has some), a Gaussian (one narrow coordinate), a 2-D mixture, a
+# 16-D mixture of 8 components and the shipped trained network (kind = network).
 schedules=$("$pfode" list | awk '/^Noise schedules/ { listing = 1; next } /^$/ { listing = 0 } listing { print $1 }' | tr '\n' ' ')
 cat >"$work/exact.ini" <<INI
 [run]
@@ -23,7 +23,7 @@ samples = 5
 seeds = 0 3
 
 [sweep]
-models = gaussian mixture mix16 full fullgauss noisy
+models = gaussian mixture mix16 full fullgauss noisy network
 schedules = $schedules
 spacings = uniform-lambda karras
 solvers = ddim heun
@@ -53,6 +53,10 @@ kind = random-mixture
 dim = 16
 components = 8
 seed = 1
+
+[model.network]
+kind = network
+file = $src/experiments/networks/eight-gaussians.h5
 
 [model.full]
 kind = random-mixture
