@@ -460,7 +460,7 @@ class FullCovarianceMixture:
 
 class PerturbedModel:
     """An exact model with a controlled denoiser error (src/model/perturbed.hpp):
-        D_m(y, s) = D(y, s) + eps(s) e(y),  e(y) = b + sum_f a_f cos(omega_f . y + phi_f),
+        D_m(y, s) = D(y, s) + eps(s) e(y / sqrt(1 + s^2)),  e(u) = b + sum_f a_f cos(omega_f . u + phi_f),
     eps(s) = size (constant), size s^p (power), size c^2/(c^2 + s^2) (low-noise), size
     s^2/(c^2 + s^2) (high-noise), with p = error_exponent and c = error_scale. Not the denoiser of
     any distribution: the flow it drives is the imperfect model's, not the data's."""
@@ -505,9 +505,10 @@ class PerturbedModel:
             self._constants[key] = tuple(xp.array(a, like=y) for a in
                                          (self.bias, self.frequencies, self.amplitudes, self.phases))
         bias, omega, a, phi = self._constants[key]
-        e = bias + xp.sum(a * xp.cos(xp.sum(omega * y[..., None, :], -1) + phi)[..., None], -2)
-        eps = self.eps(xp, xp.array(s, like=y))
-        return self.exact.denoise(y, s) + eps[..., None] * e
+        s_ = xp.array(s, like=y)
+        c_in = 1 / xp.sqrt(1 + s_ * s_)  # the field sees the normalised input, as a network does
+        e = bias + xp.sum(a * xp.cos(c_in[..., None] * xp.sum(omega * y[..., None, :], -1) + phi)[..., None], -2)
+        return self.exact.denoise(y, s) + self.eps(xp, s_)[..., None] * e
 
 
 class Network:

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <variant>
 
@@ -195,16 +194,12 @@ TEST_CASE("guided: the error split compares the guided flow with its w = 0 flow"
 
 TEST_CASE("guided: config keys, one model per w, bad values named", "[guided]") {
   const auto load = [](const std::string& extra, const std::string& run = "") {
-    const std::string path = "pfode_test_guided.ini";
-    std::ofstream(path) << "[run]\nsamples = 4\n" << run << "[sweep]\nmodels = cfg\nschedules = edm\nsolvers = euler\nnfe = 8\n"
-                           "[model.mix]\nkind = mixture\ndim = 1\nweights = 0.5 0.25 0.25\nmeans = -1; 1; 2\n"
-                           "stds = 0.3; 0.4; 0.5\n[model.cfg]\nkind = guided\n"
-                        << extra;
-    struct Remove {
-      std::string p;
-      ~Remove() { std::remove(p.c_str()); }
-    } remove{path};
-    return sweep::load_experiment(path, {});
+    return test::load_config_text("[run]\nsamples = 4\n" + run +
+                                      "[sweep]\nmodels = cfg\nschedules = edm\nsolvers = euler\nnfe = 8\n"
+                                      "[model.mix]\nkind = mixture\ndim = 1\nweights = 0.5 0.25 0.25\n"
+                                      "means = -1; 1; 2\nstds = 0.3; 0.4; 0.5\n[model.cfg]\nkind = guided\n" +
+                                      extra,
+                                  "pfode_test_guided.ini");
   };
   const auto e = load("mixture = mix\nclasses = 0 1 1\nw = 0 1.5 8\ninterval = 0.2 5\nsample_classes = 1 0\n");
   REQUIRE(e.models.size() == 3);

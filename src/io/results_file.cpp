@@ -104,8 +104,8 @@ void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
     return;
   }
   if (m.is_exact()) return;
-  // A perturbed model (model/perturbed.hpp): D + eps(s) e(y), e(y) = error_bias + sum_f
-  // error_amplitudes[f] cos(error_frequencies[f] . y + error_phases[f]).
+  // A perturbed model (model/perturbed.hpp): D + eps(s) e(u), u = y / sqrt(1 + s^2), e(u) =
+  // error_bias + sum_f error_amplitudes[f] cos(error_frequencies[f] . u + error_phases[f]).
   const auto& e = m.error;
   g.write_attribute("exact", e.exact);
   g.write_attribute("error_field", e.field);

@@ -114,13 +114,13 @@ std::vector<double> identity_rotations(int components, int dim);
 bool has_closed_form(const ModelSpec& spec);
 std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s);
 
-// Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y). field: "bias" (e = b, b_j standard
-// normal) or "fourier" (e = sum_f a_f cos(omega_f . y + phi_f), `features` terms with omega_f ~
-// N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features), so each coordinate
-// of e has mean square 1 over random draws); drawn from the counter generator keyed by seed
-// (stream 4). profile and its parameters as model::ErrorProfile. Throws std::invalid_argument
-// naming the model for a negative or non-finite size, an unknown field or profile, bad parameters
-// or a base that is already imperfect.
+// Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y / sqrt(1 + s^2)). field: "bias"
+// (e = b, b_j standard normal) or "fourier" (e(u) = sum_f a_f cos(omega_f . u + phi_f), `features`
+// terms with omega_f ~ N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features),
+// so each coordinate of e has mean square 1 over random draws); drawn from the counter generator
+// keyed by seed (stream 4). profile and its parameters as model::ErrorProfile. Throws
+// std::invalid_argument naming the model for a negative or non-finite size, an unknown field or
+// profile, bad parameters or a base that is already imperfect.
 ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::string& field, int features,
                   double length, std::uint64_t seed, const std::string& profile, double size, double exponent,
                   double scale);
