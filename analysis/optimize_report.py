@@ -14,13 +14,15 @@ from pfode_results import ResultsError, _attrs, _datasets
 
 FIGURES = {
     "optimize_grids.png": "the grid points of every standard spacing, the dynamic programme's grid (dp) and the "
-                          "optimised grid against lambda = log(alpha/sigma), one panel per (schedule, solver, NFE); "
-                          "lambda falls from t_max (left) to t_min (right)",
+                          "optimised grid against lambda = log(alpha/sigma), one panel per (schedule, solver, NFE budget); "
+                          "lambda rises from t_max (left) to t_min (right)",
     "optimize_heldout_vs_nfe.png": "held-out GTE RMS of each grid against NFE, one panel per (schedule, solver), "
                                    "log-log; the optimised grid is drawn thick, dp dashed",
 }
 # Grids the optimiser adds to the standard spacings (grid_names, in this order, last).
 OWN_GRIDS = ("dp", "optimized")
+# The standard spacings' colours: the matplotlib cycle without dp's (C1) and the optimum's (C3).
+STANDARD_COLORS = ["C0", "C2", "C4", "C5", "C6", "C7", "C8", "C9"]
 
 
 def is_optimize_file(path):
@@ -57,7 +59,7 @@ def problems_by_panel(problems):
     for p in problems:
         panels.setdefault((p["model"], p["schedule"], p["solver"]), []).append(p)
     for key in panels:
-        panels[key].sort(key=lambda p: p["nfe"])
+        panels[key].sort(key=lambda p: p["nfe_budget"])
     return panels
 
 
@@ -98,13 +100,13 @@ def grids_figure(results):
                         ms=5 if own else 4, color="C3" if name == "optimized" else ("C1" if name == "dp" else "0.35"))
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(names if col == 0 else [], fontsize=7)
-            ax.invert_xaxis()
             ax.tick_params(axis="x", labelsize=7)
-            ax.set_title(f"{schedule} / {solver} / NFE {p['nfe']}", fontsize=8)
+            spent = "" if p["nfe"] == p["nfe_budget"] else f", NFE {p['nfe']}"
+            ax.set_title(f"{schedule} / {solver} / budget {p['nfe_budget']} ({p['steps']} steps{spent})", fontsize=8)
             if row == len(panels) - 1:
                 ax.set_xlabel("lambda = log(alpha/sigma)", fontsize=7)
     fig.suptitle(f"{results['stem']}: time grids against lambda ({results['problems'][0]['model']})", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     return fig
 
 
@@ -113,16 +115,19 @@ def heldout_figure(results):
     fig, axes = plotting.grid(len(panels), width=4.2, height=3.4, ncols=min(4, len(panels)))
     for ax, ((model, schedule, solver), problems) in zip(axes, panels.items()):
         names = problems[0]["grid_names"]
+        # Budgets that buy the same steps (edm-heun: 5 and 6) are one point, at the NFE spent.
+        problems = [p for k, p in enumerate(problems) if k == 0 or p["nfe"] != problems[k - 1]["nfe"]]
         nfe = [p["nfe"] for p in problems]
         for g, name in enumerate(names):
             err = [p["heldout_gte_rms"][g] for p in problems]
             style = dict(lw=2.4, color="C3", zorder=3) if name == "optimized" else (
-                dict(ls="--", color="C1") if name == "dp" else dict(lw=1))
+                dict(ls="--", color="C1") if name == "dp" else dict(lw=1, color=STANDARD_COLORS[g % len(STANDARD_COLORS)]))
             ax.plot(nfe, err, marker="o", ms=3, label=name, **style)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(nfe)
         ax.set_xticklabels([str(n) for n in nfe])
+        ax.xaxis.set_minor_formatter(plotting.matplotlib.ticker.NullFormatter())
         ax.set_xlabel("NFE")
         ax.set_ylabel("held-out GTE RMS")
         ax.set_title(f"{schedule} / {solver}", fontsize=9)
@@ -139,14 +144,14 @@ def markdown(results):
              f"{prov.get('heldout_seed', '?')}). Held-out GTE RMS of each grid; `opt/best` is the optimised grid's "
              "over the best standard spacing's; the ranking is by held-out GTE, best first.", ""]
     names = results["problems"][0]["grid_names"]
-    lines.append("| model | schedule | solver | NFE | steps | " + " | ".join(names) +
+    lines.append("| model | schedule | solver | NFE budget | NFE | steps | " + " | ".join(names) +
                  " | opt/best | best standard | ranking | wall time |")
-    lines.append("|---" * (9 + len(names)) + "|")
+    lines.append("|---" * (10 + len(names)) + "|")
     for p in results["problems"]:
         name, value = best_standard(p)
         ratio = p["heldout_gte_rms"][-1] / value if value == value else math.nan
         cells = " | ".join(f"{v:.4g}" for v in p["heldout_gte_rms"])
-        lines.append(f"| {p['model']} | {p['schedule']} | {p['solver']} | {p['nfe']} | {p['steps']} | {cells} | "
+        lines.append(f"| {p['model']} | {p['schedule']} | {p['solver']} | {p['nfe_budget']} | {p['nfe']} | {p['steps']} | {cells} | "
                      f"{ratio:.3f} | {name} | {' < '.join(ranking(p))} | {p['wall_time']:.1f} s |")
     lines += ["", "Figures:", ""] + [f"- `{name}`: {text}" for name, text in FIGURES.items()]
     return "\n".join(lines) + "\n"

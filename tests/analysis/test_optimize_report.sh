@@ -53,8 +53,8 @@ for row, g in zip(rows, groups):
     held = list(g["heldout_gte_rms"][()])
     if names[-2:] != ["dp", "optimized"]:
         sys.exit(f"grid names {names}")
-    want = [text(g.attrs["model"]), text(g.attrs["schedule"]), text(g.attrs["solver"]), str(g.attrs["nfe"]),
-            str(g.attrs["steps"])] + [f"{v:.4g}" for v in held]
+    want = [text(g.attrs["model"]), text(g.attrs["schedule"]), text(g.attrs["solver"]), str(g.attrs["nfe_budget"]),
+            str(g.attrs["nfe"]), str(g.attrs["steps"])] + [f"{v:.4g}" for v in held]
     if row[:len(want)] != want:
         sys.exit(f"optimize.md row {row} != HDF5 {want}")
     best = min(range(len(names) - 2), key=lambda k: held[k])
