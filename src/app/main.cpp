@@ -43,6 +43,24 @@ const char* kUsage =
     "  list  every noise schedule, time-step spacing and solver, with theoretical orders\n"
     "  bench throughput of the solver, reference and model kernels (sample-evaluations/s, FLOP/s)\n";
 
+// Parses a command's options (argv[2] on) with POSITIONAL taking COUNT bare arguments. Prints the
+// help and returns false when --help is given.
+bool parse_command(int argc, char** argv, const po::options_description& opts, const char* positional, int count,
+                   po::variables_map& vm) {
+  po::positional_options_description pos;
+  pos.add(positional, count);
+  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
+  po::notify(vm);
+  if (!vm.count("help")) return true;
+  std::cout << kUsage << "\n" << opts;
+  return false;
+}
+
+// `--out ''` would write next to nothing the user named.
+void require_out_name(const po::variables_map& vm) {
+  if (vm.count("out") && vm["out"].as<std::string>().empty()) throw po::error("--out needs a file name");
+}
+
 int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
   po::options_description opts("run options");
   pfode::app::RunOptions run;
@@ -55,17 +73,10 @@ int run(int argc, char** argv, const pfode::sweep::Ranks& ranks) {
       "progress", po::value(&progress)->default_value("auto"),
       "auto (a bar on a terminal, one line per cell otherwise) | bar (on a terminal only) | cells | none")(
       "quiet,q", po::bool_switch(&run.quiet), "no progress or table");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
-    return pfode::app::exit_ok;
-  }
+  if (!parse_command(argc, argv, opts, "config", 1, vm)) return pfode::app::exit_ok;
   if (run.config.empty()) throw po::error("run needs a config file");
-  if (vm.count("out") && run.out.empty()) throw po::error("--out needs a file name");
+  require_out_name(vm);
   if (run.force && run.resume) throw po::error("--force and --resume exclude each other");
   try {
     run.progress = run.quiet ? pfode::sweep::Progress::Mode::none : pfode::sweep::Progress::parse_mode(progress);
@@ -83,17 +94,10 @@ int export_problem(int argc, char** argv) {
       "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&options.force), "replace an existing problem file")(
       "quiet,q", po::bool_switch(&options.quiet), "print nothing on success");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
-    return pfode::app::exit_ok;
-  }
+  if (!parse_command(argc, argv, opts, "config", 1, vm)) return pfode::app::exit_ok;
   if (options.config.empty()) throw po::error("export needs a config file");
-  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  require_out_name(vm);
   return pfode::app::export_command(options, argc, argv);
 }
 
@@ -105,17 +109,10 @@ int score(int argc, char** argv) {
       "out,o", po::value(&options.out), "results file (default: RUNS with -scored before .h5)")(
       "force", po::bool_switch(&options.force), "replace an existing results file")(
       "quiet,q", po::bool_switch(&options.quiet), "no reference lines or table");
-  po::positional_options_description pos;
-  pos.add("inputs", 2);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
-    return pfode::app::exit_ok;
-  }
+  if (!parse_command(argc, argv, opts, "inputs", 2, vm)) return pfode::app::exit_ok;
   if (inputs.size() != 2) throw po::error("score needs a problem file and a runs file");
-  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  require_out_name(vm);
   options.problem = inputs[0];
   options.runs = inputs[1];
   return pfode::app::score_command(options, argc, argv);
@@ -129,17 +126,10 @@ int likelihood(int argc, char** argv) {
       "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&options.force), "replace an existing output file")(
       "quiet,q", po::bool_switch(&options.quiet), "no table");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
-    return pfode::app::exit_ok;
-  }
+  if (!parse_command(argc, argv, opts, "config", 1, vm)) return pfode::app::exit_ok;
   if (options.config.empty()) throw po::error("likelihood needs a config file");
-  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  require_out_name(vm);
   return pfode::app::likelihood_command(options, argc, argv);
 }
 
@@ -153,17 +143,10 @@ int optimize(int argc, char** argv) {
       "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&options.force), "replace existing outputs")(
       "quiet,q", po::bool_switch(&options.quiet), "print nothing on success");
-  po::positional_options_description pos;
-  pos.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(argc - 1, argv + 1).options(opts).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << opts;
-    return pfode::app::exit_ok;
-  }
+  if (!parse_command(argc, argv, opts, "config", 1, vm)) return pfode::app::exit_ok;
   if (options.config.empty()) throw po::error("optimize needs a config file");
-  if (vm.count("out") && options.out.empty()) throw po::error("--out needs a file name");
+  require_out_name(vm);
   if (options.candidates < 2 || options.candidates > 4096) throw po::error("--candidates must be in [2, 4096]");
   if (vm.count("heldout-seed") && options.heldout_seed < 0) throw po::error("--heldout-seed must be >= 0");
   return pfode::app::optimize_command(options, argc, argv);
