@@ -23,37 +23,155 @@ std::string cell_name(int id) {
   return buf;
 }
 
-void write_summary(const Group& g, const std::string& prefix, const metrics::SampleSummary& s) {
-  g.write_attribute(prefix + "_rms", s.rms);
-  g.write_attribute(prefix + "_max", s.max);
-  g.write_attribute(prefix + "_median", s.median);
-  g.write_attribute(prefix + "_p90", s.p90);
-}
-metrics::SampleSummary read_summary(const Group& g, const std::string& prefix) {
-  metrics::SampleSummary s;
-  s.rms = g.read_double_attribute(prefix + "_rms");
-  s.max = g.read_double_attribute(prefix + "_max");
-  s.median = g.read_double_attribute(prefix + "_median");
-  s.p90 = g.read_double_attribute(prefix + "_p90");
-  s.finite = std::isfinite(s.rms);
-  return s;
+// A record's fields are listed once (cell_fields, reference_fields) and visited by a writer or a
+// reader, so that what is written and what is read back cannot drift apart.
+class FieldWriter {
+ public:
+  explicit FieldWriter(const Group& g) : g_(g) {}
+  template <class T>
+  void attribute(const std::string& name, const T& value) const { g_.write_attribute(name, value); }
+  void attribute(const std::string& name, int value) const { g_.write_attribute(name, static_cast<long>(value)); }
+  void attribute(const std::string& name, bool value) const { g_.write_attribute(name, static_cast<long>(value)); }
+  void dataset(const std::string& name, const std::vector<double>& v) const { g_.write_dataset(name, v, shape1(v.size())); }
+  void dataset(const std::string& name, const std::vector<int>& v) const {
+    g_.write_dataset(name, std::vector<long>(v.begin(), v.end()));
+  }
+
+ private:
+  const Group& g_;
+};
+
+class FieldReader {
+ public:
+  explicit FieldReader(const Group& g) : g_(g) {}
+  void attribute(const std::string& name, std::string& value) const { value = g_.read_string_attribute(name); }
+  void attribute(const std::string& name, double& value) const { value = g_.read_double_attribute(name); }
+  void attribute(const std::string& name, long& value) const { value = g_.read_long_attribute(name); }
+  void attribute(const std::string& name, int& value) const { value = static_cast<int>(g_.read_long_attribute(name)); }
+  void attribute(const std::string& name, bool& value) const { value = g_.read_long_attribute(name) != 0; }
+  void dataset(const std::string& name, std::vector<double>& v) const { v = g_.read_dataset(name); }
+  void dataset(const std::string& name, std::vector<int>& v) const {
+    v.clear();
+    for (long x : g_.read_long_dataset(name)) v.push_back(static_cast<int>(x));
+  }
+
+ private:
+  const Group& g_;
+};
+
+template <class Summary, class Io>  // Summary: metrics::SampleSummary, const or not
+void summary_fields(Summary& s, const std::string& prefix, const Io& io) {
+  io.attribute(prefix + "_rms", s.rms);
+  io.attribute(prefix + "_max", s.max);
+  io.attribute(prefix + "_median", s.median);
+  io.attribute(prefix + "_p90", s.p90);
 }
 
-void write_weak(const Group& g, const std::string& prefix, const metrics::WeakEstimate& w) {
-  g.write_attribute(prefix, w.value);
-  g.write_attribute(prefix + "_low", w.low);
-  g.write_attribute(prefix + "_high", w.high);
-  g.write_attribute(prefix + "_noise", w.noise);
-  g.write_attribute(prefix + "_significant", static_cast<long>(w.significant));
+template <class Weak, class Io>  // Weak: metrics::WeakEstimate, const or not
+void weak_fields(Weak& w, const std::string& prefix, const Io& io) {
+  io.attribute(prefix, w.value);
+  io.attribute(prefix + "_low", w.low);
+  io.attribute(prefix + "_high", w.high);
+  io.attribute(prefix + "_noise", w.noise);
+  io.attribute(prefix + "_significant", w.significant);
 }
-metrics::WeakEstimate read_weak(const Group& g, const std::string& prefix) {
-  metrics::WeakEstimate w;
-  w.value = g.read_double_attribute(prefix);
-  w.low = g.read_double_attribute(prefix + "_low");
-  w.high = g.read_double_attribute(prefix + "_high");
-  w.noise = g.read_double_attribute(prefix + "_noise");
-  w.significant = g.read_long_attribute(prefix + "_significant") != 0;
-  return w;
+
+// Every field of a cell but the optional parts (error split, saved states) and worst_samples.
+template <class Cell, class Io>  // Cell: results::CellResult, const or not
+void cell_fields(Cell& c, const Io& io) {
+  io.attribute("id", c.id);
+  io.attribute("model", c.model);
+  io.attribute("schedule", c.schedule);
+  io.attribute("spacing", c.spacing);
+  io.attribute("solver", c.solver);
+  io.attribute("options", c.options);
+  io.attribute("nfe_budget", c.nfe_budget);
+  io.attribute("steps", c.steps);
+  io.attribute("seed", c.seed);
+  io.attribute("samples", c.samples);
+  io.attribute("order_theory", c.order_theory);
+  io.attribute("lte_order_theory", c.lte_order_theory);
+  io.attribute("nfe", c.nfe);
+  io.attribute("nfe_uniform", c.nfe_uniform);
+  io.attribute("nfe_mean", c.nfe_mean);
+  io.attribute("steps_accepted_mean", c.steps_accepted_mean);
+  io.attribute("steps_rejected_mean", c.steps_rejected_mean);
+  io.attribute("status", c.status);
+  io.attribute("reference_error", c.reference_error);
+  io.attribute("near_floor", c.near_floor);
+  io.attribute("layout", c.layout);
+  io.attribute("wall_time", c.wall_time);
+  io.attribute("lte_wall_time", c.lte_wall_time);
+  summary_fields(c.gte_summary, "gte", io);
+  summary_fields(c.gte_relative_summary, "gte_relative", io);
+  io.attribute("lte_step_median", c.lte_step_median);
+  io.dataset("t", c.t);
+  io.dataset("lambda", c.lambda);
+  io.dataset("gte", c.gte);
+  io.dataset("gte_relative", c.gte_relative);
+  io.dataset("error_rms", c.error_rms);
+  io.dataset("error_max", c.error_max);
+  io.dataset("error_median", c.error_median);
+  io.dataset("lte_rms", c.lte_rms);
+  io.dataset("lte_max", c.lte_max);
+  io.dataset("lte_median", c.lte_median);
+  io.attribute("gte_target", c.gte_target);
+  io.attribute("strong_order_theory", c.strong_order_theory);
+  io.attribute("weak_order_theory", c.weak_order_theory);
+  io.attribute("refinement", c.refinement);
+  io.attribute("brownian_depth", c.brownian_depth);
+  io.attribute("reference_wall_time", c.reference_wall_time);
+  io.attribute("weak_samples", c.weak_samples);
+  io.attribute("mmd_samples", c.mmd_samples);
+  io.attribute("mmd_block", c.mmd_block);
+  io.attribute("weak_target_s", c.weak_target_s);
+  io.attribute("weak_target_alpha", c.weak_target_alpha);
+  io.attribute("mmd_bandwidth", c.mmd_bandwidth);
+  io.attribute("weak_wall_time", c.weak_wall_time);
+  weak_fields(c.weak_mean, "weak_mean", io);
+  weak_fields(c.weak_covariance, "weak_covariance", io);
+  weak_fields(c.weak_mmd, "weak_mmd", io);
+  io.dataset("step_order", c.step_order);
+  io.dataset("step_corrected", c.step_corrected);
+  io.dataset("eval_s", c.eval_s);
+  io.dataset("eval_t", c.eval_t);
+}
+
+// An imperfect model's error split (DESIGN.md section 4), present only for one.
+template <class Cell, class Io>
+void split_fields(Cell& c, const Io& io) {
+  summary_fields(c.total_summary, "total", io);
+  io.dataset("total_error", c.total_error);
+  io.dataset("model_error_rms", c.model_error_rms);
+  io.dataset("denoiser_error_rms", c.denoiser_error_rms);
+}
+
+template <class Record, class Io>  // Record: results::ReferenceRecord, const or not
+void reference_fields(Record& r, const Io& io) {
+  io.attribute("model", r.model);
+  io.attribute("schedule", r.schedule);
+  io.attribute("seed", r.seed);
+  io.attribute("times", r.times);
+  io.attribute("tolerance", r.tolerance);
+  io.attribute("step_control", r.step_control);
+  io.attribute("layout", r.layout);
+  io.attribute("nfe_mean", r.nfe_mean);
+  io.attribute("nfe_max", r.nfe_max);
+  io.attribute("steps_accepted_mean", r.steps_accepted_mean);
+  io.attribute("steps_rejected_mean", r.steps_rejected_mean);
+  io.attribute("error_estimate", r.error_estimate);
+  io.attribute("exact_error", r.exact_error);
+  io.attribute("s_zero", r.s_zero);
+  io.attribute("failed_samples", r.failed_samples);
+  io.attribute("error_estimate_samples", r.error_estimate_samples);
+  io.attribute("wall_time", r.wall_time);
+}
+
+// An imperfect model's reference also records its exact model's reference.
+template <class Record, class Io>
+void exact_model_fields(Record& r, const Io& io) {
+  io.attribute("exact_model_error_estimate", r.exact_model_error_estimate);
+  io.attribute("exact_model_nfe_mean", r.exact_model_nfe_mean);
 }
 
 void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFit& f, const std::vector<double>& nfe) {
@@ -213,69 +331,10 @@ results::ScheduleEntry read_schedule(const Group& parent, const std::string& nam
 
 void write_cell(const Group& parent, const results::CellResult& c) {
   const Group g = parent.create_group(cell_name(c.id));
-  g.write_attribute("id", static_cast<long>(c.id));
-  g.write_attribute("model", c.model);
-  g.write_attribute("schedule", c.schedule);
-  g.write_attribute("spacing", c.spacing);
-  g.write_attribute("solver", c.solver);
-  g.write_attribute("options", c.options);
-  g.write_attribute("nfe_budget", c.nfe_budget);
-  g.write_attribute("steps", c.steps);
-  g.write_attribute("seed", c.seed);
-  g.write_attribute("samples", c.samples);
-  g.write_attribute("order_theory", c.order_theory);
-  g.write_attribute("lte_order_theory", c.lte_order_theory);
-  g.write_attribute("nfe", c.nfe);
-  g.write_attribute("nfe_uniform", static_cast<long>(c.nfe_uniform));
-  g.write_attribute("nfe_mean", c.nfe_mean);
-  g.write_attribute("steps_accepted_mean", c.steps_accepted_mean);
-  g.write_attribute("steps_rejected_mean", c.steps_rejected_mean);
-  g.write_attribute("status", c.status);
-  g.write_attribute("reference_error", c.reference_error);
-  g.write_attribute("near_floor", static_cast<long>(c.near_floor));
-  g.write_attribute("layout", c.layout);
-  g.write_attribute("wall_time", c.wall_time);
-  g.write_attribute("lte_wall_time", c.lte_wall_time);
-  write_summary(g, "gte", c.gte_summary);
-  write_summary(g, "gte_relative", c.gte_relative_summary);
+  const FieldWriter io(g);
+  cell_fields(c, io);
   g.write_attribute("worst_samples", std::vector<long>(c.gte_summary.worst.begin(), c.gte_summary.worst.end()));
-  g.write_attribute("lte_step_median", c.lte_step_median);
-  g.write_dataset("t", c.t, shape1(c.t.size()));
-  g.write_dataset("lambda", c.lambda, shape1(c.lambda.size()));
-  g.write_dataset("gte", c.gte, shape1(c.gte.size()));
-  g.write_dataset("gte_relative", c.gte_relative, shape1(c.gte_relative.size()));
-  g.write_dataset("error_rms", c.error_rms, shape1(c.error_rms.size()));
-  g.write_dataset("error_max", c.error_max, shape1(c.error_max.size()));
-  g.write_dataset("error_median", c.error_median, shape1(c.error_median.size()));
-  g.write_dataset("lte_rms", c.lte_rms, shape1(c.lte_rms.size()));
-  g.write_dataset("lte_max", c.lte_max, shape1(c.lte_max.size()));
-  g.write_dataset("lte_median", c.lte_median, shape1(c.lte_median.size()));
-  g.write_attribute("gte_target", c.gte_target);
-  g.write_attribute("strong_order_theory", c.strong_order_theory);
-  g.write_attribute("weak_order_theory", c.weak_order_theory);
-  g.write_attribute("refinement", c.refinement);
-  g.write_attribute("brownian_depth", c.brownian_depth);
-  g.write_attribute("reference_wall_time", c.reference_wall_time);
-  g.write_attribute("weak_samples", c.weak_samples);
-  g.write_attribute("mmd_samples", c.mmd_samples);
-  g.write_attribute("mmd_block", c.mmd_block);
-  g.write_attribute("weak_target_s", c.weak_target_s);
-  g.write_attribute("weak_target_alpha", c.weak_target_alpha);
-  g.write_attribute("mmd_bandwidth", c.mmd_bandwidth);
-  g.write_attribute("weak_wall_time", c.weak_wall_time);
-  write_weak(g, "weak_mean", c.weak_mean);
-  write_weak(g, "weak_covariance", c.weak_covariance);
-  write_weak(g, "weak_mmd", c.weak_mmd);
-  g.write_dataset("step_order", std::vector<long>(c.step_order.begin(), c.step_order.end()));
-  g.write_dataset("step_corrected", std::vector<long>(c.step_corrected.begin(), c.step_corrected.end()));
-  g.write_dataset("eval_s", c.eval_s, shape1(c.eval_s.size()));
-  g.write_dataset("eval_t", c.eval_t, shape1(c.eval_t.size()));
-  if (c.split()) {  // an imperfect model's error split
-    write_summary(g, "total", c.total_summary);
-    g.write_dataset("total_error", c.total_error, shape1(c.total_error.size()));
-    g.write_dataset("model_error_rms", c.model_error_rms, shape1(c.model_error_rms.size()));
-    g.write_dataset("denoiser_error_rms", c.denoiser_error_rms, shape1(c.denoiser_error_rms.size()));
-  }
+  if (c.split()) split_fields(c, io);
   if (!c.saved_samples.empty()) {
     const hsize_t saved = c.saved_samples.size(), dim = static_cast<hsize_t>(c.state_dim);
     g.write_dataset("saved_samples", std::vector<long>(c.saved_samples.begin(), c.saved_samples.end()));
@@ -291,68 +350,12 @@ void write_cell(const Group& parent, const results::CellResult& c) {
 
 results::CellResult read_cell(const Group& g) {
   results::CellResult c;
-  c.id = static_cast<int>(g.read_long_attribute("id"));
-  c.model = g.read_string_attribute("model");
-  c.schedule = g.read_string_attribute("schedule");
-  c.spacing = g.read_string_attribute("spacing");
-  c.solver = g.read_string_attribute("solver");
-  c.options = g.read_string_attribute("options");
-  c.layout = g.read_string_attribute("layout");
-  c.nfe_budget = g.read_long_attribute("nfe_budget");
-  c.steps = g.read_long_attribute("steps");
-  c.seed = g.read_long_attribute("seed");
-  c.samples = g.read_long_attribute("samples");
-  c.order_theory = g.read_long_attribute("order_theory");
-  c.lte_order_theory = g.read_long_attribute("lte_order_theory");
-  c.nfe = g.read_long_attribute("nfe");
-  c.nfe_uniform = g.read_long_attribute("nfe_uniform") != 0;
-  c.nfe_mean = g.read_double_attribute("nfe_mean");
-  c.steps_accepted_mean = g.read_double_attribute("steps_accepted_mean");
-  c.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
-  c.status = g.read_string_attribute("status");
-  c.reference_error = g.read_double_attribute("reference_error");
-  c.near_floor = g.read_long_attribute("near_floor") != 0;
-  c.wall_time = g.read_double_attribute("wall_time");
-  c.lte_wall_time = g.read_double_attribute("lte_wall_time");
-  c.gte_summary = read_summary(g, "gte");
-  c.gte_relative_summary = read_summary(g, "gte_relative");
+  const FieldReader io(g);
+  cell_fields(c, io);
   for (long w : g.read_long_vector_attribute("worst_samples")) c.gte_summary.worst.push_back(static_cast<int>(w));
-  c.lte_step_median = g.read_double_attribute("lte_step_median");
-  c.t = g.read_dataset("t");
-  c.lambda = g.read_dataset("lambda");
-  c.gte = g.read_dataset("gte");
-  c.gte_relative = g.read_dataset("gte_relative");
-  c.error_rms = g.read_dataset("error_rms");
-  c.error_max = g.read_dataset("error_max");
-  c.error_median = g.read_dataset("error_median");
-  c.lte_rms = g.read_dataset("lte_rms");
-  c.lte_max = g.read_dataset("lte_max");
-  c.lte_median = g.read_dataset("lte_median");
-  c.gte_target = g.read_string_attribute("gte_target");
-  c.strong_order_theory = g.read_long_attribute("strong_order_theory");
-  c.weak_order_theory = g.read_long_attribute("weak_order_theory");
-  c.refinement = g.read_long_attribute("refinement");
-  c.brownian_depth = g.read_long_attribute("brownian_depth");
-  c.reference_wall_time = g.read_double_attribute("reference_wall_time");
-  c.weak_samples = g.read_long_attribute("weak_samples");
-  c.mmd_samples = g.read_long_attribute("mmd_samples");
-  c.mmd_block = g.read_long_attribute("mmd_block");
-  c.weak_target_s = g.read_double_attribute("weak_target_s");
-  c.weak_target_alpha = g.read_double_attribute("weak_target_alpha");
-  c.mmd_bandwidth = g.read_double_attribute("mmd_bandwidth");
-  c.weak_wall_time = g.read_double_attribute("weak_wall_time");
-  c.weak_mean = read_weak(g, "weak_mean");
-  c.weak_covariance = read_weak(g, "weak_covariance");
-  c.weak_mmd = read_weak(g, "weak_mmd");
-  for (long v : g.read_long_dataset("step_order")) c.step_order.push_back(static_cast<int>(v));
-  for (long v : g.read_long_dataset("step_corrected")) c.step_corrected.push_back(static_cast<int>(v));
-  c.eval_s = g.read_dataset("eval_s");
-  c.eval_t = g.read_dataset("eval_t");
-  if (g.has("total_error")) {
-    c.total_summary = read_summary(g, "total");
-    c.total_error = g.read_dataset("total_error");
-    c.model_error_rms = g.read_dataset("model_error_rms");
-    c.denoiser_error_rms = g.read_dataset("denoiser_error_rms");
+  if (g.has("total_error")) split_fields(c, io);
+  for (auto* summary : {&c.gte_summary, &c.gte_relative_summary, &c.total_summary}) {
+    summary->finite = std::isfinite(summary->rms);  // derived, not stored
   }
   if (g.has("saved_samples")) {
     for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
@@ -370,52 +373,16 @@ results::CellResult read_cell(const Group& g) {
 
 void write_reference(const Group& parent, const results::ReferenceRecord& r) {
   const Group g = parent.create_group(r.model + "__" + r.schedule + "__seed" + std::to_string(r.seed));
-  g.write_attribute("model", r.model);
-  g.write_attribute("schedule", r.schedule);
-  g.write_attribute("seed", r.seed);
-  g.write_attribute("times", r.times);
-  g.write_attribute("tolerance", r.tolerance);
-  g.write_attribute("step_control", r.step_control);
-  g.write_attribute("layout", r.layout);
-  g.write_attribute("nfe_mean", r.nfe_mean);
-  g.write_attribute("nfe_max", r.nfe_max);
-  g.write_attribute("steps_accepted_mean", r.steps_accepted_mean);
-  g.write_attribute("steps_rejected_mean", r.steps_rejected_mean);
-  g.write_attribute("error_estimate", r.error_estimate);
-  g.write_attribute("exact_error", r.exact_error);
-  g.write_attribute("s_zero", r.s_zero);
-  g.write_attribute("failed_samples", r.failed_samples);
-  g.write_attribute("error_estimate_samples", r.error_estimate_samples);
-  g.write_attribute("wall_time", r.wall_time);
-  if (r.exact_model_error_estimate >= 0) {  // an imperfect model: its exact model's reference
-    g.write_attribute("exact_model_error_estimate", r.exact_model_error_estimate);
-    g.write_attribute("exact_model_nfe_mean", r.exact_model_nfe_mean);
-  }
+  const FieldWriter io(g);
+  reference_fields(r, io);
+  if (r.exact_model_error_estimate >= 0) exact_model_fields(r, io);  // an imperfect model
 }
 
 results::ReferenceRecord read_reference(const Group& g) {
   results::ReferenceRecord r;
-  r.model = g.read_string_attribute("model");
-  r.schedule = g.read_string_attribute("schedule");
-  r.seed = g.read_long_attribute("seed");
-  r.times = g.read_long_attribute("times");
-  r.tolerance = g.read_double_attribute("tolerance");
-  r.step_control = g.read_string_attribute("step_control");
-  r.layout = g.read_string_attribute("layout");
-  r.nfe_mean = g.read_double_attribute("nfe_mean");
-  r.nfe_max = g.read_long_attribute("nfe_max");
-  r.steps_accepted_mean = g.read_double_attribute("steps_accepted_mean");
-  r.steps_rejected_mean = g.read_double_attribute("steps_rejected_mean");
-  r.error_estimate = g.read_double_attribute("error_estimate");
-  r.exact_error = g.read_double_attribute("exact_error");
-  r.s_zero = g.read_double_attribute("s_zero");
-  r.failed_samples = g.read_long_attribute("failed_samples");
-  r.error_estimate_samples = g.read_long_attribute("error_estimate_samples");
-  r.wall_time = g.read_double_attribute("wall_time");
-  if (g.has_attribute("exact_model_error_estimate")) {
-    r.exact_model_error_estimate = g.read_double_attribute("exact_model_error_estimate");
-    r.exact_model_nfe_mean = g.read_double_attribute("exact_model_nfe_mean");
-  }
+  const FieldReader io(g);
+  reference_fields(r, io);
+  if (g.has_attribute("exact_model_error_estimate")) exact_model_fields(r, io);
   return r;
 }
 
