@@ -43,77 +43,66 @@ static int out_of_space(int fd, size_t count) {
   return 0;
 }
 
-ssize_t write(int fd, const void* buf, size_t count) {
-  static ssize_t (*real)(int, const void*, size_t) = 0;
-  if (!real) real = (ssize_t(*)(int, const void*, size_t))dlsym(RTLD_NEXT, "write");
-  if (out_of_space(fd, count)) {
-    errno = ENOSPC;
-    return -1;
+/* `real`: the function of the same name that the shim stands in front of, looked up once. */
+#define REAL(name)                   \
+  static __typeof__(name)* real = 0; \
+  if (!real) real = (__typeof__(name)*)dlsym(RTLD_NEXT, #name)
+#define FAIL_WHEN_OUT_OF_SPACE(fd, count) \
+  if (out_of_space(fd, count)) {          \
+    errno = ENOSPC;                       \
+    return -1;                            \
   }
+
+ssize_t write(int fd, const void* buf, size_t count) {
+  REAL(write);
+  FAIL_WHEN_OUT_OF_SPACE(fd, count);
   return real(fd, buf, count);
 }
 
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
-  static ssize_t (*real)(int, const void*, size_t, off_t) = 0;
-  if (!real) real = (ssize_t(*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
-  if (out_of_space(fd, count)) {
-    errno = ENOSPC;
-    return -1;
-  }
+  REAL(pwrite);
+  FAIL_WHEN_OUT_OF_SPACE(fd, count);
   return real(fd, buf, count, offset);
 }
 
 ssize_t pwrite64(int fd, const void* buf, size_t count, off_t offset) {
-  static ssize_t (*real)(int, const void*, size_t, off_t) = 0;
-  if (!real) real = (ssize_t(*)(int, const void*, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
-  if (out_of_space(fd, count)) {
-    errno = ENOSPC;
-    return -1;
-  }
+  REAL(pwrite64);
+  FAIL_WHEN_OUT_OF_SPACE(fd, count);
   return real(fd, buf, count, offset);
 }
 
 ssize_t writev(int fd, const struct iovec* iov, int n) {
-  static ssize_t (*real)(int, const struct iovec*, int) = 0;
+  REAL(writev);
   size_t count = 0;
   for (int i = 0; i < n; ++i) count += iov[i].iov_len;
-  if (!real) real = (ssize_t(*)(int, const struct iovec*, int))dlsym(RTLD_NEXT, "writev");
-  if (out_of_space(fd, count)) {
-    errno = ENOSPC;
-    return -1;
-  }
+  FAIL_WHEN_OUT_OF_SPACE(fd, count);
   return real(fd, iov, n);
 }
 
-static unsigned long long free_blocks(const char* free_bytes) { return (unsigned long long)(atoll(free_bytes) / 4096); }
+/* statvfs and statvfs64 differ only in their field types. */
+#define REPORT_FREE_BYTES(status, buf)                              \
+  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");        \
+  if (status == 0 && free_bytes) {                                  \
+    buf->f_frsize = 4096;                                           \
+    buf->f_bavail = buf->f_bfree = (unsigned long long)(atoll(free_bytes) / 4096); \
+  }
 
 int statvfs(const char* path, struct statvfs* buf) {
-  static int (*real)(const char*, struct statvfs*) = 0;
-  if (!real) real = (int (*)(const char*, struct statvfs*))dlsym(RTLD_NEXT, "statvfs");
+  REAL(statvfs);
   const int status = real(path, buf);
-  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");
-  if (status == 0 && free_bytes) {
-    buf->f_frsize = 4096;
-    buf->f_bavail = buf->f_bfree = free_blocks(free_bytes);
-  }
+  REPORT_FREE_BYTES(status, buf);
   return status;
 }
 
 int statvfs64(const char* path, struct statvfs64* buf) {
-  static int (*real)(const char*, struct statvfs64*) = 0;
-  if (!real) real = (int (*)(const char*, struct statvfs64*))dlsym(RTLD_NEXT, "statvfs64");
+  REAL(statvfs64);
   const int status = real(path, buf);
-  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");
-  if (status == 0 && free_bytes) {
-    buf->f_frsize = 4096;
-    buf->f_bavail = buf->f_bfree = free_blocks(free_bytes);
-  }
+  REPORT_FREE_BYTES(status, buf);
   return status;
 }
 
 int rename(const char* from, const char* to) {
-  static int (*real)(const char*, const char*) = 0;
-  if (!real) real = (int (*)(const char*, const char*))dlsym(RTLD_NEXT, "rename");
+  REAL(rename);
   const char* slow = getenv("PFODE_FAULT_SLOW_NAME");
   if (slow && strstr(to, slow)) {
     const struct timespec wait = {0, 50 * 1000 * 1000};
