@@ -24,7 +24,7 @@ const char* kUsage =
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
     "       pfode likelihood CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
-    "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--heldout-seed S] [--set ...]\n"
+    "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--objective gte-rms|gte-median] [--heldout-seed S] [--set ...]\n"
     "                 [--force] [--quiet]\n"
     "       pfode list\n"
     "       pfode bench [--quick] [options]   (pfode bench --help)\n"
@@ -149,6 +149,7 @@ int optimize(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
       "out,o", po::value(&options.out), "HDF5 file (default: run.out with -optimize before .h5); the grid files go beside it")(
       "candidates", po::value(&options.candidates)->default_value(64), "candidate intervals, uniform in lambda")(
+      "objective", po::value(&options.objective)->default_value("gte-rms"), "gte-rms | gte-median over training samples")(
       "heldout-seed", po::value(&options.heldout_seed), "seed of the held-out start states (default: largest run.seeds + 1)")(
       "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&options.force), "replace existing outputs")(
