@@ -19,8 +19,14 @@ FIGURES = {
     "optimize_heldout_vs_nfe.png": "held-out GTE (RMS or median over samples: the objective) of each grid against NFE, one panel per (schedule, solver), "
                                    "log-log; the optimised grid is drawn thick, dp dashed",
 }
-# Grids the optimiser adds to the standard spacings (grid_names, in this order, last).
+# Grids the optimiser adds to the standard spacings (grid_names, in this order, last; with several
+# starts "from-<start>" rows come between them).
 OWN_GRIDS = ("dp", "optimized")
+
+
+def own(name):
+    """Whether a grid is the optimiser's own (not a standard spacing to beat)."""
+    return name in OWN_GRIDS or name.startswith("from-")
 # The standard spacings' colours: the matplotlib cycle without dp's (C1) and the optimum's (C3).
 STANDARD_COLORS = ["C0", "C2", "C4", "C5", "C6", "C7", "C8", "C9"]
 
@@ -78,7 +84,7 @@ def best_standard(p):
     """(name, held-out GTE RMS) of the best standard spacing of a problem (NaN when all diverged)."""
     best = (None, math.inf)
     for name, value in zip(p["grid_names"], p["heldout"]):
-        if name not in OWN_GRIDS and math.isfinite(value) and value < best[1]:
+        if not own(name) and math.isfinite(value) and value < best[1]:
             best = (name, value)
     return best if best[0] else (None, math.nan)
 
@@ -99,9 +105,9 @@ def grids_figure(results):
             grid_lambda = np.asarray(p["grid_lambda"], float).reshape(len(names), -1)
             for g, name in enumerate(names):
                 lam = grid_lambda[g]
-                own = name in OWN_GRIDS
+                color = "C3" if name == "optimized" else ("C1" if own(name) else "0.35")
                 ax.plot(lam, np.full_like(lam, g), "o-" if name == "optimized" else ".-", lw=0.6,
-                        ms=5 if own else 4, color="C3" if name == "optimized" else ("C1" if name == "dp" else "0.35"))
+                        ms=5 if own(name) else 4, color=color)
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(names if col == 0 else [], fontsize=7)
             ax.tick_params(axis="x", labelsize=7)
@@ -125,7 +131,7 @@ def heldout_figure(results):
         for g, name in enumerate(names):
             err = [p["heldout"][g] for p in problems]
             style = dict(lw=2.4, color="C3", zorder=3) if name == "optimized" else (
-                dict(ls="--", color="C1") if name == "dp" else dict(lw=1, color=STANDARD_COLORS[g % len(STANDARD_COLORS)]))
+                dict(ls="--", color="C1") if own(name) else dict(lw=1, color=STANDARD_COLORS[g % len(STANDARD_COLORS)]))
             ax.plot(nfe, err, marker="o", ms=3, label=name, **style)
         ax.set_xscale("log")
         ax.set_yscale("log")

@@ -320,6 +320,41 @@ TEST_CASE("the GTE-median objective: every grid's median is the closed form, the
   CHECK_THROWS_WITH(optimize::parse_objective("gte-mean"), Catch::Contains("unknown objective 'gte-mean' (gte-rms or gte-median)"));
 }
 
+TEST_CASE("several local searches: one from each of the best starts, each kept, the best is optimized",
+          "[optimize]") {
+  auto p = gaussian_problem("ddim", 4, 12);
+  p.starts = 3;
+  const auto r = optimize::optimize_grid(p);
+  const size_t standard = p.spacings.size() + 2;  // the spacings, kl-optimal, dp
+  REQUIRE(r.grids.size() == standard + 4);
+  REQUIRE(r.searches.size() == 3u);
+  // The starts are the three best of the grids on the training objective, best first.
+  std::vector<const optimize::ScoredGrid*> by_value;
+  for (size_t g = 0; g < standard; ++g) by_value.push_back(&r.grids[g]);
+  std::stable_sort(by_value.begin(), by_value.end(), [](auto a, auto b) { return a->train_rms < b->train_rms; });
+  double best = INFINITY;
+  for (int k = 0; k < 3; ++k) {
+    INFO(k);
+    CHECK(r.searches[k].start == by_value[k]->name);
+    const auto& from = r.grids[standard + k];
+    CHECK(from.name == "from-" + by_value[k]->name);
+    CHECK(from.train_rms <= by_value[k]->train_rms);
+    CHECK(from.train_rms == r.searches[k].value);
+    best = std::min(best, from.train_rms);
+  }
+  CHECK(r.grids.back().name == "optimized");
+  CHECK(r.grids.back().train_rms == best);
+  int winner = 0;  // the first search that reached the best value
+  for (int k = 1; k < 3; ++k)
+    if (r.searches[k].value < r.searches[winner].value) winner = k;
+  CHECK(r.search_start == r.searches[winner].start);
+  CHECK(r.grids.back().t == r.grids[standard + winner].t);
+  const auto again = optimize::optimize_grid(p);
+  for (size_t g = 0; g < r.grids.size(); ++g) CHECK(again.grids[g].t == r.grids[g].t);
+  p.starts = 17;
+  CHECK_THROWS_WITH(optimize::optimize_grid(p), Catch::Contains("starts = 17 is outside [1, 16]"));
+}
+
 TEST_CASE("optimize refuses what it cannot do, by name", "[optimize]") {
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("heun", 1, 12)), Catch::Contains("NFE budget 1 is too small for heun"));
   for (const char* label : {"dpm-solver-fast", "pndm", "dopri5", "euler-maruyama"})
@@ -389,6 +424,8 @@ TEST_CASE("pfode optimize writes a custom spacing file a sweep reads, and an HDF
   CHECK_THAT(err, Catch::Contains("--candidates must be in [2, 4096]"));
   CHECK(cli.run(c + " --force --heldout-seed 0", &err) == 2);
   CHECK_THAT(err, Catch::Contains("held-out seed 0 is one of the training seeds"));
+  CHECK(cli.run(c + " --force --starts 0", &err) == 2);
+  CHECK_THAT(err, Catch::Contains("--starts must be in [1, 16]"));
   CHECK(cli.run(c + " --force --objective gte-mean", &err) == 2);
   CHECK_THAT(err, Catch::Contains("pfode: error: unknown objective 'gte-mean'"));
   REQUIRE(cli.run(c + " --force --objective gte-median", &err) == 0);

@@ -113,6 +113,7 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
             p.y_heldout = y_heldout;
             p.candidates = options.candidates;
             p.objective = objective;
+            p.starts = options.starts;
             p.spacings = spacings;
             p.reference = sweep::reference_settings(e);
             job.grid_file = stem_of(out) + "-" + file_part(m.name) + "-" + file_part(s.name) + "-" +
@@ -148,9 +149,10 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
       for (const auto& g : r.grids)
         std::printf("  %-22s %14.6e %14.6e %14.6e %14.6e\n", g.name.c_str(), g.train_rms, g.heldout_rms, g.train_median,
                     g.heldout_median);
-      std::printf("  dp: %ld solver runs priced its steps (%s); local search from %s: %d objectives, %zu kept moves\n",
-                  r.cost_runs, r.dp_exact ? "exact" : "heuristic, history-dependent", r.search_start.c_str(),
-                  r.search.evaluations, r.search.history.size() - 1);
+      std::printf("  dp: %ld solver runs priced its steps (%s); best of %zu local searches from %s: %d objectives, "
+                  "%zu kept moves\n",
+                  r.cost_runs, r.dp_exact ? "exact" : "heuristic, history-dependent", r.searches.size(),
+                  r.search_start.c_str(), r.search.evaluations, r.search.history.size() - 1);
     }
   }
 
@@ -186,6 +188,14 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
         g.write_attribute("heldout_samples", static_cast<long>(p.y_heldout.size() / p.model.dim));
         g.write_attribute("grid_file", jobs[k].grid_file);
         g.write_attribute("search_start", r.search_start);
+        std::string starts;
+        std::vector<double> values;
+        for (const auto& run : r.searches) {
+          starts += (starts.empty() ? "" : "\n") + run.start;
+          values.push_back(run.value);
+        }
+        g.write_string_dataset("search_starts", starts);
+        g.write_dataset("search_values", values, {static_cast<hsize_t>(values.size())});
         g.write_attribute("search_evaluations", static_cast<long>(r.search.evaluations));
         g.write_attribute("reference_error", r.reference_error);
         g.write_attribute("wall_time", jobs[k].seconds);

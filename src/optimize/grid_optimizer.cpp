@@ -177,6 +177,8 @@ GridOptimum optimize_grid(const GridProblem& p) {
   check_solver(p.solver, p.solver_label);
   const auto& sched = p.schedule.schedule;
   const int dim = p.model.dim;
+  if (p.starts < 1 || p.starts > 16)
+    throw std::invalid_argument("optimize: starts = " + std::to_string(p.starts) + " is outside [1, 16]");
   if (p.candidates < 2 || p.candidates > 4096)
     throw std::invalid_argument("optimize: candidates = " + std::to_string(p.candidates) + " is outside [2, 4096]");
   if (p.y_train.empty() || p.y_heldout.empty() || p.y_train.size() % dim != 0 || p.y_heldout.size() % dim != 0)
@@ -254,29 +256,49 @@ GridOptimum optimize_grid(const GridProblem& p) {
     g.train_median = e.median;
     return chosen(e);
   };
-  int best = -1;
   std::vector<double> start_value;
+  std::vector<int> order;  // the finite starts, best first (ties: the earlier grid)
   for (int g = 0; g < static_cast<int>(grids.size()); ++g) {
     start_value.push_back(score_train(grids[g]));
-    if (std::isfinite(start_value[g]) && (best < 0 || start_value[g] < start_value[best])) best = g;
+    if (std::isfinite(start_value[g])) order.push_back(g);
   }
-  if (best < 0) throw std::runtime_error("optimize: every starting grid diverges on the training states");
-  r.search_start = grids[best].name;
-  std::vector<double> start_lambda;
-  for (double t : grids[best].t) start_lambda.push_back(sched.lambda(t));
-  start_lambda.front() = lambda_max;
-  start_lambda.back() = lambda_min;
-  r.search = local_search(
-      start_lambda,
-      [&](const std::vector<double>& l) { return chosen(final_error(p, model, train_exact, times_of_lambda(sched, l), 0, last, r.nfe)); },
-      p.search);
-  // The search's first value is the start's on the lambda round trip; keep the start if that is not better.
-  ScoredGrid optimized = grids[best];
+  if (order.empty()) throw std::runtime_error("optimize: every starting grid diverges on the training states");
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return start_value[a] < start_value[b]; });
+  // One search from each of the best `starts` grids; the best result (ties: the better start) is
+  // "optimized", and with several starts each result is kept as "from-<start>".
+  const int searches = std::min<int>(p.starts, static_cast<int>(order.size()));
+  std::vector<ScoredGrid> found;
+  int winner = 0;
+  for (int k = 0; k < searches; ++k) {
+    const int g = order[k];
+    std::vector<double> start_lambda;
+    for (double t : grids[g].t) start_lambda.push_back(sched.lambda(t));
+    start_lambda.front() = lambda_max;
+    start_lambda.back() = lambda_min;
+    SearchRun run{grids[g].name, {}, start_value[g]};
+    run.result = local_search(
+        start_lambda,
+        [&](const std::vector<double>& l) {
+          return chosen(final_error(p, model, train_exact, times_of_lambda(sched, l), 0, last, r.nfe));
+        },
+        p.search);
+    // The search's first value is the start's on the lambda round trip; keep the start if that is not better.
+    ScoredGrid grid = grids[g];
+    grid.name = "from-" + grids[g].name;
+    if (run.result.value < start_value[g]) {
+      grid.t = times_of_lambda(sched, run.result.lambda);
+      score_train(grid);
+      run.value = run.result.value;
+    }
+    if (k > 0 && run.value < r.searches[winner].value) winner = k;
+    r.searches.push_back(std::move(run));
+    found.push_back(std::move(grid));
+  }
+  r.search_start = r.searches[winner].start;
+  r.search = r.searches[winner].result;
+  if (searches > 1) grids.insert(grids.end(), found.begin(), found.end());
+  ScoredGrid optimized = found[winner];
   optimized.name = "optimized";
-  if (r.search.value < start_value[best]) {
-    optimized.t = times_of_lambda(sched, r.search.lambda);
-    score_train(optimized);
-  }
   grids.push_back(optimized);
   r.search_seconds = seconds_since(start);
 

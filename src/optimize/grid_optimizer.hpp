@@ -14,8 +14,9 @@
 //      (the cheapest prefix is not the best history); the sum of step costs is a proxy of the
 //      global error in either case;
 //   3. a local search in lambda (grid_search.hpp) on the true objective starts from the best, on
-//      that objective, of the dp grid and every standard spacing given, so the result is never
-//      worse than any of them on the training states, whatever the solver;
+//      that objective, of the dp grid, the KL-optimal grid and every standard spacing given (or
+//      one search from each of the best `starts` of them, the best result kept), so the result is
+//      never worse than any of them on the training states, whatever the solver;
 //   4. every grid is then scored on held-out start states (their own reference through t_max, t_min).
 #pragma once
 
@@ -61,6 +62,7 @@ struct GridProblem {
   int candidates = 64;                     // intervals of the candidate set (candidates + 1 times)
   std::vector<sweep::SpacingEntry> spacings;  // standard spacings: scored and tried as starts
   Objective objective = Objective::gte_rms;
+  int starts = 1;  // local searches, from the best starting grids on the objective: [1, 16]
   sweep::ReferenceSettings reference;
   LocalSearchSettings search;
 };
@@ -72,6 +74,14 @@ struct ScoredGrid {
   double train_median = 0, heldout_median = 0;  // its median over samples
 };
 
+// One local search: the grid it started from, its course, and the objective it reached (the
+// start's when it found nothing better).
+struct SearchRun {
+  std::string start;
+  LocalSearchResult result;
+  double value = 0;
+};
+
 struct GridOptimum {
   int steps = 0, nfe = 0;
   std::vector<double> candidate_t;  // decreasing, candidates + 1
@@ -80,9 +90,11 @@ struct GridOptimum {
   CheapestPath dp;                  // dp.step_cost: the cost of each of its steps
   bool dp_exact = false;            // exact_step_costs(solver)
   long cost_runs = 0;               // solver runs that measured step costs
-  std::string search_start;         // the grid the local search started from
-  LocalSearchResult search;         // in lambda, on the problem's objective
-  std::vector<ScoredGrid> grids;    // the spacings, "kl-optimal", "dp", then "optimized" (last)
+  std::vector<SearchRun> searches;  // best start first
+  std::string search_start;         // the start of the best search (ties: the better start)
+  LocalSearchResult search;         // that search, in lambda, on the problem's objective
+  std::vector<ScoredGrid> grids;    // the spacings, "kl-optimal", "dp", with several starts one
+                                    // "from-<start>" per search, then "optimized" (last)
   double reference_seconds = 0, dp_seconds = 0, search_seconds = 0, heldout_seconds = 0;
   double reference_error = 0;       // the training reference's error estimate (in x)
 };
