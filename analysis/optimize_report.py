@@ -16,11 +16,17 @@ FIGURES = {
     "optimize_grids.png": "the grid points of every standard spacing, the dynamic programme's grid (dp) and the "
                           "optimised grid against lambda = log(alpha/sigma), one panel per (schedule, solver, NFE budget); "
                           "lambda rises from t_max (left) to t_min (right)",
-    "optimize_heldout_vs_nfe.png": "held-out GTE RMS of each grid against NFE, one panel per (schedule, solver), "
+    "optimize_heldout_vs_nfe.png": "held-out GTE (RMS or median over samples: the objective) of each grid against NFE, one panel per (schedule, solver), "
                                    "log-log; the optimised grid is drawn thick, dp dashed",
 }
-# Grids the optimiser adds to the standard spacings (grid_names, in this order, last).
+# Grids the optimiser adds to the standard spacings (grid_names, in this order, last; with several
+# starts "from-<start>" rows come between them).
 OWN_GRIDS = ("dp", "optimized")
+
+
+def own(name):
+    """Whether a grid is the optimiser's own (not a standard spacing to beat)."""
+    return name in OWN_GRIDS or name.startswith("from-")
 # The standard spacings' colours: the matplotlib cycle without dp's (C1) and the optimum's (C3).
 STANDARD_COLORS = ["C0", "C2", "C4", "C5", "C6", "C7", "C8", "C9"]
 
@@ -45,12 +51,16 @@ def load(path):
                 p["grid_names"] = (names.item().decode() if isinstance(names.item(), bytes) else str(names.item())).split("\n")
                 problems.append(p)
             provenance = _attrs(f)
+            # The statistic the grids were optimised for is the one reported.
+            statistic = "median" if provenance.get("objective") == "gte_median" else "rms"
+            for p in problems:
+                p["heldout"] = p[f"heldout_gte_{statistic}"]
     except (OSError, KeyError) as error:
         raise ResultsError(f"{path}: not a readable pfode optimize file ({error})") from error
     if not problems:
         raise ResultsError(f"{path}: no optimised problems")
     return {"path": path, "stem": os.path.splitext(os.path.basename(path))[0], "problems": problems,
-            "provenance": provenance}
+            "provenance": provenance, "statistic": statistic}
 
 
 def problems_by_panel(problems):
@@ -65,7 +75,7 @@ def problems_by_panel(problems):
 
 def ranking(p):
     """Grid names by increasing held-out GTE RMS (non-finite last)."""
-    err = np.asarray(p["heldout_gte_rms"], float)
+    err = np.asarray(p["heldout"], float)
     order = sorted(range(len(err)), key=lambda g: (not math.isfinite(err[g]), err[g]))
     return [p["grid_names"][g] for g in order]
 
@@ -73,8 +83,8 @@ def ranking(p):
 def best_standard(p):
     """(name, held-out GTE RMS) of the best standard spacing of a problem (NaN when all diverged)."""
     best = (None, math.inf)
-    for name, value in zip(p["grid_names"], p["heldout_gte_rms"]):
-        if name not in OWN_GRIDS and math.isfinite(value) and value < best[1]:
+    for name, value in zip(p["grid_names"], p["heldout"]):
+        if not own(name) and math.isfinite(value) and value < best[1]:
             best = (name, value)
     return best if best[0] else (None, math.nan)
 
@@ -95,9 +105,9 @@ def grids_figure(results):
             grid_lambda = np.asarray(p["grid_lambda"], float).reshape(len(names), -1)
             for g, name in enumerate(names):
                 lam = grid_lambda[g]
-                own = name in OWN_GRIDS
+                color = "C3" if name == "optimized" else ("C1" if own(name) else "0.35")
                 ax.plot(lam, np.full_like(lam, g), "o-" if name == "optimized" else ".-", lw=0.6,
-                        ms=5 if own else 4, color="C3" if name == "optimized" else ("C1" if name == "dp" else "0.35"))
+                        ms=5 if own(name) else 4, color=color)
             ax.set_yticks(range(len(names)))
             ax.set_yticklabels(names if col == 0 else [], fontsize=7)
             ax.tick_params(axis="x", labelsize=7)
@@ -119,9 +129,9 @@ def heldout_figure(results):
         problems = [p for k, p in enumerate(problems) if k == 0 or p["nfe"] != problems[k - 1]["nfe"]]
         nfe = [p["nfe"] for p in problems]
         for g, name in enumerate(names):
-            err = [p["heldout_gte_rms"][g] for p in problems]
+            err = [p["heldout"][g] for p in problems]
             style = dict(lw=2.4, color="C3", zorder=3) if name == "optimized" else (
-                dict(ls="--", color="C1") if name == "dp" else dict(lw=1, color=STANDARD_COLORS[g % len(STANDARD_COLORS)]))
+                dict(ls="--", color="C1") if own(name) else dict(lw=1, color=STANDARD_COLORS[g % len(STANDARD_COLORS)]))
             ax.plot(nfe, err, marker="o", ms=3, label=name, **style)
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -129,7 +139,7 @@ def heldout_figure(results):
         ax.set_xticklabels([str(n) for n in nfe])
         ax.xaxis.set_minor_formatter(plotting.matplotlib.ticker.NullFormatter())
         ax.set_xlabel("NFE")
-        ax.set_ylabel("held-out GTE RMS")
+        ax.set_ylabel(f"held-out GTE {results['statistic']}")
         ax.set_title(f"{schedule} / {solver}", fontsize=9)
         ax.legend(fontsize=6)
     fig.suptitle(f"{results['stem']}: held-out global error ({results['problems'][0]['model']})", fontsize=10)
@@ -141,7 +151,7 @@ def markdown(results):
     prov = results["provenance"]
     lines = [f"# Optimised time grids: {os.path.basename(results['path'])}", "",
              f"`{prov.get('command_line', '')}` (git {prov.get('git_commit', '?')}, held-out seed "
-             f"{prov.get('heldout_seed', '?')}). Held-out GTE RMS of each grid; `opt/best` is the optimised grid's "
+             f"{prov.get('heldout_seed', '?')}). Held-out GTE {results['statistic']} over samples of each grid (the objective); `opt/best` is the optimised grid's "
              "over the best standard spacing's; the ranking is by held-out GTE, best first.", ""]
     names = results["problems"][0]["grid_names"]
     lines.append("| model | schedule | solver | NFE budget | NFE | steps | " + " | ".join(names) +
@@ -149,8 +159,8 @@ def markdown(results):
     lines.append("|---" * (10 + len(names)) + "|")
     for p in results["problems"]:
         name, value = best_standard(p)
-        ratio = p["heldout_gte_rms"][-1] / value if value == value else math.nan
-        cells = " | ".join(f"{v:.4g}" for v in p["heldout_gte_rms"])
+        ratio = p["heldout"][-1] / value if value == value else math.nan
+        cells = " | ".join(f"{v:.4g}" for v in p["heldout"])
         lines.append(f"| {p['model']} | {p['schedule']} | {p['solver']} | {p['nfe_budget']} | {p['nfe']} | {p['steps']} | {cells} | "
                      f"{ratio:.3f} | {name} | {' < '.join(ranking(p))} | {p['wall_time']:.1f} s |")
     lines += ["", "Figures:", ""] + [f"- `{name}`: {text}" for name, text in FIGURES.items()]

@@ -3,6 +3,7 @@
 // forms, identical re-runs, and the named refusals of bad input (library and command line).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -48,15 +49,15 @@ void each_path(int points, int steps, const std::function<void(const std::vector
 double ddim_factor(double c, double si, double sj) { return 1.0 + (sj / si - 1.0) * si * si / (c * c + si * si); }
 double exact_factor(double c, double si, double sj) { return std::sqrt((c * c + sj * sj) / (c * c + si * si)); }
 
-// RMS over samples and coordinates (the objective's RMS of per-sample RMS is the same number)
-// of alpha(t_last) times the DDIM error through `times` from the exact state at times[0] of the
-// trajectories through y0 at t_max.
-double closed_form_error(const model::ModelSpec& m, const schedule::Schedule& sched, const std::vector<double>& y0,
-                         const std::vector<double>& times) {
+// Per sample, the RMS over coordinates of alpha(t_last) times the DDIM error through `times` from
+// the exact state at times[0] of the trajectories through y0 at t_max.
+std::vector<double> closed_form_errors(const model::ModelSpec& m, const schedule::Schedule& sched,
+                                       const std::vector<double>& y0, const std::vector<double>& times) {
   const double s0 = sched.s(sched.t_max);
-  double sum = 0;
   const int samples = static_cast<int>(y0.size()) / m.dim;
-  for (int p = 0; p < samples; ++p)
+  std::vector<double> errors;
+  for (int p = 0; p < samples; ++p) {
+    double sum = 0;
     for (int c = 0; c < m.dim; ++c) {
       const double sd = m.stds[c];
       const double u = (y0[static_cast<size_t>(p) * m.dim + c] - m.means[c]) * exact_factor(sd, s0, sched.s(times.front()));
@@ -65,7 +66,24 @@ double closed_form_error(const model::ModelSpec& m, const schedule::Schedule& sc
       const double d = sched.alpha(times.back()) * u * (numeric - exact_factor(sd, sched.s(times.front()), sched.s(times.back())));
       sum += d * d;
     }
-  return std::sqrt(sum / (static_cast<double>(samples) * m.dim));
+    errors.push_back(std::sqrt(sum / m.dim));
+  }
+  return errors;
+}
+
+// Their RMS (the objective's RMS of per-sample RMS) and their median.
+double closed_form_error(const model::ModelSpec& m, const schedule::Schedule& sched, const std::vector<double>& y0,
+                         const std::vector<double>& times) {
+  double sum = 0;
+  const auto e = closed_form_errors(m, sched, y0, times);
+  for (double v : e) sum += v * v;
+  return std::sqrt(sum / e.size());
+}
+double closed_form_median(const model::ModelSpec& m, const schedule::Schedule& sched, const std::vector<double>& y0,
+                          const std::vector<double>& times) {
+  auto e = closed_form_errors(m, sched, y0, times);
+  std::sort(e.begin(), e.end());
+  return e.size() % 2 ? e[e.size() / 2] : 0.5 * (e[e.size() / 2 - 1] + e[e.size() / 2]);
 }
 
 optimize::GridProblem gaussian_problem(const std::string& solver, int nfe, int candidates) {
@@ -279,6 +297,64 @@ TEST_CASE("the KL-optimal grid is tan-uniform in atan(sigma/alpha)", "[optimize]
   CHECK(edm[1] == Approx(std::tan(0.5 * (std::atan(80.0) + std::atan(0.002)))).epsilon(1e-12));
 }
 
+TEST_CASE("the GTE-median objective: every grid's median is the closed form, the optimum never worse on it",
+          "[optimize]") {
+  auto p = gaussian_problem("ddim", 4, 12);
+  p.objective = optimize::Objective::gte_median;
+  const auto& sched = p.schedule.schedule;
+  const auto r = optimize::optimize_grid(p);
+  REQUIRE(r.grids.back().name == "optimized");
+  for (const auto& g : r.grids) {
+    INFO(g.name);
+    CHECK(g.train_median == Approx(closed_form_median(p.model, sched, p.y_train, g.t)).epsilon(1e-8));
+    CHECK(g.heldout_median == Approx(closed_form_median(p.model, sched, p.y_heldout, g.t)).epsilon(1e-8));
+    CHECK(g.train_rms == Approx(closed_form_error(p.model, sched, p.y_train, g.t)).epsilon(1e-8));
+    CHECK(r.grids.back().train_median <= g.train_median);
+  }
+  // The search ran on the median: its history is the median's, and it found a different grid than
+  // the RMS search (32 samples: the median weighs them otherwise).
+  CHECK(r.search.history.back() == r.grids.back().train_median);
+  const auto rms = optimize::optimize_grid(gaussian_problem("ddim", 4, 12));
+  CHECK(rms.grids.back().t != r.grids.back().t);
+  CHECK(optimize::parse_objective("gte-rms") == optimize::Objective::gte_rms);
+  CHECK_THROWS_WITH(optimize::parse_objective("gte-mean"), Catch::Contains("unknown objective 'gte-mean' (gte-rms or gte-median)"));
+}
+
+TEST_CASE("several local searches: one from each of the best starts, each kept, the best is optimized",
+          "[optimize]") {
+  auto p = gaussian_problem("ddim", 4, 12);
+  p.starts = 3;
+  const auto r = optimize::optimize_grid(p);
+  const size_t standard = p.spacings.size() + 2;  // the spacings, kl-optimal, dp
+  REQUIRE(r.grids.size() == standard + 4);
+  REQUIRE(r.searches.size() == 3u);
+  // The starts are the three best of the grids on the training objective, best first.
+  std::vector<const optimize::ScoredGrid*> by_value;
+  for (size_t g = 0; g < standard; ++g) by_value.push_back(&r.grids[g]);
+  std::stable_sort(by_value.begin(), by_value.end(), [](auto a, auto b) { return a->train_rms < b->train_rms; });
+  double best = INFINITY;
+  for (int k = 0; k < 3; ++k) {
+    INFO(k);
+    CHECK(r.searches[k].start == by_value[k]->name);
+    const auto& from = r.grids[standard + k];
+    CHECK(from.name == "from-" + by_value[k]->name);
+    CHECK(from.train_rms <= by_value[k]->train_rms);
+    CHECK(from.train_rms == r.searches[k].value);
+    best = std::min(best, from.train_rms);
+  }
+  CHECK(r.grids.back().name == "optimized");
+  CHECK(r.grids.back().train_rms == best);
+  int winner = 0;  // the first search that reached the best value
+  for (int k = 1; k < 3; ++k)
+    if (r.searches[k].value < r.searches[winner].value) winner = k;
+  CHECK(r.search_start == r.searches[winner].start);
+  CHECK(r.grids.back().t == r.grids[standard + winner].t);
+  const auto again = optimize::optimize_grid(p);
+  for (size_t g = 0; g < r.grids.size(); ++g) CHECK(again.grids[g].t == r.grids[g].t);
+  p.starts = 17;
+  CHECK_THROWS_WITH(optimize::optimize_grid(p), Catch::Contains("starts = 17 is outside [1, 16]"));
+}
+
 TEST_CASE("optimize refuses what it cannot do, by name", "[optimize]") {
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("heun", 1, 12)), Catch::Contains("NFE budget 1 is too small for heun"));
   for (const char* label : {"dpm-solver-fast", "pndm", "dopri5", "euler-maruyama"})
@@ -348,6 +424,17 @@ TEST_CASE("pfode optimize writes a custom spacing file a sweep reads, and an HDF
   CHECK_THAT(err, Catch::Contains("--candidates must be in [2, 4096]"));
   CHECK(cli.run(c + " --force --heldout-seed 0", &err) == 2);
   CHECK_THAT(err, Catch::Contains("held-out seed 0 is one of the training seeds"));
+  CHECK(cli.run(c + " --force --starts 0", &err) == 2);
+  CHECK_THAT(err, Catch::Contains("--starts must be in [1, 16]"));
+  CHECK(cli.run(c + " --force --objective gte-mean", &err) == 2);
+  CHECK_THAT(err, Catch::Contains("pfode: error: unknown objective 'gte-mean'"));
+  REQUIRE(cli.run(c + " --force --objective gte-median", &err) == 0);
+  {
+    const auto median_file = io::File::open_read(h5.string());
+    CHECK(median_file.root().read_string_attribute("objective") == "gte_median");
+    const auto m = median_file.root().open_group("optimize").open_group("000000").read_dataset("train_gte_median");
+    for (double v : m) CHECK(m.back() <= v);
+  }
   CHECK(cli.run(c + " --force --set sweep.solvers=dpm-solver-fast", &err) == 2);
   CHECK_THAT(err, Catch::Contains("pfode: error: optimize: solver dpm-solver-fast is not supported"));
   CHECK(cli.run(c + " --force --set sweep.solvers=rk3 --set sweep.nfe=2", &err) == 2);

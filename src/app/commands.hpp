@@ -48,6 +48,8 @@ struct OptimizeOptions {
   std::string out;                     // default: run.out with "-optimize" before ".h5"
   std::vector<std::string> overrides;  // section.key=value
   int candidates = 64;                 // intervals of the candidate set, uniform in lambda
+  std::string objective = "gte-rms";   // optimize::parse_objective
+  int starts = 1;                      // local searches from the best starting grids
   long heldout_seed = -1;              // -1: one past the largest of run.seeds
   bool force = false;                  // replace existing outputs
   bool quiet = false;

@@ -24,8 +24,8 @@ const char* kUsage =
     "       pfode export CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
     "       pfode score PROBLEM.h5 RUNS.h5 [--out FILE] [--force] [--quiet]\n"
     "       pfode likelihood CONFIG.ini [--out FILE] [--set section.key=value ...] [--force] [--quiet]\n"
-    "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--heldout-seed S] [--set ...]\n"
-    "                 [--force] [--quiet]\n"
+    "       pfode optimize CONFIG.ini [--out FILE] [--candidates M] [--objective gte-rms|gte-median]\n"
+    "                 [--starts K] [--heldout-seed S] [--set ...] [--force] [--quiet]\n"
     "       pfode list\n"
     "       pfode bench [--quick] [options]   (pfode bench --help)\n"
     "       pfode --help | --version\n"
@@ -139,6 +139,8 @@ int optimize(int argc, char** argv) {
   opts.add_options()("help,h", "show this help")("config", po::value(&options.config), "experiment file")(
       "out,o", po::value(&options.out), "HDF5 file (default: run.out with -optimize before .h5); the grid files go beside it")(
       "candidates", po::value(&options.candidates)->default_value(64), "candidate intervals, uniform in lambda")(
+      "objective", po::value(&options.objective)->default_value("gte-rms"), "gte-rms | gte-median over training samples")(
+      "starts", po::value(&options.starts)->default_value(1), "local searches, from the best starting grids (1-16)")(
       "heldout-seed", po::value(&options.heldout_seed), "seed of the held-out start states (default: largest run.seeds + 1)")(
       "set", po::value(&options.overrides)->composing(), "section.key=value override (repeatable)")(
       "force", po::bool_switch(&options.force), "replace existing outputs")(
@@ -148,6 +150,7 @@ int optimize(int argc, char** argv) {
   if (options.config.empty()) throw po::error("optimize needs a config file");
   require_out_name(vm);
   if (options.candidates < 2 || options.candidates > 4096) throw po::error("--candidates must be in [2, 4096]");
+  if (options.starts < 1 || options.starts > 16) throw po::error("--starts must be in [1, 16]");
   if (vm.count("heldout-seed") && options.heldout_seed < 0) throw po::error("--heldout-seed must be >= 0");
   return pfode::app::optimize_command(options, argc, argv);
 }

@@ -58,7 +58,9 @@ void write_grid_file(const Job& job, const std::string& identity) {
     std::ofstream out(tmp);
     out << "# pfode optimize: " << p.model.name << " / " << p.schedule.name << " / " << p.solver_label << " at NFE "
         << job.result.nfe << " (" << job.result.steps << " steps), " << identity << "\n"
-        << "# training GTE RMS " << grid.train_rms << ", held-out " << grid.heldout_rms << "\n";
+        << "# GTE RMS training " << grid.train_rms << ", held-out " << grid.heldout_rms << "; median training "
+        << grid.train_median << ", held-out " << grid.heldout_median << " (objective "
+        << (p.objective == optimize::Objective::gte_median ? "gte-median" : "gte-rms") << ")\n";
     char line[40];
     for (double t : grid.t) {
       std::snprintf(line, sizeof line, "%.17g\n", t);
@@ -75,7 +77,9 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
   std::vector<Job> jobs;
   std::string out;
   std::uint64_t heldout_seed = 0;
+  optimize::Objective objective{};
   try {
+    objective = optimize::parse_objective(options.objective);
     const auto e = sweep::load_experiment(options.config, options.overrides);
     out = options.out.empty() ? stem_of(e.out) + "-optimize.h5" : options.out;
     io::check_output_path(out, options.force);
@@ -108,6 +112,8 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
             p.y_train = y_train;
             p.y_heldout = y_heldout;
             p.candidates = options.candidates;
+            p.objective = objective;
+            p.starts = options.starts;
             p.spacings = spacings;
             p.reference = sweep::reference_settings(e);
             job.grid_file = stem_of(out) + "-" + file_part(m.name) + "-" + file_part(s.name) + "-" +
@@ -139,11 +145,14 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
       std::printf("%s / %s / %s, NFE %d (%d steps), %zu training and %zu held-out samples, %.1f s:\n",
                   p.model.name.c_str(), p.schedule.name.c_str(), p.solver_label.c_str(), r.nfe, r.steps,
                   p.y_train.size() / p.model.dim, p.y_heldout.size() / p.model.dim, job.seconds);
-      std::printf("  %-22s %14s %14s\n", "grid", "train GTE RMS", "held-out");
-      for (const auto& g : r.grids) std::printf("  %-22s %14.6e %14.6e\n", g.name.c_str(), g.train_rms, g.heldout_rms);
-      std::printf("  dp: %ld solver runs priced its steps (%s); local search from %s: %d objectives, %zu kept moves\n",
-                  r.cost_runs, r.dp_exact ? "exact" : "heuristic, history-dependent", r.search_start.c_str(),
-                  r.search.evaluations, r.search.history.size() - 1);
+      std::printf("  %-22s %14s %14s %14s %14s\n", "grid", "train GTE RMS", "held-out", "train median", "held-out");
+      for (const auto& g : r.grids)
+        std::printf("  %-22s %14.6e %14.6e %14.6e %14.6e\n", g.name.c_str(), g.train_rms, g.heldout_rms, g.train_median,
+                    g.heldout_median);
+      std::printf("  dp: %ld solver runs priced its steps (%s); best of %zu local searches from %s: %d objectives, "
+                  "%zu kept moves\n",
+                  r.cost_runs, r.dp_exact ? "exact" : "heuristic, history-dependent", r.searches.size(),
+                  r.search_start.c_str(), r.search.evaluations, r.search.history.size() - 1);
     }
   }
 
@@ -159,7 +168,7 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
       root.write_attribute("utc_start", provenance.utc_start);
       root.write_attribute("command_line", provenance.command_line);
       root.write_attribute("config_path", provenance.config_path);
-      root.write_attribute("objective", std::string("gte_rms"));
+      root.write_attribute("objective", std::string(objective == optimize::Objective::gte_median ? "gte_median" : "gte_rms"));
       root.write_attribute("heldout_seed", static_cast<long>(heldout_seed));
       const auto all = root.create_group("optimize");
       for (size_t k = 0; k < jobs.size(); ++k) {
@@ -179,6 +188,14 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
         g.write_attribute("heldout_samples", static_cast<long>(p.y_heldout.size() / p.model.dim));
         g.write_attribute("grid_file", jobs[k].grid_file);
         g.write_attribute("search_start", r.search_start);
+        std::string starts;
+        std::vector<double> values;
+        for (const auto& run : r.searches) {
+          starts += (starts.empty() ? "" : "\n") + run.start;
+          values.push_back(run.value);
+        }
+        g.write_string_dataset("search_starts", starts);
+        g.write_dataset("search_values", values, {static_cast<hsize_t>(values.size())});
         g.write_attribute("search_evaluations", static_cast<long>(r.search.evaluations));
         g.write_attribute("reference_error", r.reference_error);
         g.write_attribute("wall_time", jobs[k].seconds);
@@ -196,13 +213,15 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
         g.write_attribute("dp_cost", r.dp.cost);
         g.write_dataset("objective_history", r.search.history, {static_cast<hsize_t>(r.search.history.size())});
         std::string names;
-        std::vector<double> t, lambda, train, heldout;
+        std::vector<double> t, lambda, train, heldout, train_median, heldout_median;
         for (const auto& grid : r.grids) {
           names += (names.empty() ? "" : "\n") + grid.name;
           t.insert(t.end(), grid.t.begin(), grid.t.end());
           for (double ti : grid.t) lambda.push_back(p.schedule.schedule.lambda(ti));
           train.push_back(grid.train_rms);
           heldout.push_back(grid.heldout_rms);
+          train_median.push_back(grid.train_median);
+          heldout_median.push_back(grid.heldout_median);
         }
         const auto grids = static_cast<hsize_t>(r.grids.size());
         g.write_string_dataset("grid_names", names);
@@ -210,6 +229,8 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
         g.write_dataset("grid_lambda", lambda, {grids, static_cast<hsize_t>(r.steps + 1)});
         g.write_dataset("train_gte_rms", train, {grids});
         g.write_dataset("heldout_gte_rms", heldout, {grids});
+        g.write_dataset("train_gte_median", train_median, {grids});
+        g.write_dataset("heldout_gte_median", heldout_median, {grids});
       }
     });
   } catch (const std::exception& e) {

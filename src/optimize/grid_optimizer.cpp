@@ -35,11 +35,14 @@ Kokkos::View<const int*> device_indices(const std::vector<int>& index) {
   return v;
 }
 
-// RMS over samples of the RMS-over-coordinates error at the grid's last point, for a run from
-// the exact state at reference time `first` to reference time `last`. Only the final error is
-// read, so every interior grid point is mapped to `first`: the interior columns of the run's
-// error are not errors and are ignored, and no reference state is needed at interior times.
-double final_error_rms(const GridProblem& p, const model::DeviceModel& model, const Exact& exact,
+// RMS and median over samples of the RMS-over-coordinates error at the grid's last point, for a
+// run from the exact state at reference time `first` to reference time `last`. Only the final
+// error is read, so every interior grid point is mapped to `first`: the interior columns of the
+// run's error are not errors and are ignored, and no reference state is needed at interior times.
+struct FinalError {
+  double rms, median;  // NaN or inf when the solver diverged on a sample: never kept
+};
+FinalError final_error(const GridProblem& p, const model::DeviceModel& model, const Exact& exact,
                        const std::vector<double>& times, int first, int last, long expected_nfe) {
   const int steps = static_cast<int>(times.size()) - 1;
   std::vector<int> index(times.size(), first);
@@ -49,14 +52,24 @@ double final_error_rms(const GridProblem& p, const model::DeviceModel& model, co
   const auto spec = solver::with_budget(p.solver, p.nfe_budget);
   const auto run = solver::run_solver(spec, grid, model, states, exact.samples, false);
   double sum = 0;
+  bool finite = true;
+  std::vector<double> errors;
   for (int s = 0; s < exact.samples; ++s) {
     const double e = run.global_error[static_cast<size_t>(s) * (steps + 1) + steps];
     sum += e * e;
+    finite = finite && std::isfinite(e);
+    errors.push_back(e);
     if (run.nfe[s] != expected_nfe)
       throw std::logic_error("optimize: a run spent " + std::to_string(run.nfe[s]) + " NFE, not " +
                              std::to_string(expected_nfe));
   }
-  return std::sqrt(sum / exact.samples);  // NaN or inf when the solver diverged: never kept
+  double median = std::numeric_limits<double>::quiet_NaN();
+  if (finite) {
+    std::sort(errors.begin(), errors.end());
+    const size_t n = errors.size();
+    median = n % 2 ? errors[n / 2] : 0.5 * (errors[n / 2 - 1] + errors[n / 2]);
+  }
+  return {std::sqrt(sum / exact.samples), median};
 }
 
 std::vector<double> times_of_lambda(const schedule::Schedule& sched, const std::vector<double>& lambda) {
@@ -70,6 +83,12 @@ std::vector<double> times_of_lambda(const schedule::Schedule& sched, const std::
 }
 
 }  // namespace
+
+Objective parse_objective(const std::string& name) {
+  if (name == "gte-rms") return Objective::gte_rms;
+  if (name == "gte-median") return Objective::gte_median;
+  throw std::invalid_argument("unknown objective '" + name + "' (gte-rms or gte-median)");
+}
 
 std::vector<double> kl_optimal_grid(const schedule::Schedule& sched, int steps) {
   const double a_max = std::atan(sched.s(sched.t_max)), a_min = std::atan(sched.s(sched.t_min));
@@ -158,6 +177,8 @@ GridOptimum optimize_grid(const GridProblem& p) {
   check_solver(p.solver, p.solver_label);
   const auto& sched = p.schedule.schedule;
   const int dim = p.model.dim;
+  if (p.starts < 1 || p.starts > 16)
+    throw std::invalid_argument("optimize: starts = " + std::to_string(p.starts) + " is outside [1, 16]");
   if (p.candidates < 2 || p.candidates > 4096)
     throw std::invalid_argument("optimize: candidates = " + std::to_string(p.candidates) + " is outside [2, 4096]");
   if (p.y_train.empty() || p.y_heldout.empty() || p.y_train.size() % dim != 0 || p.y_heldout.size() % dim != 0)
@@ -210,7 +231,8 @@ GridOptimum optimize_grid(const GridProblem& p) {
     r.step_cost.assign(static_cast<size_t>(points) * points, 0.0);
     for (int i = 0; i < points; ++i)
       for (int j = i + 1; j < points; ++j) {
-        const double c = final_error_rms(p, model, train_exact, {r.candidate_t[i], r.candidate_t[j]}, i, j, one_step_nfe);
+        const double c =
+            final_error(p, model, train_exact, {r.candidate_t[i], r.candidate_t[j]}, i, j, one_step_nfe).rms;
         // A diverged step is never taken.
         r.step_cost[static_cast<size_t>(i) * points + j] = std::isfinite(c) ? c : std::numeric_limits<double>::infinity();
         ++r.cost_runs;
@@ -227,23 +249,56 @@ GridOptimum optimize_grid(const GridProblem& p) {
 
   // 3. The best start on the true objective, then the local search in lambda.
   start = Clock::now();
-  auto objective = [&](const std::vector<double>& t) { return final_error_rms(p, model, train_exact, t, 0, last, r.nfe); };
-  int best = -1;
+  const auto chosen = [&](const FinalError& e) { return p.objective == Objective::gte_median ? e.median : e.rms; };
+  const auto score_train = [&](ScoredGrid& g) {
+    const auto e = final_error(p, model, train_exact, g.t, 0, last, r.nfe);
+    g.train_rms = e.rms;
+    g.train_median = e.median;
+    return chosen(e);
+  };
+  std::vector<double> start_value;
+  std::vector<int> order;  // the finite starts, best first (ties: the earlier grid)
   for (int g = 0; g < static_cast<int>(grids.size()); ++g) {
-    grids[g].train_rms = objective(grids[g].t);
-    if (std::isfinite(grids[g].train_rms) && (best < 0 || grids[g].train_rms < grids[best].train_rms)) best = g;
+    start_value.push_back(score_train(grids[g]));
+    if (std::isfinite(start_value[g])) order.push_back(g);
   }
-  if (best < 0) throw std::runtime_error("optimize: every starting grid diverges on the training states");
-  r.search_start = grids[best].name;
-  std::vector<double> start_lambda;
-  for (double t : grids[best].t) start_lambda.push_back(sched.lambda(t));
-  start_lambda.front() = lambda_max;
-  start_lambda.back() = lambda_min;
-  r.search = local_search(start_lambda, [&](const std::vector<double>& l) { return objective(times_of_lambda(sched, l)); },
-                          p.search);
-  // The search's first value is the start's on the lambda round trip; keep the start if that is not better.
-  ScoredGrid optimized{"optimized", times_of_lambda(sched, r.search.lambda), r.search.value};
-  if (!(optimized.train_rms < grids[best].train_rms)) optimized = {"optimized", grids[best].t, grids[best].train_rms};
+  if (order.empty()) throw std::runtime_error("optimize: every starting grid diverges on the training states");
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return start_value[a] < start_value[b]; });
+  // One search from each of the best `starts` grids; the best result (ties: the better start) is
+  // "optimized", and with several starts each result is kept as "from-<start>".
+  const int searches = std::min<int>(p.starts, static_cast<int>(order.size()));
+  std::vector<ScoredGrid> found;
+  int winner = 0;
+  for (int k = 0; k < searches; ++k) {
+    const int g = order[k];
+    std::vector<double> start_lambda;
+    for (double t : grids[g].t) start_lambda.push_back(sched.lambda(t));
+    start_lambda.front() = lambda_max;
+    start_lambda.back() = lambda_min;
+    SearchRun run{grids[g].name, {}, start_value[g]};
+    run.result = local_search(
+        start_lambda,
+        [&](const std::vector<double>& l) {
+          return chosen(final_error(p, model, train_exact, times_of_lambda(sched, l), 0, last, r.nfe));
+        },
+        p.search);
+    // The search's first value is the start's on the lambda round trip; keep the start if that is not better.
+    ScoredGrid grid = grids[g];
+    grid.name = "from-" + grids[g].name;
+    if (run.result.value < start_value[g]) {
+      grid.t = times_of_lambda(sched, run.result.lambda);
+      score_train(grid);
+      run.value = run.result.value;
+    }
+    if (k > 0 && run.value < r.searches[winner].value) winner = k;
+    r.searches.push_back(std::move(run));
+    found.push_back(std::move(grid));
+  }
+  r.search_start = r.searches[winner].start;
+  r.search = r.searches[winner].result;
+  if (searches > 1) grids.insert(grids.end(), found.begin(), found.end());
+  ScoredGrid optimized = found[winner];
+  optimized.name = "optimized";
   grids.push_back(optimized);
   r.search_seconds = seconds_since(start);
 
@@ -253,7 +308,11 @@ GridOptimum optimize_grid(const GridProblem& p) {
       sweep::solve_group_reference(p.model, p.schedule, 0, p.y_heldout, {sched.t_max, sched.t_min}, p.reference);
   if (heldout.solution.failed_samples > 0) throw std::runtime_error("optimize: the held-out reference failed");
   const Exact heldout_exact{heldout.solution.y, static_cast<int>(p.y_heldout.size() / dim)};
-  for (auto& g : grids) g.heldout_rms = final_error_rms(p, model, heldout_exact, g.t, 0, 1, r.nfe);
+  for (auto& g : grids) {
+    const auto e = final_error(p, model, heldout_exact, g.t, 0, 1, r.nfe);
+    g.heldout_rms = e.rms;
+    g.heldout_median = e.median;
+  }
   r.heldout_seconds = seconds_since(start);
   r.grids = std::move(grids);
   return r;

@@ -1,5 +1,6 @@
-// The time grid of one (model, schedule, solver, NFE budget) that minimises the RMS over training
-// start states of the global truncation error at t_min, measured against exact reference states:
+// The time grid of one (model, schedule, solver, NFE budget) that minimises the RMS (or the median)
+// over training start states of the global truncation error at t_min, measured against exact
+// reference states:
 //   1. one DOP853 reference solve through `candidates + 1` times uniform in lambda gives the exact
 //      state of every training sample at each of them;
 //   2. a GITS-style dynamic programme over the candidates: its cheapest path of N steps is the
@@ -13,8 +14,9 @@
 //      (the cheapest prefix is not the best history); the sum of step costs is a proxy of the
 //      global error in either case;
 //   3. a local search in lambda (grid_search.hpp) on the true objective starts from the best, on
-//      that objective, of the dp grid and every standard spacing given, so the result is never
-//      worse than any of them on the training states, whatever the solver;
+//      that objective, of the dp grid, the KL-optimal grid and every standard spacing given (or
+//      one search from each of the best `starts` of them, the best result kept), so the result is
+//      never worse than any of them on the training states, whatever the solver;
 //   4. every grid is then scored on held-out start states (their own reference through t_max, t_min).
 #pragma once
 
@@ -44,6 +46,12 @@ bool exact_step_costs(const solver::SolverSpec& spec);
 // s = sigma/alpha (EDM's sigma), from t_max to t_min. A competitor scored beside the spacings.
 std::vector<double> kl_optimal_grid(const schedule::Schedule& sched, int steps);
 
+// What the local search minimises over the training start states, and what picks its start: the
+// RMS or the median over samples of the final error (the dynamic programme's step costs are RMS
+// errors in either case).
+enum class Objective { gte_rms, gte_median };
+Objective parse_objective(const std::string& name);  // "gte-rms" | "gte-median"; throws std::invalid_argument
+
 struct GridProblem {
   model::ModelSpec model;
   results::ScheduleEntry schedule;
@@ -53,6 +61,8 @@ struct GridProblem {
   std::vector<double> y_train, y_heldout;  // samples x dim, row-major: canonical start states at t_max
   int candidates = 64;                     // intervals of the candidate set (candidates + 1 times)
   std::vector<sweep::SpacingEntry> spacings;  // standard spacings: scored and tried as starts
+  Objective objective = Objective::gte_rms;
+  int starts = 1;  // local searches, from the best starting grids on the objective: [1, 16]
   sweep::ReferenceSettings reference;
   LocalSearchSettings search;
 };
@@ -60,7 +70,16 @@ struct GridProblem {
 struct ScoredGrid {
   std::string name;       // a spacing's label, "kl-optimal", "dp" or "optimized"
   std::vector<double> t;  // t_max ... t_min
-  double train_rms = 0, heldout_rms = 0;  // RMS over samples of the final error in x
+  double train_rms = 0, heldout_rms = 0;        // RMS over samples of the final error in x
+  double train_median = 0, heldout_median = 0;  // its median over samples
+};
+
+// One local search: the grid it started from, its course, and the objective it reached (the
+// start's when it found nothing better).
+struct SearchRun {
+  std::string start;
+  LocalSearchResult result;
+  double value = 0;
 };
 
 struct GridOptimum {
@@ -71,9 +90,11 @@ struct GridOptimum {
   CheapestPath dp;                  // dp.step_cost: the cost of each of its steps
   bool dp_exact = false;            // exact_step_costs(solver)
   long cost_runs = 0;               // solver runs that measured step costs
-  std::string search_start;         // the grid the local search started from
-  LocalSearchResult search;         // in lambda
-  std::vector<ScoredGrid> grids;    // the spacings, "kl-optimal", "dp", then "optimized" (last)
+  std::vector<SearchRun> searches;  // best start first
+  std::string search_start;         // the start of the best search (ties: the better start)
+  LocalSearchResult search;         // that search, in lambda, on the problem's objective
+  std::vector<ScoredGrid> grids;    // the spacings, "kl-optimal", "dp", with several starts one
+                                    // "from-<start>" per search, then "optimized" (last)
   double reference_seconds = 0, dp_seconds = 0, search_seconds = 0, heldout_seconds = 0;
   double reference_error = 0;       // the training reference's error estimate (in x)
 };
