@@ -14,7 +14,8 @@ printed next to the times. The timings run in interleaved rounds (pfode, then ev
 each keeping its best, so a slow spell of a shared machine weighs on both sides of a ratio. Usage: /usr/bin/python3 bench/compare.py [--pfode build/pfode] [--quick]
 
 With --network FILE it times a trained network (kind = network) instead: pfode's evaluation and a
-heun run against PyTorch's forward pass of the same network (compare_network).
+one-cell heun `pfode run` against PyTorch's forward pass of the same network and its heun loop, at
+widths 64 and 256 (compare_network).
 
 With --official DIR (a folder holding the user's own checkouts of LuChengTHU/dpm-solver, wl-zhao/UniPC
 and crowsonkb/k-diffusion; never part of pfode) it also times the official samplers on the same
@@ -308,81 +309,126 @@ def compare_official(a, work):
     return 0
 
 
+def loaded_blas():
+    """The BLAS library this process loaded (PyTorch's float64 matmul runs on it), from /proc/self/maps."""
+    try:
+        with open("/proc/self/maps") as f:
+            paths = {line.split()[-1] for line in f
+                     if line.rsplit("/", 1)[-1].startswith(("libblas", "libopenblas", "libblis", "libmkl"))}
+    except OSError:
+        return "unknown"
+    return ", ".join(sorted(os.path.realpath(p) for p in paths)) or "none loaded"
+
+
+def write_network_run_config(path, network, samples, nfe, start_file, out):
+    """One cell of a sweep on the network: heun on the Karras grid of the EDM schedule, start states
+    from start_file (EDM: alpha(t_max) = 1, so x_T = y_T), final states kept."""
+    with open(path, "w") as f:
+        f.write(f"[run]\nout = {out}\nsamples = {samples}\nseeds = 0\nstart = file\nstart_file = {start_file}\n"
+                f"start_dataset = model/y_start\nsave_states = final\nreference_tolerance = 1e-10\n\n"
+                f"[sweep]\nmodels = net\nschedules = edm\nspacings = karras\nsolvers = heun\nnfe = {nfe}\n\n"
+                f"[model.net]\nkind = network\nfile = {network}\n")
+
+
 def compare_network(a, work, here):
-    """pfode's network evaluation and a heun run on it against PyTorch's forward pass of the same
-    network (training/edm_mlp.py, float64, one thread) on the same batch, at every width of
-    --network-widths: the shipped trained network where its width matches, else one with the
-    shipped one's shape and PyTorch's initial weights (timings do not depend on the values)."""
-    sys.path.insert(0, os.path.join(here, "..", "training"))
-    from edm_mlp import EdmMlp, read_network, write_network
-    from mixtures import MIXTURES
+    """pfode's network evaluation, and a heun run on it as a sweep runs it, against PyTorch's
+    forward pass of the same network (training/edm_mlp.py, float64, one thread) on the same batch,
+    at every width of --network-widths: the shipped trained network where its width matches, else
+    one of the same shape trained briefly by training/train_denoiser.py (seeded) into a temporary
+    folder. Both sides must compute the same D (1e-12) and the same heun final states before any
+    time is compared."""
+    training = os.path.join(here, "..", "training")
+    sys.path.insert(0, training)
+    from edm_mlp import read_network
     shipped = read_network(a.network)
     with h5py.File(a.network, "r") as f:
         exact_name = f["exact"].attrs["name"]
-    exact = MIXTURES[exact_name]()
-    lines = [f"Network evaluation against PyTorch: {a.samples} samples, float64, one core (torch {torch.__version__}, "
-             f"set_num_threads(1)); D(y, s) of the whole batch at s from 80 down to 2e-3, as many evaluations as `pfode "
-             f"bench --network` times (about 2 GFLOP); heun on "
-             f"the Karras grid, NFE {a.nfe}; best of {a.rounds} interleaved rounds of {a.repeats} runs.", "",
-             "| width | layers | FLOP/eval | pfode ns/eval | pfode GFLOP/s | pfode % peak | torch ns/eval | torch GFLOP/s "
-             "| torch % peak | speed-up | heun pfode s | heun torch s | heun speed-up | max diff D | heun diff |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    torch.manual_seed(0)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    rows = []
     for width in a.network_widths:
         n_layers = len(shipped.layers)
         if shipped.layers[0].out_features == width:
-            net, path = shipped, a.network
+            path = a.network
         else:
-            net = EdmMlp(shipped.dim, width, n_layers, shipped.frequencies, shipped.sigma_data).double()
             path = os.path.join(work, f"network-{width}.h5")
-            write_network(path, net, exact, exact_name, dict(created_by="bench/compare.py", note="initial weights"))
+            train = [sys.executable, os.path.join(training, "train_denoiser.py"), "--mixture", exact_name, "-o", path,
+                     "--width", str(width), "--layers", str(n_layers), "--frequencies",
+                     str(shipped.frequencies.numel()), "--steps", str(a.network_train_steps), "--seed", "0",
+                     "--forward-points", "1", "--force"]
+            print("$", " ".join(train), flush=True)
+            subprocess.run(train, check=True, env=env, stderr=subprocess.DEVNULL)
+        net = read_network(path)
         out = os.path.join(work, f"network-{width}-pfode.h5")
         cmd = [a.pfode, "bench", "--network", path, "--samples", str(a.samples), "--nfe", str(a.nfe), "--out", out,
                "--force", "--repeats", str(a.repeats), "--solvers", "heun", "--tolerance", "1e-8",
                "--tight-tolerance", "1e-10"] + (["--quick"] if a.quick else [])
-        best = {}
+        cfg, run_out = os.path.join(work, f"network-{width}-run.ini"), os.path.join(work, f"network-{width}-run.h5")
+        write_network_run_config(cfg, path, a.samples, a.nfe, out, run_out)
+        run_cmd = [a.pfode, "run", cfg, "--force", "-q"]
+        best, peak = {}, 0.0
         def keep(key, value):
             if key not in best or value[0] < best[key][0]:
                 best[key] = value
-        for _ in range(a.rounds):
+        for r in range(a.rounds):
             print("$", " ".join(cmd), flush=True)
-            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
             with h5py.File(out, "r") as f:
                 g = f["model"]
                 evals, flops = int(g.attrs["evals"]), float(g.attrs["flops_per_eval"])
                 y = torch.tensor(g["y_start"][()])
-                peak = float(f.attrs["peak_gflops"])
-                keep("pfode", (g.attrs["seconds"] / (a.samples * evals), None))
-                keep("pfode heun", (f["heun"].attrs["seconds"], f["heun"]["final"][()]))
-                grid = f["heun"]["t"][()]
+                check_s, denoised = g["check_s"][()], g["denoised"][()]
+                peak = max(peak, float(f.attrs["peak_gflops"]))  # the least disturbed measurement
+                keep("pfode", (g.attrs["seconds"] / (a.samples * evals),))
+            print("$", " ".join(run_cmd), flush=True)
+            t0 = time.perf_counter()
+            subprocess.run(run_cmd, check=True, env=env)
+            wall = time.perf_counter() - t0
+            with h5py.File(run_out, "r") as f:
+                cell = f["cells"]["000000"]
+                refs = sum(g.attrs["wall_time"] for g in f["references"].values())
+                keep("pfode run", (wall, refs, cell.attrs["lte_wall_time"]))
+                keep("pfode heun", (cell.attrs["wall_time"], cell["final_state"][()], cell.attrs["nfe"]))
+                grid = cell["t"][()]
+            if r == 0:  # the same function and the same run on both sides, or no comparison
+                with torch.no_grad():
+                    d_torch = np.stack([net(y, float(s)).numpy() for s in check_s])
+                    x_torch = run_solver("heun", net, y.clone(), grid).numpy()
+                d_diff = float(np.max(np.abs(d_torch - denoised) / np.maximum(1.0, np.abs(d_torch))))
+                heun_diff = float(np.max(np.abs(x_torch - best["pfode heun"][1])))
+                print(f"width {width}: pfode and PyTorch D(y, s) at s = {', '.join(f'{s:g}' for s in check_s)} differ "
+                      f"by {d_diff:.1e} at most (relative to max(1, |D|)); heun final states by {heun_diff:.1e}",
+                      flush=True)
+                if not (d_diff <= 1e-12 and heun_diff <= 1e-12):
+                    print(f"compare.py: PyTorch's width-{width} network does not compute what pfode's does",
+                          file=sys.stderr)
+                    return 1
             s_values = [80.0 * np.exp(-10.6 * e / evals) for e in range(evals)]
             with torch.no_grad():
                 sec, _ = best_time(a.repeats, lambda: [net(y, s) for s in s_values])
-                keep("torch", (sec / (a.samples * evals), None))
-                sec, xt = best_time(a.repeats, lambda: run_solver("heun", net, y.clone(), grid))
-                keep("torch heun", (sec, xt.numpy()))
-        # The same function: pfode's forward pass (through a heun step's first evaluation) and PyTorch's.
-        heun_diff = rms_error(best["torch heun"][1], best["pfode heun"][1])
-        with torch.no_grad():
-            d_torch = net(y, 1.0).numpy()
-        sys.path.insert(0, os.path.join(here, "..", "analysis"))
-        import pfode_exact
-        with h5py.File(path, "r") as f:
-            n = int(f.attrs["layers"])
-            numpy_net = pfode_exact.Network([f[f"layers/{l}/weight"][()] for l in range(n)],
-                                            [f[f"layers/{l}/bias"][()] for l in range(n)],
-                                            f["embedding/frequencies"][()], f.attrs["sigma_data"], exact)
-        d_diff = float(np.max(np.abs(numpy_net.denoise(y.numpy(), 1.0) - d_torch)))
+                keep("torch", (sec / (a.samples * evals),))
+                sec, _ = best_time(a.repeats, lambda: run_solver("heun", net, y.clone(), grid))
+                keep("torch heun", (sec,))
         p_ns, t_ns = best["pfode"][0] * 1e9, best["torch"][0] * 1e9
-        lines.append(f"| {width} | {n_layers} | {flops:.0f} | {p_ns:.1f} | {flops / p_ns:.2f} | "
-                     f"{100 * flops / p_ns / peak:.1f}% | {t_ns:.1f} | {flops / t_ns:.2f} | "
-                     f"{100 * flops / t_ns / peak:.1f}% | {t_ns / p_ns:.1f}x | {best['pfode heun'][0]:.4g} | "
-                     f"{best['torch heun'][0]:.4g} | {best['torch heun'][0] / best['pfode heun'][0]:.1f}x | "
-                     f"{d_diff:.1e} | {heun_diff:.1e} |")
-        if not heun_diff <= 1e-9:
-            print(f"compare.py: PyTorch's heun on the width-{width} network differs from pfode's by {heun_diff:.2e}",
-                  file=sys.stderr)
-            return 1
+        run_wall, refs, lte = best["pfode run"]
+        heun_p, heun_t = best["pfode heun"][0], best["torch heun"][0]
+        rows.append(f"| {width} | {n_layers} | {flops:.0f} | {peak:.1f} | {p_ns:.0f} | {flops / p_ns:.2f} | "
+                    f"{100 * flops / p_ns / peak:.1f}% | {t_ns:.0f} | {flops / t_ns:.2f} | "
+                    f"{100 * flops / t_ns / peak:.1f}% | {t_ns / p_ns:.1f}x | {best['pfode heun'][2]:.0f} | "
+                    f"{heun_p:.4g} | {heun_t:.4g} | {heun_t / heun_p:.1f}x | {run_wall:.3g} ({refs:.3g} + {lte:.3g}) | "
+                    f"{d_diff:.0e} | {heun_diff:.0e} |")
+    lines = [f"A network against PyTorch: {a.samples} samples, float64, one core (torch {torch.__version__}, "
+             f"set_num_threads(1), BLAS {loaded_blas()}); best of {a.rounds} interleaved rounds of {a.repeats} runs. Evaluation: D(y, s) of "
+             f"the whole batch at s from 80 down to 2e-3, as many evaluations as `pfode bench --network` times (about "
+             f"2 GFLOP); FLOP/eval as pfode counts it (the embedding folded into the first layer's bias once per pack; "
+             f"PyTorch multiplies it per sample); % of the FP64 peak (one core) that `pfode bench` measures with a "
+             f"loop of independent FMAs at the widest vectors the CPU has, the best of the rounds. Heun: one cell of `pfode run` (Karras grid, EDM, NFE "
+             f"{a.nfe}), its trajectory kernel's time from the results file, against PyTorch's loop of the same steps; "
+             f"the whole run's wall time beside it (its two DOP853 references at 1e-10, network and mixture, and "
+             f"LTE, in brackets).", "",
+             "| width | layers | FLOP/eval | peak GFLOP/s | pfode ns/eval | pfode GFLOP/s | pfode % peak | torch ns/eval | "
+             "torch GFLOP/s | torch % peak | speed-up | heun NFE | pfode s | torch s | speed-up | pfode run s "
+             "(references + LTE) | D differs | final states differ |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"] + rows
     print("\n" + "\n".join(lines) + "\n", flush=True)
     if a.markdown:
         with open(a.markdown, "w") as f:
@@ -397,7 +443,7 @@ def main():
     ap.add_argument("--dim", type=int, default=16)
     ap.add_argument("--components", type=int, default=8)
     ap.add_argument("--samples", type=int, default=256)
-    ap.add_argument("--nfe", type=int, default=64)
+    ap.add_argument("--nfe", type=int, help="NFE budget of the solvers (64; with --network, heun's: 32)")
     ap.add_argument("--tolerance", type=float, default=1e-10)
     ap.add_argument("--repeats", type=int, default=3, help="back-to-back runs per timing in a round")
     ap.add_argument("--rounds", type=int, default=3,
@@ -413,7 +459,11 @@ def main():
                     help="a trained network (experiments/networks/*.h5): time its evaluation against PyTorch instead")
     ap.add_argument("--network-widths", type=lambda t: [int(w) for w in t.split(",")], default=[64, 256],
                     help="widths timed with --network (comma-separated)")
+    ap.add_argument("--network-train-steps", type=int, default=200,
+                    help="training steps of the networks of other widths than the shipped one's")
     a = ap.parse_args()
+    if a.nfe is None:
+        a.nfe = 32 if a.network else 64
     if a.quick:
         a.dim, a.components, a.samples, a.nfe, a.repeats, a.rounds, a.per_sample = 4, 3, 16, 16, 1, 1, 4
 

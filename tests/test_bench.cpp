@@ -12,6 +12,7 @@
 
 #include "bench/bench.hpp"
 #include "bench/machine.hpp"
+#include "model/evaluate.hpp"
 
 using namespace pfode;
 
@@ -54,6 +55,20 @@ TEST_CASE("bench: full covariances add two rotations per component and sample", 
   CHECK(bench::time_model(p, 4, 1) > 0);
   const auto rk4 = bench::time_solver(p, "rk4", 400, 1), tight = bench::time_dop853(p, 1e-12, 1);
   CHECK(bench::rms_error(rk4.final_state, tight.final_state, 3) < 1e-3);
+}
+
+TEST_CASE("bench: a network's batch D through the timed kernel is its denoiser, sample by sample", "[bench]") {
+  // 20 samples: a full pack and one a quarter filled, whose padding must not reach the output.
+  const auto p = bench::network_problem(std::string(PFODE_SOURCE_DIR) + "/experiments/networks/eight-gaussians.h5", 20);
+  const auto device = model::to_device(p.model);
+  for (const double s : {80.0, 1.0, 0.002}) {
+    const auto batch = bench::denoise_at(p, s);
+    // One point per thread at its own s: the network's sums run in the same order in every
+    // layout, so the two agree bit for bit.
+    const auto points = model::denoise_points(device, p.y_start, std::vector<double>(p.samples, s));
+    REQUIRE(batch.size() == points.size());
+    for (size_t k = 0; k < batch.size(); ++k) CHECK(batch[k] == points[k]);
+  }
 }
 
 TEST_CASE("bench: the timing paths run and agree with each other on a tiny problem", "[bench]") {

@@ -304,6 +304,17 @@ int bench_command(int argc, char** argv) {
         g.write_attribute("evals", static_cast<long>(model_evals));
         g.write_attribute("flops_per_eval", model::network_cost(*p.model.network, lane::pack_width).flops);
         g.write_dataset("y_start", p.y_start, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
+        // D(y_start, s) through the timed kernel at s spanning the timed range, for a baseline to
+        // check that it computes the same function before comparing times.
+        const std::vector<double> check_s = {80.0, 10.0, 1.0, 0.1, 0.002};
+        std::vector<double> denoised;
+        for (const double s : check_s) {
+          const auto d_s = bench::denoise_at(p, s);
+          denoised.insert(denoised.end(), d_s.begin(), d_s.end());
+        }
+        g.write_dataset("check_s", check_s, {check_s.size()});
+        g.write_dataset("denoised", denoised,
+                        {check_s.size(), static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
       }
       root.write_dataset("tight", tight.final_state, {static_cast<hsize_t>(p.samples), static_cast<hsize_t>(d)});
       root.write_attribute("tight_error", tight_error);

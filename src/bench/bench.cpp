@@ -52,21 +52,28 @@ std::vector<double> final_of(const Kokkos::View<double***>& y, int m, double alp
   return out;
 }
 
-// time_model for one kind of model.
+// A pack lane of every start state (slot 0) with room for D (slot 1), as the timed kernel uses it.
 template <class Model>
-double time_denoise(const Model& model, const Problem& p, int evals, int repeats) {
+auto loaded_pack_lane(const Model& model, const Problem& p) {
   constexpr int W = lane::pack_width;
   lane::NfeCounter nfe("pfode::bench::nfe", p.samples);
   auto y0 = starts_view(p);
   const auto pack_lane = lane::make_pack_lane<W>("pfode::bench", p.samples, 2, model, nfe);
-  const int packs = lane::packs_of<W>(p.samples);
   const int dim = model.dimension();
   Kokkos::parallel_for(
-      "pfode::bench::load", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
+      "pfode::bench::load", Kokkos::RangePolicy<>(0, lane::packs_of<W>(p.samples)), KOKKOS_LAMBDA(int i) {
         const auto l = pack_lane.at(i);
         for (int j = 0; j < dim; ++j)
           for (int w = 0; w < W; ++w) l(0, j)[w] = y0(l.sample(w), j);
       });
+  return pack_lane;
+}
+
+// time_model for one kind of model.
+template <class Model>
+double time_denoise(const Model& model, const Problem& p, int evals, int repeats) {
+  const auto pack_lane = loaded_pack_lane(model, p);
+  const int packs = lane::packs_of<lane::pack_width>(p.samples);
   return best_seconds(repeats, [&] {
     Kokkos::parallel_for(
         "pfode::bench::model", Kokkos::RangePolicy<>(0, packs), KOKKOS_LAMBDA(int i) {
@@ -76,6 +83,28 @@ double time_denoise(const Model& model, const Problem& p, int evals, int repeats
         });
     Kokkos::fence();
   });
+}
+
+// denoise_at for one kind of model: the timed kernel's evaluation, once, read back.
+template <class Model>
+std::vector<double> denoise_batch(const Model& model, const Problem& p, double s) {
+  constexpr int W = lane::pack_width;
+  const auto pack_lane = loaded_pack_lane(model, p);
+  const int dim = model.dimension();
+  Kokkos::View<double**> out("pfode::bench::denoised", p.samples, dim);
+  Kokkos::parallel_for(
+      "pfode::bench::denoise_at", Kokkos::RangePolicy<>(0, lane::packs_of<W>(p.samples)), KOKKOS_LAMBDA(int i) {
+        const auto l = pack_lane.at(i);
+        l.denoise(0, 1.0, s, 1);
+        for (int w = 0; w < W; ++w)
+          if (l.holds(w))
+            for (int j = 0; j < dim; ++j) out(l.sample(w), j) = l(1, j)[w];
+      });
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), out);
+  std::vector<double> d(static_cast<size_t>(p.samples) * dim);
+  for (int i = 0; i < p.samples; ++i)
+    for (int j = 0; j < dim; ++j) d[static_cast<size_t>(i) * dim + j] = h(i, j);
+  return d;
 }
 
 // denoise_cost of the diagonal kind.
@@ -157,6 +186,11 @@ Problem load_problem(const std::string& path, int samples, const std::string& sc
 double time_model(const Problem& p, int evals, int repeats) {
   const auto model = model::to_device(p.model);
   return std::visit([&](const auto& kind) { return time_denoise(kind, p, evals, repeats); }, model);
+}
+
+std::vector<double> denoise_at(const Problem& p, double s) {
+  const auto model = model::to_device(p.model);
+  return std::visit([&](const auto& kind) { return denoise_batch(kind, p, s); }, model);
 }
 
 Timing time_solver(const Problem& p, const std::string& label, int nfe_budget, int repeats,

@@ -49,6 +49,8 @@ Problem network_problem(const std::string& path, int samples, std::uint64_t seed
 
 // Best-of-`repeats` wall time of a kernel that evaluates D `evals` times per sample at varying s.
 double time_model(const Problem& p, int evals, int repeats);
+// D(y_start, s) of every sample (samples x dim, row-major), through the kernel time_model times.
+std::vector<double> denoise_at(const Problem& p, double s);
 
 struct Timing {
   std::string name;
