@@ -8,7 +8,9 @@ next to the first file): gte_vs_nfe.png,
 lte_vs_lambda.png, global_error_steps.png, spacing_heatmap.png (files with two or more spacings),
 schedule_comparison.png (two or more schedules), error_split.png (imperfect models), orders.csv, orders.md, summary.md. With --nfe N: only spacing_heatmap_nfe<N>.png.
 A file of `pfode likelihood` (reported alone) gives likelihood_integration_vs_nfe.png,
-likelihood_budget.png and likelihood.md instead (analysis/likelihood_report.py).
+likelihood_budget.png and likelihood.md instead (analysis/likelihood_report.py); one of
+`pfode optimize` (alone) optimize_grids.png, optimize_heldout_vs_nfe.png and optimize.md
+(analysis/optimize_report.py).
 """
 import argparse
 import csv
@@ -20,6 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np  # noqa: E402
 
 import likelihood_report  # noqa: E402
+import optimize_report  # noqa: E402
 import plotting  # noqa: E402
 from pfode_results import ResultsError, group, load_or_exit, merge  # noqa: E402
 
@@ -604,6 +607,18 @@ def report_likelihood(parser, args):
     print(likelihood_report.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
 
 
+def report_optimize(parser, args):
+    """The report of one pfode optimize file (analysis/optimize_report.py)."""
+    if len(args.results) > 1 or args.nfe is not None:
+        parser.exit(2, f"{parser.prog}: error: a pfode optimize file is reported alone (no other file, no --nfe)\n")
+    path = args.results[0]
+    try:
+        results = optimize_report.load(path)
+    except ResultsError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    print(optimize_report.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", nargs="+", help="pfode results files (HDF5), e.g. pfode run's and pfode score's")
@@ -616,6 +631,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if any(likelihood_report.is_likelihood_file(p) for p in args.results):
         report_likelihood(parser, args)
+        return
+    if any(optimize_report.is_optimize_file(p) for p in args.results):
+        report_optimize(parser, args)
         return
     results = merge([load_or_exit(path) for path in args.results])
 

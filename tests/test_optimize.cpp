@@ -107,6 +107,51 @@ TEST_CASE("the dynamic programme finds the brute-force cheapest path", "[optimiz
   CHECK_THROWS_WITH(optimize::cheapest_path(cost, points, points), Catch::Contains("at most 9"));
 }
 
+TEST_CASE("the dynamic programme along its own prefixes: exact for index-dependent costs, and what it asks",
+          "[optimize]") {
+  const int points = 10;
+  std::vector<double> cost(points * points);
+  for (int i = 0; i < points; ++i)
+    for (int j = 0; j < points; ++j) cost[i * points + j] = std::fmod(0.37 * (i + 1) * (j + 3) + 0.11 * j * j, 1.7) + 0.01 * (j - i);
+  for (int steps = 1; steps < points; ++steps) {
+    // A cost of the step's index, start and end only (a dearer first and last step, as warm-up and
+    // last-step rules make them) keeps Bellman's principle: the brute-force optimum.
+    auto indexed = [&](int n, int i, int j) {
+      return cost[i * points + j] * (n == 0 ? 1.5 : 1.0) * (n == steps - 1 ? 0.5 : 1.0) + 0.03 * n * j;
+    };
+    double best = INFINITY;
+    std::vector<int> best_path;
+    each_path(points, steps, [&](const std::vector<int>& path) {
+      double c = 0;
+      for (size_t k = 1; k < path.size(); ++k) c += indexed(static_cast<int>(k) - 1, path[k - 1], path[k]);
+      if (c < best) best = c, best_path = path;
+    });
+    const auto dp = optimize::cheapest_path_along_prefix(
+        [&](const std::vector<int>& prefix, int j) {
+          const int n = static_cast<int>(prefix.size()) - 1;
+          // Asked only along increasing prefixes from 0 with room for the steps left.
+          CHECK(prefix.front() == 0);
+          CHECK(j > prefix.back());
+          CHECK(j <= (n == steps - 1 ? points - 1 : points - 1 - (steps - 1 - n)));
+          if (n == steps - 1) CHECK(j == points - 1);
+          return indexed(n, prefix.back(), j);
+        },
+        points, steps);
+    CHECK(dp.cost == Approx(best).epsilon(1e-12));
+    CHECK(dp.indices == best_path);
+    double sum = 0;
+    for (int n = 0; n < steps; ++n) {
+      CHECK(dp.step_cost[n] == indexed(n, best_path[n], best_path[n + 1]));
+      sum += dp.step_cost[n];
+    }
+    CHECK(sum == Approx(dp.cost).epsilon(1e-12));
+    // Without the index it is cheapest_path.
+    const auto plain = optimize::cheapest_path_along_prefix(
+        [&](const std::vector<int>& prefix, int j) { return cost[prefix.back() * points + j]; }, points, steps);
+    CHECK(plain.indices == optimize::cheapest_path(cost, points, steps).indices);
+  }
+}
+
 TEST_CASE("the local search keeps only improvements and refuses a non-monotone start", "[optimize]") {
   const std::vector<double> target{0.0, 0.3, 1.7, 2.2, 4.0};
   auto objective = [&](const std::vector<double>& l) {
@@ -157,7 +202,8 @@ TEST_CASE("DDIM on a Gaussian: exact one-step costs, the brute-force optimum, ne
 
   // The objective of every grid is the closed-form global error; the optimised grid is never worse
   // than a standard spacing or the dp grid, on the training states, and it improved on all of them.
-  REQUIRE(r.grids.size() == p.spacings.size() + 2);
+  REQUIRE(r.grids.size() == p.spacings.size() + 3);
+  REQUIRE(r.grids[p.spacings.size()].name == "kl-optimal");
   REQUIRE(r.grids.back().name == "optimized");
   const double optimized = r.grids.back().train_rms;
   for (const auto& g : r.grids) {
@@ -182,11 +228,62 @@ TEST_CASE("DDIM on a Gaussian: exact one-step costs, the brute-force optimum, ne
   CHECK(again.grids.back().heldout_rms == r.grids.back().heldout_rms);
 }
 
+TEST_CASE("multistep solvers and EDM Heun: dp steps priced by their LTE on the dp's own grid, never worse than a start",
+          "[optimize]") {
+  for (const char* label : {"dpm-solver++2m", "unipc-2", "edm-heun"}) {
+    INFO(label);
+    // 5 steps (edm-heun: NFE 9) through 13 candidate times.
+    const auto p = gaussian_problem(label, std::string(label) == "edm-heun" ? 9 : 5, 12);
+    const auto r = optimize::optimize_grid(p);
+    REQUIRE(r.steps == 5);
+    CHECK_FALSE(r.dp_exact);
+    CHECK(r.step_cost.empty());
+    // Every step cost of the dp path is the LTE of that step in a run on the dp grid itself (warm-up
+    // step, middle steps with their real history, and the last step as the method takes it).
+    std::vector<double> dp_t;
+    for (int k : r.dp.indices) dp_t.push_back(r.candidate_t[k]);
+    const int samples = static_cast<int>(p.y_train.size()) / p.model.dim;
+    const auto run = test::solve_on_grid(p.model, p.schedule.schedule, dp_t, solver::with_budget(p.solver, p.nfe_budget),
+                                         test::to_view(p.y_train, samples, p.model.dim), true);
+    REQUIRE(r.dp.step_cost.size() == 5u);
+    for (int n = 0; n < 5; ++n) {
+      double sum = 0;
+      for (int s = 0; s < samples; ++s) sum += run.local_error[s * 5 + n] * run.local_error[s * 5 + n];
+      CHECK(r.dp.step_cost[n] == Approx(std::sqrt(sum / samples)).epsilon(1e-6));
+    }
+    // The true objective decides: never worse than any start, on the training states.
+    REQUIRE(r.grids.back().name == "optimized");
+    for (const auto& g : r.grids) CHECK(r.grids.back().train_rms <= g.train_rms);
+    CHECK(r.grids.back().train_rms < r.grids[r.grids.size() - 2].train_rms);  // the search improved on dp
+    const auto again = optimize::optimize_grid(p);
+    CHECK(again.dp.indices == r.dp.indices);
+    CHECK(again.dp.step_cost == r.dp.step_cost);
+    CHECK(again.grids.back().t == r.grids.back().t);
+    CHECK(again.grids.back().heldout_rms == r.grids.back().heldout_rms);
+  }
+}
+
+TEST_CASE("the KL-optimal grid is tan-uniform in atan(sigma/alpha)", "[optimize]") {
+  for (const char* name : {"edm", "vp-linear", "ve"}) {
+    INFO(name);
+    const auto sched = schedule::make_schedule(name);
+    const auto t = optimize::kl_optimal_grid(sched, 5);
+    REQUIRE(t.size() == 6u);
+    CHECK(t.front() == sched.t_max);
+    CHECK(t.back() == sched.t_min);
+    const double a_max = std::atan(sched.s(sched.t_max)), a_min = std::atan(sched.s(sched.t_min));
+    for (int i = 0; i <= 5; ++i) CHECK(sched.s(t[i]) == Approx(std::tan(a_max + (a_min - a_max) * i / 5.0)).epsilon(1e-10));
+  }
+  // EDM: t = sigma, so the grid is the formula itself.
+  const auto edm = optimize::kl_optimal_grid(schedule::make_schedule("edm"), 2);
+  CHECK(edm[1] == Approx(std::tan(0.5 * (std::atan(80.0) + std::atan(0.002)))).epsilon(1e-12));
+}
+
 TEST_CASE("optimize refuses what it cannot do, by name", "[optimize]") {
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("heun", 1, 12)), Catch::Contains("NFE budget 1 is too small for heun"));
-  CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("dpm-solver++2m", 4, 12)),
-                    Catch::Contains("dpm-solver++2m is not a single-step method"));
-  CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("edm-heun", 5, 12)), Catch::Contains("edm-heun is not"));
+  for (const char* label : {"dpm-solver-fast", "pndm", "dopri5", "euler-maruyama"})
+    CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem(label, 6, 12)),
+                      Catch::Contains(std::string("solver ") + label + " is not supported"));
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("ddim[final=denoise]", 5, 12)), Catch::Contains("final=denoise"));
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("ddim", 8, 4)), Catch::Contains("8 steps of ddim at NFE 8 need"));
   CHECK_THROWS_WITH(optimize::optimize_grid(gaussian_problem("ddim", 4, 1)), Catch::Contains("candidates = 1 is outside"));
@@ -251,8 +348,8 @@ TEST_CASE("pfode optimize writes a custom spacing file a sweep reads, and an HDF
   CHECK_THAT(err, Catch::Contains("--candidates must be in [2, 4096]"));
   CHECK(cli.run(c + " --force --heldout-seed 0", &err) == 2);
   CHECK_THAT(err, Catch::Contains("held-out seed 0 is one of the training seeds"));
-  CHECK(cli.run(c + " --force --set sweep.solvers=ab2", &err) == 2);
-  CHECK_THAT(err, Catch::Contains("pfode: error: optimize: solver ab2 is not a single-step method"));
+  CHECK(cli.run(c + " --force --set sweep.solvers=dpm-solver-fast", &err) == 2);
+  CHECK_THAT(err, Catch::Contains("pfode: error: optimize: solver dpm-solver-fast is not supported"));
   CHECK(cli.run(c + " --force --set sweep.solvers=rk3 --set sweep.nfe=2", &err) == 2);
   CHECK_THAT(err, Catch::Contains("NFE budget 2 is too small for rk3"));
 }

@@ -141,8 +141,9 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
                   p.y_train.size() / p.model.dim, p.y_heldout.size() / p.model.dim, job.seconds);
       std::printf("  %-22s %14s %14s\n", "grid", "train GTE RMS", "held-out");
       for (const auto& g : r.grids) std::printf("  %-22s %14.6e %14.6e\n", g.name.c_str(), g.train_rms, g.heldout_rms);
-      std::printf("  local search from %s: %d objectives, %zu kept moves\n", r.search_start.c_str(), r.search.evaluations,
-                  r.search.history.size() - 1);
+      std::printf("  dp: %ld solver runs priced its steps (%s); local search from %s: %d objectives, %zu kept moves\n",
+                  r.cost_runs, r.dp_exact ? "exact" : "heuristic, history-dependent", r.search_start.c_str(),
+                  r.search.evaluations, r.search.history.size() - 1);
     }
   }
 
@@ -187,21 +188,26 @@ int optimize_command(const OptimizeOptions& options, int argc, char** argv) {
         g.write_attribute("heldout_wall_time", r.heldout_seconds);
         const auto points = static_cast<hsize_t>(r.candidate_t.size());
         g.write_dataset("candidate_t", r.candidate_t, {points});
-        g.write_dataset("step_cost", r.step_cost, {points, points});
+        if (r.dp_exact) g.write_dataset("step_cost", r.step_cost, {points, points});
+        g.write_attribute("dp_costs", std::string(r.dp_exact ? "exact one-step errors" : "LTE along the dp's own prefix (heuristic)"));
+        g.write_attribute("cost_runs", r.cost_runs);
         g.write_dataset("dp_indices", std::vector<long>(r.dp.indices.begin(), r.dp.indices.end()));
+        g.write_dataset("dp_step_cost", r.dp.step_cost, {static_cast<hsize_t>(r.dp.step_cost.size())});
         g.write_attribute("dp_cost", r.dp.cost);
         g.write_dataset("objective_history", r.search.history, {static_cast<hsize_t>(r.search.history.size())});
         std::string names;
-        std::vector<double> t, train, heldout;
+        std::vector<double> t, lambda, train, heldout;
         for (const auto& grid : r.grids) {
           names += (names.empty() ? "" : "\n") + grid.name;
           t.insert(t.end(), grid.t.begin(), grid.t.end());
+          for (double ti : grid.t) lambda.push_back(p.schedule.schedule.lambda(ti));
           train.push_back(grid.train_rms);
           heldout.push_back(grid.heldout_rms);
         }
         const auto grids = static_cast<hsize_t>(r.grids.size());
         g.write_string_dataset("grid_names", names);
         g.write_dataset("grid_t", t, {grids, static_cast<hsize_t>(r.steps + 1)});
+        g.write_dataset("grid_lambda", lambda, {grids, static_cast<hsize_t>(r.steps + 1)});
         g.write_dataset("train_gte_rms", train, {grids});
         g.write_dataset("heldout_gte_rms", heldout, {grids});
       }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <initializer_list>
 #include <limits>
+#include <map>
+#include <memory>
 #include <stdexcept>
 
 #include "solver/run.hpp"
@@ -67,16 +71,84 @@ std::vector<double> times_of_lambda(const schedule::Schedule& sched, const std::
 
 }  // namespace
 
-void check_solver(const solver::SolverSpec& spec, const std::string& label) {
+std::vector<double> kl_optimal_grid(const schedule::Schedule& sched, int steps) {
+  const double a_max = std::atan(sched.s(sched.t_max)), a_min = std::atan(sched.s(sched.t_min));
+  std::vector<double> lambda;
+  for (int i = 0; i <= steps; ++i) {
+    const double u = static_cast<double>(i) / steps;
+    lambda.push_back(-std::log(std::tan((1 - u) * a_max + u * a_min)));
+  }
+  return times_of_lambda(sched, lambda);
+}
+
+namespace {
+
+// The cost of step n = prefix.size() - 1 from candidate prefix.back() to j for a method whose step
+// reads earlier grid points or knows its place in the grid: the RMS over samples of its LTE (exact
+// state, history observed on exact states) on the grid prefix, j, j + 1, ..., of `steps` steps in
+// all (the padding makes later steps count as later, it is not priced). A step reads the last
+// `depth` points of its grid and, through warm-up and last-step rules, whether n < depth and
+// N - n <= depth; costs are memoised on exactly those, so steps in the middle of the grid share
+// them. Not thread-safe (the counter and the memo).
+std::function<double(const std::vector<int>&, int)> history_step_cost(const GridProblem& p,
+                                                                      const model::DeviceModel& model,
+                                                                      const Exact& exact,
+                                                                      const std::vector<double>& candidate_t,
+                                                                      int steps, long& runs) {
+  const auto spec = solver::with_budget(p.solver, p.nfe_budget);
+  const int depth = spec.info->id == solver::SolverId::edm_heun ? 1 : solver::multistep_order(spec);
+  auto memo = std::make_shared<std::map<std::vector<int>, double>>();
+  return [&p, &model, exact, candidate_t, steps, spec, depth, memo, &runs](const std::vector<int>& prefix, int j) {
+    const int n = static_cast<int>(prefix.size()) - 1;
+    std::vector<int> key{n < depth ? n : -1, steps - n <= depth ? steps - n : -1};
+    key.insert(key.end(), prefix.end() - std::min<int>(depth, prefix.size()), prefix.end());
+    key.push_back(j);
+    const auto found = memo->find(key);
+    if (found != memo->end()) return found->second;
+    std::vector<int> index = prefix;
+    for (int k = j; static_cast<int>(index.size()) <= steps; ++k) index.push_back(k);
+    std::vector<double> times;
+    for (int k : index) times.push_back(candidate_t[k]);
+    const auto grid = solver::make_step_grid(p.schedule.schedule, times, solver::Variable::t);
+    const solver::ExactStates states{exact.y, device_indices(index)};
+    const auto run = solver::run_solver(spec, grid, model, states, exact.samples, true);
+    ++runs;
+    double sum = 0;
+    for (int s = 0; s < exact.samples; ++s) {
+      const double e = run.local_error[static_cast<size_t>(s) * steps + n];
+      sum += e * e;
+    }
+    const double c = std::sqrt(sum / exact.samples);
+    return (*memo)[key] = std::isfinite(c) ? c : std::numeric_limits<double>::infinity();  // a diverged step is never taken
+  };
+}
+
+bool listed(const solver::SolverSpec& spec, std::initializer_list<solver::SolverId> ids) {
+  return std::find(ids.begin(), ids.end(), spec.info->id) != ids.end();
+}
+
+// Multistep methods whose history is model outputs at grid points (solver/drivers.hpp), and
+// single-step methods whose last step differs.
+bool history_dependent(const solver::SolverSpec& spec) {
   using solver::SolverId;
-  static const SolverId single_step[] = {SolverId::euler,        SolverId::midpoint,     SolverId::heun,
-                                         SolverId::rk3,          SolverId::rk4,          SolverId::ddim,
-                                         SolverId::dpm_solver_1, SolverId::dpm_solver_2, SolverId::dpm_solver_3,
-                                         SolverId::dpm_solver_pp_2s, SolverId::deis_1};
-  if (std::find(std::begin(single_step), std::end(single_step), spec.info->id) == std::end(single_step))
+  return listed(spec, {SolverId::ab2, SolverId::ab3, SolverId::ab4, SolverId::deis_2, SolverId::deis_3,
+                       SolverId::dpm_solver_pp_2m, SolverId::dpm_solver_pp_3m, SolverId::ipndm, SolverId::unipc_1,
+                       SolverId::unipc_2, SolverId::unipc_3, SolverId::edm_heun});
+}
+
+}  // namespace
+
+bool exact_step_costs(const solver::SolverSpec& spec) {
+  using solver::SolverId;
+  return listed(spec, {SolverId::euler, SolverId::midpoint, SolverId::heun, SolverId::rk3, SolverId::rk4,
+                       SolverId::ddim, SolverId::dpm_solver_1, SolverId::dpm_solver_2, SolverId::dpm_solver_3,
+                       SolverId::dpm_solver_pp_2s, SolverId::deis_1});
+}
+
+void check_solver(const solver::SolverSpec& spec, const std::string& label) {
+  if (!exact_step_costs(spec) && !history_dependent(spec))
     throw std::invalid_argument("optimize: solver " + label +
-                                " is not a single-step method with one formula for every step (multistep, adaptive, "
-                                "edm-heun and dpm-solver-fast are not supported yet)");
+                                " is not supported (adaptive, stochastic, pndm and dpm-solver-fast are not)");
   if (spec.final_denoise) throw std::invalid_argument("optimize: solver " + label + ": final=denoise is not supported");
   if (spec.stages_on_spacing)
     throw std::invalid_argument("optimize: solver " + label + ": stages=spacing is not supported");
@@ -110,6 +182,7 @@ GridOptimum optimize_grid(const GridProblem& p) {
         throw std::invalid_argument("optimize: spacing " + entry.label + " does not run from t_max to t_min");
     grids.push_back({entry.label, spacing::make_grid(entry.spacing, sched, r.steps)});
   }
+  grids.push_back({"kl-optimal", kl_optimal_grid(sched, r.steps)});
 
   // 1. The candidate set, uniform in lambda, and the one reference solve through it.
   const double lambda_max = sched.lambda(sched.t_max), lambda_min = sched.lambda(sched.t_min);
@@ -128,18 +201,25 @@ GridOptimum optimize_grid(const GridProblem& p) {
   const Exact train_exact{train.solution.y, static_cast<int>(p.y_train.size() / dim)};
   const int last = p.candidates;
 
-  // 2. One-step costs and the cheapest path.
+  // 2. Step costs and the cheapest path.
   start = Clock::now();
   const int points = p.candidates + 1;
-  const long one_step_nfe = solver::nfe_for_steps(spec, 1);
-  r.step_cost.assign(static_cast<size_t>(points) * points, 0.0);
-  for (int i = 0; i < points; ++i)
-    for (int j = i + 1; j < points; ++j) {
-      const double c = final_error_rms(p, model, train_exact, {r.candidate_t[i], r.candidate_t[j]}, i, j, one_step_nfe);
-      // A diverged step is never taken.
-      r.step_cost[static_cast<size_t>(i) * points + j] = std::isfinite(c) ? c : std::numeric_limits<double>::infinity();
-    }
-  r.dp = cheapest_path(r.step_cost, points, r.steps);
+  r.dp_exact = exact_step_costs(spec);
+  if (r.dp_exact) {
+    const long one_step_nfe = solver::nfe_for_steps(spec, 1);
+    r.step_cost.assign(static_cast<size_t>(points) * points, 0.0);
+    for (int i = 0; i < points; ++i)
+      for (int j = i + 1; j < points; ++j) {
+        const double c = final_error_rms(p, model, train_exact, {r.candidate_t[i], r.candidate_t[j]}, i, j, one_step_nfe);
+        // A diverged step is never taken.
+        r.step_cost[static_cast<size_t>(i) * points + j] = std::isfinite(c) ? c : std::numeric_limits<double>::infinity();
+        ++r.cost_runs;
+      }
+    r.dp = cheapest_path(r.step_cost, points, r.steps);
+  } else {
+    r.dp = cheapest_path_along_prefix(history_step_cost(p, model, train_exact, r.candidate_t, r.steps, r.cost_runs),
+                                      points, r.steps);
+  }
   std::vector<double> dp_t;
   for (int k : r.dp.indices) dp_t.push_back(r.candidate_t[k]);
   grids.push_back({"dp", dp_t});

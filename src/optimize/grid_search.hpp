@@ -16,8 +16,20 @@ namespace pfode::optimize {
 struct CheapestPath {
   std::vector<int> indices;
   double cost = 0;
+  std::vector<double> step_cost;  // the cost of each step of the path
 };
 CheapestPath cheapest_path(const std::vector<double>& cost, int points, int steps);
+
+// The same path when a step's cost may depend on the path before it: cost(prefix, j) is the cost
+// of the step from prefix.back() to j taken as step prefix.size() - 1 after the points of prefix
+// (k_0 = 0, ...). Layer by layer each (step count, point) keeps only its cheapest prefix and only
+// that prefix is extended, so every cost is asked of the path the programme itself built. Exact
+// when the cost depends on the step's index, start and end only (then it equals cheapest_path
+// for an index-free cost); a heuristic when it depends on earlier points (Bellman's principle no
+// longer holds). j is only ever asked where the remaining steps still fit: j <= points - 1 -
+// (steps - 1 - n) for step n, and j = points - 1 for the last. path.step_cost: the costs along it.
+CheapestPath cheapest_path_along_prefix(const std::function<double(const std::vector<int>& prefix, int j)>& cost,
+                                        int points, int steps);
 
 // Local search in lambda: lambda is the grid (increasing, endpoints fixed); objective(lambda) is
 // evaluated on grids whose interior points move, point k by +-delta of its gap to the next or the
