@@ -4,8 +4,8 @@ A sampler calls an ExactDenoiser as its model: x0, eps, score and v of states x 
 of pfode's schedules, or the canonical denoiser D(y, s) with y = x/alpha and s = sigma/alpha.
 Inputs may be NumPy arrays, Python floats or (when PyTorch is installed) torch tensors on any
 device; everything is computed in float64 and returned as the input's kind. The formulas are
-those of src/schedule/schedule.hpp, src/model/mixture.hpp and src/model/full_covariance.hpp;
-tests/analysis/test_exact.sh checks them against the C++ to 1e-13.
+those of src/schedule/schedule.hpp and src/model/ (mixture, full covariance, perturbed, network,
+guided); tests/analysis/test_exact.sh checks them against the C++ to 1e-13.
 
 Models and schedules are read from the /models/<name> and /schedules/<name> groups of a pfode
 problem or results file (model_from_group, schedule_from_group; analysis/pfode_problem.py loads
@@ -460,7 +460,7 @@ class FullCovarianceMixture:
 
 class PerturbedModel:
     """An exact model with a controlled denoiser error (src/model/perturbed.hpp):
-        D_m(y, s) = D(y, s) + eps(s) e(y),  e(y) = b + sum_f a_f cos(omega_f . y + phi_f),
+        D_m(y, s) = D(y, s) + eps(s) e(y / sqrt(1 + s^2)),  e(u) = b + sum_f a_f cos(omega_f . u + phi_f),
     eps(s) = size (constant), size s^p (power), size c^2/(c^2 + s^2) (low-noise), size
     s^2/(c^2 + s^2) (high-noise), with p = error_exponent and c = error_scale. Not the denoiser of
     any distribution: the flow it drives is the imperfect model's, not the data's."""
@@ -505,9 +505,10 @@ class PerturbedModel:
             self._constants[key] = tuple(xp.array(a, like=y) for a in
                                          (self.bias, self.frequencies, self.amplitudes, self.phases))
         bias, omega, a, phi = self._constants[key]
-        e = bias + xp.sum(a * xp.cos(xp.sum(omega * y[..., None, :], -1) + phi)[..., None], -2)
-        eps = self.eps(xp, xp.array(s, like=y))
-        return self.exact.denoise(y, s) + eps[..., None] * e
+        s_ = xp.array(s, like=y)
+        c_in = 1 / xp.sqrt(1 + s_ * s_)  # the field sees the normalised input, as a network does
+        e = bias + xp.sum(a * xp.cos(c_in[..., None] * xp.sum(omega * y[..., None, :], -1) + phi)[..., None], -2)
+        return self.exact.denoise(y, s) + self.eps(xp, s_)[..., None] * e
 
 
 class Network:
@@ -555,6 +556,64 @@ class Network:
         return sd * sd / (s * s + sd * sd) * y + s * sd / norm * (h @ weights[-1] + biases[-1])
 
 
+class GuidedModel:
+    """Classifier-free guidance on a class-conditional diagonal mixture (src/model/guided.hpp):
+        D_w(y, s) = (1 + w) D(y, s | c) - w D(y, s)  for s_lo <= s <= s_hi,  D(y, s | c) elsewhere,
+    D(y | c) the mixture of class c's components (component k in class component_classes[k]) with
+    their weights renormalised, D(y) the mixture of every component. Each point has a class:
+    denoise(y, s, classes) takes them (shape (...)); sample_classes(seed) gives those of the
+    run's samples of a run seed, as the results file records them."""
+    kind = "guided-diagonal-mixture"
+
+    def __init__(self, weights, means, stds, component_classes, weight, s_lo=0.0, s_hi=math.inf,
+                 sample_classes=None):
+        self.unconditional = DiagonalMixture(weights, means, stds)
+        self.dim = self.unconditional.dim
+        self.component_classes = np.asarray(component_classes, dtype=np.int64).reshape(-1)
+        u = self.unconditional
+        if self.component_classes.size != u.weights.size or np.any(self.component_classes < 0):
+            raise ValueError("guided model: needs one class >= 0 per component")
+        self.conditional = []
+        for c in range(int(self.component_classes.max()) + 1):
+            rows = self.component_classes == c
+            if not np.any(rows):
+                raise ValueError(f"guided model: class {c} has no components")
+            self.conditional.append(DiagonalMixture(u.weights[rows], u.means[rows], u.stds[rows]))
+        if not weight >= 0 or not s_lo <= s_hi:
+            raise ValueError(f"guided model: bad guidance weight {weight} or interval [{s_lo}, {s_hi}]")
+        self.weight, self.s_lo, self.s_hi = float(weight), float(s_lo), float(s_hi)
+        self._sample_classes = dict(sample_classes or {})  # run seed -> classes of its samples
+
+    @classmethod
+    def from_group(cls, group):
+        classes = {}
+        if "sample_classes" in group:
+            seeds = group["sample_class_seeds"][()]
+            rows = group["sample_classes"][()].reshape(seeds.size, -1)
+            classes = {int(seed): row for seed, row in zip(seeds, rows)}
+        return cls(group["weights"][()], group["means"][()], group["stds"][()], group["component_classes"][()],
+                   float(group.attrs["guidance_weight"]), float(group.attrs["guidance_s_lo"]),
+                   float(group.attrs["guidance_s_hi"]), classes)
+
+    def sample_classes(self, seed):
+        """The classes of the run's samples of run seed `seed` (the results file's record)."""
+        return self._sample_classes[int(seed)]
+
+    def denoise(self, y, s, classes):
+        """D_w(y, s) for y of shape (..., dim), s a number or of shape (...), classes of shape (...)."""
+        xp = _ops(y, s)
+        y = xp.array(y, like=y)
+        s = xp.array(s, like=y) + 0.0 * y[..., 0]
+        classes = xp.array(np.asarray(classes, dtype=np.float64), like=y)[..., None] + 0.0 * y
+        out = 0.0 * y
+        for c, mixture in enumerate(self.conditional):
+            out = xp.where(classes == c, mixture.denoise(y, s), out)
+        if self.weight == 0:
+            return out
+        on = ((s >= self.s_lo) & (s <= self.s_hi))[..., None]
+        return xp.where(on, (1 + self.weight) * out - self.weight * self.unconditional.denoise(y, s), out)
+
+
 def _concat(xp, arrays):
     if xp is _NumpyOps:
         return np.concatenate(arrays, axis=-1)
@@ -564,6 +623,7 @@ def _concat(xp, arrays):
 MODEL_KINDS = {cls.kind: cls for cls in (DiagonalMixture, FullCovarianceMixture)}
 MODEL_KINDS.update({"perturbed-" + kind: PerturbedModel for kind in list(MODEL_KINDS)})
 MODEL_KINDS[Network.kind] = Network  # (not perturbed: a network is already an imperfect model)
+MODEL_KINDS[GuidedModel.kind] = GuidedModel  # denoise(y, s, classes): each point's class
 
 
 def model_from_group(group):

@@ -3,7 +3,9 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <limits>
 #include <sstream>
@@ -127,6 +129,17 @@ auto to_host(const View& v) {
 namespace pfode::test {
 
 inline sweep::SolverEntry solver_entry(const std::string& label) { return {label, solver::parse_solver(label)}; }
+
+// The experiment of a config text, loaded through `path` (one name per test file: ctest runs the
+// files side by side), which is removed again whether loading succeeds or throws.
+inline sweep::Experiment load_config_text(const std::string& text, const std::string& path) {
+  std::ofstream(path) << text;
+  struct Remove {
+    std::string p;
+    ~Remove() { std::remove(p.c_str()); }
+  } remove{path};
+  return sweep::load_experiment(path, {});
+}
 
 // A one-series experiment: model x schedule x spacing x solver over the given NFE budgets.
 inline sweep::Experiment experiment(const model::ModelSpec& m, const std::string& schedule_name,

@@ -1,7 +1,8 @@
 // Guided models (classifier-free guidance on a class-conditional mixture, model/guided.hpp): w = 0
 // is each sample's class mixture bit for bit (denoiser, solver runs in packs and teams); D_w is
 // recomputed on the host from the mixture's formula, inside and outside the guidance interval;
-// packs that mix classes give each sample its own class's result; the error split compares a
+// packs that mix classes give each sample its own class's result; each run seed draws its own
+// classes, in the sweep as on the host; the error split compares a
 // guided model with its w = 0 model; bad values are refused by name. (Solver orders on a guided
 // model: test_solvers.cpp.)
 #include <catch2/catch.hpp>
@@ -9,7 +10,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <set>
 #include <variant>
 
@@ -177,6 +177,41 @@ TEST_CASE("guided: in packs and teams that mix classes each sample follows its o
   }
 }
 
+TEST_CASE("guided: each run seed draws its own classes, and the sweep runs each seed's group with them", "[guided]") {
+  const auto m = guided(2.0);
+  const int samples = 12;
+  std::vector<int> seed0, seed5, other_class_seed;
+  const auto other = model::guide("g", mixture3d(), kClasses, 2.0, 0, INFINITY, {}, 12, "g[w=0]");
+  for (int p = 0; p < samples; ++p) {
+    seed0.push_back(model::sample_class(model::for_run_seed(m, 0), p));
+    seed5.push_back(model::sample_class(model::for_run_seed(m, 5), p));
+    other_class_seed.push_back(model::sample_class(model::for_run_seed(other, 5), p));
+  }
+  CHECK(seed0 != seed5);
+  CHECK(other_class_seed != seed5);  // class_seed: another draw for the same run seed
+  CHECK(model::sample_class(model::for_run_seed(guided(2.0, {2, 0}), 5), 3) == 0);  // given: every seed
+  // The sweep's seed-5 group: its cell is the run of the model with seed 5's classes from that
+  // seed's start states, not the run with seed 0's.
+  auto e = test::experiment(m, "vp-linear", "uniform-lambda", "ddim", {8}, samples);
+  e.seeds = {5};
+  e.save_states = sweep::Experiment::SaveStates::final;
+  for (int p = 0; p < samples; ++p) e.save_samples.push_back(p);
+  const auto cells = test::run_cells(e);
+  REQUIRE(cells.size() == 1);
+  const auto& sched = e.schedules[0].schedule;
+  const auto starts = test::marginal_starts(m, sched, samples, 5);
+  const auto own = test::solve_on_grid(model::for_run_seed(m, 5), sched, cells[0].t, solver::parse_solver("ddim"), starts);
+  const auto seed0_classes = test::solve_on_grid(m, sched, cells[0].t, solver::parse_solver("ddim"), starts);
+  REQUIRE(cells[0].final_state.size() == own.final_state.size());
+  double own_gap = 0, seed0_gap = 0;
+  for (size_t i = 0; i < own.final_state.size(); ++i) {
+    own_gap = std::max(own_gap, std::fabs(cells[0].final_state[i] - own.final_state[i]));
+    seed0_gap = std::max(seed0_gap, std::fabs(cells[0].final_state[i] - seed0_classes.final_state[i]));
+  }
+  CHECK(own_gap <= 1e-12);
+  CHECK(seed0_gap > 1e-3);
+}
+
 TEST_CASE("guided: the error split compares the guided flow with its w = 0 flow", "[guided]") {
   auto e = test::experiment(guided(1.5), "vp-linear", "uniform-lambda", "dpm-solver++2m", {16, 64}, 6);
   std::vector<results::ReferenceRecord> refs;
@@ -195,16 +230,12 @@ TEST_CASE("guided: the error split compares the guided flow with its w = 0 flow"
 
 TEST_CASE("guided: config keys, one model per w, bad values named", "[guided]") {
   const auto load = [](const std::string& extra, const std::string& run = "") {
-    const std::string path = "pfode_test_guided.ini";
-    std::ofstream(path) << "[run]\nsamples = 4\n" << run << "[sweep]\nmodels = cfg\nschedules = edm\nsolvers = euler\nnfe = 8\n"
-                           "[model.mix]\nkind = mixture\ndim = 1\nweights = 0.5 0.25 0.25\nmeans = -1; 1; 2\n"
-                           "stds = 0.3; 0.4; 0.5\n[model.cfg]\nkind = guided\n"
-                        << extra;
-    struct Remove {
-      std::string p;
-      ~Remove() { std::remove(p.c_str()); }
-    } remove{path};
-    return sweep::load_experiment(path, {});
+    return test::load_config_text("[run]\nsamples = 4\n" + run +
+                                      "[sweep]\nmodels = cfg\nschedules = edm\nsolvers = euler\nnfe = 8\n"
+                                      "[model.mix]\nkind = mixture\ndim = 1\nweights = 0.5 0.25 0.25\n"
+                                      "means = -1; 1; 2\nstds = 0.3; 0.4; 0.5\n[model.cfg]\nkind = guided\n" +
+                                      extra,
+                                  "pfode_test_guided.ini");
   };
   const auto e = load("mixture = mix\nclasses = 0 1 1\nw = 0 1.5 8\ninterval = 0.2 5\nsample_classes = 1 0\n");
   REQUIRE(e.models.size() == 3);
@@ -245,6 +276,8 @@ TEST_CASE("guided: config keys, one model per w, bad values named", "[guided]") 
   const auto g = guided(1.0);
   REQUIRE_THROWS_WITH(model::perturb("n", g, "bias", 1, 1.0, 0, "constant", 0.1, 1, 1), Catch::Contains("is guided"));
   REQUIRE_THROWS_WITH(model::guide("h", g, kClasses, 1, 0, 1, {}, 0, "h0"), Catch::Contains("not an exact diagonal mixture"));
+  REQUIRE_THROWS_WITH(model::guide("h", mixture3d(), kClasses, 1, 0, 1, {}, std::uint64_t{1} << 32, "h0"),
+                      Catch::Contains("model h: class_seed must be < 2^32"));
   auto rotated = base;
   model::set_rotations(rotated, model::identity_rotations(5, 3));
   REQUIRE_THROWS_WITH(model::guide("h", rotated, kClasses, 1, 0, 1, {}, 0, "h0"),

@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <string>
 
@@ -228,12 +227,8 @@ TEST_CASE("network: its error splits against the exact mixture it learned", "[ne
 }
 
 TEST_CASE("network: no flow to s = 0 (run.denoise_target = zero is refused)", "[network]") {
-  const std::string path = "pfode_test_network.ini";
-  std::ofstream(path) << "[run]\nsamples = 4\ndenoise_target = zero\n[sweep]\nmodels = net\nschedules = edm\n"
-                         "solvers = euler\nnfe = 8\n[model.net]\nkind = network\nfile = " << shipped << "\n";
-  struct Remove {
-    std::string p;
-    ~Remove() { std::remove(p.c_str()); }
-  } remove{path};
-  REQUIRE_THROWS_WITH(sweep::load_experiment(path, {}), Catch::Contains("run.denoise_target = zero: model net is a network"));
+  const std::string text = "[run]\nsamples = 4\ndenoise_target = zero\n[sweep]\nmodels = net\nschedules = edm\n"
+                           "solvers = euler\nnfe = 8\n[model.net]\nkind = network\nfile = " + shipped + "\n";
+  REQUIRE_THROWS_WITH(test::load_config_text(text, "pfode_test_network.ini"),
+                      Catch::Contains("run.denoise_target = zero: model net is a network"));
 }

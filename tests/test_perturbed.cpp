@@ -1,6 +1,6 @@
 // Perturbed (imperfect) models and the error split (DESIGN.md section 4): eps = 0 is the exact
-// model bit for bit; D_m - D is eps(s) e(y) for every profile, recomputed here from the drawn
-// field; on a Gaussian with a constant bias both references, the model error, the denoiser
+// model bit for bit; D_m - D is eps(s) e(y / sqrt(1 + s^2)) for every profile, recomputed here
+// from the drawn field; on a Gaussian with a constant bias both references, the model error, the denoiser
 // error and every cell's total error agree with the closed-form flows; bad values are refused by
 // name. (Solver orders on a perturbed model: test_solvers.cpp; Python evaluation:
 // tests/analysis/test_exact.sh; pack invariance: test_model.cpp.)
@@ -8,7 +8,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <variant>
 
 #include "model/evaluate.hpp"
@@ -94,8 +93,8 @@ TEST_CASE("perturbed: D_model - D_exact is eps(s) e(y) for every profile and fie
         for (int j = 0; j < 3; ++j) {
           double field_j = e.bias[j];
           for (size_t f = 0; f < e.phases.size(); ++f) {
-            double phase = e.phases[f];
-            for (int i = 0; i < 3; ++i) phase += e.frequencies[f * 3 + i] * y[p * 3 + i];
+            double phase = e.phases[f];  // the field's input is y / sqrt(1 + s^2)
+            for (int i = 0; i < 3; ++i) phase += e.frequencies[f * 3 + i] * y[p * 3 + i] / std::sqrt(1.0 + sp * sp);
             field_j += e.amplitudes[f * 3 + j] * std::cos(phase);
           }
           const double expected = eps * field_j, got = noisy[p * 3 + j] - exact[p * 3 + j];
@@ -187,16 +186,12 @@ TEST_CASE("perturbed: bad values are refused by name", "[perturbed]") {
                       Catch::Contains("its exact model n is itself perturbed"));
   // Through the config: the exact model by name, a model that names itself, a flow to s = 0.
   const auto load = [](const std::string& extra, const std::string& run = "") {
-    const std::string path = "pfode_test_perturbed.ini";
-    std::ofstream(path) << "[run]\nsamples = 4\n" << run << "[sweep]\nmodels = n\nschedules = edm\nsolvers = euler\nnfe = 8\n"
-                           "[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.4\n"
-                           "[model.n]\nkind = perturbed\n"
-                        << extra;
-    struct Remove {
-      std::string p;
-      ~Remove() { std::remove(p.c_str()); }
-    } remove{path};
-    return sweep::load_experiment(path, {});
+    return test::load_config_text("[run]\nsamples = 4\n" + run +
+                                      "[sweep]\nmodels = n\nschedules = edm\nsolvers = euler\nnfe = 8\n"
+                                      "[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.4\n"
+                                      "[model.n]\nkind = perturbed\n" +
+                                      extra,
+                                  "pfode_test_perturbed.ini");
   };
   const auto e = load("exact = g\nerror_size = 0.05\nerror_profile = power\nerror_exponent = 2\n");
   REQUIRE(e.models.size() == 1);

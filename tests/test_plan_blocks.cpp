@@ -3,7 +3,6 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <set>
 #include <tuple>
 
@@ -14,15 +13,7 @@ using namespace pfode;
 
 namespace {
 
-sweep::Experiment load(const std::string& text) {
-  const std::string path = "pfode_test_plan_blocks.ini";
-  std::ofstream(path) << text;
-  struct Remove {
-    std::string p;
-    ~Remove() { std::remove(p.c_str()); }
-  } remove{path};
-  return sweep::load_experiment(path, {});
-}
+sweep::Experiment load(const std::string& text) { return test::load_config_text(text, "pfode_test_plan_blocks.ini"); }
 
 const std::string kGaussian = "[model.g]\nkind = gaussian\ndim = 2\nmeans = 0 1\nstds = 0.5 0.4\n";
 const std::string kModels =

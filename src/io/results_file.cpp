@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -67,7 +68,7 @@ void write_fit(const Group& g, const std::string& prefix, const metrics::OrderFi
 
 // The kind of model the parameters describe: the Python module (analysis/pfode_exact.py)
 // dispatches on it.
-void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
+void write_model(const Group& parent, const model::ModelSpec& m, int samples, const std::vector<long>& seeds) {
   const Group g = parent.create_group(m.name);
   g.write_attribute("kind", m.kind());
   g.write_attribute("source", m.source);
@@ -85,8 +86,9 @@ void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
                     {static_cast<hsize_t>(m.components), static_cast<hsize_t>(m.dim), static_cast<hsize_t>(m.dim)});
   if (m.is_guided()) {
     // A guided model (model/guided.hpp): (1 + w) D(y | c) - w D(y) for s in [guidance_s_lo,
-    // guidance_s_hi], D(y | c) elsewhere; component k in class component_classes[k], sample p of
-    // the run in class sample_classes[p] (given, or drawn with class_seed).
+    // guidance_s_hi], D(y | c) elsewhere; component k in class component_classes[k]; sample p of
+    // run seed sample_class_seeds[i] in class sample_classes[i * samples + p] (given, or drawn
+    // with that seed and class_seed).
     const auto& gd = m.guidance;
     const auto as_long = [](const std::vector<int>& v) { return std::vector<long>(v.begin(), v.end()); };
     g.write_attribute("conditional", gd.conditional);
@@ -99,13 +101,19 @@ void write_model(const Group& parent, const model::ModelSpec& m, int samples) {
     g.write_dataset("component_classes", as_long(gd.component_class));
     g.write_dataset("class_weights", gd.class_weights, shape1(gd.class_weights.size()));
     std::vector<long> classes;
-    for (int p = 0; p < samples; ++p) classes.push_back(model::sample_class(m, p));
-    if (samples > 0) g.write_dataset("sample_classes", classes);
+    for (long seed : seeds) {
+      const auto seeded = model::for_run_seed(m, static_cast<std::uint64_t>(seed));
+      for (int p = 0; p < samples; ++p) classes.push_back(model::sample_class(seeded, p));
+    }
+    if (!classes.empty()) {
+      g.write_dataset("sample_class_seeds", seeds);
+      g.write_dataset("sample_classes", classes);
+    }
     return;
   }
   if (m.is_exact()) return;
-  // A perturbed model (model/perturbed.hpp): D + eps(s) e(y), e(y) = error_bias + sum_f
-  // error_amplitudes[f] cos(error_frequencies[f] . y + error_phases[f]).
+  // A perturbed model (model/perturbed.hpp): D + eps(s) e(u), u = y / sqrt(1 + s^2), e(u) =
+  // error_bias + sum_f error_amplitudes[f] cos(error_frequencies[f] . u + error_phases[f]).
   const auto& e = m.error;
   g.write_attribute("exact", e.exact);
   g.write_attribute("error_field", e.field);
@@ -434,7 +442,10 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
 
     const Group models = root.create_group("models");
     const int samples = rec.cells.empty() ? 0 : static_cast<int>(rec.cells.front().samples);
-    for (const auto& m : rec.models) write_model(models, m, samples);
+    std::vector<long> seeds;  // the run seeds, as the cells first name them
+    for (const auto& c : rec.cells)
+      if (std::find(seeds.begin(), seeds.end(), c.seed) == seeds.end()) seeds.push_back(c.seed);
+    for (const auto& m : rec.models) write_model(models, m, samples, seeds);
     const Group schedules = root.create_group("schedules");
     for (const auto& entry : rec.schedules) write_schedule(schedules, entry);
     const Group refs = root.create_group("references");

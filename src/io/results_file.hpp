@@ -29,8 +29,9 @@ struct RunRecord {
 // /models/<name> and /schedules/<name>: the model's parameters and the schedule's kind, range and
 // parameters, as the results and problem files both record them. The readers validate what they
 // read (model::make_model, schedule::make_schedule) and throw std::invalid_argument naming it.
-// A guided model also records the class of each of the run's `samples` samples.
-void write_model(const Group& parent, const model::ModelSpec& model, int samples = 0);
+// A guided model also records the class of each of the run's `samples` samples for each run seed.
+void write_model(const Group& parent, const model::ModelSpec& model, int samples = 0,
+                 const std::vector<long>& seeds = {});
 model::ModelSpec read_model(const Group& parent, const std::string& name);
 void write_schedule(const Group& parent, const results::ScheduleEntry& entry);
 results::ScheduleEntry read_schedule(const Group& parent, const std::string& name);

@@ -57,20 +57,8 @@ struct FullCovarianceMixture {
             quad[w] = math::fma(d * DiagonalMixture::of_sample(iv, w), d, quad[w]);
           }
         }
-        const double log_w = eigen.log_weights(k);
-        double log_r[W];
-        for (int w = 0; w < W; ++w) log_r[w] = DiagonalMixture::log_responsibility(quad[w], log_det[w], log_w);
-        if (k == 0) {
-          for (int w = 0; w < W; ++w) {
-            running_max[w] = log_r[w];
-            normaliser[w] = 1.0;
-          }
-        } else {
-          double e[W];
-          for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
-          for (int w = 0; w < W; ++w)
-            DiagonalMixture::absorb(log_r[w], e[w], running_max[w], normaliser[w], carried[w], fresh[w]);
-        }
+        DiagonalMixture::responsibility_step<W>(k, quad, log_det, eigen.log_weights(k), running_max, normaliser,
+                                                carried, fresh);
       } else {  // one component: no responsibilities, the inverse variances alone
         for (int j = 0; j < dim; ++j) scratch(j) = 1.0 / (eigen.variances(0, j) + s2);
       }

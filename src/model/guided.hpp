@@ -26,13 +26,15 @@ namespace pfode::model {
 inline constexpr std::uint32_t class_stream = 5;
 
 // Class of batch sample p: given[p mod n] when classes are given, else the first class c with
-// u < cumulative[c], u uniform from (class_seed, p). Host and device share it (model_spec.cpp).
+// u < cumulative[c], u uniform keyed by the run seed (as the start states are) with the counter
+// (p, class_seed, stream 5): every run seed draws its own classes, and class_seed another draw for
+// the same seed. Host and device share it (model_spec.cpp).
 template <class Given, class Cumulative>
 KOKKOS_INLINE_FUNCTION int class_of_sample(int p, const Given& given, int n_given, const Cumulative& cumulative,
-                                           int classes, std::uint64_t class_seed) {
+                                           int classes, std::uint32_t class_seed, std::uint64_t run_seed) {
   if (n_given > 0) return given(p % n_given);
   double u, unused;
-  counter_uniform2(class_seed, static_cast<std::uint32_t>(p), 0u, class_stream, u, unused);
+  counter_uniform2(run_seed, static_cast<std::uint32_t>(p), class_seed, class_stream, u, unused);
   int c = 0;
   while (c < classes - 1 && !(u < cumulative(c))) ++c;
   return c;
@@ -47,7 +49,8 @@ struct Guided {
   Kokkos::View<const double*> class_cumulative;         // classes: W_0, W_0 + W_1, ..., 1
   Kokkos::View<const int*> given;                       // the given classes (cycled); empty: drawn
   Kokkos::View<const int*> sample_index;                // sample p is batch sample sample_index(p); empty: p
-  std::uint64_t class_seed = 0;
+  std::uint32_t class_seed = 0;
+  std::uint64_t run_seed = 0;
   int classes = 0;
   double weight = 0, s_lo = 0, s_hi = 0;
 
@@ -67,7 +70,7 @@ struct Guided {
 
   KOKKOS_INLINE_FUNCTION int class_of(int sample) const {
     const int p = sample_index.extent(0) > 0 ? sample_index(sample) : sample;
-    return class_of_sample(p, given, static_cast<int>(given.extent(0)), class_cumulative, classes, class_seed);
+    return class_of_sample(p, given, static_cast<int>(given.extent(0)), class_cumulative, classes, class_seed, run_seed);
   }
   KOKKOS_INLINE_FUNCTION bool guided_at(double s) const { return weight != 0.0 && s >= s_lo && s <= s_hi; }
 

@@ -75,19 +75,7 @@ struct DiagonalMixture {
           quad[w] = math::fma(d * of_sample(iv, w), d, quad[w]);
         }
       }
-      const double log_w = log_weights(k);
-      double log_r[W];
-      for (int w = 0; w < W; ++w) log_r[w] = log_responsibility(quad[w], log_det[w], log_w);
-      if (k == 0) {
-        for (int w = 0; w < W; ++w) {
-          running_max[w] = log_r[w];
-          normaliser[w] = 1.0;
-        }
-      } else {
-        double e[W];
-        for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
-        for (int w = 0; w < W; ++w) absorb(log_r[w], e[w], running_max[w], normaliser[w], carried[w], fresh[w]);
-      }
+      responsibility_step<W>(k, quad, log_det, log_weights(k), running_max, normaliser, carried, fresh);
       for (int j = 0; j < dim; ++j) {
         // The component's posterior mean mu + c^2/v (y - mu) = shrink y + offset, one fma.
         const S shrink = variances(k, j) * scratch(j), offset = means(k, j) * s2 * scratch(j);
@@ -293,6 +281,28 @@ struct DiagonalMixture {
     fresh = larger ? 1.0 : e;
     running_max = larger ? log_r : running_max;
     normaliser = math::fma(normaliser, carried, fresh);
+  }
+
+  // Component k's step of the pack's streaming log-sum-exp, from its quad and log-determinant:
+  // the first component starts it, each later one is absorbed (carried and fresh then weigh what
+  // was accumulated and component k's mean).
+  template <int W>
+  KOKKOS_FORCEINLINE_FUNCTION static void responsibility_step(int k, const double (&quad)[W], const double (&log_det)[W],
+                                                            double log_w, double (&running_max)[W],
+                                                            double (&normaliser)[W], double (&carried)[W],
+                                                            double (&fresh)[W]) {
+    double log_r[W];
+    for (int w = 0; w < W; ++w) log_r[w] = log_responsibility(quad[w], log_det[w], log_w);
+    if (k == 0) {
+      for (int w = 0; w < W; ++w) {
+        running_max[w] = log_r[w];
+        normaliser[w] = 1.0;
+      }
+    } else {
+      double e[W];
+      for (int w = 0; w < W; ++w) e[w] = exp_nonpositive(-math::fabs(log_r[w] - running_max[w]));
+      for (int w = 0; w < W; ++w) absorb(log_r[w], e[w], running_max[w], normaliser[w], carried[w], fresh[w]);
+    }
   }
 
   // Sample w's value of a shared (double) or per-sample (Pack) quantity.

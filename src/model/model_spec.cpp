@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <iomanip>
 #include <sstream>
@@ -326,6 +327,7 @@ ModelSpec guide(const std::string& name, const ModelSpec& mixture, std::vector<i
   if (!(weight >= 0 && std::isfinite(weight))) fail("w must be >= 0 and finite");
   if (!(s_lo >= 0) || std::isnan(s_hi)) fail("interval: s_lo must be >= 0");
   if (!(s_lo <= s_hi)) fail("interval is reversed: s_lo > s_hi");
+  if (class_seed > UINT32_MAX) fail("class_seed must be < 2^32");
   for (int c : given)
     if (c < 0 || c >= classes)
       fail("sample_classes: unknown class " + std::to_string(c) + " (classes are 0.." + std::to_string(classes - 1) + ")");
@@ -357,11 +359,18 @@ std::vector<double> class_cumulative(const ModelSpec::Guidance& g) {
 
 }  // namespace
 
+ModelSpec for_run_seed(const ModelSpec& spec, std::uint64_t seed) {
+  ModelSpec m = spec;
+  if (m.is_guided()) m.guidance.run_seed = seed;
+  return m;
+}
+
 int sample_class(const ModelSpec& spec, int p) {
   const auto& g = spec.guidance;
   const auto cumulative = class_cumulative(g);
   return class_of_sample(p, [&](int i) { return g.given[i]; }, static_cast<int>(g.given.size()),
-                         [&](int c) { return cumulative[c]; }, g.classes, g.class_seed);
+                         [&](int c) { return cumulative[c]; }, g.classes, static_cast<std::uint32_t>(g.class_seed),
+                         g.run_seed);
 }
 
 namespace {
@@ -494,7 +503,8 @@ Guided guided(const ModelSpec& spec) {
   m.class_first = device_vector("pfode::model::class_first", first);
   m.class_cumulative = device_vector("pfode::model::class_cumulative", class_cumulative(g));
   m.given = device_vector("pfode::model::given_classes", g.given);
-  m.class_seed = g.class_seed;
+  m.class_seed = static_cast<std::uint32_t>(g.class_seed);
+  m.run_seed = g.run_seed;
   m.classes = g.classes;
   m.weight = g.weight;
   m.s_lo = g.s_lo;

@@ -43,7 +43,8 @@ struct ModelSpec {
     double weight = 0;                 // w >= 0
     double s_lo = 0, s_hi = INFINITY;  // guidance is on for s_lo <= s <= s_hi
     std::vector<int> given;            // the samples' classes, cycled over the batch; empty: drawn
-    std::uint64_t class_seed = 0;      // the draw's key (counter stream 5)
+    std::uint64_t class_seed = 0;      // another draw for the same run seed (< 2^32)
+    std::uint64_t run_seed = 0;        // the run seed whose samples it serves (for_run_seed)
     std::vector<double> class_weights;  // W_c, the sums of their components' weights
     std::string conditional;           // the name of the model at w = 0 (its exact reference)
   } guidance;
@@ -114,13 +115,13 @@ std::vector<double> identity_rotations(int components, int dim);
 bool has_closed_form(const ModelSpec& spec);
 std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s);
 
-// Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y). field: "bias" (e = b, b_j standard
-// normal) or "fourier" (e = sum_f a_f cos(omega_f . y + phi_f), `features` terms with omega_f ~
-// N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features), so each coordinate
-// of e has mean square 1 over random draws); drawn from the counter generator keyed by seed
-// (stream 4). profile and its parameters as model::ErrorProfile. Throws std::invalid_argument
-// naming the model for a negative or non-finite size, an unknown field or profile, bad parameters
-// or a base that is already imperfect.
+// Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y / sqrt(1 + s^2)). field: "bias"
+// (e = b, b_j standard normal) or "fourier" (e(u) = sum_f a_f cos(omega_f . u + phi_f), `features`
+// terms with omega_f ~ N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features),
+// so each coordinate of e has mean square 1 over random draws); drawn from the counter generator
+// keyed by seed (stream 4). profile and its parameters as model::ErrorProfile. Throws
+// std::invalid_argument naming the model for a negative or non-finite size, an unknown field or
+// profile, bad parameters or a base that is already imperfect.
 ModelSpec perturb(const std::string& name, const ModelSpec& exact, const std::string& field, int features,
                   double length, std::uint64_t seed, const std::string& profile, double size, double exponent,
                   double scale);
@@ -130,13 +131,19 @@ ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec:
 // Classifier-free guidance on `mixture` (an exact diagonal mixture, DESIGN.md section 4):
 // component k in class component_class[k] (classes 0..C-1, each with a component), weight w >= 0,
 // on for s in [s_lo, s_hi]; the samples' classes given (cycled over the batch, each in 0..C-1) or,
-// when `given` is empty, drawn with the class weights from the counter generator keyed by
-// class_seed. `conditional` names the model at w = 0. Throws std::invalid_argument naming the
-// model and the bad value.
+// when `given` is empty, drawn with the class weights from the counter generator keyed by the
+// run seed (for_run_seed), class_seed (< 2^32) choosing another draw for the same seed.
+// `conditional` names the model at w = 0. Throws std::invalid_argument naming the model and the
+// bad value.
 ModelSpec guide(const std::string& name, const ModelSpec& mixture, std::vector<int> component_class, double weight,
                 double s_lo, double s_hi, std::vector<int> given, std::uint64_t class_seed,
                 const std::string& conditional);
-// The class of batch sample p of a guided model (model::class_of_sample, as the device draws it).
+// The model as the samples of run seed `seed` see it: a guided model draws their classes with that
+// seed; any other model is returned unchanged. The sweep evaluates each (model, seed) group's
+// model through it.
+ModelSpec for_run_seed(const ModelSpec& spec, std::uint64_t seed);
+// The class of batch sample p of a guided model (model::class_of_sample, as the device draws it
+// for spec's run seed).
 int sample_class(const ModelSpec& spec, int p);
 
 // The device form of the model: the kind that evaluates it (model/kinds.hpp).

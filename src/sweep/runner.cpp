@@ -435,7 +435,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
     if (todo.empty() && !solve_groups.count(static_cast<int>(group_index))) continue;
-    const auto& spec = e.models[group.model];
+    // A guided model draws its samples' classes with the group's seed.
+    const auto spec = model::for_run_seed(e.models[group.model], e.seeds[group.seed]);
     const auto& sched = e.schedules[group.schedule].schedule;
     const auto model = model::to_device(spec);
 

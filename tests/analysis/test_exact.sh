@@ -205,3 +205,82 @@ if failures:
     print("\n".join(failures[:20]))
     sys.exit(1)
 PY
+
+# Guided models (no problem file takes them: each sample has a class): the evaluator reads a
+# config, and pfode_exact.GuidedModel reads the model and its samples' classes per run seed as a
+# results file records them. Two run seeds must draw different classes.
+cat >"$work/guided.ini" <<INI
+[run]
+samples = 5
+seeds = 0 7
+
+[sweep]
+models = cfg given
+schedules = vp-linear edm
+solvers = euler
+nfe = 4
+
+[model.mix]
+kind = mixture
+dim = 2
+weights = 0.4 0.3 0.2 0.1
+means = -1 0 ; 1 0.5 ; 0 -1 ; 0.5 1
+stds = 0.4 0.5 ; 0.5 0.35 ; 0.45 0.4 ; 0.3 0.3
+
+[model.cfg]
+kind = guided
+mixture = mix
+classes = 0 1 1 2
+w = 0 2.5
+interval = 0.1 5
+
+[model.given]
+kind = guided
+mixture = mix
+classes = 0 1 1 2
+w = 4
+sample_classes = 2 0 1
+INI
+"$evaluator" "$work/guided.ini" "$work/guided.h5" 48 || { echo "pfode_evaluate_exact on a config failed"; exit 1; }
+
+PYTHONPATH="$src/analysis" "$python" - "$work/guided.h5" <<'PY'
+import sys
+
+import h5py
+import numpy as np
+
+from pfode_exact import model_from_group
+
+f = h5py.File(sys.argv[1], "r")
+failures, worst, checked = [], 0.0, 0
+backends = [("numpy", lambda a: a, lambda a: a)]
+try:
+    import torch
+    backends.append(("torch", torch.as_tensor, lambda a: a.numpy()))
+except ImportError:
+    pass
+for key, g in f["models"].items():
+    name, seed = g.attrs["model"], int(key.rsplit("__", 1)[1])
+    model = model_from_group(f["parameters"][name])
+    classes = model.sample_classes(seed)
+    y, s, x0 = g["y"][()], g["s"][()], g["x0"][()]
+    for backend, to, back in backends:
+        d = back(model.denoise(to(y), to(s), classes))
+        excess = float(np.max(np.abs(d - x0) / (1e-13 * np.maximum(1.0, np.abs(x0)))))
+        worst = max(worst, excess)
+        checked += 1
+        if not excess <= 1.0:
+            failures.append(f"guided D {backend} {key}: off by {np.max(np.abs(d - x0)):.3g}")
+drawn = f["parameters"]["cfg[w=2.5]"]
+given = model_from_group(f["parameters"]["given[w=4]"])
+if np.array_equal(model_from_group(drawn).sample_classes(0), model_from_group(drawn).sample_classes(7)):
+    failures.append("run seeds 0 and 7 drew the same classes")
+if list(given.sample_classes(7)[:4]) != [2, 0, 1, 2]:
+    failures.append(f"given classes: {given.sample_classes(7)[:4]}")
+if checked != 3 * 2 * 2 * len(backends):
+    failures.append(f"{checked} guided evaluations checked")
+print(f"guided: {checked} evaluations, largest error / bound {worst:.3g}")
+if failures:
+    print("\n".join(failures))
+    sys.exit(1)
+PY
