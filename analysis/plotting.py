@@ -202,7 +202,9 @@ def draw_convergence(ax, series, styles, label):
     log2_nfe_axis(ax)
     ax.set_xlabel(NFE_LABEL), ax.set_ylabel(GTE_LABEL)
     ax.grid(True, which="major", alpha=0.3)
-    if xs:
+    if not xs:
+        ax.set_ylim(0.1, 1)  # nothing finite to draw: a log axis still needs a positive range
+    else:
         y_lo, y_hi = min(ys), max(ys)
         ax.set_ylim(y_lo / 12, y_hi * 3)  # room below the lowest curve for its guide and label
         ax.set_xlim(min(xs) / 1.15, max(xs) * 1.15)
@@ -220,7 +222,8 @@ def draw_convergence(ax, series, styles, label):
 
 def convergence_figure(results, keys=PANEL_KEYS):
     """One panel per (model, schedule, spacing), split by order when crowded: GTE RMS vs NFE per solver."""
-    series = results["series"]
+    # Samplers without a strong error (langevin, pc: gte_target = "none") have no curve to draw.
+    series = [s for s in results["series"] if np.isfinite(np.asarray(s["gte_rms"], float)).any()] or results["series"]
     label = solver_labeller(series)
     styles_of = panel_styler(series, label)
     groups, common = panels(series, keys)

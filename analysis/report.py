@@ -63,7 +63,8 @@ SPLIT = f"; panels of more than {plotting.MAX_CURVES} solvers split by theoretic
 FIGURES = {
     "gte_vs_nfe.png": "global truncation error (RMS over samples) vs NFE per solver, log-log, with the "
                       "fitted order and an NFE^-p guide for each theoretical order p; methods with the same curve are "
-                      "drawn once ('ddim = dpm-solver-1'); one panel per model x schedule x spacing" + SPLIT,
+                      "drawn once ('ddim = dpm-solver-1'); one panel per model x schedule x spacing; a stochastic "
+                      "sampler's GTE is its strong error, and those without one (langevin, pc) are left out" + SPLIT,
     "lte_vs_lambda.png": "local truncation error of each step vs lambda at the step start, each solver at "
                          "its largest NFE: where along the trajectory the error is made" + SPLIT,
     "global_error_steps.png": "global error (RMS over samples) at every grid point vs lambda, each solver at "
@@ -419,6 +420,8 @@ def schedule_figure(results):
     series = results["series"]
     keys = ("model", "spacing", "solver")
     groups, common = plotting.panels(series, keys)
+    # A panel whose solver ran on one schedule compares nothing (plans may pair schedules with some solvers only).
+    groups = [g for g in groups if len({s["schedule"] for s in g[1]}) > 1] or groups
     schedules = list(dict.fromkeys(s["schedule"] for s in series))
     styles = plotting.solver_styles(schedules)
     fig, axes = plotting.grid(len(groups), height=4.4 + 0.17 * len(schedules))
@@ -449,7 +452,7 @@ def weak_figure(results):
     groups, common = plotting.panels(cells)
     labels = list(dict.fromkeys(c["solver"] for c in cells))
     styles = plotting.solver_styles(labels)
-    fig, axes = plotting.grid(len(groups) * len(WEAK_METRICS), height=4.4 + 0.17 * len(labels),
+    fig, axes = plotting.grid(len(groups) * len(WEAK_METRICS), height=4.4,
                               ncols=len(groups))
     for row, (field, name) in enumerate(WEAK_METRICS):
         for col, (title, members) in enumerate(groups):
@@ -476,8 +479,13 @@ def weak_figure(results):
             ax.set_ylabel(f"weak {name}")
             ax.set_title(title)
             ax.grid(True, which="both", alpha=0.3)
-            if row == 0 and col == 0:
-                ax.legend(fontsize=7)
+    # One legend for the figure: plan blocks may give each panel different solvers.
+    handles = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(text, handle)
+    fig.legend(list(handles.values()), list(handles), loc="upper center", bbox_to_anchor=(0.5, 0),
+               ncol=min(4, len(handles)), fontsize=9, frameon=False)
     plotting.suptitle(fig, f"Weak error (law of the samples vs the exact p(x; t_N)) vs NFE — {results['stem']}",
                       common)
     return fig

@@ -49,21 +49,27 @@ struct AncestralStep {
   }
 };
 
-struct Ancestral {
+// What the samplers of the ancestral split share (Ancestral below, DpmSolverPP2SAncestral and
+// DpmSolverPPSde in solver/dpm_solver_pp_sde.hpp): eta and s_noise, D at the step's start in
+// denoised_slot, `MethodSlots` slots from first_method_slot for it and the stages, then the path
+// cursor's two, placed at the grid's start; and the step's closing noise draw.
+template <int MethodSlots>
+struct AncestralNoise {
   double eta = 1, s_noise = 1;
-  brownian::PathCursor noise;  // slots set by make()
+  brownian::PathCursor noise;
 
   static constexpr int denoised_slot = first_method_slot;
   static constexpr bool carries_eval = false;
   static constexpr bool draws_noise = true;  // start() places the path cursor
   KOKKOS_INLINE_FUNCTION int history_depth() const { return 1; }
-  int slots() const { return first_method_slot + 3; }
+  int slots() const { return first_method_slot + MethodSlots + 2; }
 
-  static Ancestral make(double eta, double s_noise, brownian::PathCursor cursor) {
-    Ancestral a{eta, s_noise, cursor};
-    a.noise.w_slot = first_method_slot + 1;
-    a.noise.k_slot = first_method_slot + 2;
-    return a;
+  void place(double new_eta, double new_s_noise, brownian::PathCursor cursor) {
+    eta = new_eta;
+    s_noise = new_s_noise;
+    noise = cursor;
+    noise.w_slot = first_method_slot + MethodSlots;
+    noise.k_slot = first_method_slot + MethodSlots + 1;
   }
 
   template <class L>
@@ -74,6 +80,23 @@ struct Ancestral {
   template <class L>
   KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
     lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
+  }
+
+  // scale z added to the state, z the normalised increment over step i (none without noise).
+  template <class L>
+  KOKKOS_INLINE_FUNCTION void add_step_noise(const L& lane, const StepGrid& g, int i, double scale) const {
+    if (!(eta > 0)) return;
+    noise.step(lane, -g.lambda(i), -g.lambda(i + 1), [&](int c, int w, const brownian::StepIncrement& inc) {
+      lane(state_slot, c)[w] += scale * brownian::normalized_increment(inc);
+    });
+  }
+};
+
+struct Ancestral : AncestralNoise<1> {
+  static Ancestral make(double eta, double s_noise, brownian::PathCursor cursor) {
+    Ancestral a;
+    a.place(eta, s_noise, cursor);
+    return a;
   }
 
   template <class L>
@@ -87,11 +110,7 @@ struct Ancestral {
       const auto y = lane(state_slot, c) * inv_alpha0;
       lane(state_slot, c) = alpha1 * (y + factor * (y - lane(denoised_slot, c)));
     });
-    if (!(eta > 0)) return;
-    const double scale = alpha1 * s_noise * a.up;
-    noise.step(lane, -g.lambda(i), -g.lambda(i + 1), [&](int c, int w, const brownian::StepIncrement& inc) {
-      lane(state_slot, c)[w] += scale * brownian::normalized_increment(inc);
-    });
+    add_step_noise(lane, g, i, alpha1 * s_noise * a.up);
   }
 };
 

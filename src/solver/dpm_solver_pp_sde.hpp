@@ -18,31 +18,11 @@
 
 namespace pfode::solver {
 
-struct DpmSolverPP2SAncestral {
-  double eta = 1, s_noise = 1;
-  brownian::PathCursor noise;
-
-  static constexpr int denoised_slot = first_method_slot;  // D_i, then the midpoint's D
-  static constexpr bool carries_eval = false;
-  static constexpr bool draws_noise = true;  // start() places the path cursor
-  KOKKOS_INLINE_FUNCTION int history_depth() const { return 1; }
-  int slots() const { return first_method_slot + 4; }
-
+struct DpmSolverPP2SAncestral : AncestralNoise<2> {  // slots: D_i, then the midpoint's D
   static DpmSolverPP2SAncestral make(double eta, double s_noise, brownian::PathCursor cursor) {
-    DpmSolverPP2SAncestral m{eta, s_noise, cursor};
-    m.noise.w_slot = first_method_slot + 2;
-    m.noise.k_slot = first_method_slot + 3;
+    DpmSolverPP2SAncestral m;
+    m.place(eta, s_noise, cursor);
     return m;
-  }
-
-  template <class L>
-  KOKKOS_INLINE_FUNCTION void start(const L& lane, const StepGrid& g) const {
-    if (eta > 0) noise.start(lane, -g.lambda(0));
-  }
-
-  template <class L>
-  KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
   }
 
   template <class L>
@@ -64,40 +44,19 @@ struct DpmSolverPP2SAncestral {
         lane(state_slot, c) = alpha1 * (decay * lane(state_slot, c) * inv_alpha0 - phi * lane(d_mid, c));
       });
     }
-    if (!(eta > 0)) return;
-    const double scale = alpha1 * s_noise * a.up;
-    noise.step(lane, -g.lambda(i), -g.lambda(i + 1), [&](int c, int w, const brownian::StepIncrement& inc) {
-      lane(state_slot, c)[w] += scale * brownian::normalized_increment(inc);
-    });
+    add_step_noise(lane, g, i, alpha1 * s_noise * a.up);
   }
 };
 
-struct DpmSolverPPSde {
-  double eta = 1, s_noise = 1, r = 0.5;
-  brownian::PathCursor noise;
-
-  static constexpr int denoised_slot = first_method_slot;  // D_i
+struct DpmSolverPPSde : AncestralNoise<2> {
+  double r = 0.5;
   static constexpr int stage_slot = first_method_slot + 1;  // D at the stage
-  static constexpr bool carries_eval = false;
-  static constexpr bool draws_noise = true;  // start() places the path cursor
-  KOKKOS_INLINE_FUNCTION int history_depth() const { return 1; }
-  int slots() const { return first_method_slot + 4; }
 
   static DpmSolverPPSde make(double eta, double s_noise, double r, brownian::PathCursor cursor) {
-    DpmSolverPPSde m{eta, s_noise, r, cursor};
-    m.noise.w_slot = first_method_slot + 2;
-    m.noise.k_slot = first_method_slot + 3;
+    DpmSolverPPSde m;
+    m.place(eta, s_noise, cursor);
+    m.r = r;
     return m;
-  }
-
-  template <class L>
-  KOKKOS_INLINE_FUNCTION void start(const L& lane, const StepGrid& g) const {
-    if (eta > 0) noise.start(lane, -g.lambda(0));
-  }
-
-  template <class L>
-  KOKKOS_INLINE_FUNCTION void observe(const L& lane, int slot, const StepGrid& g, int j) const {
-    lane.denoise(slot, g.alpha(j), g.s(j), denoised_slot);
   }
 
   template <class L>
@@ -126,11 +85,7 @@ struct DpmSolverPPSde {
       const auto d = (1.0 - fac) * lane(denoised_slot, c) + fac * lane(stage_slot, c);
       lane(state_slot, c) = alpha1 * (decay_2 * lane(state_slot, c) * inv_alpha0 - phi_2 * d);
     });
-    if (!(eta > 0)) return;
-    const double scale = alpha1 * s_noise * a2.up;
-    noise.step(lane, -lambda, -lambda_next, [&](int c, int w, const brownian::StepIncrement& inc) {
-      lane(state_slot, c)[w] += scale * brownian::normalized_increment(inc);
-    });
+    add_step_noise(lane, g, i, alpha1 * s_noise * a2.up);
   }
 };
 

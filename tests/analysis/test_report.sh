@@ -322,3 +322,58 @@ for row, name in zip(rows, sorted(f["series"])):
 if crossed == 0:
     sys.exit("no series crossed its model error: the check tests nothing")
 EOF
+
+# Plan blocks pairing schedules with some solvers only, with samplers that have no strong error
+# (pc): every figure is drawn (pc has no GTE curve; schedule panels only where two schedules ran),
+# and weak_vs_nfe.png's one legend names every solver of every panel.
+cat >"$work/plans.ini" <<EOF2
+[run]
+out = $work/plans.h5
+samples = 4
+seeds = 0
+sde_refinement = 2
+brownian_depth = 12
+weak_samples = 256
+mmd_block = 64
+
+[sweep]
+models = gaussian
+spacings = uniform-lambda
+nfe = 4 8
+
+[plan.vp]
+schedules = vp-linear
+solvers = euler-maruyama pc ddim
+
+[plan.ve]
+schedules = ve
+solvers = euler-maruyama
+
+[model.gaussian]
+kind = gaussian
+dim = 2
+means = 0.5 -0.5
+stds = 0.3 0.5
+EOF2
+"$pfode" run "$work/plans.ini" -q || { echo "pfode run (plans) failed"; exit 1; }
+"$python" - "$src/analysis" "$work/plans.h5" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import report
+from pfode_results import load_or_exit
+
+results = load_or_exit(sys.argv[2])
+report.main([sys.argv[2]])
+fig = report.weak_figure(results)
+names = {t.get_text() for legend in fig.legends for t in legend.get_texts()}
+want = {"euler-maruyama", "pc", "ddim (ODE)"}
+if names != want:
+    sys.exit(f"weak_vs_nfe legend {sorted(names)}, want {sorted(want)}")
+fig = report.schedule_figure(results)
+titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+if len(titles) != 1 or "euler-maruyama" not in titles[0]:
+    sys.exit(f"schedule_comparison panels {titles}: want euler-maruyama's only")
+EOF
+for name in gte_vs_nfe.png schedule_comparison.png weak_vs_nfe.png weak_orders.md; do
+  [ -s "$work/plans/$name" ] || { echo "report.py did not write a non-empty $name for the plans file"; exit 1; }
+done
