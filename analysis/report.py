@@ -595,28 +595,16 @@ def summary(results, rows, tolerance, not_drawn, readme_link=None):
     return "\n".join(out)
 
 
-def report_likelihood(parser, args):
-    """The report of one pfode likelihood file (analysis/likelihood_report.py)."""
+def report_alone(parser, args, module, command):
+    """The report of one file of `pfode COMMAND` (module: likelihood_report or optimize_report)."""
     if len(args.results) > 1 or args.nfe is not None:
-        parser.exit(2, f"{parser.prog}: error: a pfode likelihood file is reported alone (no other file, no --nfe)\n")
+        parser.exit(2, f"{parser.prog}: error: a pfode {command} file is reported alone (no other file, no --nfe)\n")
     path = args.results[0]
     try:
-        results = likelihood_report.load(path)
+        results = module.load(path)
     except ResultsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    print(likelihood_report.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
-
-
-def report_optimize(parser, args):
-    """The report of one pfode optimize file (analysis/optimize_report.py)."""
-    if len(args.results) > 1 or args.nfe is not None:
-        parser.exit(2, f"{parser.prog}: error: a pfode optimize file is reported alone (no other file, no --nfe)\n")
-    path = args.results[0]
-    try:
-        results = optimize_report.load(path)
-    except ResultsError as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
-    print(optimize_report.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
+    print(module.write_report(results, args.outdir or os.path.join(os.path.dirname(path), results["stem"])))
 
 
 def main(argv=None):
@@ -630,10 +618,10 @@ def main(argv=None):
                         help="flag series whose order misses theory by more than this (default 0.15)")
     args = parser.parse_args(argv)
     if any(likelihood_report.is_likelihood_file(p) for p in args.results):
-        report_likelihood(parser, args)
+        report_alone(parser, args, likelihood_report, "likelihood")
         return
     if any(optimize_report.is_optimize_file(p) for p in args.results):
-        report_optimize(parser, args)
+        report_alone(parser, args, optimize_report, "optimize")
         return
     results = merge([load_or_exit(path) for path in args.results])
 
