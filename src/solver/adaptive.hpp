@@ -41,7 +41,6 @@ struct AdaptiveTolerance {
   long max_attempts = 200000;  // per sample, over the whole integration
 };
 
-
 // What a method carries from one grid point to the next, and the counts, for each of the W
 // samples of a lane (lane/): each takes its own steps.
 template <int W>
