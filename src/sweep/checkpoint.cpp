@@ -90,11 +90,12 @@ io::Group only_record(const io::Group& parent) {
   return parent.open_group(names.front());
 }
 
-// A checkpoint file whose checksum (io::write_file_atomically) holds, open for reading.
-io::File open_record_file(const std::string& path) {
+// A checkpoint file whose checksum (io::write_file_atomically) holds, open for reading (`in_memory`:
+// read whole, for a batch of cells).
+io::File open_record_file(const std::string& path, bool in_memory = false) {
   if (!io::checksum_holds(path)) throw DamagedRecord("does not match its checksum (truncated, zeroed, edited or overwritten)");
   try {
-    return io::File::open_read(path);
+    return io::File::open_read(path, in_memory);
   } catch (const std::exception&) {
     throw DamagedRecord("is not a readable HDF5 file");
   }
@@ -115,10 +116,10 @@ auto reading(const F& read) -> decltype(read()) {
 // The record in the file `path`, as read(root) reads it: a missing or damaged file fails with a
 // message naming it (`what`: the record it should hold).
 template <class Read>
-auto load_record(const std::string& path, const std::string& what, const Read& read) {
+auto load_record(const std::string& path, const std::string& what, const Read& read, bool in_memory = false) {
   if (!fs::exists(path)) throw std::runtime_error("the checkpoint lacks " + what + " (" + path + ")");
   try {
-    const auto file = open_record_file(path);
+    const auto file = open_record_file(path, in_memory);
     return read(file.root());
   } catch (const DamagedRecord& damage) {
     throw std::runtime_error(path + " " + damage.what());
@@ -284,7 +285,7 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
         if (*states >= static_cast<int>(plan.groups.size())) throw DamagedRecord("is not a reference of this plan");
         continue;
       }
-      const auto file = open_record_file(path.string());
+      const auto file = open_record_file(path.string(), batch.has_value());
       if (batch) {
         std::set<int> ids;
         for (const auto& c : read_cell_batch(file.root(), *batch, e, plan)) {
@@ -310,7 +311,7 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
 std::set<int> Checkpoint::finished_cells() const {
   std::set<int> ids;
   for (const auto& [path, batch] : batch_files(dir_)) {
-    const auto file = io::File::open_read(path);
+    const auto file = io::File::open_read(path, true);
     for (const auto& name : file.root().children())
       if (const auto id = cell_record_id(name)) ids.insert(*id);
   }
@@ -340,7 +341,7 @@ void Checkpoint::flush() {
       [&](const io::Group& root) {
         for (const auto& cell : queue_) io::write_cell(root, cell);
       },
-      true);
+      true, true);
   queue_.clear();
   last_write_end_ = std::chrono::steady_clock::now();
   last_write_seconds_ = std::chrono::duration<double>(last_write_end_ - start).count();
@@ -380,7 +381,8 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
 std::vector<results::CellResult> Checkpoint::load_cells(const Experiment& e, const Plan& plan) const {
   std::vector<std::optional<results::CellResult>> by_id(plan.cells.size());
   for (const auto& [path, batch] : batch_files(dir_))
-    for (auto& c : load_record(path, path, [&](const io::Group& root) { return read_cell_batch(root, batch, e, plan); })) {
+    for (auto& c : load_record(
+             path, path, [&](const io::Group& root) { return read_cell_batch(root, batch, e, plan); }, true)) {
       if (by_id[c.id]) throw std::runtime_error(path + " holds cell " + std::to_string(c.id) + ", which another file holds");
       by_id[c.id] = std::move(c);
     }
