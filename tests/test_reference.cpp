@@ -389,6 +389,97 @@ TEST_CASE("reference: DOP853 spends 1 + 12 x (accepted + rejected steps) + 3 x a
   check(problem.solve<1>(1e-10, false, &one), "teams");
 }
 
+TEST_CASE("reference: solved in shares by several processes, every process gets the one-process solution bit for bit",
+          "[reference]") {
+  // Shares are whole packs of 16 (sample_share), so with shared steps too every sample steps as it
+  // does in one process; a guided model's sample keeps its class in its share. The other processes
+  // are played by `broadcast`: it fills their records (states, NFE, accepted and rejected steps,
+  // failed flag) from the one-process solution, and checks that this process sends exactly that
+  // for its own share.
+  const auto mixture = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const auto guided =
+      model::for_run_seed(model::guide("guided", mixture, {0, 1, 0, 1}, 2.0, 0.0, INFINITY, {}, 11, "mix"), 3);
+  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
+  const int outputs = static_cast<int>(s_out.size()), dim = mixture.dim;
+  const long record = static_cast<long>(outputs) * dim + 4;
+  for (int samples : {37, 16}) {
+    for (int parts : {2, 3, 4}) {  // 4 parts of 37 samples (3 packs): one part has none
+      int covered = 0;
+      for (int part = 0; part < parts; ++part) {
+        const auto [first, last] = reference::sample_share(samples, part, parts);
+        REQUIRE(first == covered);
+        REQUIRE(first % reference::pack_step_width == 0);
+        REQUIRE(last >= first);
+        covered = last;
+      }
+      REQUIRE(covered == samples);
+    }
+    for (const auto* spec : {&mixture, &guided})
+      for (bool pack_step : {false, true}) {
+        if (spec == &guided && samples == 16) continue;  // one pack: nothing to mix up
+        const auto model = model::to_device(*spec);
+        const auto starts = test::marginal_starts(*spec, schedule::make_schedule("edm"), samples);
+        reference::Dop853Settings settings;
+        settings.rtol = settings.atol = 1e-10;
+        settings.pack_step = pack_step;
+        const auto whole = reference::solve_reference(model, starts, s_out, settings);
+        REQUIRE(whole.failed_samples == 0);
+        const auto y_whole = test::to_host(whole.y);
+        const auto record_of = [&](int p) {
+          std::vector<double> r;
+          for (int m = 0; m < outputs; ++m)
+            for (int c = 0; c < dim; ++c) r.push_back(y_whole(p, m, c));
+          r.insert(r.end(), {double(whole.nfe[p]), double(whole.accepted_steps[p]), double(whole.rejected_steps[p]), 0.0});
+          return r;
+        };
+        for (int parts : {2, 3, 4})
+          for (int part = 0; part < parts; ++part) {
+            INFO(spec->name << ", " << samples << " samples, pack_step " << pack_step << ", part " << part << " of "
+                            << parts);
+            std::vector<int> next(parts);
+            for (int r = 0; r < parts; ++r) next[r] = reference::sample_share(samples, r, parts).first;
+            int sent = 0, met = 0;
+            reference::SampleSplit split;
+            split.part = part;
+            split.parts = parts;
+            split.meet = [&] { REQUIRE(++met == 1); };
+            split.broadcast = [&](std::vector<double>& buffer, int root) {
+              REQUIRE(met == 1);  // the processes met before any broadcast
+              if (root != part) buffer.assign(static_cast<size_t>(reference::sample_share(samples, root, parts).second -
+                                                                   next[root]) * record, 0.0);
+              REQUIRE(buffer.size() % record == 0);
+              const int n = static_cast<int>(buffer.size() / record);
+              for (int q = 0; q < n; ++q) {
+                const auto expected = record_of(next[root] + q);
+                for (long k = 0; k < record; ++k) {
+                  double& value = buffer[static_cast<size_t>(q) * record + k];
+                  if (root == part) REQUIRE(value == expected[k]);
+                  else value = expected[k];
+                }
+              }
+              next[root] += n;
+              if (root == part) sent += n;
+            };
+            const auto solved = reference::solve_reference(model, starts, s_out, settings, {}, split);
+            const auto [first, last] = reference::sample_share(samples, part, parts);
+            REQUIRE(sent == last - first);
+            for (int r = 0; r < parts; ++r) REQUIRE(next[r] == reference::sample_share(samples, r, parts).second);
+            const auto y = test::to_host(solved.y);
+            for (int p = 0; p < samples; ++p) {
+              REQUIRE(solved.nfe[p] == whole.nfe[p]);
+              REQUIRE(solved.accepted_steps[p] == whole.accepted_steps[p]);
+              REQUIRE(solved.rejected_steps[p] == whole.rejected_steps[p]);
+              for (int m = 0; m < outputs; ++m)
+                for (int c = 0; c < dim; ++c) REQUIRE(y(p, m, c) == y_whole(p, m, c));
+            }
+            REQUIRE(solved.error_estimate == whole.error_estimate);
+            REQUIRE(solved.nfe_mean == whole.nfe_mean);
+            REQUIRE(solved.failed_samples == 0);
+          }
+      }
+  }
+}
+
 #include "reference/dop853_coefficients.hpp"
 
 TEST_CASE("reference: the DOP853 tableau -- row sums, quadrature conditions, order 8 on a nonlinear system, "

@@ -63,30 +63,38 @@ TEST_CASE("plan: models x schedules x (spacing, solver) pairs x budgets x seeds;
   }
 }
 
-TEST_CASE("ranks: every unfinished cell on exactly one rank, the same assignment everywhere, balanced by cost",
+TEST_CASE("ranks: every unfinished cell on exactly one rank, the same assignment everywhere, each group balanced",
           "[sweep]") {
+  // The ranks meet at every group's reference (solved together), so each group's cells are
+  // balanced by themselves: a rank with more of one group's work would keep the others waiting.
   const auto e = load("spacings = uniform-lambda\nsolvers = euler rk4 dpm-solver++2m\nnfe = 5 10 20 40 80 160");
   const auto plan = sweep::make_plan(e);
+  REQUIRE(plan.groups.size() == 8);
   const std::set<int> finished = {0, 3, 17, 40};
-  double largest = 0;
-  for (const auto& c : plan.cells) largest = std::max(largest, sweep::estimated_cost(e, c));
   for (int size = 1; size <= 5; ++size) {
     INFO(size << " ranks");
     std::vector<int> owner(plan.cells.size(), -1);
-    std::vector<double> load(size, 0.0);
     for (int rank = 0; rank < size; ++rank) {
       const auto mine = sweep::cells_for_rank(e, plan, finished, rank, size);
       REQUIRE(mine == sweep::cells_for_rank(e, plan, finished, rank, size));  // deterministic
       for (int id : mine) {
         REQUIRE(owner[id] == -1);
         owner[id] = rank;
-        load[rank] += sweep::estimated_cost(e, plan.cells[id]);
       }
     }
     for (const auto& c : plan.cells) REQUIRE((owner[c.id] == -1) == (finished.count(c.id) == 1));
-    // Largest first onto the least-loaded rank: no rank ends more than one cell above another.
-    const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
-    REQUIRE(*hi - *lo <= largest);
+    // Largest first onto the rank least loaded in the group: no rank ends more than one of the
+    // group's cells above another, in every group.
+    for (const auto& group : plan.groups) {
+      std::vector<double> load(size, 0.0);
+      double largest = 0;
+      for (int id : group.cells) {
+        largest = std::max(largest, sweep::estimated_cost(e, plan.cells[id]));
+        if (owner[id] >= 0) load[owner[id]] += sweep::estimated_cost(e, plan.cells[id]);
+      }
+      const auto [lo, hi] = std::minmax_element(load.begin(), load.end());
+      REQUIRE(*hi - *lo <= largest);
+    }
   }
   // The cost estimate: evaluations x samples x coordinates x components, twice with the LTE runs.
   const auto& c = plan.cells.back();
@@ -233,4 +241,57 @@ TEST_CASE("series: budgets that change a solver's theoretical order start a sepa
     members += f.cells.size();
   }
   REQUIRE(members == cells.size());
+}
+
+#include "sweep/runner.hpp"
+
+TEST_CASE("ranks: each group's reference path is the one agreed over the ranks, a failed rank stops the others",
+          "[sweep]") {
+  // One rank playing its part in several: `minimum` stands for the other ranks' answers (the
+  // smallest wins: failed 0, solve 1, stored 2, no cells 3).
+  auto e = test::experiment(test::gaussian(3), "vp-linear", "uniform-lambda", "heun", {4, 8}, 16);
+  const auto plan = sweep::make_plan(e);
+  REQUIRE(plan.groups.size() == 1);
+  std::vector<double> gte_solved;
+  int solves = 0;
+  sweep::RunCallbacks callbacks;
+  callbacks.reference_done = [&](int, const results::ReferenceRecord&, const sweep::ReferenceStates&) { ++solves; };
+  callbacks.cell_done = [&](const results::CellResult& c) { gte_solved.push_back(c.gte_summary.rms); };
+  sweep::run_plan(e, plan, {}, callbacks);
+  REQUIRE(solves == 1);
+  REQUIRE(gte_solved.size() == 2);
+
+  // This rank holds the reference (states of its own making, all zero: a cell against them would
+  // show it), another rank answers `other`.
+  bool offered = false;
+  callbacks.stored_reference = [&](int, results::ReferenceRecord& record, double* states, size_t count) {
+    offered = true;
+    std::fill(states, states + count, 0.0);
+    record.error_estimate = 1e-14;
+    return true;
+  };
+  const auto run = [&](int other, const std::set<int>& skip, const std::set<int>& solve_groups) {
+    sweep::SharedReferences shared;
+    shared.minimum = [&](int value) { return std::min(value, other); };
+    std::vector<double> gte;
+    offered = false;
+    solves = 0;
+    callbacks.cell_done = [&](const results::CellResult& c) { gte.push_back(c.gte_summary.rms); };
+    sweep::run_plan(e, plan, skip, callbacks, solve_groups, &shared);
+    return gte;
+  };
+  // Another rank could not read it: every rank solves it, this one too.
+  REQUIRE(run(1, {}, {0}) == gte_solved);
+  REQUIRE((offered && solves == 1));
+  // Every rank read it: no solve, the cells measured against the states read.
+  const auto stored = run(3, {}, {0});
+  REQUIRE((offered && solves == 0 && stored.size() == 2 && stored != gte_solved));
+  // A rank without cells in the group reads nothing; it solves with the others, or skips the group.
+  REQUIRE(run(1, {0, 1}, {0}).empty());
+  REQUIRE((!offered && solves == 1));
+  REQUIRE(run(2, {0, 1}, {0}).empty());
+  REQUIRE((!offered && solves == 0));
+  // Another rank has failed: this one stops before the group.
+  REQUIRE_THROWS_AS(run(0, {}, {0}), sweep::OtherRankFailed);
+  REQUIRE(solves == 0);
 }

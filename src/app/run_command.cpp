@@ -200,27 +200,43 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if (ranks.first()) std::cerr << "pfode: " << nothing_to_do << "\n";
     return exit_ok;
   }
+  // What the checkpoint holds, as the first rank reads it: every rank then plans the same cells and
+  // goes through the same groups (their references are solved together).
   std::set<int> finished, references_kept;
+  std::vector<double> listed;  // the finished cells' ids, -1, the kept references' groups
   try {
     if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, identity, true, false);
-    finished = checkpoint->finished_cells();
-    references_kept = checkpoint->finished_references();
+    if (ranks.first()) {
+      for (int id : checkpoint->finished_cells()) listed.push_back(id);
+      listed.push_back(-1);
+      for (int g : checkpoint->finished_references()) listed.push_back(g);
+    }
   } catch (const std::exception& e) {
     setup_error = e.what();
   }
   if (!ranks.all(setup_error.empty())) return fail(ranks, exit_failure, setup_error);
+  ranks.broadcast(listed, 0);
+  const auto separator = std::find(listed.begin(), listed.end(), -1.0);
+  finished.insert(listed.begin(), separator);
+  references_kept.insert(separator + 1, listed.end());
 
   const std::set<int> mine = sweep::cells_for_rank(experiment, plan, finished, ranks.rank(), ranks.size());
   std::set<int> skip, solve_groups;
   for (const auto& c : plan.cells)
     if (!mine.count(c.id)) skip.insert(c.id);
-  // A group whose cells are all done but whose reference record is missing: the first rank solves it.
-  for (size_t g = 0; g < plan.groups.size() && ranks.first(); ++g) {
+  // A group whose cells are all done but whose reference record is missing: solved again. With
+  // several ranks, every group with a cell left too: each rank takes part in its reference.
+  for (size_t g = 0; g < plan.groups.size(); ++g) {
     const auto& cells = plan.groups[g].cells;
-    if (!references_kept.count(static_cast<int>(g)) &&
-        std::all_of(cells.begin(), cells.end(), [&](int id) { return finished.count(id) > 0; }))
+    const bool all_done = std::all_of(cells.begin(), cells.end(), [&](int id) { return finished.count(id) > 0; });
+    if ((all_done && !references_kept.count(static_cast<int>(g))) || (!all_done && ranks.size() > 1))
       solve_groups.insert(static_cast<int>(g));
   }
+  sweep::SharedReferences shared;
+  shared.rank = ranks.rank();
+  shared.ranks = ranks.size();
+  shared.broadcast = [&](std::vector<double>& buffer, int root) { ranks.broadcast(buffer, root); };
+  shared.minimum = [&](int value) { return ranks.minimum(value); };
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
   if (ranks.first()) {
@@ -237,6 +253,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   sweep::RunCallbacks callbacks;
   callbacks.keep_reference_states = keep_states;
   callbacks.reference_done = [&](int group, const results::ReferenceRecord& r, const sweep::ReferenceStates& states) {
+    if (!ranks.first()) return;  // every rank has it, solved together; the first keeps it
     checkpoint->save_reference(group, r, states);
     char line[256];
     std::snprintf(line, sizeof line, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e",
@@ -266,9 +283,11 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   rec.provenance = io::collect_provenance(argc, argv, options.config);
   rec.provenance.mpi_ranks = ranks.size();
   std::string run_error;
-  bool reference_failed = false;
+  bool reference_failed = false, other_failed = false;
   try {
-    sweep::run_plan(experiment, plan, skip, callbacks, solve_groups);
+    sweep::run_plan(experiment, plan, skip, callbacks, solve_groups, ranks.size() > 1 ? &shared : nullptr);
+  } catch (const sweep::OtherRankFailed&) {
+    other_failed = true;  // the failed rank's Ranks::all below is what told us
   } catch (const sweep::ReferenceFailed& e) {
     run_error = e.what();
     reference_failed = true;
@@ -283,10 +302,13 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if (run_error.empty()) run_error = e.what();
   }
   progress.finish();
-  const bool all_ran = ranks.all(run_error.empty());
-  const bool any_reference_failed = !ranks.all(!reference_failed);
+  const bool all_ran = !other_failed && ranks.all(run_error.empty());
+  // A reference solved together fails on every rank alike: the first of them reports it.
+  const int first_reference_failed = ranks.minimum(reference_failed ? ranks.rank() : ranks.size());
+  const bool any_reference_failed = first_reference_failed < ranks.size();
   if (!all_ran) {
-    if (!run_error.empty()) std::cerr << "pfode: error: " << prefix << printable_message(run_error) << "\n";
+    if (!run_error.empty() && (!reference_failed || first_reference_failed == ranks.rank()))
+      std::cerr << "pfode: error: " << prefix << printable_message(run_error) << "\n";
     if (ranks.first()) {
       if (any_reference_failed)
         std::cerr << "pfode: this config fails the same way every time: change the model, the schedule or "

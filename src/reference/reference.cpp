@@ -39,7 +39,86 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
   return out;
 }
 
+// The tight solve spread over split.parts processes: each integrates its share of the samples, then
+// every share is broadcast from its process, in pieces of at most ~16 MB, as one record per sample:
+// its states, then its NFE, accepted and rejected steps and failure flag (all exact in a double).
+Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
+                      Kokkos::View<const double*> u_out, const Dop853Settings& settings, const SampleSplit& split) {
+  const int samples = static_cast<int>(y_start.extent(0));
+  const int outputs = static_cast<int>(u_out.extent(0));
+  const int dim = static_cast<int>(y_start.extent(1));
+  const auto [first, last] = sample_share(samples, split.part, split.parts);
+  const int count = last - first;
+  Kokkos::View<int*> share("pfode::reference::share", count);
+  Kokkos::View<double**> share_start("pfode::reference::share_start", count, dim);
+  const int offset = first;
+  Kokkos::parallel_for(
+      "pfode::reference::share_start", Kokkos::RangePolicy<>(0, count), KOKKOS_LAMBDA(int p) {
+        share(p) = offset + p;
+        for (int c = 0; c < dim; ++c) share_start(p, c) = y_start(offset + p, c);
+      });
+  // (the model's sample p is the batch's sample first + p, for kinds with per-sample data)
+  const Solve own = integrate(model::for_samples(model, share), share_start, u_out, settings);
+  const auto own_y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.y);
+  const auto own_failed = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.failed);
+
+  // Everything allocated before the processes meet: from there on, nothing in between the
+  // broadcasts can fail and leave the other processes waiting.
+  Solve all;
+  all.y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples,
+                                  outputs, dim);
+  all.failed = Kokkos::View<int*>("pfode::reference::failed", samples);
+  all.nfe.resize(samples);
+  all.accepted_steps.resize(samples);
+  all.rejected_steps.resize(samples);
+  const auto y = Kokkos::create_mirror_view(all.y);
+  const auto failed = Kokkos::create_mirror_view(all.failed);
+  const long record = static_cast<long>(outputs) * dim + 4;
+  const int chunk = static_cast<int>(std::max(1L, (1L << 21) / record));
+  std::vector<double> buffer;
+  buffer.reserve(static_cast<size_t>(std::min(chunk, samples)) * record);
+  if (split.meet) split.meet();
+  for (int root = 0; root < split.parts; ++root) {
+    const auto [begin, end] = sample_share(samples, root, split.parts);
+    for (int from = begin; from < end; from += chunk) {
+      const int to = std::min(end, from + chunk);
+      if (root == split.part) {
+        buffer.resize(static_cast<size_t>(to - from) * record);
+        for (int p = from; p < to; ++p) {
+          double* r = buffer.data() + static_cast<size_t>(p - from) * record;
+          const int q = p - first;
+          for (int m = 0; m < outputs; ++m)
+            for (int c = 0; c < dim; ++c) *r++ = own_y(q, m, c);
+          *r++ = static_cast<double>(own.nfe[q]);
+          *r++ = static_cast<double>(own.accepted_steps[q]);
+          *r++ = static_cast<double>(own.rejected_steps[q]);
+          *r = own_failed(q);
+        }
+      }
+      split.broadcast(buffer, root);
+      for (int p = from; p < to; ++p) {
+        const double* r = buffer.data() + static_cast<size_t>(p - from) * record;
+        for (int m = 0; m < outputs; ++m)
+          for (int c = 0; c < dim; ++c) y(p, m, c) = *r++;
+        all.nfe[p] = static_cast<long>(*r++);
+        all.accepted_steps[p] = static_cast<long>(*r++);
+        all.rejected_steps[p] = static_cast<long>(*r++);
+        failed(p) = static_cast<int>(*r);
+      }
+    }
+  }
+  Kokkos::deep_copy(all.y, y);
+  Kokkos::deep_copy(all.failed, failed);
+  return all;
+}
+
 }  // namespace
+
+std::pair<int, int> sample_share(int samples, int part, int parts) {
+  const long packs = (samples + pack_step_width - 1) / pack_step_width;
+  const auto edge = [&](int k) { return static_cast<int>(std::min<long>(samples, packs * k / parts * pack_step_width)); };
+  return {edge(part), edge(part + 1)};
+}
 
 std::vector<int> error_estimate_samples(int samples) {
   const int n = std::min(samples, estimate_sample_count);
@@ -50,7 +129,7 @@ std::vector<int> error_estimate_samples(int samples) {
 
 ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                                   const std::vector<double>& s_out, const Dop853Settings& settings,
-                                  const std::vector<double>& x_scale) {
+                                  const std::vector<double>& x_scale, const SampleSplit& split) {
   for (size_t m = 1; m < s_out.size(); ++m)
     if (!(s_out[m] < s_out[m - 1])) throw std::invalid_argument("reference times must be strictly decreasing in s");
   if (!x_scale.empty() && x_scale.size() != s_out.size())
@@ -70,7 +149,8 @@ ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<
     Kokkos::deep_copy(scale, sh);
   }
 
-  const Solve tight = integrate(model, y_start, u_out, settings);
+  const Solve tight =
+      split.parts > 1 ? integrate_split(model, y_start, u_out, settings, split) : integrate(model, y_start, u_out, settings);
 
   // Error estimate: a second solve at a 10x looser tolerance, for a fixed subset of the samples
   // (error_estimate_samples: evenly spread by index, at most 32, the same on every backend, rank

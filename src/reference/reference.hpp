@@ -4,6 +4,8 @@
 // subset of the samples, see reference.cpp).
 #pragma once
 
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "model/kinds.hpp"
@@ -29,10 +31,29 @@ struct ReferenceSolution {
 inline constexpr int estimate_sample_count = 32;
 std::vector<int> error_estimate_samples(int samples);
 
+// One reference solved by several processes (MPI ranks) together: process `part` of `parts`
+// integrates only its share of the samples (sample_share) and every share is sent to all
+// processes, so each ends up with the whole solution, bit for bit what one process computes: a
+// sample's solution depends on no sample outside its pack of pack_step_width, and shares are whole
+// packs. The error estimate's small second solve (estimate_sample_count samples) is done by every
+// process. Every process makes the same calls in the same order.
+struct SampleSplit {
+  int part = 0, parts = 1;
+  // buffer <- process root's buffer (resized to its size), on every process.
+  std::function<void(std::vector<double>& buffer, int root)> broadcast;
+  // Called when this process has solved its share, before the first broadcast: throws to stop
+  // when another process has failed (and will not broadcast). May be empty.
+  std::function<void()> meet;
+};
+
+// The samples [first, last) of `samples` that process `part` of `parts` integrates: whole packs of
+// pack_step_width, as even as they divide.
+std::pair<int, int> sample_share(int samples, int part, int parts);
+
 // x_scale: alpha at each requested time, so that the error estimate is in the schedule's scale
 // x = alpha y, as the solvers' errors are (empty: in y).
 ReferenceSolution solve_reference(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                                   const std::vector<double>& s_out, const Dop853Settings& settings = {},
-                                  const std::vector<double>& x_scale = {});
+                                  const std::vector<double>& x_scale = {}, const SampleSplit& split = {});
 
 }  // namespace pfode::reference

@@ -45,14 +45,30 @@ void Ranks::barrier() const {
 #endif
 }
 
-bool Ranks::all(bool ok) const {
+int Ranks::minimum(int value) const {
 #ifdef PFODE_HAVE_MPI
-  if (!initialised_) return ok;
-  int local = ok ? 1 : 0, global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-  return global == 1;
+  if (!initialised_) return value;
+  int global = 0;
+  MPI_Allreduce(&value, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  return global;
 #else
-  return ok;
+  return value;
+#endif
+}
+
+void Ranks::broadcast(std::vector<double>& buffer, int root) const {
+#ifdef PFODE_HAVE_MPI
+  if (!initialised_) return;
+  unsigned long long size = buffer.size();
+  MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD);
+  buffer.resize(size);
+  // In pieces of at most 2^27 doubles (1 GiB): MPI counts are int.
+  constexpr unsigned long long piece = 1ULL << 27;
+  for (unsigned long long from = 0; from < size; from += piece)
+    MPI_Bcast(buffer.data() + from, static_cast<int>(std::min(piece, size - from)), MPI_DOUBLE, root, MPI_COMM_WORLD);
+#else
+  (void)buffer;
+  (void)root;
 #endif
 }
 
@@ -74,11 +90,19 @@ std::set<int> cells_for_rank(const Experiment& e, const Plan& plan, const std::s
   std::stable_sort(todo.begin(), todo.end(), [&](int a, int b) {
     return estimated_cost(e, plan.cells[a]) > estimated_cost(e, plan.cells[b]);
   });
-  std::vector<double> load(size, 0.0);
+  std::vector<int> group_of(plan.cells.size(), 0);
+  for (size_t g = 0; g < plan.groups.size(); ++g)
+    for (int id : plan.groups[g].cells) group_of[id] = static_cast<int>(g);
+  std::vector<std::vector<double>> load(plan.groups.size(), std::vector<double>(size, 0.0));
+  std::vector<double> total(size, 0.0);
   std::set<int> mine;
   for (int id : todo) {
-    const int target = static_cast<int>(std::min_element(load.begin(), load.end()) - load.begin());
-    load[target] += estimated_cost(e, plan.cells[id]);
+    auto& in_group = load[group_of[id]];
+    int target = 0;
+    for (int r = 1; r < size; ++r)
+      if (in_group[r] < in_group[target] || (in_group[r] == in_group[target] && total[r] < total[target])) target = r;
+    in_group[target] += estimated_cost(e, plan.cells[id]);
+    total[target] += estimated_cost(e, plan.cells[id]);
     if (target == rank) mine.insert(id);
   }
   return mine;

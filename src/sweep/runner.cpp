@@ -271,7 +271,7 @@ std::vector<int> GroupReference::indices(const std::vector<double>& run_times) c
 
 GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& entry, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
-                                     const ReferenceSettings& settings) {
+                                     const ReferenceSettings& settings, const reference::SampleSplit& split) {
   const auto& sched = entry.schedule;
   GroupReference group;
   std::sort(times.begin(), times.end(), std::greater<double>());
@@ -316,7 +316,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   dop853.rtol = dop853.atol = settings.tolerance;
   dop853.pack_step = settings.pack_step;
   dop853.teams = settings.layout == lane::KernelLayout::teams;
-  group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out);
+  group.solution = reference::solve_reference(model::to_device(spec), y_start_device, s_out, dop853, alpha_out, split);
   const auto& ref = group.solution;
   results::ReferenceRecord& record = group.record;
   record.model = spec.name;
@@ -338,7 +338,7 @@ GroupReference solve_group_reference(const model::ModelSpec& spec, const results
   if (model::has_closed_form(spec)) record.exact_error = closed_form_error(spec, y_start, ref, alpha_out);
   if (!spec.is_exact()) {
     const auto exact = spec.exact();
-    group.exact = reference::solve_reference(model::to_device(exact), y_start_device, s_out, dop853, alpha_out);
+    group.exact = reference::solve_reference(model::to_device(exact), y_start_device, s_out, dop853, alpha_out, split);
     record.exact_model_error_estimate = group.exact.error_estimate;
     record.exact_model_nfe_mean = group.exact.nfe_mean;
     record.failed_samples += group.exact.failed_samples;
@@ -428,7 +428,20 @@ results::CellResult make_cell_result(const Experiment& e, const Cell& cell) {
 }
 
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
-              const std::set<int>& solve_groups) {
+              const std::set<int>& solve_groups, const SharedReferences* shared) {
+  // Each group's path, agreed over the ranks (the smallest wins): a rank that has failed answers
+  // failed; a rank with cells in the group stored (it read the kept reference) or solve; a rank
+  // without any, any (all any: the group's record is missing, it is solved).
+  enum Path { failed = 0, solve = 1, stored = 2, any = 3 };
+  reference::SampleSplit split;
+  if (shared) {
+    split.part = shared->rank;
+    split.parts = shared->ranks;
+    split.broadcast = shared->broadcast;
+    split.meet = [shared] {
+      if (shared->minimum(1) == failed) throw OtherRankFailed();
+    };
+  }
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
@@ -443,6 +456,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const ReferenceSettings settings = reference_settings(e, plan, group);
     GroupReference reference;
     reference.times = reference_times(e, plan, group);
+    int path = todo.empty() ? any : solve;
     if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
       Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
                                 e.samples, reference.times.size() + (settings.to_zero ? 1 : 0), spec.dim);
@@ -458,13 +472,19 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         Kokkos::deep_copy(y, h);
         reference.solution.y = y;
         if (settings.to_zero) reference.zero = static_cast<int>(reference.times.size());
+        path = stored;
       }
     }
-    if (!reference.solution.y.data()) {
+    if (shared) {
+      path = shared->minimum(path);
+      if (path == failed) throw OtherRankFailed();
+      if (path == stored && todo.empty()) continue;
+    }
+    if (path != stored) {
       const auto y_start = model::start_states(spec, e.start, e.seeds[group.seed], e.samples, sched.alpha(sched.t_max),
                                                sched.sigma(sched.t_max), e.schedules[group.schedule].name);
       reference = solve_group_reference(spec, e.schedules[group.schedule], static_cast<long>(e.seeds[group.seed]),
-                                        y_start, reference.times, settings);
+                                        y_start, reference.times, settings, split);
       if (callbacks.reference_done) {
         const auto& y = reference.solution.y;
         decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y)) host;

@@ -37,11 +37,31 @@ class ReferenceFailed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume), each
-// group's reference first. A group whose cells are all skipped is solved only when listed in
-// `solve_groups` (its reference record is missing).
+// Thrown on a rank that stops because another rank failed: that rank reports its error.
+class OtherRankFailed : public std::runtime_error {
+ public:
+  OtherRankFailed() : std::runtime_error("another rank failed") {}
+};
+
+// Several MPI ranks running one plan: each reference is solved once, by all ranks together
+// (reference::SampleSplit), or read from the checkpoint, and all ranks take the same path. Every
+// rank goes through the same groups (run_plan's solve_groups, the same on every rank) and makes
+// the same calls in the same order.
+struct SharedReferences {
+  int rank = 0, ranks = 1;
+  std::function<void(std::vector<double>& buffer, int root)> broadcast;  // Ranks::broadcast
+  // The smallest of `value` over the ranks (Ranks::minimum). A rank that fails leaves run_plan and
+  // answers 0 from outside (its Ranks::all(false)); the others then throw OtherRankFailed.
+  std::function<int(int value)> minimum;
+};
+
+// Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume, or another
+// rank's), each group's reference first: read through callbacks.stored_reference when it is kept
+// (and every rank with cells in the group can read it), else solved. A group whose cells are all
+// skipped is gone through only when listed in `solve_groups`: then its reference is solved (its
+// record is missing) or, with `shared`, solved or read together with the other ranks.
 void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, const RunCallbacks& callbacks,
-              const std::set<int>& solve_groups = {});
+              const std::set<int>& solve_groups = {}, const SharedReferences* shared = nullptr);
 
 // Turns one solver run into a cell result (statistics, status, floor flag); exposed for tests.
 results::CellResult make_cell_result(const Experiment& e, const Cell& cell);
@@ -82,7 +102,7 @@ struct GroupReference {
 // y_start: samples x dim (row-major) canonical start states at the largest of `times`.
 GroupReference solve_group_reference(const model::ModelSpec& spec, const results::ScheduleEntry& schedule, long seed,
                                      const std::vector<double>& y_start, std::vector<double> times,
-                                     const ReferenceSettings& settings);
+                                     const ReferenceSettings& settings, const reference::SampleSplit& split = {});
 
 // The error fields of a cell from each sample's RMS error at each of its points (global_error:
 // samples x points, row-major; the last point is the final state) and the RMS of each sample's

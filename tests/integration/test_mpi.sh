@@ -1,6 +1,8 @@
 #!/bin/sh
-# Two MPI ranks give the same numbers, bit for bit, as one; resume works under MPI, after kill -9
-# and after SIGTERM (rank 0 reports once).
+# Two and three MPI ranks give the same numbers, bit for bit, as one (each reference is solved
+# once, in shares, by all ranks together); resume works under MPI, after kill -9, after SIGTERM
+# (rank 0 reports once) and after one rank failed (every rank stops, one error line), reading the
+# kept references from the checkpoint.
 # Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM
 set -eu
 mpiexec=$1
@@ -9,8 +11,9 @@ src=$3
 shim=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-flags="-np 2 --oversubscribe"
-[ "$(id -u)" -eq 0 ] && flags="$flags --allow-run-as-root"
+common="--oversubscribe"
+[ "$(id -u)" -eq 0 ] && common="$common --allow-run-as-root"
+flags="-np 2 $common"
 
 # Same config text in two directories (the output path is relative), so the files must agree.
 mkdir "$work/one" "$work/two"
@@ -63,6 +66,29 @@ grep -q "^pfode: interrupted by SIGTERM: [0-9]* of [0-9]* cells and [0-9]* of [0
 [ "$(grep -c "interrupted by" "$work/term.txt")" -eq 1 ] || { echo "more than one rank reported SIGTERM"; exit 1; }
 ! pgrep -f "$work/sweep.ini" >/dev/null || { echo "ranks still running after SIGTERM"; exit 1; }
 # shellcheck disable=SC2086
-"$mpiexec" $flags "$pfode" run "$work/sweep.ini" -q --resume
+"$mpiexec" $flags "$pfode" run "$work/sweep.ini" --resume --progress cells >/dev/null 2>"$work/resume.txt"
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
+grep -q "states read from the checkpoint" "$work/resume.txt" ||
+  { echo "the resumed 2-rank run read no reference from the checkpoint: $(cat "$work/resume.txt")"; exit 1; }
+/usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
+
+# Three ranks (48 samples: one pack of each reference each), the third unable to write its cells
+# (a full disk, for it alone): every rank stops, without a hang, with exit status 1 and one error
+# line; resumed with three ranks, the kept references read from the checkpoint, the results are the
+# one-rank results bit for bit.
+mkdir "$work/three"
+cd "$work/three"
+status=0
+# shellcheck disable=SC2086
+timeout 300 "$mpiexec" $common -np 2 "$pfode" run ../sweep.ini -q : \
+  -np 1 -x LD_PRELOAD="$shim" -x PFODE_FAULT_FAIL_NAME=.partial/.cells_ "$pfode" run ../sweep.ini -q \
+  2>"$work/fail.txt" || status=$?
+[ "$status" -eq 1 ] || { echo "a failed rank ended the 3-rank run with status $status: $(cat "$work/fail.txt")"; exit 1; }
+[ "$(grep -c "^pfode: error:" "$work/fail.txt")" -eq 1 ] && grep -q "^pfode: error: rank 2: " "$work/fail.txt" ||
+  { echo "the failed rank's error not reported once: $(cat "$work/fail.txt")"; exit 1; }
+[ -d results.h5.partial ] && [ ! -f results.h5 ] || { echo "no checkpoint left by the failed run"; exit 1; }
+# shellcheck disable=SC2086
+timeout 300 "$mpiexec" $common -np 3 "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/resume.txt"
+grep -q "states read from the checkpoint" "$work/resume.txt" ||
+  { echo "the resumed 3-rank run read no reference from the checkpoint: $(cat "$work/resume.txt")"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
