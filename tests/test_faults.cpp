@@ -56,6 +56,24 @@ struct Sweep {
   }
   Result pfode(const std::string& args = "") const { return pfode(args, run); }
   fs::path partial(const std::string& name = "") const { return run / "r.h5.partial" / name; }
+  pfode::sweep::Experiment experiment() const {
+    return pfode::sweep::load_experiment(box.path("x.ini").string(), {"run.out=" + (run / "r.h5").string()});
+  }
+  size_t cells_checkpointed() const {
+    return pfode::sweep::Checkpoint((run / "r.h5").string(), "", true, false).finished_cells().size();
+  }
+  // Writes the checkpointed cells again as the batches `batches` (cell ids) and nothing else.
+  void rebatch(const std::vector<std::vector<int>>& batches) const {
+    const auto e = experiment();
+    pfode::sweep::Checkpoint checkpoint(e.out, "", true, false);
+    const auto cells = checkpoint.load_cells(e, pfode::sweep::make_plan(e));
+    for (const auto& entry : fs::directory_iterator(partial()))
+      if (entry.path().filename().string().rfind("cells_", 0) == 0) fs::remove(entry.path());
+    for (const auto& batch : batches) {
+      for (int id : batch) checkpoint.queue_cell(cells.at(id));
+      checkpoint.flush();
+    }
+  }
   bool same_as_whole() const {
     const std::string cmd = "/usr/bin/python3 " PFODE_SOURCE_DIR "/tests/integration/compare_results.py " +
                             (whole / "r.h5").string() + " " + (run / "r.h5").string();
@@ -70,7 +88,8 @@ bool has(const std::string& text, const std::string& part) { return text.find(pa
 
 int files_named(const fs::path& dir, const std::string& prefix) {
   int n = 0;
-  for (const auto& entry : fs::directory_iterator(dir)) n += entry.path().filename().string().rfind(prefix, 0) == 0;
+  std::error_code missing;  // no directory: no file
+  for (const auto& entry : fs::directory_iterator(dir, missing)) n += entry.path().filename().string().rfind(prefix, 0) == 0;
   return n;
 }
 
@@ -89,7 +108,7 @@ TEST_CASE("faults: a full disk is named, and the resume it advises completes the
     REQUIRE(!fs::exists(s.run / "r.h5"));
     REQUIRE(files_named(s.run, ".r.h5.tmp.") == 0);
   }
-  REQUIRE(files_named(s.partial(), "cell_") == kCells);
+  REQUIRE(s.cells_checkpointed() == kCells);
   REQUIRE(s.pfode("-q --resume").status == 0);
   REQUIRE(s.same_as_whole());
 }
@@ -99,21 +118,26 @@ TEST_CASE("faults: every damaged, swapped, edited or foreign checkpoint file is 
   Sweep s;
   // Every cell and reference checkpointed; the results file could not be written.
   REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=.r.h5.tmp.")).status == 1);
-  REQUIRE(files_named(s.partial(), "cell_") == kCells);
-  fs::resize_file(s.partial("cell_1.h5"), 1000);  // truncated
+  REQUIRE(s.cells_checkpointed() == kCells);
+  // Batches of one and of several cells; cell 9 in two of them (written twice).
+  s.rebatch({{0}, {1, 2}, {3}, {4}, {5}, {6}, {7}, {8, 9, 10}, {9},
+             {11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}});
+  fs::resize_file(s.partial("cells_1+2.h5"), 1000);  // truncated
   {
-    const auto size = fs::file_size(s.partial("cell_2.h5"));
-    std::ofstream(s.partial("cell_2.h5"), std::ios::binary) << std::string(size, '\0');  // zeroed
+    const auto size = fs::file_size(s.partial("cells_3+1.h5"));
+    std::ofstream(s.partial("cells_3+1.h5"), std::ios::binary) << std::string(size, '\0');  // zeroed
   }
-  fs::copy_file(s.partial("cell_4.h5"), s.partial("cell_3.h5"), fs::copy_options::overwrite_existing);  // swapped
+  fs::copy_file(s.partial("cells_5+1.h5"), s.partial("cells_4+1.h5"), fs::copy_options::overwrite_existing);  // swapped
   {
-    const auto file = pfode::io::File::open_write(s.partial("cell_5.h5").string());  // one number edited
-    const auto cell = file.root().open_group("000005");
+    const auto file = pfode::io::File::open_write(s.partial("cells_6+1.h5").string());  // one number edited
+    const auto cell = file.root().open_group("000006");
     REQUIRE(H5Adelete(cell.id(), "gte_rms") >= 0);
     cell.write_attribute("gte_rms", 42.0);
   }
-  std::ofstream(s.partial("cell_99999.h5")) << "junk";
-  fs::copy_file(s.partial("cell_6.h5"), s.partial("cell_30.h5"));  // a cell the plan does not have
+  std::ofstream(s.partial("cells_99999+1.h5")) << "junk";
+  std::ofstream(s.partial("cell_7.h5")) << "junk";
+  fs::copy_file(s.partial("cells_7+1.h5"), s.partial("cells_30+1.h5"));  // a cell the plan does not have
+  fs::copy_file(s.partial("cells_0+1.h5"), s.partial("cells_0+2.h5"));   // a count its name does not say
   // Reference records gone: one of a group with cells to compute (its states are read back), one
   // of a group whose cells are all done (solved again). The results file holds both.
   fs::remove(s.partial("reference_0.h5"));
@@ -122,10 +146,12 @@ TEST_CASE("faults: every damaged, swapped, edited or foreign checkpoint file is 
   const auto r = s.pfode("--resume");
   INFO(r.err);
   REQUIRE(r.status == 0);
-  for (const char* named : {"cell_1.h5 does not match its checksum", "cell_2.h5 does not match its checksum",
-                            "cell_3.h5 holds cell 4, not cell 3", "cell_5.h5 does not match its checksum",
-                            "cell_99999.h5 is not a cell of this plan (it has 30 cells)",
-                            "cell_30.h5 is not a cell of this plan", "resuming: 26 of 30 cells already done",
+  for (const char* named : {"cells_1+2.h5 does not match its checksum", "cells_3+1.h5 does not match its checksum",
+                            "cells_4+1.h5 starts at cell 5, not at cell 4", "cells_6+1.h5 does not match its checksum",
+                            "cells_99999+1.h5 is not a cell of this plan (it has 30 cells)",
+                            "cells_30+1.h5 is not a cell of this plan", "cell_7.h5 is not a checkpoint file",
+                            "cells_0+2.h5 holds 1 records, not the 2 its name says",
+                            "cells_9+1.h5 holds cell 9, which another file holds", "resuming: 25 of 30 cells already done",
                             "reference g/edm/seed=0: states read from the checkpoint", "reference m/edm/seed=0: "})
     REQUIRE(has(r.err, named));
   REQUIRE(s.same_as_whole());
@@ -135,14 +161,20 @@ TEST_CASE("faults: every damaged, swapped, edited or foreign checkpoint file is 
 TEST_CASE("faults: the results file is assembled only when every planned record is present and intact", "[faults]") {
   Sweep s;
   REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=.r.h5.tmp.")).status == 1);
-  const auto e = pfode::sweep::load_experiment(s.box.path("x.ini").string(), {"run.out=" + (s.run / "r.h5").string()});
+  const auto e = s.experiment();
   const auto plan = pfode::sweep::make_plan(e);
   const pfode::sweep::Checkpoint checkpoint(e.out, "", true, false);
-  REQUIRE(checkpoint.load_cells(e, plan).size() == kCells);
   REQUIRE(checkpoint.load_references(e, plan).size() == 2);
-  fs::copy_file(s.partial("cell_8.h5"), s.partial("cell_7.h5"), fs::copy_options::overwrite_existing);
-  REQUIRE_THROWS_WITH(checkpoint.load_cells(e, plan), Catch::Contains("cell_7.h5 holds cell 8, not cell 7"));
-  fs::remove(s.partial("cell_7.h5"));
+  // Read back by id, whatever the batches.
+  s.rebatch({{29, 3, 17}, {0, 1, 2}, {4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28}});
+  const auto cells = checkpoint.load_cells(e, plan);
+  REQUIRE(cells.size() == kCells);
+  for (int id = 0; id < kCells; ++id) REQUIRE(cells[id].id == id);
+  REQUIRE(fs::exists(s.partial("cells_3+3.h5")));
+  s.rebatch({{0, 1, 2, 3, 4, 5, 6}, {7}, {8}, {9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29}});
+  fs::copy_file(s.partial("cells_8+1.h5"), s.partial("cells_7+1.h5"), fs::copy_options::overwrite_existing);
+  REQUIRE_THROWS_WITH(checkpoint.load_cells(e, plan), Catch::Contains("cells_7+1.h5 starts at cell 8, not at cell 7"));
+  fs::remove(s.partial("cells_7+1.h5"));
   REQUIRE_THROWS_WITH(checkpoint.load_cells(e, plan),
                       Catch::Contains("the checkpoint lacks cell 7 (g/edm/uniform-lambda/heun/nfe="));
   fs::remove(s.partial("reference_1.h5"));
@@ -171,7 +203,7 @@ TEST_CASE("faults: one live run per output; a second run is told so and changes 
   }
   // A real one, held still while the others try: fresh runs, resumes and forced runs are refused.
   Background first("run " + cfg + " -q", box.path("first.txt"));
-  REQUIRE(first.wait_until([&] { return fs::exists(out + ".partial/cell_0.h5"); }));
+  REQUIRE(first.wait_until([&] { return files_named(out + ".partial", "cells_") > 0; }));
   first.signal(SIGSTOP);
   for (const std::string& flag : {"", " --resume", " --force"}) {
     const auto r = box.pfode("run " + cfg + " -q" + flag);
@@ -193,14 +225,14 @@ TEST_CASE("faults: SIGINT and SIGTERM say what is checkpointed and how to contin
     INFO(name);
     fs::remove(s.run / "r.h5");
     Background run("run ../x.ini --force", s.box.path("err.txt"), s.run);
-    REQUIRE(run.wait_until([&] { return fs::exists(s.partial("cell_0.h5")); }));
+    REQUIRE(run.wait_until([&] { return files_named(s.partial(), "cells_") > 0; }));
     run.signal(signal);
     REQUIRE(run.wait() == 128 + signal);
     const std::string err = run.err();
     INFO(err);
     REQUIRE(std::regex_search(err, std::regex("pfode: interrupted by " + name +
                                               ": [0-9]+ of 30 cells and [0-2] of 2 references are checkpointed in "
-                                              "'r.h5.partial'; the cell in flight was discarded\n")));
+                                              "'r.h5.partial'; the cells not yet written there were discarded\n")));
     // The command it gives (--force becomes --resume) completes the same file.
     const std::string advice = "pfode: continue with: ";
     REQUIRE(has(err, advice + PFODE_EXECUTABLE " run ../x.ini --resume\n"));
@@ -214,8 +246,8 @@ TEST_CASE("faults: SIGINT and SIGTERM say what is checkpointed and how to contin
 
 TEST_CASE("faults: a resume reads the reference states from the checkpoint instead of solving again", "[faults]") {
   Sweep s;
-  // The disk fills up at cell 3: group 0's reference (record and states) is checkpointed.
-  REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=cell_3.h5")).status == 1);
+  // The disk fills up at the first cell: group 0's reference (record and states) is checkpointed.
+  REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=cells_")).status == 1);
   const double solved_in = pfode::io::File::open_read(s.partial("reference_0.h5").string())
                                .root()
                                .open_group("g__edm__seed0")
@@ -244,7 +276,7 @@ TEST_CASE("faults: a reference that cannot be solved fails as such, so the advic
 
 TEST_CASE("faults: after a change of config, the advice for an interrupted run is one that works", "[faults]") {
   Sweep s;
-  REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=cell_3.h5")).status == 1);
+  REQUIRE(s.pfode("-q", s.run, full_disk("PFODE_FAULT_FAIL_NAME=cells_")).status == 1);
   for (const std::string& flag : {"", " --resume"}) {
     const auto r = s.pfode("-q --set run.samples=8" + flag);
     REQUIRE(r.status == 2);

@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "sweep/distribution.hpp"
 #include "sweep/experiment.hpp"
@@ -140,6 +143,52 @@ TEST_CASE("checkpoint identity: the config less run.out, and the data of the fil
   REQUIRE_NOTHROW(sweep::Checkpoint(out, b.checkpoint_identity, true));
   sweep::Checkpoint::discard(out);
   std::remove(model_file.c_str());
+}
+
+TEST_CASE("checkpoint: cells written in batches, the first at once, the next once 20 write times have passed, "
+          "all by flush", "[sweep]") {
+  const std::string out = "pfode_test_batches.h5";
+  sweep::Checkpoint::discard(out);
+  const auto cell = [](int id) {
+    results::CellResult c;
+    c.id = id;
+    c.solver = "euler";
+    c.gte = {0.5 * id, 1.0 + id};
+    return c;
+  };
+  const std::string dir = sweep::Checkpoint::directory_for(out);
+  const auto batches = [&] {
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) n += entry.path().filename().string().rfind("cells_", 0) == 0;
+    return n;
+  };
+  sweep::Checkpoint checkpoint(out, "identity\n", false);
+  checkpoint.save_cell(cell(7));  // the first: written at once, so a kill right after keeps it
+  REQUIRE(std::filesystem::exists(dir + "/cells_7+1.h5"));
+  REQUIRE(checkpoint.finished_cells() == std::set<int>{7});
+  REQUIRE(checkpoint.last_write_seconds() > 0);
+  // Saved back to back, the next cells wait in the queue for one another.
+  std::set<int> ids{7};
+  for (int id = 40; id > 0; --id)
+    if (id != 7) {
+      checkpoint.save_cell(cell(id));
+      ids.insert(id);
+    }
+  const int written = batches();
+  REQUIRE(written < 10);
+  // Once 20 times the last write's time has passed, the next cell writes the queue.
+  std::this_thread::sleep_for(std::chrono::duration<double>(1.05 * sweep::Checkpoint::compute_per_write *
+                                                            checkpoint.last_write_seconds()));
+  checkpoint.save_cell(cell(0));
+  ids.insert(0);
+  REQUIRE(batches() == written + 1);
+  REQUIRE(checkpoint.cells_on_disk() == 41);
+  checkpoint.flush();  // nothing queued: nothing written
+  REQUIRE(batches() == written + 1);
+  // Another process (a resumed run, another rank) finds them all.
+  const sweep::Checkpoint reopened(out, "identity\n", true);
+  REQUIRE(reopened.finished_cells() == ids);
+  sweep::Checkpoint::discard(out);
 }
 
 #include "support.hpp"

@@ -103,12 +103,12 @@ std::function<std::string(const std::string&)> interrupt_report(const std::strin
     std::string held = "the finished cells";
     try {
       const sweep::Checkpoint checkpoint(out, "", true, false);
-      held = std::to_string(checkpoint.finished_cells().size()) + " of " + std::to_string(cells) + " cells and " +
+      held = std::to_string(checkpoint.cells_on_disk()) + " of " + std::to_string(cells) + " cells and " +
              std::to_string(checkpoint.finished_references().size()) + " of " + std::to_string(groups) + " references";
     } catch (const std::exception&) {
     }
     return "pfode: interrupted by " + signal + ": " + held + " are checkpointed in '" + partial +
-           "'; the cell in flight was discarded\npfode: continue with: " + resume + "\n";
+           "'; the cells not yet written there were discarded\npfode: continue with: " + resume + "\n";
   };
 }
 
@@ -295,6 +295,11 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     run_error = "out of memory (the estimate before the run was " + sweep::format_bytes(need.memory) + ")";
   } catch (const std::exception& e) {
     run_error = e.what();
+  }
+  try {  // the cells still queued, also when the run failed: they are finished
+    checkpoint->flush();
+  } catch (const std::exception& e) {
+    if (run_error.empty()) run_error = e.what();
   }
   progress.finish();
   const bool all_ran = !other_failed && ranks.all(run_error.empty());

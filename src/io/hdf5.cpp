@@ -232,10 +232,12 @@ std::string Group::read_string_dataset(const std::string& name) const {
   return out;
 }
 
-File File::create(const std::string& path, hsize_t user_block) {
+File File::create(const std::string& path, hsize_t user_block, bool in_memory) {
   Handle properties(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "file creation properties");
   if (user_block > 0) check(H5Pset_userblock(properties.id(), user_block), "user block of " + path);
-  return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, properties.id(), H5P_DEFAULT), H5Fclose,
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access properties");
+  if (in_memory) check(H5Pset_fapl_core(access.id(), 1 << 20, 1), "in-memory file " + path);
+  return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, properties.id(), access.id()), H5Fclose,
                      "create file " + path),
               path);
 }
@@ -318,12 +320,13 @@ bool checksum_holds(const std::string& path) {
   return holds;
 }
 
-void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write, bool checksum) {
+void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write, bool checksum,
+                           bool in_memory) {
   const std::string tmp = temporary_prefix(path).string() + std::to_string(getpid());
   std::remove(tmp.c_str());
   try {
     {
-      const File file = File::create(tmp, checksum ? checksum_block : 0);
+      const File file = File::create(tmp, checksum ? checksum_block : 0, in_memory);
       write(file.root());
       file.flush();
     }
@@ -342,8 +345,10 @@ void remove_stale_temporaries(const std::string& path) {
     if (entry.path().filename().string().rfind(name, 0) == 0) std::filesystem::remove(entry.path());
 }
 
-File File::open_read(const std::string& path) {
-  return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "open file " + path), path);
+File File::open_read(const std::string& path, bool in_memory) {
+  Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access properties");
+  if (in_memory) check(H5Pset_fapl_core(access.id(), 1 << 20, 0), "in-memory file " + path);
+  return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, access.id()), H5Fclose, "open file " + path), path);
 }
 File File::open_write(const std::string& path) {
   return File(Handle(H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose, "open file " + path), path);

@@ -69,9 +69,14 @@ class Group {
 class File {
  public:
   // Fails if the file exists. `user_block`: bytes at the start of the file HDF5 leaves alone
-  // (0, or a power of 2 >= 512).
-  static File create(const std::string& path, hsize_t user_block = 0);
-  static File open_read(const std::string& path);
+  // (0, or a power of 2 >= 512). `in_memory`: the file is built in memory and written out by
+  // flush() (or when closed) in a few large writes instead of one per metadata entry (HDF5's
+  // core driver): much faster for files of many small records, at the cost of the file's size
+  // in memory until it is closed.
+  static File create(const std::string& path, hsize_t user_block = 0, bool in_memory = false);
+  // `in_memory`: the whole file is read at once into memory (HDF5's core driver), for small files
+  // of many records.
+  static File open_read(const std::string& path, bool in_memory = false);
   static File open_write(const std::string& path);
   Group root() const;
   void flush() const;
@@ -86,8 +91,9 @@ class File {
 // place once complete: `path` never holds a half-written file, and a failure removes the temporary.
 // `checksum`: the file's first 512 bytes (an HDF5 user block, which h5py and h5dump skip) hold a
 // fingerprint of all the bytes after them, written once the file is complete (checksum_holds).
+// `in_memory`: as for File::create.
 void write_file_atomically(const std::string& path, const std::function<void(const Group&)>& write,
-                           bool checksum = false);
+                           bool checksum = false, bool in_memory = false);
 
 // Whether `path` is a file written with a checksum whose bytes still match it: false for a file
 // that is missing, unreadable, truncated, zeroed, edited in any byte, or written without one.

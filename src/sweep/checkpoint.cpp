@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -29,19 +31,53 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
-// The number in "<prefix><number>.h5", written as std::to_string writes it; nullopt for any other
-// name (a stray or hand-made file is not a checkpointed record).
-std::optional<int> record_number(const std::string& name, const std::string& prefix) {
-  if (name.rfind(prefix, 0) != 0 || name.size() < prefix.size() + 4 || name.compare(name.size() - 3, 3, ".h5") != 0)
-    return std::nullopt;
-  const std::string digits = name.substr(prefix.size(), name.size() - prefix.size() - 3);
+// `digits` as a number when std::to_string writes it so (at most 9 digits); nullopt otherwise.
+std::optional<int> number(const std::string& digits) {
   if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const int number = std::stoi(digits);
-  if (std::to_string(number) != digits) return std::nullopt;
-  return number;
+  const int n = std::stoi(digits);
+  if (std::to_string(n) != digits) return std::nullopt;
+  return n;
 }
 
-std::string cell_file(int id) { return "cell_" + std::to_string(id) + ".h5"; }
+bool has_suffix(const std::string& name, const std::string& suffix) {
+  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The number in "<prefix><number>.h5"; nullopt for any other name (a stray or hand-made file is
+// not a checkpointed record).
+std::optional<int> record_number(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) != 0 || !has_suffix(name, ".h5")) return std::nullopt;
+  return number(name.substr(prefix.size(), name.size() - prefix.size() - 3));
+}
+
+// A batch file's name: "cells_<first>+<count>.h5", `first` the smallest cell id it holds.
+struct Batch {
+  int first = 0, count = 0;
+};
+const std::string kBatchPrefix = "cells_";
+std::string batch_file(int first, size_t count) {
+  return kBatchPrefix + std::to_string(first) + "+" + std::to_string(count) + ".h5";
+}
+std::optional<Batch> batch_named(const std::string& name) {
+  const size_t plus = name.find('+');
+  if (name.rfind(kBatchPrefix, 0) != 0 || plus == std::string::npos || !has_suffix(name, ".h5") || plus + 4 > name.size())
+    return std::nullopt;
+  const auto first = number(name.substr(kBatchPrefix.size(), plus - kBatchPrefix.size()));
+  const auto count = number(name.substr(plus + 1, name.size() - plus - 4));
+  if (!first || !count || *count == 0) return std::nullopt;
+  return Batch{*first, *count};
+}
+
+// The id of a cell record named as io::write_cell names it ("%06d"); nullopt for another name.
+std::optional<int> cell_record_id(const std::string& name) {
+  const auto id = name.size() <= 9 && name.find_first_not_of("0123456789") == std::string::npos && !name.empty()
+                      ? std::optional<int>(std::stoi(name))
+                      : std::nullopt;
+  if (!id) return std::nullopt;
+  char written[16];
+  std::snprintf(written, sizeof written, "%06d", *id);
+  return name == written ? id : std::nullopt;
+}
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
 // The states of a reference, with its record again, apart from the record file: assembling the
 // results file reads every record file, and never the states.
@@ -54,11 +90,12 @@ io::Group only_record(const io::Group& parent) {
   return parent.open_group(names.front());
 }
 
-// A checkpoint file whose checksum (io::write_file_atomically) holds, open for reading.
-io::File open_record_file(const std::string& path) {
+// A checkpoint file whose checksum (io::write_file_atomically) holds, open for reading (`in_memory`:
+// read whole, for a batch of cells).
+io::File open_record_file(const std::string& path, bool in_memory = false) {
   if (!io::checksum_holds(path)) throw DamagedRecord("does not match its checksum (truncated, zeroed, edited or overwritten)");
   try {
-    return io::File::open_read(path);
+    return io::File::open_read(path, in_memory);
   } catch (const std::exception&) {
     throw DamagedRecord("is not a readable HDF5 file");
   }
@@ -79,10 +116,10 @@ auto reading(const F& read) -> decltype(read()) {
 // The record in the file `path`, as read(root) reads it: a missing or damaged file fails with a
 // message naming it (`what`: the record it should hold).
 template <class Read>
-auto load_record(const std::string& path, const std::string& what, const Read& read) {
+auto load_record(const std::string& path, const std::string& what, const Read& read, bool in_memory = false) {
   if (!fs::exists(path)) throw std::runtime_error("the checkpoint lacks " + what + " (" + path + ")");
   try {
-    const auto file = open_record_file(path);
+    const auto file = open_record_file(path, in_memory);
     return read(file.root());
   } catch (const DamagedRecord& damage) {
     throw std::runtime_error(path + " " + damage.what());
@@ -95,6 +132,15 @@ std::set<int> numbered_files(const std::string& dir, const std::string& prefix) 
   for (const auto& entry : fs::directory_iterator(dir))
     if (const auto id = record_number(entry.path().filename().string(), prefix)) ids.insert(*id);
   return ids;
+}
+
+// The batch files in `dir`, by path.
+std::vector<std::pair<std::string, Batch>> batch_files(const std::string& dir) {
+  std::vector<std::pair<std::string, Batch>> batches;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (const auto batch = batch_named(entry.path().filename().string())) batches.emplace_back(entry.path().string(), *batch);
+  std::sort(batches.begin(), batches.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return batches;
 }
 
 std::string cell_identity(const results::CellResult& c) {
@@ -123,10 +169,10 @@ void remove_directory(const std::string& dir) {
 
 }  // namespace
 
-results::CellResult read_cell_record(const io::Group& parent, int id, const Experiment& e, const Plan& plan) {
+results::CellResult read_cell_record(const io::Group& record, int id, const Experiment& e, const Plan& plan) {
   if (id < 0 || id >= static_cast<int>(plan.cells.size()))
     throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
-  const results::CellResult c = reading([&] { return io::read_cell(only_record(parent)); });
+  const results::CellResult c = reading([&] { return io::read_cell(record); });
   if (c.id != id) throw DamagedRecord("holds cell " + std::to_string(c.id) + ", not cell " + std::to_string(id));
   const results::CellResult want = make_cell_result(e, plan.cells[id]);
   if (cell_identity(c) != cell_identity(want) || c.t != want.t || c.lambda != want.lambda)
@@ -141,6 +187,30 @@ results::CellResult read_cell_record(const io::Group& parent, int id, const Expe
   if (!shapes) throw DamagedRecord("holds arrays of the wrong length");
   return c;
 }
+
+namespace {
+
+// The cells of a batch file (`root`, its checksum checked), each validated: `batch.count` records,
+// each the cell its name says (read_cell_record), the smallest of them `batch.first`.
+std::vector<results::CellResult> read_cell_batch(const io::Group& root, const Batch& batch, const Experiment& e,
+                                                 const Plan& plan) {
+  const auto names = reading([&] { return root.children(); });
+  if (names.size() != static_cast<size_t>(batch.count))
+    throw DamagedRecord("holds " + std::to_string(names.size()) + " records, not the " + std::to_string(batch.count) +
+                        " its name says");
+  std::vector<results::CellResult> cells;
+  for (const auto& name : names) {
+    const auto id = cell_record_id(name);
+    if (!id) throw DamagedRecord("holds a record named '" + name + "', which is not a cell");
+    cells.push_back(read_cell_record(reading([&] { return root.open_group(name); }), *id, e, plan));
+  }
+  const int first = std::min_element(cells.begin(), cells.end(), [](const auto& a, const auto& b) { return a.id < b.id; })->id;
+  if (first != batch.first)
+    throw DamagedRecord("starts at cell " + std::to_string(first) + ", not at cell " + std::to_string(batch.first));
+  return cells;
+}
+
+}  // namespace
 
 results::ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan) {
   if (group < 0 || group >= static_cast<int>(plan.groups.size()))
@@ -199,24 +269,33 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
   for (const auto& entry : fs::directory_iterator(dir_)) entries.push_back(entry.path());
   std::sort(entries.begin(), entries.end());
   std::vector<std::string> set_aside;
+  std::set<int> kept;  // the cells of the batch files kept so far: each cell in one file only
   for (const auto& path : entries) {
     const std::string name = path.filename().string();
     if (name == kConfigFile || name == kDamaged) continue;
     try {
-      const auto cell = record_number(name, "cell_");
+      const auto batch = batch_named(name);
       const auto group = record_number(name, "reference_");
       const auto states = record_number(name, "states_");
-      if (!cell && !group && !states) throw DamagedRecord("is not a checkpoint file");
+      if (!batch && !group && !states) throw DamagedRecord("is not a checkpoint file");
       // Out-of-plan numbers first: no need to open what cannot belong to this plan.
-      if (cell && *cell >= static_cast<int>(plan.cells.size()))
+      if (batch && batch->first >= static_cast<int>(plan.cells.size()))
         throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
       if (states) {  // large: checked when read (load_reference_states), if ever
         if (*states >= static_cast<int>(plan.groups.size())) throw DamagedRecord("is not a reference of this plan");
         continue;
       }
-      const auto file = open_record_file(path.string());
-      if (cell) read_cell_record(file.root(), *cell, e, plan);
-      else read_reference_record(file.root(), *group, e, plan);
+      const auto file = open_record_file(path.string(), batch.has_value());
+      if (batch) {
+        std::set<int> ids;
+        for (const auto& c : read_cell_batch(file.root(), *batch, e, plan)) {
+          if (kept.count(c.id)) throw DamagedRecord("holds cell " + std::to_string(c.id) + ", which another file holds");
+          ids.insert(c.id);
+        }
+        kept.insert(ids.begin(), ids.end());
+      } else {
+        read_reference_record(file.root(), *group, e, plan);
+      }
     } catch (const DamagedRecord& damage) {
       const fs::path damaged = fs::path(dir_) / kDamaged;
       fs::create_directories(damaged);
@@ -229,12 +308,43 @@ std::vector<std::string> Checkpoint::validate(const Experiment& e, const Plan& p
   return set_aside;
 }
 
-std::set<int> Checkpoint::finished_cells() const { return numbered_files(dir_, "cell_"); }
+std::set<int> Checkpoint::finished_cells() const {
+  std::set<int> ids;
+  for (const auto& [path, batch] : batch_files(dir_)) {
+    const auto file = io::File::open_read(path, true);
+    for (const auto& name : file.root().children())
+      if (const auto id = cell_record_id(name)) ids.insert(*id);
+  }
+  return ids;
+}
+
 std::set<int> Checkpoint::finished_references() const { return numbered_files(dir_, "reference_"); }
 
-void Checkpoint::save_cell(const results::CellResult& cell) const {
+long Checkpoint::cells_on_disk() const {
+  long cells = 0;
+  for (const auto& [path, batch] : batch_files(dir_)) cells += batch.count;
+  return cells;
+}
+
+void Checkpoint::save_cell(const results::CellResult& cell) {
+  queue_.push_back(cell);
+  const std::chrono::duration<double> since_write = std::chrono::steady_clock::now() - last_write_end_;
+  if (since_write.count() >= compute_per_write * last_write_seconds_) flush();
+}
+
+void Checkpoint::flush() {
+  if (queue_.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
+  const int first = std::min_element(queue_.begin(), queue_.end(), [](const auto& a, const auto& b) { return a.id < b.id; })->id;
   io::write_file_atomically(
-      dir_ + "/" + cell_file(cell.id), [&](const io::Group& root) { io::write_cell(root, cell); }, true);
+      dir_ + "/" + batch_file(first, queue_.size()),
+      [&](const io::Group& root) {
+        for (const auto& cell : queue_) io::write_cell(root, cell);
+      },
+      true, true);
+  queue_.clear();
+  last_write_end_ = std::chrono::steady_clock::now();
+  last_write_seconds_ = std::chrono::duration<double>(last_write_end_ - start).count();
 }
 
 void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states) const {
@@ -269,10 +379,19 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
 }
 
 std::vector<results::CellResult> Checkpoint::load_cells(const Experiment& e, const Plan& plan) const {
+  std::vector<std::optional<results::CellResult>> by_id(plan.cells.size());
+  for (const auto& [path, batch] : batch_files(dir_))
+    for (auto& c : load_record(
+             path, path, [&](const io::Group& root) { return read_cell_batch(root, batch, e, plan); }, true)) {
+      if (by_id[c.id]) throw std::runtime_error(path + " holds cell " + std::to_string(c.id) + ", which another file holds");
+      by_id[c.id] = std::move(c);
+    }
   std::vector<results::CellResult> cells;
-  for (const auto& c : plan.cells)
-    cells.push_back(load_record(dir_ + "/" + cell_file(c.id), "cell " + std::to_string(c.id) + " (" + describe(e, c) + ")",
-                                [&](const io::Group& root) { return read_cell_record(root, c.id, e, plan); }));
+  for (const auto& c : plan.cells) {
+    if (!by_id[c.id])
+      throw std::runtime_error("the checkpoint lacks cell " + std::to_string(c.id) + " (" + describe(e, c) + ") in " + dir_);
+    cells.push_back(std::move(*by_id[c.id]));
+  }
   return cells;
 }
 

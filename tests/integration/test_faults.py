@@ -145,11 +145,11 @@ class Faults:
 
     def corrupt(self):
         partial = self.path("r.h5.partial")
-        if not os.path.isdir(partial):  # a checkpoint to damage: the disk fills up at a random cell
-            cell = self.rng.randrange(1, CELLS)
+        if not os.path.isdir(partial):  # a checkpoint to damage: the disk fills up at a random point
+            budget = self.rng.randrange(20000, 400000)
             status, err = self.finish(self.start(self.flags(), {"LD_PRELOAD": self.shim,
-                                                                "PFODE_FAULT_FAIL_NAME": f"cell_{cell}.h5"}))
-            self.check(f"disk full at cell {cell}", status, err, {0, 1, 2})
+                                                                "PFODE_FAULT_WRITE_BUDGET": str(budget)}))
+            self.check(f"disk full after {budget} bytes", status, err, {0, 1, 2})
         files = sorted(f for f in os.listdir(partial) if f.endswith(".h5")) if os.path.isdir(partial) else []
         if not files:
             return
@@ -174,7 +174,7 @@ class Faults:
         elif how == "delete":
             os.remove(victim)
         else:
-            victim = os.path.join(partial, f"cell_{self.rng.randrange(CELLS, 99999)}.h5")
+            victim = os.path.join(partial, f"cells_{self.rng.randrange(CELLS, 99999)}+1.h5")
             with open(victim, "w") as f:
                 f.write("junk")
         self.note(f"{how} {os.path.basename(victim)}")

@@ -14,19 +14,50 @@ sh "$src/tests/integration/sweep_config.sh" "$work/sweep.ini" results.h5
 (cd "$work/whole" && "$pfode" run ../sweep.ini -q)
 cd "$work/killed"
 
-# First, kill as soon as the first cell is checkpointed and note its wall time (wall times are not
-# compared below, and no two runs measure the same). The finished file must carry it, i.e.
-# --resume reused the cell instead of computing it again.
+# First, kill as soon as the first cell is checkpointed (at once, alone in its batch file) and note
+# its wall time (wall times are not compared below, and no two runs measure the same). The
+# finished file must carry it, i.e. --resume reused the cell instead of computing it again.
 "$pfode" run ../sweep.ini -q &
 pid=$!
-while [ ! -f results.h5.partial/cell_0.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
+while [ ! -f results.h5.partial/cells_0+1.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
-[ -f results.h5.partial/cell_0.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
+[ -f results.h5.partial/cells_0+1.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
 mark=$(/usr/bin/python3 -c "
 import h5py
-print(repr(float(h5py.File('results.h5.partial/cell_0.h5', 'r')['000000'].attrs['wall_time'])))
+print(repr(float(h5py.File('results.h5.partial/cells_0+1.h5', 'r')['000000'].attrs['wall_time'])))
 ")
+
+# Cells checkpointed, from the names of the batch files (cells_<first id>+<count>.h5).
+on_disk() {
+  ls results.h5.partial | sed -n 's/^cells_[0-9]*+\([0-9]*\)\.h5$/\1/p' | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# Then kill while finished cells wait for their batch to be written (a cell's progress line comes
+# once it is queued; -q would turn it off): they are lost, and the next --resume computes them
+# again.
+lost=0
+for attempt in 1 2 3 4 5; do
+  before=$(on_disk)
+  "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null &&
+    [ $((before + $(grep -c '^\[[0-9]*/[0-9]*\] ' "$work/cells.txt"))) -le "$(on_disk)" ]; do sleep 0.005; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [ ! -f results.h5 ] || { echo "the run finished before a batch was pending"; exit 1; }
+  lost=$((before + $(grep -c '^\[[0-9]*/[0-9]*\] ' "$work/cells.txt") - $(on_disk)))
+  [ "$lost" -gt 0 ] && break
+done
+[ "$lost" -gt 0 ] || { echo "no kill found cells waiting for their batch"; exit 1; }
+kept=$(on_disk)
+"$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
+pid=$!
+while kill -0 "$pid" 2>/dev/null && ! grep -q "^resuming: " "$work/cells.txt"; do sleep 0.01; done
+grep -q "^resuming: $kept of [0-9]* cells already done" "$work/cells.txt" ||
+  { echo "after losing $lost queued cells the resume reports: $(cat "$work/cells.txt")"; exit 1; }
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
 
 # Then kill at pseudo-random moments (fixed seed), resuming each time, until a run completes.
 kills=1
