@@ -86,9 +86,8 @@ TEST_CASE("run.layout: every cell and reference records the layout it ran with, 
     REQUIRE(cells.size() == packs.size());
     for (size_t c = 0; c < cells.size(); ++c) {
       INFO(layout << " / " << cells[c].solver);
-      const bool adaptive = cells[c].solver == "dopri5";
-      REQUIRE(cells[c].layout == (adaptive && resolved == "packs" ? "samples" : resolved));
-      REQUIRE(packs[c].layout == (adaptive ? "samples" : "packs"));
+      REQUIRE(cells[c].layout == resolved);
+      REQUIRE(packs[c].layout == "packs");
       for (int p = 0; p < e.samples; ++p)
         REQUIRE(std::fabs(cells[c].gte[p] - packs[c].gte[p]) <= (lane::gpu_backend ? 1e-9 : 0.0) * packs[c].gte[p]);
     }

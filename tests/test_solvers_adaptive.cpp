@@ -8,11 +8,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <numeric>
 #include <sstream>
+#include <type_traits>
 
 #include "solver/adaptive.hpp"
 #include "solver/registry.hpp"
+#include "solver/run_impl.hpp"
 #include "support.hpp"
 
 using namespace pfode;
@@ -298,4 +301,108 @@ TEST_CASE("dpm-solver-23 ends at t_min when its last step's error estimate is ex
   REQUIRE(std::isfinite(run.global_error[1]));
   REQUIRE(run.global_error[1] <= 100 * 1e-7);
   REQUIRE(run.nfe[0] == 3 * (run.accepted_steps[0] + run.rejected_steps[0]));
+}
+
+namespace {
+
+// 19 samples of a 5-D, 4-component mixture (a full pack of 16 and a partial one) through a grid
+// with two interior points, which every sample lands on; sample 3 starts at NaN, so it fails at
+// once and idles beside the others. The exact states are the start states at every grid point
+// (only the bits of what the solvers compute are compared).
+struct AdaptivePackProblem {
+  static constexpr int samples = 19, nan_sample = 3;
+  model::ModelSpec spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  model::DiagonalMixture dm = std::get<model::DiagonalMixture>(model::to_device(spec));
+  schedule::Schedule sched = schedule::make_schedule("vp-linear");
+  Kokkos::View<double***> y{"y", samples, 1, spec.dim};
+  Kokkos::View<int*> index{"index", 4};  // zeros: every grid point reads y(sample, 0)
+
+  AdaptivePackProblem() {
+    auto starts = test::to_host(test::marginal_starts(spec, sched, samples));
+    starts(nan_sample, 2) = std::nan("");
+    auto h = Kokkos::create_mirror_view(y);
+    for (int p = 0; p < samples; ++p)
+      for (int j = 0; j < spec.dim; ++j) h(p, 0, j) = starts(p, j);
+    Kokkos::deep_copy(y, h);
+  }
+  solver::ExactStates exact() const { return {y, index}; }
+  solver::StepGrid grid(solver::Variable variable) const {
+    const double span = sched.t_max - sched.t_min;
+    auto g = solver::make_step_grid(sched, {sched.t_max, sched.t_min + 0.4 * span, sched.t_min + 0.05 * span, sched.t_min},
+                                    solver::Variable::t);
+    g.variable = variable;
+    return g;
+  }
+
+  // The adaptive kernel in packs of W samples per thread.
+  template <int W>
+  solver::SolverRun in_packs_of(const solver::SolverSpec& spec_) const {
+    const auto g = grid(spec_.variable);
+    return solver::with_method(spec_, g, [&](const auto& method) -> solver::SolverRun {
+      if constexpr (solver::detail::adaptive_method<std::decay_t<decltype(method)>>) {
+        lane::NfeCounter nfe("nfe", samples);
+        const auto lane = lane::make_pack_lane<W>("test", samples, method.slots(), dm, nfe);
+        return solver::detail::run_adaptive_kernel(method, Kokkos::RangePolicy<>(0, lane::packs_of<W>(samples)), lane,
+                                                   g, exact(), samples, false, spec_.final_denoise, {});
+      } else {
+        FAIL("not adaptive");
+        return {};
+      }
+    });
+  }
+  // Through run_solver (packs of lane::pack_width, or teams).
+  solver::SolverRun run(const solver::SolverSpec& spec_, const lane::KernelLayout& layout = {}) const {
+    return solver::run_solver(spec_, grid(spec_.variable), model::to_device(spec), exact(), samples, false, layout);
+  }
+};
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("adaptive solvers: a sample takes the same steps and gives the same bits in any pack width or layout",
+          "[solvers_adaptive]") {
+  // The samples of a pack step in lock step with their own step sizes; one sample alone in a
+  // pack of 1 (what a thread computed before packs), in packs of 4 and of lane::pack_width, and in
+  // teams: every count, state, error and traced evaluation is the same, bit for bit.
+  const AdaptivePackProblem problem;
+  const int samples = AdaptivePackProblem::samples;
+  lane::KernelLayout teams;
+  teams.kind = lane::KernelLayout::teams;
+  for (const std::string label : {"dopri5[tol=1e-6]", "dopri5[tol=1e-7,variable=t,final=denoise]",
+                                  "dpm-solver-12[tol=1e-5]", "dpm-solver-23[tol=1e-6]"}) {
+    INFO(label);
+    const auto spec = solver::parse_solver(label);
+    const auto one = problem.in_packs_of<1>(spec);
+    // The premise: the samples take different numbers of steps, and the NaN sample fails alone.
+    long fewest = 1L << 40, most = 0;
+    for (int p = 0; p < samples; ++p) {
+      const double gte = one.global_error[static_cast<size_t>(p) * 4 + 3];
+      if (p == AdaptivePackProblem::nan_sample) {
+        REQUIRE(std::isnan(gte));
+        continue;
+      }
+      REQUIRE(std::isfinite(gte));
+      fewest = std::min(fewest, one.accepted_steps[p] + one.rejected_steps[p]);
+      most = std::max(most, one.accepted_steps[p] + one.rejected_steps[p]);
+    }
+    INFO("attempted steps per sample " << fewest << " to " << most);
+    REQUIRE(most >= fewest + 3);
+    REQUIRE(one.eval_s.size() == static_cast<size_t>(one.nfe[0]));
+    const std::pair<const char*, solver::SolverRun> others[] = {{"packs of 4", problem.in_packs_of<4>(spec)},
+                                                                 {"packs", problem.run(spec)},
+                                                                 {"teams", problem.run(spec, teams)}};
+    for (const auto& [name, other] : others) {
+      INFO(name);
+      REQUIRE(other.nfe == one.nfe);
+      REQUIRE(other.accepted_steps == one.accepted_steps);
+      REQUIRE(other.rejected_steps == one.rejected_steps);
+      REQUIRE(same_bits(other.global_error, one.global_error));
+      REQUIRE(same_bits(other.final_state, one.final_state));
+      REQUIRE(same_bits(other.exact_final_rms, one.exact_final_rms));
+      REQUIRE(same_bits(other.eval_s, one.eval_s));
+    }
+  }
 }

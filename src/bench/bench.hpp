@@ -55,7 +55,7 @@ std::vector<double> denoise_at(const Problem& p, double s);
 struct Timing {
   std::string name;
   int steps = 0;             // solver steps (0 for the adaptive reference)
-  double nfe = 0;            // model evaluations per sample (mean for the reference)
+  double nfe = 0;            // model evaluations per sample (mean for the reference and the adaptive solvers)
   double seconds = 0;        // best of the repeats, wall time of the whole call
   std::vector<double> final_state;  // samples x dim at t_min, in x = alpha y
   std::vector<double> times;        // the grid (solvers)

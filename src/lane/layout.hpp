@@ -1,7 +1,7 @@
 // How the kernels map a batch of samples onto the machine: one thread per pack of samples
 // (lane/pack_lane.hpp), or teams of threads, one sample each, with vector lanes over coordinates
-// (lane/team_lane.hpp). The fixed-grid solvers and the DOP853 reference with its own steps run
-// in either; the adaptive solvers always run one thread per sample.
+// (lane/team_lane.hpp). Every solver, the adaptive ones included, and the DOP853 reference run in
+// either.
 #pragma once
 
 #include <stdexcept>
@@ -11,7 +11,7 @@
 
 namespace pfode::lane {
 
-// Samples per thread of the fixed-grid drivers: a SIMD pack on CPUs; one per thread on GPUs,
+// Samples per thread of the solver drivers: a SIMD pack on CPUs; one per thread on GPUs,
 // where neighbouring threads then read neighbouring samples (coalesced).
 #if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
 inline constexpr bool gpu_backend = true;

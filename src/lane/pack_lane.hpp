@@ -83,10 +83,20 @@ struct PackLane {
     denoise_counted(y_slot, s, out_slot, every);
   }
 
-  // denoise at this sample's own s (adaptive step control): a lane of one sample.
-  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
-    static_assert(W == 1, "a pack's samples share s");
-    denoise(in_slot, scale, s, out_slot);
+  // out_slot <- D(in_slot / scale, s) with each sample's own scale and s (adaptive step control),
+  // an evaluation counted for the samples marked in `counted`. A sample's rescaled input is the
+  // one denoise computes (x * 1.0 is x where its scale is 1).
+  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, const Value& scale, const Value& s, int out_slot,
+                                          const bool (&counted)[W]) const {
+    bool rescale = false;
+    for (int i = 0; i < W; ++i) rescale = rescale || scale[i] != 1.0;
+    int y_slot = in_slot;
+    if (rescale) {
+      const Value inv_scale = 1.0 / scale;
+      y_slot = static_cast<int>(ws.extent(1)) - 1;
+      for (int j = 0; j < dim(); ++j) ws(pack, y_slot, j) = ws(pack, in_slot, j) * inv_scale;
+    }
+    denoise_counted(y_slot, s, out_slot, counted);
   }
 
   // out_slot <- D(in_slot, s) in y space, s shared by the pack (a double) or each sample's own (a

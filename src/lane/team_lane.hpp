@@ -74,10 +74,11 @@ struct TeamLane {
   }
 
   // denoise at the thread's own s (adaptive step control: the team's threads step independently,
-  // so no barriers).
-  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot) const {
+  // so no barriers), counted when counted[0] says so; the pack lane's interface.
+  KOKKOS_INLINE_FUNCTION void denoise_own(int in_slot, double scale, double s, int out_slot,
+                                          const bool (&counted)[1]) const {
     evaluate(rescaled(in_slot, scale), s, out_slot, false);
-    count(s);
+    if (counted[0]) count(s);
   }
 
   // out_slot <- D(in_slot, s) in y space at the thread's own s (per-sample step control: no team

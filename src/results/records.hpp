@@ -28,7 +28,7 @@ struct CellResult {
   std::string status;        // "ok", "diverged" (fixed grid), "step_control_failed" (adaptive)
   double reference_error = 0;  // the reference's error estimate for this cell's group
   bool near_floor = false;     // GTE RMS within 10x of reference_error
-  std::string layout;  // how the kernel ran: "packs", "teams", or "samples" (adaptive, one per thread)
+  std::string layout;  // how the kernel ran: "packs" or "teams" ("samples": an adaptive solver in an older file)
   double wall_time = 0;      // seconds: trajectory kernel
   double lte_wall_time = 0;  // seconds: the LTE kernel
   std::vector<double> t, lambda;           // grid, N + 1

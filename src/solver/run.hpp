@@ -29,7 +29,7 @@ struct SolverRun {
   std::vector<double> eval_s;
   std::vector<int> step_order, step_corrected;
   double trajectory_seconds = 0, local_error_seconds = 0;  // kernel wall times
-  std::string layout;  // how the kernels ran: "packs", "teams", or "samples" (adaptive, one per thread)
+  std::string layout;  // how the kernels ran: "packs" or "teams"
 };
 
 // The solver on whichever kind of model `model` holds. exact.zero >= 0: a final=denoise spec ends

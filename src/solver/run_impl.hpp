@@ -150,8 +150,7 @@ SolverRun run_adaptive_kernel(const Method& method, const Policy& policy, const 
   return run;
 }
 
-// A method on the chosen layout: fixed-grid methods in packs of pack_width, adaptive ones one
-// sample per thread.
+// A method on the chosen layout (packs of pack_width samples per thread, or teams).
 template <class Method, class Model>
 SolverRun run_method(const Method& method, const StepGrid& grid, const Model& model, const ExactStates& exact,
                      int samples, bool measure_local_error, bool final_denoise, const lane::KernelLayout& layout,
@@ -164,10 +163,9 @@ SolverRun run_method(const Method& method, const StepGrid& grid, const Model& mo
     else
       return run_kernels(method, policy, lane, grid, exact, samples, measure_local_error, final_denoise, record);
   };
-  constexpr int width = adaptive_method<Method> ? 1 : lane::pack_width;
-  SolverRun result = lane::on_layout<width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
-  result.layout =
-      adaptive_method<Method> && layout.kind == lane::KernelLayout::packs ? "samples" : lane::layout_name(layout.kind);
+  SolverRun result =
+      lane::on_layout<lane::pack_width>("pfode::solver", layout, samples, method.slots(), model, nfe, run);
+  result.layout = lane::layout_name(layout.kind);
   return result;
 }
 
