@@ -393,15 +393,14 @@ TEST_CASE("reference: solved in shares by several processes, every process gets 
           "[reference]") {
   // Shares are whole packs of 16 (sample_share), so with shared steps too every sample steps as it
   // does in one process; a guided model's sample keeps its class in its share. The other processes
-  // are played by `broadcast`: it fills their records (states, NFE, accepted and rejected steps,
-  // failed flag) from the one-process solution, and checks that this process sends exactly that
-  // for its own share.
+  // are played by `broadcast`: it fills their share's states, then their NFE, accepted and rejected
+  // steps and failed flags, from the one-process solution, and checks that this process sends
+  // exactly that for its own share.
   const auto mixture = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
   const auto guided =
       model::for_run_seed(model::guide("guided", mixture, {0, 1, 0, 1}, 2.0, 0.0, INFINITY, {}, 11, "mix"), 3);
   const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
   const int outputs = static_cast<int>(s_out.size()), dim = mixture.dim;
-  const long record = static_cast<long>(outputs) * dim + 4;
   for (int samples : {37, 16}) {
     for (int parts : {2, 3, 4}) {  // 4 parts of 37 samples (3 packs): one part has none
       int covered = 0;
@@ -425,45 +424,42 @@ TEST_CASE("reference: solved in shares by several processes, every process gets 
         const auto whole = reference::solve_reference(model, starts, s_out, settings);
         REQUIRE(whole.failed_samples == 0);
         const auto y_whole = test::to_host(whole.y);
-        const auto record_of = [&](int p) {
-          std::vector<double> r;
-          for (int m = 0; m < outputs; ++m)
-            for (int c = 0; c < dim; ++c) r.push_back(y_whole(p, m, c));
-          r.insert(r.end(), {double(whole.nfe[p]), double(whole.accepted_steps[p]), double(whole.rejected_steps[p]), 0.0});
-          return r;
-        };
         for (int parts : {2, 3, 4})
           for (int part = 0; part < parts; ++part) {
             INFO(spec->name << ", " << samples << " samples, pack_step " << pack_step << ", part " << part << " of "
                             << parts);
-            std::vector<int> next(parts);
-            for (int r = 0; r < parts; ++r) next[r] = reference::sample_share(samples, r, parts).first;
-            int sent = 0, met = 0;
+            int met = 0, calls = 0, next_root = 0;
             reference::SampleSplit split;
             split.part = part;
             split.parts = parts;
             split.meet = [&] { REQUIRE(++met == 1); };
-            split.broadcast = [&](std::vector<double>& buffer, int root) {
+            split.broadcast = [&](double* data, size_t count, int root) {
               REQUIRE(met == 1);  // the processes met before any broadcast
-              if (root != part) buffer.assign(static_cast<size_t>(reference::sample_share(samples, root, parts).second -
-                                                                   next[root]) * record, 0.0);
-              REQUIRE(buffer.size() % record == 0);
-              const int n = static_cast<int>(buffer.size() / record);
-              for (int q = 0; q < n; ++q) {
-                const auto expected = record_of(next[root] + q);
-                for (long k = 0; k < record; ++k) {
-                  double& value = buffer[static_cast<size_t>(q) * record + k];
-                  if (root == part) REQUIRE(value == expected[k]);
-                  else value = expected[k];
+              REQUIRE(root >= next_root);  // each root's states, then its steps, in root order
+              const auto [first, last] = reference::sample_share(samples, root, parts);
+              REQUIRE(last > first);
+              const bool states = calls++ % 2 == 0;
+              std::vector<double> expected;
+              for (int p = first; p < last; ++p)
+                if (states) {
+                  for (int m = 0; m < outputs; ++m)
+                    for (int c = 0; c < dim; ++c) expected.push_back(y_whole(p, m, c));
+                } else {
+                  expected.insert(expected.end(), {double(whole.nfe[p]), double(whole.accepted_steps[p]),
+                                                   double(whole.rejected_steps[p]), 0.0});
                 }
+              REQUIRE(count == expected.size());
+              for (size_t k = 0; k < count; ++k) {
+                if (root == part) REQUIRE(data[k] == expected[k]);
+                else data[k] = expected[k];
               }
-              next[root] += n;
-              if (root == part) sent += n;
+              if (!states) next_root = root + 1;
             };
             const auto solved = reference::solve_reference(model, starts, s_out, settings, {}, split);
-            const auto [first, last] = reference::sample_share(samples, part, parts);
-            REQUIRE(sent == last - first);
-            for (int r = 0; r < parts; ++r) REQUIRE(next[r] == reference::sample_share(samples, r, parts).second);
+            int shares = 0;
+            for (int r = 0; r < parts; ++r)
+              shares += reference::sample_share(samples, r, parts).second > reference::sample_share(samples, r, parts).first;
+            REQUIRE(calls == 2 * shares);  // every share sent, once
             const auto y = test::to_host(solved.y);
             for (int p = 0; p < samples; ++p) {
               REQUIRE(solved.nfe[p] == whole.nfe[p]);

@@ -203,10 +203,12 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   // What the checkpoint holds, as the first rank reads it: every rank then plans the same cells and
   // goes through the same groups (their references are solved together).
   std::set<int> finished, references_kept;
-  std::vector<double> listed;  // the finished cells' ids, -1, the kept references' groups
+  // keep_states, the finished cells' ids, -1, the kept references' groups
+  std::vector<double> listed;
   try {
     if (!ranks.first()) checkpoint = std::make_unique<sweep::Checkpoint>(experiment.out, identity, true, false);
     if (ranks.first()) {
+      listed.push_back(keep_states);
       for (int id : checkpoint->finished_cells()) listed.push_back(id);
       listed.push_back(-1);
       for (int g : checkpoint->finished_references()) listed.push_back(g);
@@ -216,8 +218,9 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   }
   if (!ranks.all(setup_error.empty())) return fail(ranks, exit_failure, setup_error);
   ranks.broadcast(listed, 0);
-  const auto separator = std::find(listed.begin(), listed.end(), -1.0);
-  finished.insert(listed.begin(), separator);
+  keep_states = listed[0] != 0;
+  const auto separator = std::find(listed.begin() + 1, listed.end(), -1.0);
+  finished.insert(listed.begin() + 1, separator);
   references_kept.insert(separator + 1, listed.end());
 
   const std::set<int> mine = sweep::cells_for_rank(experiment, plan, finished, ranks.rank(), ranks.size());
@@ -235,7 +238,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   sweep::SharedReferences shared;
   shared.rank = ranks.rank();
   shared.ranks = ranks.size();
-  shared.broadcast = [&](std::vector<double>& buffer, int root) { ranks.broadcast(buffer, root); };
+  shared.broadcast = [&](double* data, size_t count, int root) { ranks.broadcast(data, count, root); };
   shared.minimum = [&](int value) { return ranks.minimum(value); };
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
@@ -253,7 +256,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   sweep::RunCallbacks callbacks;
   callbacks.keep_reference_states = keep_states;
   callbacks.reference_done = [&](int group, const results::ReferenceRecord& r, const sweep::ReferenceStates& states) {
-    if (!ranks.first()) return;  // every rank has it, solved together; the first keeps it
+    if (group % ranks.size() != ranks.rank()) return;  // every rank has it (solved together): one keeps it
     checkpoint->save_reference(group, r, states);
     char line[256];
     std::snprintf(line, sizeof line, "reference %s/%s/seed=%ld: %ld times, %.0f NFE/sample, error estimate %.1e",

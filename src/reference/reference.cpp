@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <type_traits>
 
 namespace pfode::reference {
 
@@ -14,15 +15,17 @@ struct Solve {
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
+// y: where the states go (samples x outputs x dim), or empty to allocate it.
 Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
-                Kokkos::View<const double*> u_out, const Dop853Settings& settings) {
+                Kokkos::View<const double*> u_out, const Dop853Settings& settings, Kokkos::View<double***> y = {}) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
   lane::NfeCounter nfe("pfode::reference::nfe", samples);
   // Every entry is written by the kernel (a failed sample's missing times with NaN): no zero fill of
   // what can be samples x thousands of times x dim doubles.
-  Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
-                            model::dimension(model));
+  if (!y.data())
+    y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
+                                model::dimension(model));
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed, steps);
@@ -39,14 +42,16 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
   return out;
 }
 
-// The tight solve spread over split.parts processes: each integrates its share of the samples, then
-// every share is broadcast from its process, in pieces of at most ~16 MB, as one record per sample:
-// its states, then its NFE, accepted and rejected steps and failure flag (all exact in a double).
+// The tight solve spread over split.parts processes: each integrates its share of the samples
+// straight into its rows of the whole solution, then every share is broadcast from its process:
+// its rows of states (contiguous: samples are the leading index), then per sample its NFE, accepted
+// and rejected steps and failure flag (all exact in a double).
 Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                       Kokkos::View<const double*> u_out, const Dop853Settings& settings, const SampleSplit& split) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
   const int dim = static_cast<int>(y_start.extent(1));
+  const size_t per_sample = static_cast<size_t>(outputs) * dim;
   const auto [first, last] = sample_share(samples, split.part, split.parts);
   const int count = last - first;
   Kokkos::View<int*> share("pfode::reference::share", count);
@@ -57,57 +62,59 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
         share(p) = offset + p;
         for (int c = 0; c < dim; ++c) share_start(p, c) = y_start(offset + p, c);
       });
-  // (the model's sample p is the batch's sample first + p, for kinds with per-sample data)
-  const Solve own = integrate(model::for_samples(model, share), share_start, u_out, settings);
-  const auto own_y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.y);
-  const auto own_failed = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.failed);
-
-  // Everything allocated before the processes meet: from there on, nothing in between the
-  // broadcasts can fail and leave the other processes waiting.
   Solve all;
   all.y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples,
                                   outputs, dim);
+  // The rows the broadcasts fill, row-major on the host: on host backends with row-major views the
+  // solution itself (the share is integrated in place, nothing is copied), elsewhere a copy.
+  using Rows = Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace>;
+  using Y = Kokkos::View<double***>;
+  constexpr bool in_place = std::is_same_v<Y::array_layout, Kokkos::LayoutRight> &&
+                            Kokkos::SpaceAccessibility<Kokkos::HostSpace, Y::memory_space>::accessible;
+  Rows rows;
+  if constexpr (in_place) rows = Rows(all.y.data(), samples, outputs, dim);
+  else rows = Rows(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::rows"), samples, outputs, dim);
+  // (the model's sample p is the batch's sample first + p, for kinds with per-sample data)
+  const Solve own = integrate(model::for_samples(model, share), share_start, u_out, settings,
+                              in_place ? Y(all.y.data() + first * per_sample, count, outputs, dim) : Y());
+  if constexpr (!in_place) {
+    const auto own_y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.y);
+    for (int q = 0; q < count; ++q)
+      for (int m = 0; m < outputs; ++m)
+        for (int c = 0; c < dim; ++c) rows(first + q, m, c) = own_y(q, m, c);
+  }
+  const auto own_failed = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.failed);
+  std::vector<double> steps(static_cast<size_t>(samples) * 4);
+  for (int q = 0; q < count; ++q) {
+    double* r = steps.data() + static_cast<size_t>(first + q) * 4;
+    r[0] = static_cast<double>(own.nfe[q]);
+    r[1] = static_cast<double>(own.accepted_steps[q]);
+    r[2] = static_cast<double>(own.rejected_steps[q]);
+    r[3] = own_failed(q);
+  }
   all.failed = Kokkos::View<int*>("pfode::reference::failed", samples);
-  all.nfe.resize(samples);
-  all.accepted_steps.resize(samples);
-  all.rejected_steps.resize(samples);
-  const auto y = Kokkos::create_mirror_view(all.y);
   const auto failed = Kokkos::create_mirror_view(all.failed);
-  const long record = static_cast<long>(outputs) * dim + 4;
-  const int chunk = static_cast<int>(std::max(1L, (1L << 21) / record));
-  std::vector<double> buffer;
-  buffer.reserve(static_cast<size_t>(std::min(chunk, samples)) * record);
   if (split.meet) split.meet();
   for (int root = 0; root < split.parts; ++root) {
     const auto [begin, end] = sample_share(samples, root, split.parts);
-    for (int from = begin; from < end; from += chunk) {
-      const int to = std::min(end, from + chunk);
-      if (root == split.part) {
-        buffer.resize(static_cast<size_t>(to - from) * record);
-        for (int p = from; p < to; ++p) {
-          double* r = buffer.data() + static_cast<size_t>(p - from) * record;
-          const int q = p - first;
-          for (int m = 0; m < outputs; ++m)
-            for (int c = 0; c < dim; ++c) *r++ = own_y(q, m, c);
-          *r++ = static_cast<double>(own.nfe[q]);
-          *r++ = static_cast<double>(own.accepted_steps[q]);
-          *r++ = static_cast<double>(own.rejected_steps[q]);
-          *r = own_failed(q);
-        }
-      }
-      split.broadcast(buffer, root);
-      for (int p = from; p < to; ++p) {
-        const double* r = buffer.data() + static_cast<size_t>(p - from) * record;
-        for (int m = 0; m < outputs; ++m)
-          for (int c = 0; c < dim; ++c) y(p, m, c) = *r++;
-        all.nfe[p] = static_cast<long>(*r++);
-        all.accepted_steps[p] = static_cast<long>(*r++);
-        all.rejected_steps[p] = static_cast<long>(*r++);
-        failed(p) = static_cast<int>(*r);
-      }
-    }
+    if (begin == end) continue;
+    split.broadcast(rows.data() + begin * per_sample, (end - begin) * per_sample, root);
+    split.broadcast(steps.data() + static_cast<size_t>(begin) * 4, static_cast<size_t>(end - begin) * 4, root);
   }
-  Kokkos::deep_copy(all.y, y);
+  for (int p = 0; p < samples; ++p) {
+    const double* r = steps.data() + static_cast<size_t>(p) * 4;
+    all.nfe.push_back(static_cast<long>(r[0]));
+    all.accepted_steps.push_back(static_cast<long>(r[1]));
+    all.rejected_steps.push_back(static_cast<long>(r[2]));
+    failed(p) = static_cast<int>(r[3]);
+  }
+  if constexpr (!in_place) {
+    const auto y = Kokkos::create_mirror_view(all.y);
+    for (int p = 0; p < samples; ++p)
+      for (int m = 0; m < outputs; ++m)
+        for (int c = 0; c < dim; ++c) y(p, m, c) = rows(p, m, c);
+    Kokkos::deep_copy(all.y, y);
+  }
   Kokkos::deep_copy(all.failed, failed);
   return all;
 }

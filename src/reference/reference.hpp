@@ -39,8 +39,8 @@ std::vector<int> error_estimate_samples(int samples);
 // process. Every process makes the same calls in the same order.
 struct SampleSplit {
   int part = 0, parts = 1;
-  // buffer <- process root's buffer (resized to its size), on every process.
-  std::function<void(std::vector<double>& buffer, int root)> broadcast;
+  // data[0, count) <- process root's, on every process.
+  std::function<void(double* data, size_t count, int root)> broadcast;
   // Called when this process has solved its share, before the first broadcast: throws to stop
   // when another process has failed (and will not broadcast). May be empty.
   std::function<void()> meet;

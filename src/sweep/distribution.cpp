@@ -1,8 +1,10 @@
 #include "sweep/distribution.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <numeric>
+#include <thread>
 
 #ifdef PFODE_HAVE_MPI
 #include <mpi.h>
@@ -18,6 +20,22 @@ bool launched_by_mpi() {
     if (std::getenv(var)) return true;
   return false;
 }
+
+#ifdef PFODE_HAVE_MPI
+// Waits for a non-blocking collective, sleeping between tests. A blocking MPI call spins on its
+// core while it waits (Open MPI polls), and ranks wait for each other at every reference and at
+// the end while rank 0 writes the results file: spinning, they would take the CPU from the ranks
+// still computing on a shared or oversubscribed machine. This waits at ~1 ms resolution instead.
+void wait_sleeping(MPI_Request& request) {
+  int done = 0;
+  for (long pause_us = 20;; pause_us = std::min(2 * pause_us, 1000L)) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
+  }
+}
+#endif
+
 }  // namespace
 
 Ranks::Ranks(int* argc, char*** argv) {
@@ -35,13 +53,18 @@ Ranks::Ranks(int* argc, char*** argv) {
 
 Ranks::~Ranks() {
 #ifdef PFODE_HAVE_MPI
-  if (initialised_) MPI_Finalize();
+  if (!initialised_) return;
+  barrier();  // asleep while rank 0 writes the results file, not spinning in MPI_Finalize
+  MPI_Finalize();
 #endif
 }
 
 void Ranks::barrier() const {
 #ifdef PFODE_HAVE_MPI
-  if (initialised_) MPI_Barrier(MPI_COMM_WORLD);
+  if (!initialised_) return;
+  MPI_Request request;
+  MPI_Ibarrier(MPI_COMM_WORLD, &request);
+  wait_sleeping(request);
 #endif
 }
 
@@ -49,27 +72,35 @@ int Ranks::minimum(int value) const {
 #ifdef PFODE_HAVE_MPI
   if (!initialised_) return value;
   int global = 0;
-  MPI_Allreduce(&value, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+  MPI_Request request;
+  MPI_Iallreduce(&value, &global, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &request);
+  wait_sleeping(request);
   return global;
 #else
   return value;
 #endif
 }
 
-void Ranks::broadcast(std::vector<double>& buffer, int root) const {
+void Ranks::broadcast(double* data, size_t count, int root) const {
 #ifdef PFODE_HAVE_MPI
   if (!initialised_) return;
-  unsigned long long size = buffer.size();
-  MPI_Bcast(&size, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD);
-  buffer.resize(size);
-  // In pieces of at most 2^27 doubles (1 GiB): MPI counts are int.
-  constexpr unsigned long long piece = 1ULL << 27;
-  for (unsigned long long from = 0; from < size; from += piece)
-    MPI_Bcast(buffer.data() + from, static_cast<int>(std::min(piece, size - from)), MPI_DOUBLE, root, MPI_COMM_WORLD);
+  // Blocking: the ranks have met just before (minimum), so none waits long here, and a large
+  // buffer moves at full speed. In pieces of at most 2^27 doubles (1 GiB): MPI counts are int.
+  constexpr size_t piece = size_t{1} << 27;
+  for (size_t from = 0; from < count; from += piece)
+    MPI_Bcast(data + from, static_cast<int>(std::min(piece, count - from)), MPI_DOUBLE, root, MPI_COMM_WORLD);
 #else
-  (void)buffer;
+  (void)data;
+  (void)count;
   (void)root;
 #endif
+}
+
+void Ranks::broadcast(std::vector<double>& buffer, int root) const {
+  double size = static_cast<double>(buffer.size());
+  broadcast(&size, 1, root);
+  buffer.resize(static_cast<size_t>(size));
+  broadcast(buffer.data(), buffer.size(), root);
 }
 
 double estimated_cost(const Experiment& e, const Cell& cell) {

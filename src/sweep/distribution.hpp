@@ -7,6 +7,7 @@
 // directory; the first rank assembles the file. Without MPI there is one rank.
 #pragma once
 
+#include <cstddef>
 #include <set>
 #include <vector>
 
@@ -29,6 +30,8 @@ class Ranks {
   bool all(bool ok) const { return minimum(ok ? 1 : 0) == 1; }
   // The smallest of `value` over the ranks (all() is this too: the calls match each other).
   int minimum(int value) const;
+  // data[0, count) <- root's, on every rank.
+  void broadcast(double* data, size_t count, int root) const;
   // buffer <- root's buffer (resized to its size) on every rank.
   void broadcast(std::vector<double>& buffer, int root) const;
 

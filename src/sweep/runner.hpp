@@ -49,7 +49,7 @@ class OtherRankFailed : public std::runtime_error {
 // the same calls in the same order.
 struct SharedReferences {
   int rank = 0, ranks = 1;
-  std::function<void(std::vector<double>& buffer, int root)> broadcast;  // Ranks::broadcast
+  std::function<void(double* data, size_t count, int root)> broadcast;  // Ranks::broadcast
   // The smallest of `value` over the ranks (Ranks::minimum). A rank that fails leaves run_plan and
   // answers 0 from outside (its Ranks::all(false)); the others then throw OtherRankFailed.
   std::function<int(int value)> minimum;
