@@ -314,7 +314,7 @@ struct AdaptivePackProblem {
   model::ModelSpec spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
   model::DiagonalMixture dm = std::get<model::DiagonalMixture>(model::to_device(spec));
   schedule::Schedule sched = schedule::make_schedule("vp-linear");
-  Kokkos::View<double***> y{"y", samples, 1, spec.dim};
+  Kokkos::View<double***> y{"y", samples, 1, static_cast<size_t>(spec.dim)};
   Kokkos::View<int*> index{"index", 4};  // zeros: every grid point reads y(sample, 0)
 
   AdaptivePackProblem() {
