@@ -23,15 +23,6 @@ FIGURES = {
 }
 
 
-def is_likelihood_file(path):
-    """Whether path is an HDF5 file written by pfode likelihood (a /likelihood group)."""
-    try:
-        with h5py.File(path, "r") as f:
-            return "likelihood" in f
-    except OSError:
-        return False
-
-
 def load(path):
     """Cells (attributes and per-sample datasets) and order fits of a pfode likelihood file."""
     try:

@@ -31,15 +31,6 @@ def own(name):
 STANDARD_COLORS = ["C0", "C2", "C4", "C5", "C6", "C7", "C8", "C9"]
 
 
-def is_optimize_file(path):
-    """Whether path is an HDF5 file written by pfode optimize (an /optimize group)."""
-    try:
-        with h5py.File(path, "r") as f:
-            return "optimize" in f
-    except OSError:
-        return False
-
-
 def load(path):
     """One dict per optimised problem: its attributes and datasets, grid_names as a list."""
     try:

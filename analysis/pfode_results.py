@@ -161,6 +161,15 @@ def merge(files):
                 sources=[source for r in files for source in r["sources"]])
 
 
+def has_group(path, name):
+    """Whether path is an HDF5 file with a top-level group name (e.g. /likelihood or /optimize)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return name in f
+    except OSError:
+        return False
+
+
 def load_or_exit(path, prog=None):
     """load(), but a bad input file ends the script with one line on stderr and exit status 2."""
     try:

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import likelihood_report  # noqa: E402
 import optimize_report  # noqa: E402
 import plotting  # noqa: E402
-from pfode_results import ResultsError, group, load_or_exit, merge  # noqa: E402
+from pfode_results import ResultsError, group, has_group, load_or_exit, merge  # noqa: E402
 
 # The statuses of cells without a usable GTE (results/records.hpp).
 FAILED_STATUSES = ("diverged", "step_control_failed")
@@ -617,12 +617,10 @@ def main(argv=None):
     parser.add_argument("--tolerance", type=float, default=0.15,
                         help="flag series whose order misses theory by more than this (default 0.15)")
     args = parser.parse_args(argv)
-    if any(likelihood_report.is_likelihood_file(p) for p in args.results):
-        report_alone(parser, args, likelihood_report, "likelihood")
-        return
-    if any(optimize_report.is_optimize_file(p) for p in args.results):
-        report_alone(parser, args, optimize_report, "optimize")
-        return
+    for module, command in ((likelihood_report, "likelihood"), (optimize_report, "optimize")):
+        if any(has_group(p, command) for p in args.results):  # their own groups, reported alone
+            report_alone(parser, args, module, command)
+            return
     results = merge([load_or_exit(path) for path in args.results])
 
     def fail(message):

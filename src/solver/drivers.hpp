@@ -64,24 +64,24 @@ KOKKOS_INLINE_FUNCTION void load_exact(const L& lane, int slot, const ExactState
   });
 }
 
-// RMS over coordinates of x - x*(t_i) for the sample in position w.
-template <class L>
-KOKKOS_INLINE_FUNCTION double rms_difference(const L& lane, int w, int slot, const ExactStates& exact,
-                                             const StepGrid& g, int i) {
-  const double sum = lane.sum_coordinates([&](int c) {
-    const double d = lane(slot, c)[w] - exact.x(g, lane.sample(w), i, c);
-    return d * d;
-  });
-  return math::sqrt(sum / lane.dim());
-}
-
-// errors(sample, column) <- rms_difference at grid point i for every sample the lane holds.
+// errors(sample, column) <- RMS over coordinates of x - x*(t_i) at grid point i, for every sample the
+// lane holds. The squares are summed for all positions at once (a pack's sums vectorise), each
+// position's in coordinate order, as a sum per sample would.
 template <class L>
 KOKKOS_INLINE_FUNCTION void store_rms_difference(const L& lane, const Kokkos::View<double**>& errors, int column,
                                                  const ExactStates& exact, const StepGrid& g, int i) {
+  using Value = typename L::Value;
+  const Value sum = lane.sum_values([&](int c) {
+    Value squares;
+    for (int w = 0; w < L::width; ++w) {
+      const double d = lane(state_slot, c)[w] - exact.x(g, lane.sample(w), i, c);
+      squares[w] = d * d;
+    }
+    return squares;
+  });
   for (int w = 0; w < L::width; ++w) {
     if (!lane.holds(w)) continue;
-    const double e = rms_difference(lane, w, state_slot, exact, g, i);
+    const double e = math::sqrt(sum[w] / lane.dim());
     lane.once([&] { errors(lane.sample(w), column) = e; });
   }
 }

@@ -22,6 +22,8 @@ namespace detail {
 template <class T>
 std::vector<T> to_host_rows(const Kokkos::View<T**>& v) {
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
+  if constexpr (std::is_same_v<typename decltype(h)::array_layout, Kokkos::LayoutRight>)
+    if (h.span_is_contiguous()) return std::vector<T>(h.data(), h.data() + h.size());  // already rows
   std::vector<T> out(v.extent(0) * v.extent(1));
   for (size_t p = 0; p < v.extent(0); ++p)
     for (size_t i = 0; i < v.extent(1); ++i) out[p * v.extent(1) + i] = h(p, i);
