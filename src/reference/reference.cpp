@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <type_traits>
 
+#include "common/huge_pages.hpp"
+
 namespace pfode::reference {
 
 namespace {
@@ -26,6 +28,7 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
   if (!y.data())
     y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
                                 model::dimension(model));
+  common::prefer_huge_pages(y);
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed, steps);
@@ -65,6 +68,7 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
   Solve all;
   all.y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples,
                                   outputs, dim);
+  common::prefer_huge_pages(all.y);
   // The rows the broadcasts fill, row-major on the host: on host backends with row-major views the
   // solution itself (the share is integrated in place, nothing is copied), elsewhere a copy.
   using Rows = Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace>;
