@@ -446,7 +446,7 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
         g.write_attribute("crossover_nfe", f.crossover_nfe);
       }
     }
-  });
+  }, false, true);
 }
 
 void check_output_path(const std::string& path, bool overwrite) {

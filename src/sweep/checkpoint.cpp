@@ -336,8 +336,9 @@ void Checkpoint::flush() {
   if (queue_.empty()) return;
   const auto start = std::chrono::steady_clock::now();
   const int first = std::min_element(queue_.begin(), queue_.end(), [](const auto& a, const auto& b) { return a.id < b.id; })->id;
+  const std::string path = dir_ + "/" + batch_file(first, queue_.size());
   io::write_file_atomically(
-      dir_ + "/" + batch_file(first, queue_.size()),
+      path,
       [&](const io::Group& root) {
         for (const auto& cell : queue_) io::write_cell(root, cell);
       },
@@ -345,18 +346,34 @@ void Checkpoint::flush() {
   queue_.clear();
   last_write_end_ = std::chrono::steady_clock::now();
   last_write_seconds_ = std::chrono::duration<double>(last_write_end_ - start).count();
+  count_write(path, start);
 }
 
-void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states) const {
-  if (states.data)
+void Checkpoint::count_write(const std::string& path, std::chrono::steady_clock::time_point start) {
+  writing_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  written_bytes_ += static_cast<double>(fs::file_size(path));
+}
+
+bool Checkpoint::worth_keeping(double solve_seconds, double bytes) const {
+  return written_bytes_ == 0 || solve_seconds >= compute_per_write * bytes * (writing_seconds_ / written_bytes_);
+}
+
+void Checkpoint::save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states) {
+  double bytes = sizeof(double);
+  for (auto extent : states.shape) bytes *= static_cast<double>(extent);
+  if (states.data && worth_keeping(ref.wall_time, bytes)) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string path = dir_ + "/" + states_file(group);
     io::write_file_atomically(
-        dir_ + "/" + states_file(group),
+        path,
         [&](const io::Group& root) {
           io::write_reference(root, ref);
           only_record(root).write_dataset(kStates, states.data,
                                           std::vector<hsize_t>(states.shape.begin(), states.shape.end()));
         },
         true);
+    count_write(path, start);
+  }
   io::write_file_atomically(
       dir_ + "/" + reference_file(group), [&](const io::Group& root) { io::write_reference(root, ref); }, true);
 }

@@ -78,8 +78,13 @@ class Checkpoint {
   static constexpr double compute_per_write = 20;
   double last_write_seconds() const { return last_write_seconds_; }
 
-  // `states` empty: the record only (a resume then solves the reference again).
-  void save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states = {}) const;
+  // Writes the record and, when worth_keeping, the states; `states` empty: the record only (a
+  // resume then solves the reference again).
+  void save_reference(int group, const results::ReferenceRecord& ref, const ReferenceStates& states = {});
+  // Whether states of `bytes` that took `solve_seconds` to compute are worth writing: writing them is
+  // expected to take at most 1/compute_per_write of that, at the rate (seconds per byte) of this
+  // checkpoint's earlier writes. Before any write: yes (the first is written, as the first cell is).
+  bool worth_keeping(double solve_seconds, double bytes) const;
   // The record and states of `group`'s reference into `states` (samples x times x dim doubles)
   // when the checkpoint holds them; false when it does not. Throws DamagedRecord when they are
   // stored but damaged (validate() does not read them: they can be large).
@@ -105,6 +110,8 @@ class Checkpoint {
   std::vector<results::CellResult> queue_;
   std::chrono::steady_clock::time_point last_write_end_;
   double last_write_seconds_ = 0;  // 0: no batch written yet, so the first is due at once
+  double written_bytes_ = 0, writing_seconds_ = 0;  // all batch and states files written so far
+  void count_write(const std::string& path, std::chrono::steady_clock::time_point start);
 };
 
 }  // namespace pfode::sweep

@@ -442,12 +442,19 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       if (shared->minimum(1) == failed) throw OtherRankFailed();
     };
   }
+  const auto has_work = [&](size_t g) {
+    return solve_groups.count(static_cast<int>(g)) > 0 ||
+           std::any_of(plan.groups[g].cells.begin(), plan.groups[g].cells.end(), [&](int id) { return !skip.count(id); });
+  };
+  size_t last_group = 0;
+  for (size_t g = 0; g < plan.groups.size(); ++g)
+    if (has_work(g)) last_group = g;
   for (size_t group_index = 0; group_index < plan.groups.size(); ++group_index) {
     const CellGroup& group = plan.groups[group_index];
     std::vector<int> todo;
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
-    if (todo.empty() && !solve_groups.count(static_cast<int>(group_index))) continue;
+    if (!has_work(group_index)) continue;
     // A guided model draws its samples' classes with the group's seed.
     const auto spec = model::for_run_seed(e.models[group.model], e.seeds[group.seed]);
     const auto& sched = e.schedules[group.schedule].schedule;
@@ -490,7 +497,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         decltype(Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y)) host;
         std::vector<double> buffer;
         ReferenceStates states;
-        if (callbacks.keep_reference_states) {
+        // The last group's states would serve only a kill while the results file is assembled.
+        if (callbacks.keep_reference_states && group_index != last_group) {
           host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
           states.shape = {host.extent(0), host.extent(1), host.extent(2)};
           states.data = host.data();

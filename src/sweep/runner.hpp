@@ -22,7 +22,8 @@ struct ReferenceStates {
 
 struct RunCallbacks {
   std::function<void(const results::CellResult&)> cell_done;  // after each cell (writing, progress)
-  // After each reference solve; `states` is empty unless keep_reference_states.
+  // After each reference solve; `states` is empty unless keep_reference_states and a later group
+  // follows in this run.
   std::function<void(int group, const results::ReferenceRecord&, const ReferenceStates& states)> reference_done;
   bool keep_reference_states = false;
   // A group's reference kept by an earlier run: fills `record` and `states` (samples x times x dim
