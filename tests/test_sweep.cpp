@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "sweep/distribution.hpp"
@@ -294,4 +295,53 @@ TEST_CASE("ranks: each group's reference path is the one agreed over the ranks, 
   // Another rank has failed: this one stops before the group.
   REQUIRE_THROWS_AS(run(0, {}, {0}), sweep::OtherRankFailed);
   REQUIRE(solves == 0);
+}
+
+TEST_CASE("checkpoint: reference states kept only where a later group follows and solving again costs 20x the write",
+          "[sweep]") {
+  // Two groups (two seeds): the states of the first reach the callback, the last group's do not.
+  auto e = test::experiment(test::gaussian(3), "vp-linear", "uniform-lambda", "heun", {4}, 16);
+  e.seeds = {0, 1};
+  const auto plan = sweep::make_plan(e);
+  REQUIRE(plan.groups.size() == 2);
+  std::map<int, bool> with_states;
+  sweep::RunCallbacks callbacks;
+  callbacks.keep_reference_states = true;
+  callbacks.reference_done = [&](int group, const results::ReferenceRecord&, const sweep::ReferenceStates& states) {
+    with_states[group] = states.data != nullptr;
+  };
+  sweep::run_plan(e, plan, {}, callbacks);
+  REQUIRE(with_states == std::map<int, bool>{{0, true}, {1, false}});
+  // With the second group's cells done (another rank's, or an earlier run's), the first is the last.
+  with_states.clear();
+  sweep::run_plan(e, plan, std::set<int>(plan.groups[1].cells.begin(), plan.groups[1].cells.end()), callbacks);
+  REQUIRE(with_states == std::map<int, bool>{{0, false}});
+
+  // The write-time rule, at the rate of the checkpoint's earlier writes.
+  const std::string out = "pfode_test_states_rule.h5";
+  sweep::Checkpoint::discard(out);
+  sweep::Checkpoint checkpoint(out, "identity\n", false);
+  REQUIRE(checkpoint.worth_keeping(0.0, 1e12));  // nothing written yet: the first is kept
+  results::CellResult cell;
+  cell.id = 0;
+  cell.gte = std::vector<double>(4096, 0.25);
+  checkpoint.save_cell(cell);
+  const std::string dir = sweep::Checkpoint::directory_for(out);
+  const double seconds_per_byte =
+      checkpoint.last_write_seconds() / static_cast<double>(std::filesystem::file_size(dir + "/cells_0+1.h5"));
+  const double bytes = 1e8, write = bytes * seconds_per_byte;
+  REQUIRE(checkpoint.worth_keeping(2 * sweep::Checkpoint::compute_per_write * write, bytes));
+  REQUIRE(!checkpoint.worth_keeping(0.5 * sweep::Checkpoint::compute_per_write * write, bytes));
+  // save_reference writes the states file only when the solve was worth it.
+  results::ReferenceRecord ref;
+  const std::vector<double> states(2 * 3 * 4, 1.0);
+  const sweep::ReferenceStates given{states.data(), {2, 3, 4}};
+  ref.wall_time = 0;
+  checkpoint.save_reference(0, ref, given);
+  REQUIRE(std::filesystem::exists(dir + "/reference_0.h5"));
+  REQUIRE(!std::filesystem::exists(dir + "/states_0.h5"));
+  ref.wall_time = 1e6;
+  checkpoint.save_reference(1, ref, given);
+  REQUIRE(std::filesystem::exists(dir + "/states_1.h5"));
+  sweep::Checkpoint::discard(out);
 }
