@@ -129,10 +129,11 @@ TEST_CASE("faults: every damaged, swapped, edited or foreign checkpoint file is 
   }
   fs::copy_file(s.partial("cells_5+1.h5"), s.partial("cells_4+1.h5"), fs::copy_options::overwrite_existing);  // swapped
   {
-    const auto file = pfode::io::File::open_write(s.partial("cells_6+1.h5").string());  // one number edited
-    const auto cell = file.root().open_group("000006");
-    REQUIRE(H5Adelete(cell.id(), "gte_rms") >= 0);
-    cell.write_attribute("gte_rms", 42.0);
+    const auto file = pfode::io::File::open_write(s.partial("cells_6+1.h5").string());  // one bit edited
+    auto record = file.root().read_bytes_dataset("000006");
+    record.at(record.size() / 2) ^= 1;
+    REQUIRE(H5Ldelete(file.root().id(), "000006", H5P_DEFAULT) >= 0);
+    file.root().write_bytes_dataset("000006", record);
   }
   std::ofstream(s.partial("cells_99999+1.h5")) << "junk";
   std::ofstream(s.partial("cell_7.h5")) << "junk";

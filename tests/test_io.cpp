@@ -274,3 +274,67 @@ TEST_CASE("io: a checksummed file shows any change to its bytes and still reads 
   REQUIRE(io::checksum_holds(path));
   fs::remove_all(dir);
 }
+
+TEST_CASE("io: a cell encoded as the checkpoint's bytes decodes to the same cell; damaged bytes are refused", "[io]") {
+  // Cells with NaN LTEs (adaptive), an error split (perturbed model) and saved states.
+  auto e = test::experiment(test::mixture2d(), "vp-cosine", "karras", "heun", {8}, 5);
+  e.solvers.push_back(test::solver_entry("dpm-solver-23"));
+  e.spacing_solver_pairs.push_back({0, 1});
+  auto cells = test::run_cells(e);
+  results::CellResult rich = cells[0];
+  rich.total_error = {1.0, 2.0};
+  rich.model_error_rms = {0.5, std::nan("")};
+  rich.denoiser_error_rms = {0.25};
+  rich.total_summary.rms = 3.0;
+  rich.saved_samples = {0, 3};
+  rich.state_dim = 2;
+  rich.final_state = {1, 2, 3, 4};
+  rich.exact_final_state = {1, 2, 3, 5};
+  rich.states = std::vector<double>(2 * rich.t.size() * 2, 0.5);
+  rich.exact_states = std::vector<double>(2 * rich.t.size() * 2, 0.75);
+  cells.push_back(rich);
+  const std::string path = "pfode_test_cell_bytes.h5";
+  std::remove(path.c_str());
+  for (const auto& c : cells) {
+    INFO("cell " << c.id << " (" << c.solver << ")");
+    const auto bytes = io::encode_cell(c);
+    const auto back = io::decode_cell(bytes.data(), bytes.size());
+    REQUIRE(io::encode_cell(back) == bytes);
+    // Field by field, as write_cell and read_cell see them: the same HDF5 record.
+    {
+      const auto f = io::File::create(path);
+      io::write_cell(f.root().create_group("a"), c);
+      io::write_cell(f.root().create_group("b"), back);
+    }
+    const auto f = io::File::open_read(path);
+    const auto a = f.root().open_group("a").open_group(f.root().open_group("a").children().at(0));
+    const auto b = f.root().open_group("b").open_group(f.root().open_group("b").children().at(0));
+    REQUIRE(attribute_names(a) == attribute_names(b));
+    for (const auto& name : attribute_names(a))
+      if (name != "worst_samples") {
+        INFO(name);
+        const hid_t attribute = H5Aopen(a.id(), name.c_str(), H5P_DEFAULT), type = H5Aget_type(attribute);
+        const bool is_string = H5Tget_class(type) == H5T_STRING;
+        H5Tclose(type);
+        H5Aclose(attribute);
+        if (is_string) REQUIRE(a.read_string_attribute(name) == b.read_string_attribute(name));
+        else REQUIRE(same(a.read_double_attribute(name), b.read_double_attribute(name)));
+      }
+    REQUIRE(a.read_long_vector_attribute("worst_samples") == b.read_long_vector_attribute("worst_samples"));
+    REQUIRE(a.children() == b.children());
+    for (const auto& name : a.children()) REQUIRE(same(a.read_dataset(name), b.read_dataset(name)));
+    std::remove(path.c_str());
+    REQUIRE(back.split() == c.split());
+    REQUIRE(back.saved_samples == c.saved_samples);
+    REQUIRE(back.gte_summary.finite == c.gte_summary.finite);
+    // Cut short anywhere, one byte more, or not a cell at all: refused.
+    for (size_t size : {size_t{0}, size_t{7}, bytes.size() / 2, bytes.size() - 1})
+      REQUIRE_THROWS_AS(io::decode_cell(bytes.data(), size), std::runtime_error);
+    auto longer = bytes;
+    longer.push_back(0);
+    REQUIRE_THROWS_WITH(io::decode_cell(longer.data(), longer.size()), Catch::Contains("bytes after its last field"));
+    auto foreign = bytes;
+    foreign[8] = 'q';
+    REQUIRE_THROWS_WITH(io::decode_cell(foreign.data(), foreign.size()), Catch::Contains("not a pfode cell"));
+  }
+}

@@ -174,6 +174,13 @@ void Group::write_dataset(const std::string& name, const std::vector<long>& valu
   if (!values.empty())
     check(H5Dwrite(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
 }
+void Group::write_bytes_dataset(const std::string& name, const std::vector<unsigned char>& bytes) const {
+  Handle space = simple_space({static_cast<hsize_t>(bytes.size())});
+  Handle set(H5Dcreate2(id(), name.c_str(), H5T_STD_U8LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+             "create dataset " + name);
+  if (!bytes.empty())
+    check(H5Dwrite(set.id(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), "write " + name);
+}
 void Group::write_string_dataset(const std::string& name, const std::string& text) const {
   Handle type = string_type();
   Handle space = scalar_space();
@@ -216,6 +223,14 @@ std::vector<long> Group::read_long_dataset(const std::string& name) const {
   if (!v.empty()) check(H5Dread(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
   return v;
 }
+std::vector<unsigned char> Group::read_bytes_dataset(const std::string& name) const {
+  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<unsigned char> v(n > 0 ? n : 0);
+  if (!v.empty()) check(H5Dread(set.id(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  return v;
+}
 std::string Group::read_string_dataset(const std::string& name) const {
   Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
   Handle type(H5Dget_type(set.id()), H5Tclose, "type of " + name);
@@ -237,6 +252,7 @@ File File::create(const std::string& path, hsize_t user_block, bool in_memory) {
   if (user_block > 0) check(H5Pset_userblock(properties.id(), user_block), "user block of " + path);
   Handle access(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "file access properties");
   if (in_memory) check(H5Pset_fapl_core(access.id(), 1 << 20, 1), "in-memory file " + path);
+  check(H5Pset_libver_bounds(access.id(), H5F_LIBVER_V18, H5F_LIBVER_V18), "format of " + path);
   return File(Handle(H5Fcreate(path.c_str(), H5F_ACC_EXCL, properties.id(), access.id()), H5Fclose,
                      "create file " + path),
               path);

@@ -55,6 +55,9 @@ class Group {
   // The same from a row-major array of the shape's size (large arrays, without a copy).
   void write_dataset(const std::string& name, const double* values, const std::vector<hsize_t>& shape) const;
   void write_string_dataset(const std::string& name, const std::string& text) const;
+  // Opaque bytes (a record encoded by the caller) as a 1-D dataset of unsigned 8-bit integers.
+  void write_bytes_dataset(const std::string& name, const std::vector<unsigned char>& bytes) const;
+  std::vector<unsigned char> read_bytes_dataset(const std::string& name) const;
   std::vector<hsize_t> dataset_shape(const std::string& name) const;
   // Into `values`, which holds `count` doubles: fails unless the dataset holds exactly that many.
   void read_dataset(const std::string& name, double* values, size_t count) const;

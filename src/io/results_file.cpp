@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <stdexcept>
@@ -57,6 +58,81 @@ class FieldReader {
 
  private:
   const Group& g_;
+};
+
+// The same fields as one byte string, in the list's order (names are not stored): the checkpoint's
+// compact cell record, one HDF5 dataset instead of ~50 attributes and datasets per cell, which
+// cost a third of a small sweep's time. Numbers keep their bits (native byte order: a checkpoint
+// is resumed on the machine kind that wrote it).
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::vector<unsigned char>& out) : out_(out) {}
+  void attribute(const std::string&, const std::string& value) const {
+    put(static_cast<long>(value.size()));
+    out_.insert(out_.end(), value.begin(), value.end());
+  }
+  void attribute(const std::string&, double value) const { put(value); }
+  void attribute(const std::string&, long value) const { put(value); }
+  void attribute(const std::string&, int value) const { put(static_cast<long>(value)); }
+  void attribute(const std::string&, bool value) const { put(static_cast<long>(value)); }
+  void dataset(const std::string&, const std::vector<double>& v) const {
+    put(static_cast<long>(v.size()));
+    for (double x : v) put(x);
+  }
+  void dataset(const std::string&, const std::vector<int>& v) const {
+    put(static_cast<long>(v.size()));
+    for (int x : v) put(static_cast<long>(x));
+  }
+
+ private:
+  template <class T>
+  void put(T value) const {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(&value);
+    out_.insert(out_.end(), bytes, bytes + sizeof value);
+  }
+  std::vector<unsigned char>& out_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(const unsigned char* data, size_t size) : at_(data), end_(data + size) {}
+  void attribute(const std::string& name, std::string& value) const {
+    const size_t n = count(name, 1);
+    value.assign(reinterpret_cast<const char*>(at_), n);
+    at_ += n;
+  }
+  void attribute(const std::string& name, double& value) const { value = take<double>(name); }
+  void attribute(const std::string& name, long& value) const { value = take<long>(name); }
+  void attribute(const std::string& name, int& value) const { value = static_cast<int>(take<long>(name)); }
+  void attribute(const std::string& name, bool& value) const { value = take<long>(name) != 0; }
+  void dataset(const std::string& name, std::vector<double>& v) const {
+    v.resize(count(name, sizeof(double)));
+    for (double& x : v) x = take<double>(name);
+  }
+  void dataset(const std::string& name, std::vector<int>& v) const {
+    v.resize(count(name, sizeof(long)));
+    for (int& x : v) x = static_cast<int>(take<long>(name));
+  }
+  bool done() const { return at_ == end_; }
+
+ private:
+  // A length, checked against the bytes left (each element `size` bytes).
+  size_t count(const std::string& name, size_t size) const {
+    const long n = take<long>(name);
+    if (n < 0 || static_cast<size_t>(n) > static_cast<size_t>(end_ - at_) / size)
+      throw std::runtime_error("the record's " + name + " runs past its end");
+    return static_cast<size_t>(n);
+  }
+  template <class T>
+  T take(const std::string& name) const {
+    if (static_cast<size_t>(end_ - at_) < sizeof(T)) throw std::runtime_error("the record ends before its " + name);
+    T value;
+    std::memcpy(&value, at_, sizeof value);
+    at_ += sizeof value;
+    return value;
+  }
+  mutable const unsigned char* at_;
+  const unsigned char* end_;
 };
 
 template <class Summary, class Io>  // Summary: metrics::SampleSummary, const or not
@@ -346,6 +422,51 @@ void write_cell(const Group& parent, const results::CellResult& c) {
       g.write_dataset("exact_states", c.exact_states, {saved, points, dim});
     }
   }
+}
+
+namespace {
+const std::string kCellBytesTag = "pfode-cell-1";
+
+// The parts of a cell beyond cell_fields, in the order encode_cell writes them.
+template <class Cell, class Io>
+void cell_extra_fields(Cell& c, const Io& io, bool& split, bool& saved) {
+  io.dataset("worst_samples", c.gte_summary.worst);
+  io.attribute("split", split);
+  if (split) split_fields(c, io);
+  io.attribute("saved", saved);
+  if (!saved) return;
+  io.dataset("saved_samples", c.saved_samples);
+  io.attribute("state_dim", c.state_dim);
+  io.dataset("final_state", c.final_state);
+  io.dataset("exact_final_state", c.exact_final_state);
+  io.dataset("states", c.states);
+  io.dataset("exact_states", c.exact_states);
+}
+}  // namespace
+
+std::vector<unsigned char> encode_cell(const results::CellResult& c) {
+  std::vector<unsigned char> out;
+  const ByteWriter io(out);
+  io.attribute("tag", kCellBytesTag);
+  cell_fields(c, io);
+  bool split = c.split(), saved = !c.saved_samples.empty();
+  cell_extra_fields(c, io, split, saved);
+  return out;
+}
+
+results::CellResult decode_cell(const unsigned char* bytes, size_t size) {
+  results::CellResult c;
+  const ByteReader io(bytes, size);
+  std::string tag;
+  io.attribute("tag", tag);
+  if (tag != kCellBytesTag) throw std::runtime_error("the record is not a pfode cell");
+  cell_fields(c, io);
+  bool split = false, saved = false;
+  cell_extra_fields(c, io, split, saved);
+  if (!io.done()) throw std::runtime_error("the record has bytes after its last field");
+  for (auto* summary : {&c.gte_summary, &c.gte_relative_summary, &c.total_summary})
+    summary->finite = std::isfinite(summary->rms);  // derived, not stored
+  return c;
 }
 
 results::CellResult read_cell(const Group& g) {

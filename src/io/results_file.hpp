@@ -38,6 +38,10 @@ results::ScheduleEntry read_schedule(const Group& parent, const std::string& nam
 
 void write_cell(const Group& parent, const results::CellResult& cell);
 results::CellResult read_cell(const Group& group);
+// A cell as one byte string and back (the checkpoint's compact record; the same fields as
+// write_cell). decode_cell throws std::runtime_error for bytes that are not one whole record.
+std::vector<unsigned char> encode_cell(const results::CellResult& cell);
+results::CellResult decode_cell(const unsigned char* bytes, size_t size);
 void write_reference(const Group& parent, const results::ReferenceRecord& ref);
 results::ReferenceRecord read_reference(const Group& group);
 

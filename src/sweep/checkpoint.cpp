@@ -68,15 +68,19 @@ std::optional<Batch> batch_named(const std::string& name) {
   return Batch{*first, *count};
 }
 
-// The id of a cell record named as io::write_cell names it ("%06d"); nullopt for another name.
+// A cell's record in a batch file: the dataset "%06d" of its id, holding io::encode_cell's bytes.
+std::string cell_record_name(int id);
+// The id of a cell record named so; nullopt for another name.
 std::optional<int> cell_record_id(const std::string& name) {
   const auto id = name.size() <= 9 && name.find_first_not_of("0123456789") == std::string::npos && !name.empty()
                       ? std::optional<int>(std::stoi(name))
                       : std::nullopt;
-  if (!id) return std::nullopt;
-  char written[16];
-  std::snprintf(written, sizeof written, "%06d", *id);
-  return name == written ? id : std::nullopt;
+  return id && name == cell_record_name(*id) ? id : std::nullopt;
+}
+std::string cell_record_name(int id) {
+  char name[16];
+  std::snprintf(name, sizeof name, "%06d", id);
+  return name;
 }
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
 // The states of a reference, with its record again, apart from the record file: assembling the
@@ -169,10 +173,14 @@ void remove_directory(const std::string& dir) {
 
 }  // namespace
 
-results::CellResult read_cell_record(const io::Group& record, int id, const Experiment& e, const Plan& plan) {
+results::CellResult read_cell_record(const io::Group& batch, const std::string& name, int id, const Experiment& e,
+                                     const Plan& plan) {
   if (id < 0 || id >= static_cast<int>(plan.cells.size()))
     throw DamagedRecord("is not a cell of this plan (it has " + std::to_string(plan.cells.size()) + " cells)");
-  const results::CellResult c = reading([&] { return io::read_cell(record); });
+  const results::CellResult c = reading([&] {
+    const auto bytes = batch.read_bytes_dataset(name);
+    return io::decode_cell(bytes.data(), bytes.size());
+  });
   if (c.id != id) throw DamagedRecord("holds cell " + std::to_string(c.id) + ", not cell " + std::to_string(id));
   const results::CellResult want = make_cell_result(e, plan.cells[id]);
   if (cell_identity(c) != cell_identity(want) || c.t != want.t || c.lambda != want.lambda)
@@ -202,7 +210,7 @@ std::vector<results::CellResult> read_cell_batch(const io::Group& root, const Ba
   for (const auto& name : names) {
     const auto id = cell_record_id(name);
     if (!id) throw DamagedRecord("holds a record named '" + name + "', which is not a cell");
-    cells.push_back(read_cell_record(reading([&] { return root.open_group(name); }), *id, e, plan));
+    cells.push_back(read_cell_record(root, name, *id, e, plan));
   }
   const int first = std::min_element(cells.begin(), cells.end(), [](const auto& a, const auto& b) { return a.id < b.id; })->id;
   if (first != batch.first)
@@ -340,7 +348,7 @@ void Checkpoint::flush() {
   io::write_file_atomically(
       path,
       [&](const io::Group& root) {
-        for (const auto& cell : queue_) io::write_cell(root, cell);
+        for (const auto& cell : queue_) root.write_bytes_dataset(cell_record_name(cell.id), io::encode_cell(cell));
       },
       true, true);
   queue_.clear();

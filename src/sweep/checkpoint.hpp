@@ -1,5 +1,6 @@
 // Resumable output: while a sweep runs, finished cells are written in batches, each batch one
-// small HDF5 file in <out>.partial/ (cells_<its smallest cell id>+<its number of cells>.h5), and
+// small HDF5 file in <out>.partial/ (cells_<its smallest cell id>+<its number of cells>.h5; each
+// cell one dataset of bytes, io::encode_cell, rather than ~50 HDF5 objects), and
 // every reference solve as its own file; each written to a temporary name, then renamed, so a kill
 // at any moment leaves either the whole file or none. Each file carries a checksum of all its
 // bytes (io::write_file_atomically), checked before anything in it is read; each record in it is
@@ -38,12 +39,14 @@ class DamagedRecord : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Validates one stored record against the plan and returns it: `record` (in a file whose checksum
-// holds) must be the plan's cell `id`, and `parent` (the root of such a file) must hold exactly
+// Validates one stored record against the plan and returns it: the record `name` of `batch` (the
+// root of a batch file whose checksum holds; one dataset of io::encode_cell's bytes) must be the
+// plan's cell `id`, and `parent` (the root of such a file) must hold exactly
 // one record, the reference of group `group`; each with the plan's identity (labels, options,
 // budget, steps, seed, samples, grid; model, schedule, seed, tolerance, times) and array lengths.
 // Throws DamagedRecord otherwise.
-results::CellResult read_cell_record(const io::Group& record, int id, const Experiment& e, const Plan& plan);
+results::CellResult read_cell_record(const io::Group& batch, const std::string& name, int id, const Experiment& e,
+                                     const Plan& plan);
 results::ReferenceRecord read_reference_record(const io::Group& parent, int group, const Experiment& e, const Plan& plan);
 
 class Checkpoint {

@@ -168,9 +168,14 @@ class Faults:
         elif how == "edit":
             with h5py.File(victim, "r+") as f:
                 record = f[next(iter(f))]
-                key = self.rng.choice(sorted(k for k in record.attrs if k not in ("checksum",)))
-                value = record.attrs[key]
-                record.attrs[key] = value + 1 if not isinstance(value, (str, bytes)) else value + "x"
+                if isinstance(record, h5py.Dataset):  # a cell: its bytes (one bit flipped)
+                    data = record[()]
+                    data[self.rng.randrange(len(data))] ^= 1
+                    record[...] = data
+                else:
+                    key = self.rng.choice(sorted(k for k in record.attrs if k not in ("checksum",)))
+                    value = record.attrs[key]
+                    record.attrs[key] = value + 1 if not isinstance(value, (str, bytes)) else value + "x"
         elif how == "delete":
             os.remove(victim)
         else:

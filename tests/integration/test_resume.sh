@@ -15,8 +15,9 @@ sh "$src/tests/integration/sweep_config.sh" "$work/sweep.ini" results.h5
 cd "$work/killed"
 
 # First, kill as soon as the first cell is checkpointed (at once, alone in its batch file) and note
-# its wall time (wall times are not compared below, and no two runs measure the same). The
-# finished file must carry it, i.e. --resume reused the cell instead of computing it again.
+# its record, wall time included (wall times are not compared below, and no two runs measure the
+# same). The finished file must carry that wall time, i.e. --resume reused the cell instead of
+# computing it again.
 "$pfode" run ../sweep.ini -q &
 pid=$!
 while [ ! -f results.h5.partial/cells_0+1.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
@@ -25,7 +26,7 @@ wait "$pid" 2>/dev/null || true
 [ -f results.h5.partial/cells_0+1.h5 ] && [ ! -f results.h5 ] || { echo "the run finished before it could be interrupted"; exit 1; }
 mark=$(/usr/bin/python3 -c "
 import h5py
-print(repr(float(h5py.File('results.h5.partial/cells_0+1.h5', 'r')['000000'].attrs['wall_time'])))
+print(h5py.File('results.h5.partial/cells_0+1.h5', 'r')['000000'][()].tobytes().hex())
 ")
 
 # Cells checkpointed, from the names of the batch files (cells_<first id>+<count>.h5).
@@ -86,8 +87,9 @@ fi
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
 echo "killed $kills times"
 /usr/bin/python3 -c "
-import sys, h5py
+import struct, sys, h5py
 w = h5py.File('results.h5', 'r')['cells/000000'].attrs['wall_time']
-sys.exit(0 if w == $mark else 'resume recomputed a checkpointed cell (wall_time %r, was $mark)' % w)
+record = bytes.fromhex('$mark')  # the checkpointed cell's record (io::encode_cell: native doubles)
+sys.exit(0 if struct.pack('=d', w) in record else 'resume recomputed a checkpointed cell (wall_time %r)' % w)
 "
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/whole/results.h5" results.h5
