@@ -32,7 +32,7 @@ namespace {
 
 // One line on the first rank; every rank returns the same status.
 int fail(const sweep::Ranks& ranks, int status, const std::string& what) {
-  if (ranks.first()) std::cerr << "pfode: error: " << printable_message(what) << "\n";
+  if (ranks.first()) std::cerr << "pfode: error: " + printable_message(what) + "\n";  // one write (ranks share stderr)
   return status;
 }
 
@@ -310,17 +310,19 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   const int first_reference_failed = ranks.minimum(reference_failed ? ranks.rank() : ranks.size());
   const bool any_reference_failed = first_reference_failed < ranks.size();
   if (!all_ran) {
+    // Each line in one write: the ranks share stderr, and a line written in pieces can be cut by
+    // another rank's.
     if (!run_error.empty() && (!reference_failed || first_reference_failed == ranks.rank()))
-      std::cerr << "pfode: error: " << prefix << printable_message(run_error) << "\n";
+      std::cerr << "pfode: error: " + prefix + printable_message(run_error) + "\n";
     if (ranks.first()) {
       if (any_reference_failed)
         std::cerr << "pfode: this config fails the same way every time: change the model, the schedule or "
-                     "run.reference_tolerance, then start over with --force (the finished cells stay in '"
-                  << partial << "' until then)\n";
+                     "run.reference_tolerance, then start over with --force (the finished cells stay in '" +
+                         partial + "' until then)\n";
       else
-        std::cerr << "pfode: the finished cells are kept in '" << partial << "'; "
-                  << (disk_full(run_error) ? "free disk space" : "fix the cause") << " and continue with: " << resume
-                  << "\n";
+        std::cerr << "pfode: the finished cells are kept in '" + partial + "'; " +
+                         (disk_full(run_error) ? "free disk space" : "fix the cause") + " and continue with: " + resume +
+                         "\n";
     }
     return exit_failure;
   }
