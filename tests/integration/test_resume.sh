@@ -1,10 +1,13 @@
 #!/bin/sh
 # pfode run --resume after kill -9 at random moments computes only the missing cells, and the
 # finished file holds the same numbers as an uninterrupted run.
-# Usage: test_resume.sh PFODE_EXECUTABLE SOURCE_DIR
+# Usage: test_resume.sh PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM
 set -eu
 pfode=$1
 src=$2
+# The first two kills must land while the run is in a given state; a batch file's rename slowed by
+# 50 ms (the fault shim) keeps that state long enough on a fast or a loaded machine alike.
+slow_disk="env LD_PRELOAD=$3 PFODE_FAULT_SLOW_NAME=.partial/cells_"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -18,7 +21,7 @@ cd "$work/killed"
 # its record, wall time included (wall times are not compared below, and no two runs measure the
 # same). The finished file must carry that wall time, i.e. --resume reused the cell instead of
 # computing it again.
-"$pfode" run ../sweep.ini -q &
+$slow_disk "$pfode" run ../sweep.ini -q &
 pid=$!
 while [ ! -f results.h5.partial/cells_0+1.h5 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.01; done
 kill -9 "$pid" 2>/dev/null || true
@@ -40,7 +43,7 @@ on_disk() {
 lost=0
 for attempt in 1 2 3 4 5; do
   before=$(on_disk)
-  "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
+  $slow_disk "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null &&
     [ $((before + $(grep -c '^\[[0-9]*/[0-9]*\] ' "$work/cells.txt"))) -le "$(on_disk)" ]; do sleep 0.005; done
@@ -55,8 +58,13 @@ kept=$(on_disk)
 "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null && ! grep -q "^resuming: " "$work/cells.txt"; do sleep 0.01; done
-grep -q "^resuming: $kept of [0-9]* cells already done" "$work/cells.txt" ||
-  { echo "after losing $lost queued cells the resume reports: $(cat "$work/cells.txt")"; exit 1; }
+grep -q "^resuming: $kept of [0-9]* cells already done" "$work/cells.txt" || {
+  kill -9 "$pid" 2>/dev/null || true
+  status=0
+  wait "$pid" 2>/dev/null || status=$?
+  echo "after losing $lost queued cells the resume (exit status $status) reports: $(cat "$work/cells.txt")"
+  exit 1
+}
 kill -9 "$pid" 2>/dev/null || true
 wait "$pid" 2>/dev/null || true
 
