@@ -69,18 +69,17 @@ std::optional<Batch> batch_named(const std::string& name) {
 }
 
 // A cell's record in a batch file: the dataset "%06d" of its id, holding io::encode_cell's bytes.
-std::string cell_record_name(int id);
+std::string cell_record_name(int id) {
+  char name[16];
+  std::snprintf(name, sizeof name, "%06d", id);
+  return name;
+}
 // The id of a cell record named so; nullopt for another name.
 std::optional<int> cell_record_id(const std::string& name) {
   const auto id = name.size() <= 9 && name.find_first_not_of("0123456789") == std::string::npos && !name.empty()
                       ? std::optional<int>(std::stoi(name))
                       : std::nullopt;
   return id && name == cell_record_name(*id) ? id : std::nullopt;
-}
-std::string cell_record_name(int id) {
-  char name[16];
-  std::snprintf(name, sizeof name, "%06d", id);
-  return name;
 }
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
 // The states of a reference, with its record again, apart from the record file: assembling the
