@@ -73,11 +73,11 @@ kills=1
 delays="0.05 0.3 0.15 0.6 0.02 0.45 0.25 0.9 0.1 0.7"
 flag="--resume"
 for delay in $delays; do
-  "$pfode" run ../sweep.ini -q $flag &
-  pid=$!
-  sleep "$delay"
-  if kill -9 "$pid" 2>/dev/null; then kills=$((kills + 1)); fi
-  wait "$pid" 2>/dev/null || true
+  # timeout kills only its own child. `&`, `sleep`, `kill -9 $pid` would send the kill to whatever
+  # process has that PID once the shell has reaped a run that ended by itself: another test's.
+  status=0
+  timeout -s KILL "$delay" "$pfode" run ../sweep.ini -q $flag || status=$?
+  [ "$status" -eq 137 ] && kills=$((kills + 1))
   flag="--resume"
   [ -f results.h5 ] && break
 done
