@@ -50,6 +50,25 @@ Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose, "scalar d
 Handle simple_space(const std::vector<hsize_t>& shape) {
   return Handle(H5Screate_simple(static_cast<int>(shape.size()), shape.data(), nullptr), H5Sclose, "dataspace");
 }
+// A 1-D dataset of `values`: `file_type` in the file, `memory_type` as T in memory.
+template <class T>
+void write_vector(hid_t group, const std::string& name, hid_t file_type, hid_t memory_type, const std::vector<T>& values) {
+  Handle space = simple_space({static_cast<hsize_t>(values.size())});
+  Handle set(H5Dcreate2(group, name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
+             "create dataset " + name);
+  if (!values.empty())
+    check(H5Dwrite(set.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+}
+// Every value of a dataset, flattened, as T (`memory_type`).
+template <class T>
+std::vector<T> read_vector(hid_t group, const std::string& name, hid_t memory_type) {
+  Handle set(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
+  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<T> v(n > 0 ? n : 0);
+  if (!v.empty()) check(H5Dread(set.id(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
+  return v;
+}
 }  // namespace
 
 Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
@@ -168,18 +187,10 @@ void Group::write_dataset(const std::string& name, const double* values, const s
   if (count > 0) check(H5Dwrite(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "write " + name);
 }
 void Group::write_dataset(const std::string& name, const std::vector<long>& values) const {
-  Handle space = simple_space({static_cast<hsize_t>(values.size())});
-  Handle set(H5Dcreate2(id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-             H5Dclose, "create dataset " + name);
-  if (!values.empty())
-    check(H5Dwrite(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), "write " + name);
+  write_vector(id(), name, H5T_STD_I64LE, H5T_NATIVE_LONG, values);
 }
 void Group::write_bytes_dataset(const std::string& name, const std::vector<unsigned char>& bytes) const {
-  Handle space = simple_space({static_cast<hsize_t>(bytes.size())});
-  Handle set(H5Dcreate2(id(), name.c_str(), H5T_STD_U8LE, space.id(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Dclose,
-             "create dataset " + name);
-  if (!bytes.empty())
-    check(H5Dwrite(set.id(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data()), "write " + name);
+  write_vector(id(), name, H5T_STD_U8LE, H5T_NATIVE_UCHAR, bytes);
 }
 void Group::write_string_dataset(const std::string& name, const std::string& text) const {
   Handle type = string_type();
@@ -216,20 +227,10 @@ void Group::read_dataset(const std::string& name, double* values, size_t count) 
   if (count > 0) check(H5Dread(set.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values), "read " + name);
 }
 std::vector<long> Group::read_long_dataset(const std::string& name) const {
-  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
-  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-  std::vector<long> v(n > 0 ? n : 0);
-  if (!v.empty()) check(H5Dread(set.id(), H5T_NATIVE_LONG, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
-  return v;
+  return read_vector<long>(id(), name, H5T_NATIVE_LONG);
 }
 std::vector<unsigned char> Group::read_bytes_dataset(const std::string& name) const {
-  Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);
-  Handle space(H5Dget_space(set.id()), H5Sclose, "dataspace of " + name);
-  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-  std::vector<unsigned char> v(n > 0 ? n : 0);
-  if (!v.empty()) check(H5Dread(set.id(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "read " + name);
-  return v;
+  return read_vector<unsigned char>(id(), name, H5T_NATIVE_UCHAR);
 }
 std::string Group::read_string_dataset(const std::string& name) const {
   Handle set(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, "open dataset " + name);

@@ -18,11 +18,6 @@ namespace pfode::io {
 namespace {
 
 std::vector<hsize_t> shape1(size_t n) { return {static_cast<hsize_t>(n)}; }
-std::string cell_name(int id) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%06d", id);
-  return buf;
-}
 
 // A record's fields are listed once (cell_fields, reference_fields) and visited by a writer or a
 // reader, so that what is written and what is read back cannot drift apart.
@@ -403,6 +398,12 @@ results::ScheduleEntry read_schedule(const Group& parent, const std::string& nam
     throw std::invalid_argument("schedule " + name + ": " + e.what());
   }
   return {name, schedule::make_schedule(kind, values)};
+}
+
+std::string cell_name(int id) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%06d", id);
+  return buf;
 }
 
 void write_cell(const Group& parent, const results::CellResult& c) {

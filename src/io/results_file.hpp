@@ -36,6 +36,8 @@ model::ModelSpec read_model(const Group& parent, const std::string& name);
 void write_schedule(const Group& parent, const results::ScheduleEntry& entry);
 results::ScheduleEntry read_schedule(const Group& parent, const std::string& name);
 
+// A cell's record name, "%06d" of its id: in the results file and in a checkpoint batch.
+std::string cell_name(int id);
 void write_cell(const Group& parent, const results::CellResult& cell);
 results::CellResult read_cell(const Group& group);
 // A cell as one byte string and back (the checkpoint's compact record; the same fields as

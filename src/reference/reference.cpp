@@ -25,10 +25,11 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
   lane::NfeCounter nfe("pfode::reference::nfe", samples);
   // Every entry is written by the kernel (a failed sample's missing times with NaN): no zero fill of
   // what can be samples x thousands of times x dim doubles.
-  if (!y.data())
+  if (!y.data()) {
     y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
                                 model::dimension(model));
-  common::prefer_huge_pages(y);
+    common::prefer_huge_pages(y);
+  }
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed, steps);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -68,18 +67,13 @@ std::optional<Batch> batch_named(const std::string& name) {
   return Batch{*first, *count};
 }
 
-// A cell's record in a batch file: the dataset "%06d" of its id, holding io::encode_cell's bytes.
-std::string cell_record_name(int id) {
-  char name[16];
-  std::snprintf(name, sizeof name, "%06d", id);
-  return name;
-}
-// The id of a cell record named so; nullopt for another name.
+// The id of a cell record in a batch file (the dataset io::cell_name(id), holding io::encode_cell's
+// bytes); nullopt for another name.
 std::optional<int> cell_record_id(const std::string& name) {
   const auto id = name.size() <= 9 && name.find_first_not_of("0123456789") == std::string::npos && !name.empty()
                       ? std::optional<int>(std::stoi(name))
                       : std::nullopt;
-  return id && name == cell_record_name(*id) ? id : std::nullopt;
+  return id && name == io::cell_name(*id) ? id : std::nullopt;
 }
 std::string reference_file(int group) { return "reference_" + std::to_string(group) + ".h5"; }
 // The states of a reference, with its record again, apart from the record file: assembling the
@@ -347,7 +341,7 @@ void Checkpoint::flush() {
   io::write_file_atomically(
       path,
       [&](const io::Group& root) {
-        for (const auto& cell : queue_) root.write_bytes_dataset(cell_record_name(cell.id), io::encode_cell(cell));
+        for (const auto& cell : queue_) root.write_bytes_dataset(io::cell_name(cell.id), io::encode_cell(cell));
       },
       true, true);
   queue_.clear();
