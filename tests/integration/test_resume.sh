@@ -40,9 +40,13 @@ on_disk() {
 # Then kill while finished cells wait for their batch to be written (a cell's progress line comes
 # once it is queued; -q would turn it off): they are lost, and the next --resume computes them
 # again.
+# Each run's stderr file is emptied before it starts: the background shell opens (and truncates) it
+# only some time after `&` returns, and until then the polls below would read the previous run's
+# lines (its "resuming: " line included).
 lost=0
 for attempt in 1 2 3 4 5; do
   before=$(on_disk)
+  : >"$work/cells.txt"
   $slow_disk "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
   pid=$!
   while kill -0 "$pid" 2>/dev/null &&
@@ -55,6 +59,7 @@ for attempt in 1 2 3 4 5; do
 done
 [ "$lost" -gt 0 ] || { echo "no kill found cells waiting for their batch"; exit 1; }
 kept=$(on_disk)
+: >"$work/cells.txt"
 "$pfode" run ../sweep.ini --resume --progress cells >/dev/null 2>"$work/cells.txt" &
 pid=$!
 while kill -0 "$pid" 2>/dev/null && ! grep -q "^resuming: " "$work/cells.txt"; do sleep 0.01; done
