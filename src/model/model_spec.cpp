@@ -210,40 +210,66 @@ bool has_closed_form(const ModelSpec& spec) {
 }
 
 std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s) {
+  const GaussianFlow flow(spec, s0, {s});
+  std::vector<double> u0(spec.dim), y(spec.dim);
+  flow.start(y0, u0.data());
+  flow.at(0, u0.data(), y.data());
+  return y;
+}
+
+GaussianFlow::GaussianFlow(const ModelSpec& spec, double s0, const std::vector<double>& s)
+    : spec_(spec), dim_(spec.dim), scale_(s.size() * spec.dim), shift_(s.size() * spec.dim, 0.0), u_(spec.dim) {
   if (!has_closed_form(spec)) throw std::logic_error("gaussian_flow: model " + spec.name + " has no closed-form flow");
-  const int d = spec.dim;
+  const int d = dim_;
   const bool biased = !spec.is_exact();
-  // Per eigen-coordinate j: u(s) = sqrt(c^2 + s^2) [u0 / sqrt(c^2 + s0^2) + beta (asinh(c/s) - asinh(c/s0)) / c].
-  const auto flow = [&](int j, double u0, double beta) {
-    const double c = spec.stds[j], c2 = c * c;
-    double u = u0 * std::sqrt((c2 + s * s) / (c2 + s0 * s0));
-    if (biased && beta != 0) {
-      const double integral = c > 0 ? (std::asinh(c / s) - std::asinh(c / s0)) / c : 1.0 / s - 1.0 / s0;
-      u += std::sqrt(c2 + s * s) * beta * integral;
-    }
-    return u;
-  };
+  // beta = U^T (eps b), the bias in the eigenbasis.
+  std::vector<double> beta(d, 0.0);
   const auto bias = [&](int i) { return biased ? spec.error.size * spec.error.bias[i] : 0.0; };
-  std::vector<double> y(d);
-  if (!spec.full_covariance()) {
-    for (int j = 0; j < d; ++j) y[j] = spec.means[j] + flow(j, y0[j] - spec.means[j], bias(j));
-    return y;
-  }
-  const double* u = spec.rotations.data();
-  std::vector<double> z(d, 0.0), beta(d, 0.0);  // U^T (y0 - mu), U^T (eps b)
   for (int j = 0; j < d; ++j) {
-    for (int i = 0; i < d; ++i) {
-      z[j] += u[i * d + j] * (y0[i] - spec.means[i]);
-      beta[j] += u[i * d + j] * bias(i);
-    }
-    z[j] = flow(j, z[j], beta[j]);
+    if (!spec.full_covariance()) beta[j] = bias(j);
+    else
+      for (int i = 0; i < d; ++i) beta[j] += spec.rotations[i * d + j] * bias(i);
   }
+  // Per eigen-coordinate j: u(s) = sqrt(c^2 + s^2) [u0 / sqrt(c^2 + s0^2) + beta (asinh(c/s) - asinh(c/s0)) / c].
+  for (size_t k = 0; k < s.size(); ++k)
+    for (int j = 0; j < d; ++j) {
+      const double c = spec.stds[j], c2 = c * c, sk = s[k];
+      scale_[k * d + j] = std::sqrt((c2 + sk * sk) / (c2 + s0 * s0));
+      if (biased && beta[j] != 0) {
+        const double integral = c > 0 ? (std::asinh(c / sk) - std::asinh(c / s0)) / c : 1.0 / sk - 1.0 / s0;
+        shift_[k * d + j] = std::sqrt(c2 + sk * sk) * beta[j] * integral;
+      }
+    }
+}
+
+void GaussianFlow::start(const double* y0, double* u0) const {
+  const int d = dim_;
+  if (!spec_.full_covariance()) {
+    for (int j = 0; j < d; ++j) u0[j] = y0[j] - spec_.means[j];
+    return;
+  }
+  const double* u = spec_.rotations.data();
+  for (int j = 0; j < d; ++j) {
+    u0[j] = 0.0;
+    for (int i = 0; i < d; ++i) u0[j] += u[i * d + j] * (y0[i] - spec_.means[i]);
+  }
+}
+
+void GaussianFlow::at(int k, const double* u0, double* y) const {
+  const int d = dim_;
+  const double* scale = scale_.data() + static_cast<size_t>(k) * d;
+  const double* shift = shift_.data() + static_cast<size_t>(k) * d;
+  if (!spec_.full_covariance()) {
+    for (int j = 0; j < d; ++j) y[j] = spec_.means[j] + (u0[j] * scale[j] + shift[j]);
+    return;
+  }
+  for (int j = 0; j < d; ++j) u_[j] = u0[j] * scale[j] + shift[j];
+  const double* u = spec_.rotations.data();
   for (int i = 0; i < d; ++i) {
     double sum = 0;
-    for (int j = 0; j < d; ++j) sum += u[i * d + j] * z[j];
-    y[i] = spec.means[i] + sum;
+    for (int j = 0; j < d; ++j) sum += u[i * d + j] * u_[j];
+    y[i] = spec_.means[i] + sum;
   }
-  return y;
 }
 
 ModelSpec with_error(const std::string& name, const ModelSpec& exact, ModelSpec::Error error) {

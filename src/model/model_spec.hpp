@@ -115,6 +115,22 @@ std::vector<double> identity_rotations(int components, int dim);
 bool has_closed_form(const ModelSpec& spec);
 std::vector<double> gaussian_flow(const ModelSpec& spec, const double* y0, double s0, double s);
 
+// The same flow from s0 to each of s[0, n), for many starts: the factors that depend on s only
+// (the square roots, the bias integrals) are computed once. start() takes y0 to its eigen-
+// coordinates u0 = U^T (y0 - mu); at(k, u0, y) writes y(s[k]). The arithmetic is gaussian_flow's.
+class GaussianFlow {
+ public:
+  GaussianFlow(const ModelSpec& spec, double s0, const std::vector<double>& s);  // throws without a closed form
+  void start(const double* y0, double* u0) const;
+  void at(int k, const double* u0, double* y) const;
+
+ private:
+  const ModelSpec& spec_;
+  int dim_;
+  std::vector<double> scale_, shift_;  // per (k, j): u(s[k]) = u0 scale + shift
+  mutable std::vector<double> u_;      // at()'s eigen-coordinates (one flow per thread)
+};
+
 // Perturbs an exact model (DESIGN.md section 4): D + eps(s) e(y / sqrt(1 + s^2)). field: "bias"
 // (e = b, b_j standard normal) or "fourier" (e(u) = sum_f a_f cos(omega_f . u + phi_f), `features`
 // terms with omega_f ~ N(0, I / length^2), phi_f uniform in [0, 2 pi), a_fj ~ N(0, 2 / features),
