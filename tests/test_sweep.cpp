@@ -345,3 +345,51 @@ TEST_CASE("checkpoint: reference states kept only where a later group follows an
   REQUIRE(std::filesystem::exists(dir + "/states_1.h5"));
   sweep::Checkpoint::discard(out);
 }
+
+TEST_CASE("ranks on one node: each rank draws a group's cells in turn, largest estimated cost first", "[sweep]") {
+  // One rank, with `claim` standing for the node's shared counter: the other rank draws every
+  // second position, so this one computes positions 0, 2, 4, ... of the group's cells left,
+  // ordered by estimated cost (here: NFE), and nothing else.
+  auto e = test::experiment(test::gaussian(3), "vp-linear", "uniform-lambda", "heun", {4, 8, 16, 32}, 16);
+  const auto plan = sweep::make_plan(e);
+  REQUIRE(plan.groups.size() == 1);
+  std::map<long, int> id_of_budget;
+  for (const auto& c : plan.cells) id_of_budget[c.nfe_stated] = c.id;
+  REQUIRE(id_of_budget.size() == 4);
+  const auto computed = [&](const std::set<int>& finished) {
+    long drawn = 0;
+    sweep::SharedReferences shared;
+    shared.minimum = [](int value) { return value; };
+    shared.claim = [&](int group) {
+      REQUIRE(group == 0);
+      const long position = drawn;
+      drawn += 2;
+      return position;
+    };
+    std::vector<int> ids;
+    sweep::RunCallbacks callbacks;
+    callbacks.cell_done = [&](const results::CellResult& c) { ids.push_back(c.id); };
+    sweep::run_plan(e, plan, finished, callbacks, {}, &shared);
+    return ids;
+  };
+  const auto cells = [&](std::initializer_list<long> budgets) {
+    std::vector<int> ids;
+    for (long b : budgets) ids.push_back(id_of_budget.at(b));
+    return ids;
+  };
+  REQUIRE(computed({}) == cells({32, 8}));
+  REQUIRE(computed({id_of_budget.at(16)}) == cells({32, 4}));  // a finished cell is not drawn
+
+  // Without MPI (or across nodes) the counters are this rank's own: 0, 1, 2, ... per group.
+  int argc = 1;
+  char name[] = "pfode_tests";
+  char* args[] = {name, nullptr};
+  char** argv = args;
+  sweep::Ranks ranks(&argc, &argv);
+  sweep::CellClaims claims(ranks, 2);
+  REQUIRE(!claims.shared());
+  REQUIRE(claims.next(0) == 0);
+  REQUIRE(claims.next(0) == 1);
+  REQUIRE(claims.next(1) == 0);
+  REQUIRE(claims.next(0) == 2);
+}

@@ -223,7 +223,12 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   finished.insert(listed.begin() + 1, separator);
   references_kept.insert(separator + 1, listed.end());
 
-  const std::set<int> mine = sweep::cells_for_rank(experiment, plan, finished, ranks.rank(), ranks.size());
+  // Ranks on one node draw cells as they go (every rank may compute any cell left); across nodes
+  // each computes the share assigned to it. Destroyed with the function's other locals, by every
+  // rank after the last collective call here.
+  sweep::CellClaims claims(ranks, static_cast<int>(plan.groups.size()));
+  const std::set<int> mine = claims.shared() ? sweep::cells_for_rank(experiment, plan, finished, 0, 1)
+                                             : sweep::cells_for_rank(experiment, plan, finished, ranks.rank(), ranks.size());
   std::set<int> skip, solve_groups;
   for (const auto& c : plan.cells)
     if (!mine.count(c.id)) skip.insert(c.id);
@@ -240,6 +245,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   shared.ranks = ranks.size();
   shared.broadcast = [&](double* data, size_t count, int root) { ranks.broadcast(data, count, root); };
   shared.minimum = [&](int value) { return ranks.minimum(value); };
+  if (claims.shared()) shared.claim = [&](int group) { return claims.next(group); };
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
   if (ranks.first()) {
@@ -249,7 +255,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
       std::cerr << "pfode: the reference states (" << sweep::format_bytes(need.reference_states)
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";
   }
-  sweep::Progress progress(mine.size(), options.progress, prefix);
+  sweep::Progress progress(mine.size(), options.progress, prefix, claims.shared() ? ranks.size() : 1);
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");

@@ -103,6 +103,64 @@ void Ranks::broadcast(std::vector<double>& buffer, int root) const {
   broadcast(buffer.data(), buffer.size(), root);
 }
 
+#ifdef PFODE_HAVE_MPI
+struct CellClaims::Window {
+  MPI_Win win = MPI_WIN_NULL;
+};
+#else
+struct CellClaims::Window {};
+#endif
+
+CellClaims::CellClaims(const Ranks& ranks, int groups) : ranks_(ranks), local_(groups, 0) {
+#ifdef PFODE_HAVE_MPI
+  if (!ranks.initialised_ || ranks.size() == 1) return;
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int node_size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
+  shared_ = node_size == ranks.size();
+  if (!shared_) return;
+  window_ = std::make_unique<Window>();
+  long* counters = nullptr;
+  const MPI_Aint bytes = ranks.first() ? static_cast<MPI_Aint>(groups * sizeof(long)) : 0;
+  MPI_Win_allocate(bytes, sizeof(long), MPI_INFO_NULL, MPI_COMM_WORLD, &counters, &window_->win);
+  if (ranks.first()) std::fill(counters, counters + groups, 0L);
+  ranks.barrier();  // zeroed before any rank draws
+  MPI_Win_lock_all(0, window_->win);
+#else
+  (void)ranks;
+#endif
+}
+
+CellClaims::~CellClaims() {
+#ifdef PFODE_HAVE_MPI
+  if (!window_) return;
+  ranks_.barrier();  // MPI_Win_free waits for every rank, spinning
+  MPI_Win_unlock_all(window_->win);
+  MPI_Win_free(&window_->win);
+#endif
+}
+
+long CellClaims::next(int group) {
+#ifdef PFODE_HAVE_MPI
+  if (window_) {
+    const long one = 1;
+    long drawn = 0;
+    MPI_Fetch_and_op(&one, &drawn, MPI_LONG, 0, group, MPI_SUM, window_->win);
+    MPI_Win_flush(0, window_->win);
+    return drawn;
+  }
+#endif
+  return local_.at(group)++;
+}
+
+void sort_by_cost(const Experiment& e, const Plan& plan, std::vector<int>& ids) {
+  std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) {
+    return estimated_cost(e, plan.cells[a]) > estimated_cost(e, plan.cells[b]);
+  });
+}
+
 double estimated_cost(const Experiment& e, const Cell& cell) {
   const auto& m = e.models[cell.model];
   const auto& spec = e.solvers[cell.solver].spec;
@@ -118,9 +176,7 @@ std::set<int> cells_for_rank(const Experiment& e, const Plan& plan, const std::s
   std::vector<int> todo;
   for (const auto& c : plan.cells)
     if (!finished.count(c.id)) todo.push_back(c.id);
-  std::stable_sort(todo.begin(), todo.end(), [&](int a, int b) {
-    return estimated_cost(e, plan.cells[a]) > estimated_cost(e, plan.cells[b]);
-  });
+  sort_by_cost(e, plan, todo);
   std::vector<int> group_of(plan.cells.size(), 0);
   for (size_t g = 0; g < plan.groups.size(); ++g)
     for (int id : plan.groups[g].cells) group_of[id] = static_cast<int>(g);

@@ -15,7 +15,9 @@ class Progress {
   enum class Mode { automatic, bar, cells, none };
   static Mode parse_mode(const std::string& text);  // throws std::invalid_argument
 
-  Progress(size_t total, Mode mode, std::string prefix = "");
+  // total: the cells to do. With sharing_ranks > 1 that many ranks share them as they go: this
+  // rank counts its own cells, out of the total of all, and estimates its share as total / ranks.
+  Progress(size_t total, Mode mode, std::string prefix = "", int sharing_ranks = 1);
   void cell_done(const std::string& what);
   void note(const std::string& line);  // a log line that does not disturb the bar
   void finish();
@@ -23,6 +25,7 @@ class Progress {
  private:
   void draw();
   size_t total_, done_ = 0;
+  int sharing_ranks_;
   Mode mode_;  // resolved: bar (on a terminal), cells or none
   std::string prefix_;
   std::chrono::steady_clock::time_point start_;

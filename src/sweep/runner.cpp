@@ -10,6 +10,7 @@
 
 #include "model/evaluate.hpp"
 #include "solver/run.hpp"
+#include "sweep/distribution.hpp"
 #include "sweep/sampling.hpp"
 
 namespace pfode::sweep {
@@ -457,6 +458,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     for (int id : group.cells)
       if (!skip.count(id)) todo.push_back(id);
     if (!has_work(group_index)) continue;
+    const bool drawn = shared && shared->claim;
+    if (drawn) sort_by_cost(e, plan, todo);
     // A guided model draws its samples' classes with the group's seed.
     const auto spec = model::for_run_seed(e.models[group.model], e.seeds[group.seed]);
     const auto& sched = e.schedules[group.schedule].schedule;
@@ -523,8 +526,10 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto y_host = Kokkos::create_mirror_view(ref.y);
     if (e.save_states != Experiment::SaveStates::none) Kokkos::deep_copy(y_host, ref.y);
 
-    for (int id : todo) {
-      const Cell& cell = plan.cells[id];
+    for (size_t position = 0;; ++position) {
+      if (drawn) position = static_cast<size_t>(shared->claim(static_cast<int>(group_index)));
+      if (position >= todo.size()) break;
+      const Cell& cell = plan.cells[todo[position]];
       results::CellResult r = make_cell_result(e, cell);
       if (solver::is_stochastic(e.solvers[cell.solver].spec)) {
         measure_stochastic_cell(e, cell, model, r);

@@ -54,6 +54,10 @@ struct SharedReferences {
   // The smallest of `value` over the ranks (Ranks::minimum). A rank that fails leaves run_plan and
   // answers 0 from outside (its Ranks::all(false)); the others then throw OtherRankFailed.
   std::function<int(int value)> minimum;
+  // Where set (CellClaims::shared), the ranks draw each group's cells in turn: claim(g) is this
+  // rank's next position in the group's list of cells left, ordered by sort_by_cost, and the
+  // rank computes cells until it draws past the end. Else each rank runs the cells not skipped.
+  std::function<long(int group)> claim;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume, or another
