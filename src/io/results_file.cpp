@@ -428,6 +428,12 @@ void write_cell(const Group& parent, const results::CellResult& c) {
 namespace {
 const std::string kCellBytesTag = "pfode-cell-1";
 
+// What a read cell gets from its stored fields rather than from the record.
+void derive_fields(results::CellResult& c) {
+  for (auto* summary : {&c.gte_summary, &c.gte_relative_summary, &c.total_summary})
+    summary->finite = std::isfinite(summary->rms);
+}
+
 // The parts of a cell beyond cell_fields, in the order encode_cell writes them.
 template <class Cell, class Io>
 void cell_extra_fields(Cell& c, const Io& io, bool& split, bool& saved) {
@@ -465,8 +471,7 @@ results::CellResult decode_cell(const unsigned char* bytes, size_t size) {
   bool split = false, saved = false;
   cell_extra_fields(c, io, split, saved);
   if (!io.done()) throw std::runtime_error("the record has bytes after its last field");
-  for (auto* summary : {&c.gte_summary, &c.gte_relative_summary, &c.total_summary})
-    summary->finite = std::isfinite(summary->rms);  // derived, not stored
+  derive_fields(c);
   return c;
 }
 
@@ -476,9 +481,7 @@ results::CellResult read_cell(const Group& g) {
   cell_fields(c, io);
   for (long w : g.read_long_vector_attribute("worst_samples")) c.gte_summary.worst.push_back(static_cast<int>(w));
   if (g.has("total_error")) split_fields(c, io);
-  for (auto* summary : {&c.gte_summary, &c.gte_relative_summary, &c.total_summary}) {
-    summary->finite = std::isfinite(summary->rms);  // derived, not stored
-  }
+  derive_fields(c);
   if (g.has("saved_samples")) {
     for (long p : g.read_long_dataset("saved_samples")) c.saved_samples.push_back(static_cast<int>(p));
     std::vector<hsize_t> shape;

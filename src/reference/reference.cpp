@@ -17,19 +17,23 @@ struct Solve {
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
+// samples x outputs x dim states, uninitialised: every entry is written by the kernel (a failed
+// sample's missing times with NaN), so no zero fill of what can be samples x thousands of times x
+// dim doubles.
+Kokkos::View<double***> allocate_states(int samples, int outputs, int dim) {
+  Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
+                            dim);
+  common::prefer_huge_pages(y);
+  return y;
+}
+
 // y: where the states go (samples x outputs x dim), or empty to allocate it.
 Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                 Kokkos::View<const double*> u_out, const Dop853Settings& settings, Kokkos::View<double***> y = {}) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
   lane::NfeCounter nfe("pfode::reference::nfe", samples);
-  // Every entry is written by the kernel (a failed sample's missing times with NaN): no zero fill of
-  // what can be samples x thousands of times x dim doubles.
-  if (!y.data()) {
-    y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
-                                model::dimension(model));
-    common::prefer_huge_pages(y);
-  }
+  if (!y.data()) y = allocate_states(samples, outputs, model::dimension(model));
   Kokkos::View<int*> failed("pfode::reference::failed", samples);
   Kokkos::View<long**> steps("pfode::reference::steps", samples, 2);
   dop853("pfode::reference", model, y_start, u_out, settings, nfe, y, failed, steps);
@@ -67,9 +71,7 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
         for (int c = 0; c < dim; ++c) share_start(p, c) = y_start(offset + p, c);
       });
   Solve all;
-  all.y = Kokkos::View<double***>(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples,
-                                  outputs, dim);
-  common::prefer_huge_pages(all.y);
+  all.y = allocate_states(samples, outputs, dim);
   // The rows the broadcasts fill, row-major on the host: on host backends with row-major views the
   // solution itself (the share is integrated in place, nothing is copied), elsewhere a copy.
   using Rows = Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace>;

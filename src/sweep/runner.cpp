@@ -526,9 +526,9 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     const auto y_host = Kokkos::create_mirror_view(ref.y);
     if (e.save_states != Experiment::SaveStates::none) Kokkos::deep_copy(y_host, ref.y);
 
-    for (size_t position = 0;; ++position) {
-      if (drawn) position = static_cast<size_t>(shared->claim(static_cast<int>(group_index)));
-      if (position >= todo.size()) break;
+    size_t next = 0;
+    const auto draw = [&] { return drawn ? static_cast<size_t>(shared->claim(static_cast<int>(group_index))) : next++; };
+    for (size_t position = draw(); position < todo.size(); position = draw()) {
       const Cell& cell = plan.cells[todo[position]];
       results::CellResult r = make_cell_result(e, cell);
       if (solver::is_stochastic(e.solvers[cell.solver].spec)) {
