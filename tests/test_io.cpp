@@ -166,8 +166,10 @@ TEST_CASE("io: every series attribute and dataset reads back as written, field b
     REQUIRE(g.read_long_attribute("lte_order_theory") == f.lte_order_theory);
     REQUIRE(g.read_long_dataset("cells") == std::vector<long>(f.cells.begin(), f.cells.end()));
     REQUIRE(g.read_dataset("nfe") == f.nfe);
-    std::vector<std::string> expected = {"lte_order_theory", "model", "order_theory", "schedule", "seed", "solver",
-                                         "spacing"};
+    REQUIRE(f.lambda_step_order == Approx(1.0).margin(1e-9));  // uniform-lambda
+    REQUIRE(same(g.read_double_attribute("lambda_step_order"), f.lambda_step_order));
+    std::vector<std::string> expected = {"lambda_step_order", "lte_order_theory", "model", "order_theory", "schedule",
+                                         "seed", "solver", "spacing"};
     for (const auto& [prefix, fit] : {std::pair<std::string, const metrics::OrderFit&>{"gte", f.gte},
                                       {"gte_median", f.gte_median}, {"lte", f.lte}}) {
       INFO(prefix << " fit");

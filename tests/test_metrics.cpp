@@ -75,6 +75,23 @@ TEST_CASE("order fit: fewer than three usable points in a row is no fit; an unus
   REQUIRE(f.order == Approx(2.0).epsilon(1e-12));
 }
 
+TEST_CASE("log-log order: least squares over the given points, NaN for a value that is not positive or a "
+          "single NFE", "[metrics]") {
+  const std::vector<double> nfe{4, 8, 16, 32, 64};
+  std::vector<double> value;
+  for (double n : nfe) value.push_back(3.0 * std::pow(n, -0.7));
+  value[0] = 1e9;  // outside the range fitted below
+  REQUIRE(log_log_order(nfe, value, 1, 4) == Approx(0.7).margin(1e-12));
+  // Local orders 1, 1.5 and 1: least squares gives 1.2 (the end points 7/6).
+  const std::vector<double> scattered{1.0, 0.5, std::pow(0.5, 2.5), std::pow(0.5, 3.5)};
+  REQUIRE(log_log_order({8, 16, 32, 64}, scattered, 0, 3) == Approx(1.2).margin(1e-12));
+  REQUIRE(std::isnan(log_log_order(nfe, {1, 0.5, 0.0, 0.1, 0.05}, 0, 4)));
+  REQUIRE(std::isnan(log_log_order(nfe, {1, 0.5, NAN, 0.1, 0.05}, 0, 4)));
+  REQUIRE(std::isnan(log_log_order(nfe, value, 2, 2)));
+  REQUIRE(std::isnan(log_log_order({8, 8, 8}, {1, 2, 3}, 0, 2)));
+  REQUIRE(std::isnan(log_log_order(nfe, value, 3, 7)));
+}
+
 TEST_CASE("sample summary: rms, max, median, p90, worst and divergence", "[metrics]") {
   const auto s = summarize({1, 2, 3, 4, 10});
   REQUIRE(s.rms == Approx(std::sqrt(130.0 / 5)));

@@ -244,6 +244,43 @@ TEST_CASE("series: budgets that change a solver's theoretical order start a sepa
   REQUIRE(members == cells.size());
 }
 
+TEST_CASE("series: lambda_step_order is 1 where the steps shrink like 1/NFE, the known exponent of uniform-t's "
+          "long last step on EDM, n/a for an adaptive solver", "[sweep]") {
+  const std::vector<int> budgets{8, 16, 32, 64, 128, 256};
+  {  // uniform-lambda: every step is (lambda_N - lambda_0) / steps, heun takes NFE / 2 of them
+    const auto fits = sweep::fit_series(
+        test::run_cells(test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", "heun", budgets, 4)));
+    REQUIRE(fits.size() == 1);
+    REQUIRE(fits[0].gte.valid);
+    REQUIRE(fits[0].lambda_step_order == Approx(1.0).margin(1e-9));
+  }
+  {  // EDM (lambda = -log t), uniform-t from 80 to 0.002 in N = NFE steps of ddim: the largest is the
+     // last, log(1 + 79.998 / (0.002 N)), so q is the least-squares slope of its log against log N.
+    const auto fits = sweep::fit_series(
+        test::run_cells(test::experiment(test::gaussian(2), "edm", "uniform-t", "ddim", budgets, 4)));
+    REQUIRE(fits.size() == 1);
+    const auto& f = fits[0];
+    REQUIRE(f.gte.valid);
+    REQUIRE(f.gte.last - f.gte.first >= 2);
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    const int m = f.gte.last - f.gte.first + 1;
+    for (int k = f.gte.first; k <= f.gte.last; ++k) {
+      const double n = f.nfe[k], x = std::log(n), y = std::log(std::log1p(79.998 / (0.002 * n)));
+      sx += x, sy += y, sxx += x * x, sxy += x * y;
+    }
+    const double expected = -(m * sxy - sx * sy) / (m * sxx - sx * sx);
+    INFO("fit over NFE " << f.nfe[f.gte.first] << "-" << f.nfe[f.gte.last] << ": expected q " << expected);
+    REQUIRE(expected < 0.5);
+    REQUIRE(f.lambda_step_order == Approx(expected).margin(1e-9));
+  }
+  {  // dopri5 takes its own steps between the grid's two ends
+    const auto fits = sweep::fit_series(
+        test::run_cells(test::experiment(test::gaussian(2), "vp-linear", "uniform-lambda", "dopri5", budgets, 4)));
+    REQUIRE(fits.size() == 1);
+    REQUIRE(std::isnan(fits[0].lambda_step_order));
+  }
+}
+
 #include "sweep/runner.hpp"
 
 TEST_CASE("ranks: each group's reference path is the one agreed over the ranks, a failed rank stops the others",

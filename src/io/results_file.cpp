@@ -559,6 +559,7 @@ void write_results_file(const std::string& path, const RunRecord& rec) {
       g.write_dataset("cells", std::vector<long>(f.cells.begin(), f.cells.end()));
       g.write_dataset("nfe", f.nfe, shape1(f.nfe.size()));
       write_fit(g, "gte", f.gte, f.nfe);
+      g.write_attribute("lambda_step_order", f.lambda_step_order);
       write_fit(g, "gte_median", f.gte_median, f.nfe);
       write_fit(g, "lte", f.lte, f.nfe);
       g.write_attribute("weak_order_theory", f.weak_order_theory);

@@ -6,6 +6,36 @@
 
 namespace pfode::metrics {
 
+namespace {
+// The least-squares line through (log nfe, log value) over points [first, last].
+struct LogLogLine {
+  double slope = 0, intercept = 0, denom = 0, rss = 0;
+  int points = 0;
+};
+LogLogLine fit_line(const std::vector<double>& nfe, const std::vector<double>& value, int first, int last) {
+  LogLogLine line;
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  const int m = last - first + 1;
+  for (int k = first; k <= last; ++k) {
+    const double x = std::log(nfe[k]), y = std::log(value[k]);
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
+  }
+  line.points = m;
+  line.denom = m * sxx - sx * sx;
+  if (!(line.denom > 0)) return line;
+  line.slope = (m * sxy - sx * sy) / line.denom;
+  line.intercept = (sy - line.slope * sx) / m;
+  for (int k = first; k <= last; ++k) {
+    const double r = std::log(value[k]) - (line.intercept + line.slope * std::log(nfe[k]));
+    line.rss += r * r;
+  }
+  return line;
+}
+}  // namespace
+
 OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
                    double band) {
   OrderFit fit;
@@ -25,29 +55,25 @@ OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& er
   int first = last - 2;
   while (first > 0 && usable(first - 1) && std::fabs(fit.local_order[first - 1] - asymptotic) <= band) --first;
 
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  const int m = last - first + 1;
-  for (int k = first; k <= last; ++k) {
-    const double x = std::log(nfe[k]), y = std::log(error[k]);
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
-  }
-  const double denom = m * sxx - sx * sx;
-  if (!(denom > 0)) return fit;
-  const double slope = (m * sxy - sx * sy) / denom, intercept = (sy - slope * sx) / m;
-  double rss = 0;
-  for (int k = first; k <= last; ++k) {
-    const double r = std::log(error[k]) - (intercept + slope * std::log(nfe[k]));
-    rss += r * r;
-  }
+  const LogLogLine line = fit_line(nfe, error, first, last);
+  if (!(line.denom > 0)) return fit;
+  const int m = line.points;
   fit.valid = true;
-  fit.order = -slope;
-  fit.standard_error = m > 2 ? std::sqrt(rss / (m - 2) * m / denom) : 0.0;
+  fit.order = -line.slope;
+  fit.standard_error = m > 2 ? std::sqrt(line.rss / (m - 2) * m / line.denom) : 0.0;
   fit.first = first;
   fit.last = last;
   return fit;
+}
+
+double log_log_order(const std::vector<double>& nfe, const std::vector<double>& value, int first, int last) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (first < 0 || last >= static_cast<int>(nfe.size()) || last >= static_cast<int>(value.size()) || last <= first)
+    return nan;
+  for (int k = first; k <= last; ++k)
+    if (!(std::isfinite(value[k]) && value[k] > 0)) return nan;
+  const LogLogLine line = fit_line(nfe, value, first, last);
+  return line.denom > 0 ? -line.slope : nan;
 }
 
 }  // namespace pfode::metrics

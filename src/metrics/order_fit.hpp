@@ -21,4 +21,9 @@ struct OrderFit {
 OrderFit fit_order(const std::vector<double>& nfe, const std::vector<double>& error, const std::vector<bool>& flagged,
                    double band = 0.15);
 
+// -slope of log(value) against log(nfe), least squares over the points [first, last] (all of
+// them, no asymptotic range): NaN where a value there is not finite and positive or the NFE do
+// not differ.
+double log_log_order(const std::vector<double>& nfe, const std::vector<double>& value, int first, int last);
+
 }  // namespace pfode::metrics

@@ -104,6 +104,11 @@ struct SeriesFit {
   std::vector<int> cells;     // ids, by increasing NFE
   std::vector<double> nfe;    // mean NFE per sample of each cell
   metrics::OrderFit gte, gte_median, lte;
+  // How the grid's largest step in lambda shrinks over the GTE fit's cells: -slope of its log
+  // against log NFE. 1 where every step shrinks like 1/NFE; well below 1 where a step stays long
+  // (uniform-t's last step on VP), and the fitted orders are then pre-asymptotic. NaN without a
+  // GTE fit or where the grid does not refine with the NFE (adaptive solvers step on their own).
+  double lambda_step_order = std::numeric_limits<double>::quiet_NaN();
   // Weak orders (cells with a weak error): fitted over the cells whose bias is resolved
   // (WeakEstimate::significant).
   long weak_order_theory = 0;

@@ -1,6 +1,8 @@
 #include "sweep/series.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 #include <tuple>
 
@@ -8,6 +10,24 @@ namespace pfode::sweep {
 
 namespace {
 constexpr double kWeakBand = 0.5;
+
+// results::SeriesFit::lambda_step_order. A grid ending at sigma = 0 (lambda infinite) ends with a
+// denoising step, not an ODE step: only finite steps count.
+double lambda_step_order(const std::vector<const results::CellResult*>& members, const std::vector<double>& nfe,
+                         const metrics::OrderFit& gte) {
+  if (!gte.valid || members[gte.first]->lambda.size() >= members[gte.last]->lambda.size())
+    return std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> largest;
+  for (const auto* c : members) {
+    double step = 0.0;
+    for (size_t i = 0; i + 1 < c->lambda.size(); ++i) {
+      const double h = std::fabs(c->lambda[i + 1] - c->lambda[i]);
+      if (std::isfinite(h)) step = std::max(step, h);
+    }
+    largest.push_back(step);
+  }
+  return metrics::log_log_order(nfe, largest, gte.first, gte.last);
+}
 }  // namespace
 
 std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult>& cells) {
@@ -41,6 +61,7 @@ std::vector<results::SeriesFit> fit_series(const std::vector<results::CellResult
                           c->lte_step_median <= 10.0 * c->reference_error);
     }
     f.gte = metrics::fit_order(f.nfe, rms, floor);
+    f.lambda_step_order = lambda_step_order(members, f.nfe, f.gte);
     f.gte_median = metrics::fit_order(f.nfe, median, floor);
     f.lte = metrics::fit_order(f.nfe, lte, lte_floor);
     // Weak orders over the cells whose bias the Monte Carlo resolves; their noise (~10-25 % per

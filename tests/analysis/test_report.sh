@@ -84,9 +84,9 @@ def last_cell(g):
 rows = list(csv.DictReader(open(os.path.join(report, "orders.csv"))))
 if len(rows) != len(series):
     sys.exit(f"orders.csv has {len(rows)} rows, the file {len(series)} series")
-columns = ["order_theory", "lte_order_theory"] + [prefix + suffix for prefix in ("gte", "gte_median", "lte")
-                                                  for suffix in ("_order", "_order_stderr", "_fit_nfe_min",
-                                                                 "_fit_nfe_max")]
+columns = ["order_theory", "lte_order_theory", "lambda_step_order"] + [
+    prefix + suffix for prefix in ("gte", "gte_median", "lte")
+    for suffix in ("_order", "_order_stderr", "_fit_nfe_min", "_fit_nfe_max")]
 missing = [c for c in KEY + tuple(columns) + ("gte_rms_at_nfe_max", "nfe_max") if c not in rows[0]]
 if missing:
     sys.exit(f"orders.csv lacks columns {missing}")
@@ -122,6 +122,7 @@ TABLE = [(k, lambda g, k=k: text(g.attrs[k])) for k in KEY] + [
     ("LTE p (theory)", lambda g: f"{fixed(g.attrs['lte_order'], '.3f')} ({int(g.attrs['lte_order_theory'])})"),
     ("± se", lambda g: fixed(g.attrs["lte_order_stderr"], ".3f")),
     ("GTE fit NFE", lambda g: fit_range(g.attrs["gte_fit_nfe_min"], g.attrs["gte_fit_nfe_max"])),
+    ("λ-step q", lambda g: fixed(g.attrs["lambda_step_order"], ".2f")),
     ("largest NFE", lambda g: fixed(g["nfe"][-1], "g")),
     ("GTE RMS there", lambda g: fixed(last_cell(g).attrs["gte_rms"], ".3e")),
 ]
