@@ -42,7 +42,8 @@ void print_order_table(const io::RunRecord& rec) {
       std::snprintf(note, sizeof note, ": %.2f against %ld, q ", f.gte.order, f.order_theory);
       char q[32] = "n/a";
       if (std::isfinite(f.lambda_step_order)) std::snprintf(q, sizeof q, "= %.2f", f.lambda_step_order);
-      off_theory.push_back(f.model + "/" + f.schedule + "/" + f.spacing + "/" + f.solver + note + q);
+      off_theory.push_back(f.model + "/" + f.schedule + "/" + f.spacing + "/" + f.solver + "/seed " +
+                           std::to_string(f.seed) + note + q);
     }
     rows.push_back({f.model, f.schedule, f.spacing, f.solver, std::to_string(f.seed), nfe, gte, order,
                     std::to_string(f.order_theory), format_order(f.lte), std::to_string(f.lte_order_theory)});
