@@ -1,0 +1,24 @@
+#!/bin/sh
+# bench/sweep_timing.py and bench/weak_throughput.py run on tiny settings and print a row for every
+# build, rank count, solver and depth asked for (nothing is timed against anything: benchmarks are
+# not tests).
+# Usage: test_bench_scripts.sh PFODE SOURCE_DIR
+set -eu
+pfode=$1
+src=$2
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+/usr/bin/python3 "$src/bench/sweep_timing.py" "$src/experiments/quickstart.ini" --pfode "$pfode" --baseline "$pfode" \
+  --samples 4 --ranks 1 --rounds 1 --set "sweep.nfe=8 16 32" > "$out"
+for build in pfode baseline; do
+  grep -q "^| $build | 1 | [0-9.]* | [0-9.]* |" "$out" || { cat "$out"; echo "sweep_timing.py: no row for $build"; exit 1; }
+done
+
+/usr/bin/python3 "$src/bench/weak_throughput.py" --pfode "$pfode" --samples 2000 --nfe 32 --depths 8 16 \
+  --solvers euler-maruyama --rounds 1 > "$out"
+grep -q "^ddim (ODE) " "$out" || { cat "$out"; echo "weak_throughput.py: no row for the ODE baseline"; exit 1; }
+for depth in 8 16; do
+  grep -q "^euler-maruyama  *$depth  *32 " "$out" || { cat "$out"; echo "weak_throughput.py: no row at depth $depth"; exit 1; }
+done
+grep -q "each tree level costs" "$out" || { cat "$out"; echo "weak_throughput.py: no fit of the tree's cost"; exit 1; }
