@@ -183,6 +183,53 @@ TEST_CASE("external: a sampler's states scored against the problem give the swee
   REQUIRE(std::fabs(series[0].gte.order - sweep::fit_series(cells)[0].gte.order) < 1e-12);
 }
 
+TEST_CASE("external: runs on an imperfect model get the error split of the sweep's own cells, bit for bit",
+          "[external]") {
+  // A perturbed mixture: the score solves its own PF-ODE and the exact one, as the sweep does, and
+  // splits each run's error into discretisation (the GTE), total and model error.
+  const auto noisy = model::perturb("noisy", test::mixture2d(), "bias", 6, 0.7, 9, "constant", 0.05, 1.0, 1.0);
+  REQUIRE(!noisy.is_exact());
+  const auto e = test::experiment(noisy, "vp-linear", "uniform-lambda", "ddim", {4, 8, 16, 32}, 12);
+  const auto problem = external::make_problem(e, sweep::make_plan(e));
+  const auto cells = test::run_cells(e);
+  const auto model = model::to_device(noisy);
+  external::RunsFile runs;
+  runs.path = "runs.h5";
+  runs.problem_id = problem.id;
+  for (const auto& g : problem.grids) {
+    external::ExternalRun run;
+    run.name = "ddim-" + std::to_string(g.steps);
+    run.label = "host-ddim";
+    run.model = noisy.name;
+    run.schedule = "vp-linear";
+    run.spacing = g.spacing;
+    run.order_theory = 1;
+    run.t = g.t;
+    run.x = host_ddim(model, g, problem.starts[0].x_T);
+    run.nfe.assign(e.samples, g.steps);
+    run.samples = e.samples;
+    run.dim = noisy.dim;
+    runs.runs.push_back(std::move(run));
+  }
+  const auto scores = external::score_runs(problem, runs);
+  REQUIRE(scores.cells.size() == cells.size());
+  for (size_t k = 0; k < cells.size(); ++k) {
+    const auto &s = scores.cells[k], &c = cells[k];
+    INFO("NFE " << c.nfe << ": total error " << c.total_summary.rms << ", model error " << c.model_error_rms.back());
+    REQUIRE(c.split());
+    REQUIRE(s.split());
+    REQUIRE(c.model_error_rms.back() > 0);
+    REQUIRE(same_bits(s.gte, c.gte));
+    REQUIRE(same_bits(s.total_error, c.total_error));
+    REQUIRE(same_bits({s.total_summary.rms, s.total_summary.median}, {c.total_summary.rms, c.total_summary.median}));
+    REQUIRE(same_bits(s.model_error_rms, c.model_error_rms));
+    REQUIRE(same_bits(s.denoiser_error_rms, c.denoiser_error_rms));
+  }
+  const auto scored = sweep::fit_series(scores.cells), own = sweep::fit_series(cells);
+  REQUIRE((scored.size() == 1 && own.size() == 1));
+  REQUIRE(same_bits({scored[0].model_error, scored[0].total.order}, {own[0].model_error, own[0].total.order}));
+}
+
 TEST_CASE("external: a run ending at sigma = 0 is scored against x*(0) as final=denoise cells are", "[external]") {
   // k-diffusion's samplers end with a step to sigma = 0; pfode's ddim[final=denoise] under
   // run.denoise_target = zero does the same, measured against the reference continued to s = 0.

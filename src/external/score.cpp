@@ -170,6 +170,13 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
       }
       results::CellResult cell = describe_run(problem, run, k);
       sweep::set_global_errors(cell, error, final_rms, samples, points, reference.solution.error_estimate, false);
+      if (reference.split()) {  // an imperfect model (never a run to sigma = 0): the error split
+        std::vector<double> final_state(static_cast<size_t>(samples) * dim);
+        for (int p = 0; p < samples; ++p)
+          for (int c = 0; c < dim; ++c)
+            final_state[static_cast<size_t>(p) * dim + c] = run.x[(static_cast<size_t>(p) * points + points - 1) * dim + c];
+        sweep::set_error_split(cell, reference, index, final_state, sched.alpha(run.t.back()), samples);
+      }
       scores.cells[k] = std::move(cell);
     }
   }

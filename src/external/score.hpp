@@ -1,8 +1,9 @@
 // Scoring runs of an outside sampler against pfode's ground truth: each (model, schedule, seed)
 // group's reference is solved once, through every time any of its runs records, with the
 // sweep's own reference solve (sweep::solve_group_reference); each run becomes a cell with the
-// statistics of pfode's own solvers (sweep::set_global_errors), so the results file is the usual
-// one and convergence series and orders are fitted the usual way.
+// statistics of pfode's own solvers (sweep::set_global_errors; for an imperfect model also the
+// error split, sweep::set_error_split), so the results file is the usual one and convergence
+// series and orders are fitted the usual way.
 #pragma once
 
 #include <functional>
