@@ -48,6 +48,32 @@ std::vector<double> host_ddim(const model::DeviceModel& m, const external::Grid&
   return states;
 }
 
+// One host DDIM run per grid of the problem, on the experiment's first model and schedule, from
+// the first start states; with to_zero each ends with the step to sigma = 0 (target "zero").
+external::RunsFile host_ddim_runs(const sweep::Experiment& e, const external::Problem& problem, bool to_zero = false) {
+  const auto model = model::to_device(e.models[0]);
+  external::RunsFile runs;
+  runs.path = "runs.h5";
+  runs.problem_id = problem.id;
+  for (const auto& g : problem.grids) {
+    external::ExternalRun run;
+    run.name = (to_zero ? "to-zero-" : "ddim-") + std::to_string(g.steps);
+    run.label = to_zero ? "host-ddim-to-zero" : "host-ddim";
+    run.model = e.models[0].name;
+    run.schedule = e.schedules[0].name;
+    run.spacing = g.spacing;
+    run.order_theory = 1;
+    if (to_zero) run.target = "zero";
+    run.t = g.t;
+    run.x = host_ddim(model, g, problem.starts[0].x_T, to_zero);
+    run.nfe.assign(e.samples, g.steps + (to_zero ? 1 : 0));
+    run.samples = e.samples;
+    run.dim = e.models[0].dim;
+    runs.runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
 }  // namespace
 
 TEST_CASE("external: the problem file reads back what was written, and refuses an edited one", "[external]") {
@@ -130,26 +156,7 @@ TEST_CASE("external: a sampler's states scored against the problem give the swee
   const auto problem = external::make_problem(e, plan);
   std::vector<results::ReferenceRecord> refs;
   const auto cells = test::run_cells(e, [&](const results::ReferenceRecord& r) { refs.push_back(r); });
-  const auto model = model::to_device(e.models[0]);
-
-  external::RunsFile runs;
-  runs.path = "runs.h5";
-  runs.problem_id = problem.id;
-  for (const auto& g : problem.grids) {
-    external::ExternalRun run;
-    run.name = "ddim-" + std::to_string(g.steps);
-    run.label = "host-ddim";
-    run.model = e.models[0].name;
-    run.schedule = "vp-linear";
-    run.spacing = g.spacing;
-    run.order_theory = 1;
-    run.t = g.t;
-    run.x = host_ddim(model, g, problem.starts[0].x_T);
-    run.nfe.assign(e.samples, g.steps);
-    run.samples = e.samples;
-    run.dim = e.models[0].dim;
-    runs.runs.push_back(std::move(run));
-  }
+  auto runs = host_ddim_runs(e, problem);
   // The last run diverges in one sample: recorded, not refused.
   auto diverged = runs.runs.back();
   diverged.label = "host-ddim-nan";
@@ -192,26 +199,7 @@ TEST_CASE("external: runs on an imperfect model get the error split of the sweep
   const auto e = test::experiment(noisy, "vp-linear", "uniform-lambda", "ddim", {4, 8, 16, 32}, 12);
   const auto problem = external::make_problem(e, sweep::make_plan(e));
   const auto cells = test::run_cells(e);
-  const auto model = model::to_device(noisy);
-  external::RunsFile runs;
-  runs.path = "runs.h5";
-  runs.problem_id = problem.id;
-  for (const auto& g : problem.grids) {
-    external::ExternalRun run;
-    run.name = "ddim-" + std::to_string(g.steps);
-    run.label = "host-ddim";
-    run.model = noisy.name;
-    run.schedule = "vp-linear";
-    run.spacing = g.spacing;
-    run.order_theory = 1;
-    run.t = g.t;
-    run.x = host_ddim(model, g, problem.starts[0].x_T);
-    run.nfe.assign(e.samples, g.steps);
-    run.samples = e.samples;
-    run.dim = noisy.dim;
-    runs.runs.push_back(std::move(run));
-  }
-  const auto scores = external::score_runs(problem, runs);
+  const auto scores = external::score_runs(problem, host_ddim_runs(e, problem));
   REQUIRE(scores.cells.size() == cells.size());
   for (size_t k = 0; k < cells.size(); ++k) {
     const auto &s = scores.cells[k], &c = cells[k];
@@ -237,24 +225,7 @@ TEST_CASE("external: a run ending at sigma = 0 is scored against x*(0) as final=
   e.denoise_to_zero = true;
   const auto problem = external::make_problem(e, sweep::make_plan(e));
   const auto cells = test::run_cells(e);
-  const auto model = model::to_device(e.models[0]);
-  external::RunsFile runs;
-  runs.problem_id = problem.id;
-  for (const auto& g : problem.grids) {
-    external::ExternalRun run;
-    run.name = "to-zero-" + std::to_string(g.steps);
-    run.label = "host-ddim-to-zero";
-    run.model = e.models[0].name;
-    run.schedule = "edm";
-    run.spacing = g.spacing;
-    run.target = "zero";
-    run.t = g.t;
-    run.x = host_ddim(model, g, problem.starts[0].x_T, true);
-    run.nfe.assign(e.samples, g.steps + 1);
-    run.samples = e.samples;
-    run.dim = e.models[0].dim;
-    runs.runs.push_back(std::move(run));
-  }
+  auto runs = host_ddim_runs(e, problem, true);
   REQUIRE_NOTHROW(external::check_runs(problem, "problem.h5", runs));
   const auto scores = external::score_runs(problem, runs);
   REQUIRE(scores.references[0].s_zero > 0);
