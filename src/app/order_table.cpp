@@ -30,13 +30,15 @@ void print_order_table(const io::RunRecord& rec) {
   const std::vector<bool> right = {false, false, false, false, true, true, true, true, true, true, true};
   std::vector<std::vector<std::string>> rows{head};
   std::vector<std::string> off_theory;  // the notes under the table
+  std::vector<bool> marked{false};      // per row (the head first): its GTE order is off theory
   for (const auto& f : rec.series) {
     const auto& last = rec.cells[f.cells.back()];
     char nfe[32], gte[32];
     std::snprintf(nfe, sizeof nfe, "%g-%g", f.nfe.front(), f.nfe.back());
     std::snprintf(gte, sizeof gte, "%.3e", last.gte_summary.rms);
     std::string order = format_order(f.gte);
-    if (f.gte.valid && std::fabs(f.gte.order - f.order_theory) > kOffTheory) {
+    marked.push_back(f.gte.valid && std::fabs(f.gte.order - f.order_theory) > kOffTheory);
+    if (marked.back()) {
       order += " *";
       char note[64];
       std::snprintf(note, sizeof note, ": %.2f against %ld, q ", f.gte.order, f.order_theory);
@@ -49,8 +51,8 @@ void print_order_table(const io::RunRecord& rec) {
                     std::to_string(f.order_theory), format_order(f.lte), std::to_string(f.lte_order_theory)});
   }
   if (!off_theory.empty())  // the marked orders' numbers in line with the others'
-    for (auto& row : rows)
-      if (row[7].back() != '*') row[7] += "  ";
+    for (size_t k = 0; k < rows.size(); ++k)
+      if (!marked[k]) rows[k][7] += "  ";
   std::vector<int> width(head.size(), 0);
   for (const auto& row : rows)
     for (size_t k = 0; k < row.size(); ++k) width[k] = std::max(width[k], static_cast<int>(row[k].size()));

@@ -152,6 +152,7 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
       // The arithmetic of the solvers' kernels (solver/drivers.hpp): the RMS over coordinates of
       // x - alpha y*, and of the exact final state (x*(0) = y*(0) for target zero).
       std::vector<double> error(static_cast<size_t>(samples) * points), final_rms(samples);
+      std::vector<double> final_state(static_cast<size_t>(samples) * dim);  // x_N, for the error split
       for (int i = 0; i < points; ++i) {
         const bool at_zero = i == points - 1 && run.target == "zero";
         const double alpha = at_zero ? 1.0 : sched.alpha(run.t[i]);
@@ -159,10 +160,11 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
         for (int p = 0; p < samples; ++p) {
           double sum = 0.0, norm = 0.0;
           for (int c = 0; c < dim; ++c) {
-            const double x_exact = alpha * y(p, m, c);
-            const double d = run.x[(static_cast<size_t>(p) * points + i) * dim + c] - x_exact;
+            const double x = run.x[(static_cast<size_t>(p) * points + i) * dim + c], x_exact = alpha * y(p, m, c);
+            const double d = x - x_exact;
             sum += d * d;
             norm += x_exact * x_exact;
+            if (i == points - 1) final_state[static_cast<size_t>(p) * dim + c] = x;
           }
           error[static_cast<size_t>(p) * points + i] = std::sqrt(sum / dim);
           if (i == points - 1) final_rms[p] = std::sqrt(norm / dim);
@@ -170,13 +172,8 @@ Scores score_runs(const Problem& problem, const RunsFile& file,
       }
       results::CellResult cell = describe_run(problem, run, k);
       sweep::set_global_errors(cell, error, final_rms, samples, points, reference.solution.error_estimate, false);
-      if (reference.split()) {  // an imperfect model (never a run to sigma = 0): the error split
-        std::vector<double> final_state(static_cast<size_t>(samples) * dim);
-        for (int p = 0; p < samples; ++p)
-          for (int c = 0; c < dim; ++c)
-            final_state[static_cast<size_t>(p) * dim + c] = run.x[(static_cast<size_t>(p) * points + points - 1) * dim + c];
+      if (reference.split())  // an imperfect model (never a run to sigma = 0): the error split
         sweep::set_error_split(cell, reference, index, final_state, sched.alpha(run.t.back()), samples);
-      }
       scores.cells[k] = std::move(cell);
     }
   }
