@@ -74,7 +74,8 @@ def main():
                             os.path.join(work, f"{name}_{ranks}", "results.h5")],
                            check=True)
     print(f"\n{os.path.basename(config)}{' ' + ' '.join(overrides) if overrides else ''}: best of {a.rounds} "
-          f"interleaved rounds (wall seconds; parts of the {a.ranks[0]}-rank runs from their results files)\n")
+          f"interleaved rounds (wall seconds; from the results files: the references of every run, on rank 0 "
+          f"with the exchange of the ranks' shares, the other parts of the {a.ranks[0]}-rank runs)\n")
     print("| build | ranks | wall s | CPU s | vs baseline | vs 1 rank | references s | trajectories s | LTE s | rest s |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, _ in builds:
@@ -83,7 +84,8 @@ def main():
             base = best.get(("baseline", ranks))
             one = best[(name, a.ranks[0])][0]
             vs_base = f"{base[0] / wall:.2f}x" if base and name != "baseline" else "-"
-            cols = f"{ref:.2f} | {traj:.2f} | {lte:.2f} | {wall - ref - traj - lte:.2f}" if ranks == a.ranks[0] else "- | - | - | -"
+            rest = f"{traj:.2f} | {lte:.2f} | {wall - ref - traj - lte:.2f}" if ranks == a.ranks[0] else "- | - | -"
+            cols = f"{ref:.2f} | {rest}"
             print(f"| {name} | {ranks} | {wall:.2f} | {cpu:.2f} | {vs_base} | {one / wall:.2f}x | {cols} |")
     shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -1,7 +1,7 @@
 #!/bin/sh
-# bench/sweep_timing.py and bench/weak_throughput.py run on tiny settings and print a row for every
-# build, rank count, solver and depth asked for (nothing is timed against anything: benchmarks are
-# not tests).
+# bench/sweep_timing.py, bench/weak_throughput.py and bench/first_touch.py run on tiny settings and
+# print a row for every build, rank count, solver, depth and round asked for (nothing is timed
+# against anything: benchmarks are not tests).
 # Usage: test_bench_scripts.sh PFODE SOURCE_DIR
 set -eu
 pfode=$1
@@ -22,3 +22,8 @@ for depth in 8 16; do
   grep -q "^euler-maruyama  *$depth  *32 " "$out" || { cat "$out"; echo "weak_throughput.py: no row at depth $depth"; exit 1; }
 done
 grep -q "each tree level costs" "$out" || { cat "$out"; echo "weak_throughput.py: no fit of the tree's cost"; exit 1; }
+
+for pages in "" --small-pages; do
+  /usr/bin/python3 "$src/bench/first_touch.py" --mb 64 --pause 0 --rounds 2 $pages > "$out"
+  [ "$(grep -cE '^round [01]: ([0-9.]+ ){7}[0-9.]+$' "$out")" = 2 ] || { cat "$out"; echo "first_touch.py $pages: not 2 rounds of 8 pieces"; exit 1; }
+done
