@@ -358,7 +358,10 @@ TEST_CASE("cli: stochastic samplers' options and the strong and weak error setti
       {"run.sde_refinement=7", "run.sde_refinement = 7 must be even"},
       {"run.sde_refinement=1", "run.sde_refinement = 1 is below 2"},
       {"run.brownian_depth=41", "run.brownian_depth = 41 is above 40"},
-      {"run.weak_samples=10", "run.weak_samples = 10 is below 64 or run.mmd_block (1024)"},
+      {"run.weak_samples=10", "run.weak_samples = 10 is below 64 or two MMD blocks (2 x run.mmd_block = 2048)"},
+      // One block would leave the MMD without its interval (and its value NaN).
+      {"run.weak_samples=1024", "run.weak_samples = 1024 is below 64 or two MMD blocks (2 x run.mmd_block = 2048)"},
+      {"run.weak_samples=255' --set 'run.mmd_block=128", "run.weak_samples = 255 is below 64 or two MMD blocks"},
       {"run.mmd_block=1", "run.mmd_block = 1 is below 2"},
       {"run.mmd_bandwidth=-1", "run.mmd_bandwidth: '-1' must be auto or a positive number"},
       {"run.mmd_bandwidth=wide", "run.mmd_bandwidth: 'wide' is not a finite number"},

@@ -269,7 +269,7 @@ TEST_CASE("guided: config keys, one model per w, bad values named", "[guided]") 
                       Catch::Contains("unknown setting 'error_size' for kind = guided"));
   REQUIRE_THROWS_WITH(load("mixture = mix\nclasses = 0 1 1\nw = 1\n", "denoise_target = zero\n"),
                       Catch::Contains("run.denoise_target = zero: model cfg[w=1] is guided"));
-  REQUIRE_THROWS_WITH(load("mixture = mix\nclasses = 0 1 1\nw = 1\nsample_classes = 1\n", "weak_samples = 1024\n"),
+  REQUIRE_THROWS_WITH(load("mixture = mix\nclasses = 0 1 1\nw = 1\nsample_classes = 1\n", "weak_samples = 2048\n"),
                       Catch::Contains("run.weak_samples: model cfg[w=1] has given sample_classes"));
   // A guided model is not a base for another model, nor a guided model's mixture a rotated one.
   const auto base = mixture3d();

@@ -426,9 +426,11 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   e.brownian_depth = static_cast<int>(r.integer("run.brownian_depth", 26, 8, brownian::BrownianPath::max_depth));
   e.weak_samples = r.integer("run.weak_samples", 0, 0, 100000000);
   e.mmd_block = static_cast<int>(r.integer("run.mmd_block", 1024, 2, 65536));
-  if (e.weak_samples > 0 && e.weak_samples < std::max<long>(64, e.mmd_block))
+  // The MMD's interval comes from the spread of its blocks' estimates: two whole blocks at least.
+  if (e.weak_samples > 0 && e.weak_samples < std::max<long>(64, 2L * e.mmd_block))
     throw std::invalid_argument("run.weak_samples = " + std::to_string(e.weak_samples) +
-                                " is below 64 or run.mmd_block (" + std::to_string(e.mmd_block) + ")");
+                                " is below 64 or two MMD blocks (2 x run.mmd_block = " +
+                                std::to_string(2L * e.mmd_block) + ")");
   // The weak error's target p(x; t_N) is the law of the samples only when they start from the
   // exact p(x; t_0).
   if (e.weak_samples > 0 && e.start.mode != model::StartMode::marginal)
