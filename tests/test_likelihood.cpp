@@ -266,6 +266,8 @@ TEST_CASE("likelihood: pfode likelihood writes each cell's budget with provenanc
       {"run.start=prior", "run.start = prior"},
       {"sweep.solvers=heun deis-2", "deis-2 with basis=t"},
       {"sweep.solvers=euler-maruyama", "stochastic sampler"},
+      // Before any cell runs (the budget of 8 comes first), not after it.
+      {"sweep.nfe=8 1", "/heun/nfe=1: NFE 1 is below what solver heun needs for one step (2)"},
   };
   for (const auto& [set, message] : bad) {
     const auto [code, text] = cli.run(cfg + " --force -o " + (cli.dir / "bad.h5").string() + " --set '" + set + "'");

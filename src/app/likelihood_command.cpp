@@ -226,6 +226,17 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
     io::check_output_path(e.out, options.force);
     for (const auto& m : e.models) likelihood::require_closed_forms(model::to_device(m));
     for (const auto& s : e.solvers) likelihood::require_ode_solver(s.spec);
+    // Every (solver, NFE) and its grid, as the cells below build them: a budget too small for one
+    // step stops the command here, not after the cells before it have run.
+    for (const auto& entry : e.schedules)
+      for (const auto& [sp, so] : e.spacing_solver_pairs)
+        for (int budget : e.nfe) try {
+            const auto bound = solver::with_budget(e.solvers[so].spec, budget);
+            spacing::make_grid(e.spacings[sp].spacing, entry.schedule, solver::steps_for_budget(bound, budget));
+          } catch (const std::invalid_argument& bad) {
+            throw std::invalid_argument(entry.name + "/" + e.spacings[sp].label + "/" + e.solvers[so].label +
+                                        "/nfe=" + std::to_string(budget) + ": " + bad.what());
+          }
   } catch (const std::exception& ex) {
     std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_usage;
