@@ -209,9 +209,10 @@ def official_samplers(root, w, mu, sd, nfe):
     }
 
 
-def write_one_cell_config(path, problem, schedule, preset, samples, nfe, out):
+def write_one_cell_config(path, problem, schedule, preset, samples, nfe, out, reference_step="sample"):
     with open(path, "w") as f:
         f.write(f"[run]\nout = {out}\nsamples = {samples}\nseeds = 0\nstart = file\nstart_file = {problem}\n"
+                f"reference_step = {reference_step}\n"
                 f"start_dataset = x_T\n\n[sweep]\nmodels = mix\nschedules = {schedule}\npresets = {preset}\n"
                 f"nfe = {nfe}\n\n[model.mix]\nkind = file\nfile = {problem}\n")
 
@@ -250,7 +251,7 @@ def compare_official(a, work):
 
     def whole_run(label, preset, schedule):  # wall seconds of `pfode run` on one cell, and its parts
         cfg, out = os.path.join(work, f"{label}.ini"), os.path.join(work, f"{label}.h5")
-        write_one_cell_config(cfg, problems[schedule][0], schedule, preset, samples, nfe, out)
+        write_one_cell_config(cfg, problems[schedule][0], schedule, preset, samples, nfe, out, a.reference_step)
         t0 = time.perf_counter()
         subprocess.run([a.pfode, "run", cfg, "--force", "-q"], check=True, env=env)
         wall = time.perf_counter() - t0
@@ -288,7 +289,8 @@ def compare_official(a, work):
 
     lines = [f"Official samplers against pfode: {a.dim}-D, {a.components}-component mixture, {samples} samples, "
              f"NFE {nfe}, one core (torch {torch.__version__}, set_num_threads(1), float64); best of {a.rounds} "
-             f"interleaved rounds of {a.repeats} runs. Whole run: `pfode run` of the one cell, process start to exit "
+             f"interleaved rounds of {a.repeats} runs. Whole run: `pfode run` of the one cell "
+             f"(run.reference_step = {a.reference_step}), process start to exit "
              f"(reference, its NFE/sample, trajectory and LTE kernels from the results file; the rest is start-up, "
              f"statistics and HDF5).", "",
              "| sampler | pfode preset | NFE | official s | pfode kernel s | kernel speed-up | pfode run s | "
@@ -455,6 +457,8 @@ def main():
                     help="folder with checkouts of the official DPM-Solver, UniPC and k-diffusion: time them too")
     ap.add_argument("--official-nfe", type=int, default=200, help="NFE of the official-sampler comparison")
     ap.add_argument("--official-only", action="store_true", help="skip the NumPy/PyTorch/SciPy baselines")
+    ap.add_argument("--reference-step", choices=["sample", "pack"], default="sample",
+                    help="run.reference_step of the whole one-cell runs (pack: steps shared per 16 samples)")
     ap.add_argument("--network", metavar="FILE",
                     help="a trained network (experiments/networks/*.h5): time its evaluation against PyTorch instead")
     ap.add_argument("--network-widths", type=lambda t: [int(w) for w in t.split(",")], default=[64, 256],
