@@ -15,7 +15,7 @@ for build in pfode baseline; do
   grep -q "^| $build | 1 | [0-9.]* | [0-9.]* |" "$out" || { cat "$out"; echo "sweep_timing.py: no row for $build"; exit 1; }
 done
 
-/usr/bin/python3 "$src/bench/weak_throughput.py" --pfode "$pfode" --samples 2000 --nfe 32 --depths 8 16 \
+/usr/bin/python3 "$src/bench/weak_throughput.py" --pfode "$pfode" --samples 2048 --nfe 32 --depths 8 16 \
   --solvers euler-maruyama --rounds 1 > "$out"
 grep -q "^ddim (ODE) " "$out" || { cat "$out"; echo "weak_throughput.py: no row for the ODE baseline"; exit 1; }
 for depth in 8 16; do
