@@ -215,12 +215,14 @@ TEST_CASE("cli: start-state files and output paths are checked before any comput
     const auto f = pfode::io::File::create(box.path("starts.h5").string());
     f.root().write_dataset("x_T", {0.1, 0.2, 0.3, NAN, 0.5, 0.6, 0.7, 0.8}, {4, 2});
     f.root().write_dataset("short", {0.1, 0.2}, {1, 2});
+    f.root().write_dataset("wide", std::vector<double>(12, 0.1), {4, 3});
     f.root().write_dataset("good", {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8}, {4, 2});
   }
   const std::string start = " --set run.start=file --set run.start_file=" + box.path("starts.h5").string();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {start, "dataset x_T holds a non-finite value (sample 1)"},
-      {start + " --set run.start_dataset=short", "must be at least 4 x 2"},
+      {start + " --set run.start_dataset=short", "is 1 x 2, not at least 4 (run.samples) x exactly 2"},
+      {start + " --set run.start_dataset=wide", "is 4 x 3, not at least 4 (run.samples) x exactly 2"},
       {start + " --set run.start_dataset=nope", "cannot read dataset 'nope'"},
       {start + " --set run.start_dataset=good --set run.common_s_interval=true --set 'sweep.schedules=vp-linear edm'",
        "run.start = file with run.common_s_interval"},

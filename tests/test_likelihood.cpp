@@ -332,6 +332,6 @@ TEST_CASE("likelihood: data points read from a file give the budget of the same 
   INFO(text);
   CHECK(code == 2);
   CHECK(text.rfind("pfode: error: start states: ", 0) == 0);
-  CHECK(text.find("must be at least 4 x 2") != std::string::npos);
+  CHECK(text.find("not at least 4 (run.samples) x exactly 2") != std::string::npos);
   CHECK(!std::filesystem::exists(cli.dir / "short.h5"));
 }

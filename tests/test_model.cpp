@@ -411,7 +411,8 @@ TEST_CASE("models and start states load from HDF5 files", "[model]") {
   model::StartSpec start{model::StartMode::file, path, "x_T"};
   const auto y = model::start_states(m, start, 0, 2, 0.5, 0.8);
   REQUIRE(y == std::vector<double>{2.0, 4.0, 6.0, 8.0});
-  REQUIRE_THROWS_WITH(model::start_states(m, start, 0, 3, 0.5, 0.8), Catch::Contains("at least 3 x 2"));
+  REQUIRE_THROWS_WITH(model::start_states(m, start, 0, 3, 0.5, 0.8),
+                      Catch::Contains("is 2 x 2, not at least 3 (run.samples) x exactly 2"));
   REQUIRE_THROWS_WITH(model::load_model_file("x", "missing.h5"), Catch::Contains("cannot read"));
   std::remove(path.c_str());
 }
