@@ -160,6 +160,25 @@ void print_cell(const Cell& c, int dim) {
               s(c.budget.prior).mean, s(c.budget.total).rms, likelihood::bits_per_dim(s(c.budget.total).rms, dim));
 }
 
+// A fixed-grid cell's solver at its NFE budget and its grid from t_min up; throws, naming the
+// cell, where the budget buys no step or the spacing cannot make the grid.
+struct SolverGrid {
+  solver::SolverSpec bound;
+  std::vector<double> times;
+};
+SolverGrid solver_grid(const sweep::Experiment& e, const results::ScheduleEntry& entry, int sp, int so,
+                       int budget) {
+  try {
+    SolverGrid g{solver::with_budget(e.solvers[so].spec, budget), {}};
+    g.times = spacing::make_grid(e.spacings[sp].spacing, entry.schedule, solver::steps_for_budget(g.bound, budget));
+    std::reverse(g.times.begin(), g.times.end());
+    return g;
+  } catch (const std::invalid_argument& bad) {
+    throw std::invalid_argument(entry.name + "/" + e.spacings[sp].label + "/" + e.solvers[so].label +
+                                "/nfe=" + std::to_string(budget) + ": " + bad.what());
+  }
+}
+
 std::vector<std::string> words(const std::string& text) {
   std::istringstream in(text);
   std::vector<std::string> out;
@@ -226,17 +245,11 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
     io::check_output_path(e.out, options.force);
     for (const auto& m : e.models) likelihood::require_closed_forms(model::to_device(m));
     for (const auto& s : e.solvers) likelihood::require_ode_solver(s.spec);
-    // Every (solver, NFE) and its grid, as the cells below build them: a budget too small for one
-    // step stops the command here, not after the cells before it have run.
+    // Every cell's grid, before any compute: a budget too small for one step stops the command
+    // here, not after the cells before it have run.
     for (const auto& entry : e.schedules)
       for (const auto& [sp, so] : e.spacing_solver_pairs)
-        for (int budget : e.nfe) try {
-            const auto bound = solver::with_budget(e.solvers[so].spec, budget);
-            spacing::make_grid(e.spacings[sp].spacing, entry.schedule, solver::steps_for_budget(bound, budget));
-          } catch (const std::invalid_argument& bad) {
-            throw std::invalid_argument(entry.name + "/" + e.spacings[sp].label + "/" + e.solvers[so].label +
-                                        "/nfe=" + std::to_string(budget) + ": " + bad.what());
-          }
+        for (int budget : e.nfe) solver_grid(e, entry, sp, so, budget);
   } catch (const std::exception& ex) {
     std::cerr << "pfode: error: " << printable_message(ex.what()) << "\n";
     return exit_usage;
@@ -275,12 +288,8 @@ int likelihood_command(const LikelihoodOptions& options, int argc, char** argv) 
           ref.flow = likelihood::integrate_reference(m, interval, x0, ref.divergence, tight);
           add(ref);
           for (const auto& [sp, so] : e.spacing_solver_pairs) {
-            const auto& solver_spec = e.solvers[so].spec;
             for (int budget : e.nfe) {
-              const auto bound = solver::with_budget(solver_spec, budget);
-              const int steps = solver::steps_for_budget(bound, budget);
-              auto times = spacing::make_grid(e.spacings[sp].spacing, entry.schedule, steps);
-              std::reverse(times.begin(), times.end());
+              const auto [bound, times] = solver_grid(e, entry, sp, so, budget);
               Cell c;
               c.schedule = entry.name;
               c.method = e.solvers[so].label;

@@ -94,6 +94,12 @@ Group Group::create_group(const std::string& name) const {
 Group Group::open_group(const std::string& name) const {
   return Group(Handle(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, "open group " + name));
 }
+std::string shape_text(const std::vector<hsize_t>& shape) {
+  std::string text;
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? " x " : "") + std::to_string(shape[i]);
+  return shape.empty() ? "a scalar" : text;
+}
+
 bool Group::has(const std::string& name) const { return H5Lexists(id(), name.c_str(), H5P_DEFAULT) > 0; }
 bool Group::has_attribute(const std::string& name) const { return H5Aexists(id(), name.c_str()) > 0; }
 

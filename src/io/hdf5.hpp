@@ -105,6 +105,9 @@ bool checksum_holds(const std::string& path);
 // Removes the temporaries write_file_atomically(path) leaves when its process is killed.
 void remove_stale_temporaries(const std::string& path);
 
+// A dataset's shape as messages give it: "4 x 3", "16", or "a scalar".
+std::string shape_text(const std::vector<hsize_t>& shape);
+
 // Call once, before any other HDF5 use: turns HDF5's own error printing off (errors are reported
 // by exceptions) and its exit-time cleanup, which crashes closing a file whose flush failed (disk
 // full) -- every handle pfode opens is closed by its owner anyway.

@@ -9,12 +9,6 @@ namespace {
 
 const char* const format_name = "pfode-network-1";
 
-std::string shape_text(const std::vector<hsize_t>& shape) {
-  std::string text;
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? " x " : "") + std::to_string(shape[i]);
-  return shape.empty() ? "a scalar" : text;
-}
-
 }  // namespace
 
 NetworkSpec read_network(const io::Group& g, const std::string& what) {
@@ -74,7 +68,7 @@ NetworkSpec read_network(const io::Group& g, const std::string& what) {
   if (!g.has("embedding")) fail("missing embedding/frequencies");
   net.frequencies = dataset(g.open_group("embedding"), "frequencies", "embedding/frequencies", shape);
   if (shape.size() != 1 || shape[0] < 1)
-    fail("embedding/frequencies is " + shape_text(shape) + ", expected a vector of F >= 1 frequencies");
+    fail("embedding/frequencies is " + io::shape_text(shape) + ", expected a vector of F >= 1 frequencies");
 
   if (!g.has("layers")) fail("missing layers (the group of Linear layers)");
   const io::Group layer_group = g.open_group("layers");
@@ -90,12 +84,12 @@ NetworkSpec read_network(const io::Group& g, const std::string& what) {
       const std::string out = l + 1 == n_layers ? std::to_string(net.dim) + " (dim)" : "outputs";
       const std::string from = l == 0 ? "dim + 2F = " + std::to_string(in)
                                       : std::to_string(in) + ", layer " + std::to_string(l - 1) + "'s outputs";
-      fail(path + "/weight is " + shape_text(shape) + ", expected " + out + " x inputs (" + from + ")");
+      fail(path + "/weight is " + io::shape_text(shape) + ", expected " + out + " x inputs (" + from + ")");
     }
     const int out = static_cast<int>(shape[0]);
     std::vector<double> bias = dataset(layer, "bias", path + "/bias", shape);
     if (shape.size() != 1 || shape[0] != static_cast<hsize_t>(out))
-      fail(path + "/bias is " + shape_text(shape) + ", expected " + std::to_string(out) + " (the weight's rows)");
+      fail(path + "/bias is " + io::shape_text(shape) + ", expected " + std::to_string(out) + " (the weight's rows)");
     net.weights.push_back(std::move(weight));
     net.biases.push_back(std::move(bias));
     net.inputs.push_back(in);

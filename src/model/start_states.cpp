@@ -88,13 +88,11 @@ std::vector<double> start_states(const ModelSpec& model, const StartSpec& start,
         throw std::invalid_argument("start states: cannot read dataset '" + dataset + "' from '" + start.file +
                                     "' (" + e.what() + ")");
       }
-      if (shape.size() != 2 || static_cast<int>(shape[1]) != dim || static_cast<int>(shape[0]) < samples) {
-        std::string found;
-        for (size_t i = 0; i < shape.size(); ++i) found += (i ? " x " : "") + std::to_string(shape[i]);
-        throw std::invalid_argument("start states: '" + start.file + "' dataset " + dataset + " is " + found +
-                                    ", not at least " + std::to_string(samples) + " (run.samples) x exactly " +
-                                    std::to_string(dim) + " (the dim of model " + model.name + ")");
-      }
+      if (shape.size() != 2 || static_cast<int>(shape[1]) != dim || static_cast<int>(shape[0]) < samples)
+        throw std::invalid_argument("start states: '" + start.file + "' dataset " + dataset + " is " +
+                                    io::shape_text(shape) + ", not at least " + std::to_string(samples) +
+                                    " (run.samples) x exactly " + std::to_string(dim) + " (the dim of model " +
+                                    model.name + ")");
       for (size_t i = 0; i < y.size(); ++i) {
         if (!std::isfinite(x[i]))
           throw std::invalid_argument("start states: '" + start.file + "' dataset " + dataset +
