@@ -378,3 +378,43 @@ EOF
 for name in gte_vs_nfe.png schedule_comparison.png weak_vs_nfe.png weak_orders.md; do
   [ -s "$work/plans/$name" ] || { echo "report.py did not write a non-empty $name for the plans file"; exit 1; }
 done
+
+# ---- flag explanations from the measured step order q: an adaptive solver (q NaN: it takes its
+# own steps) on a slow grid is explained as adaptive, not by the grid; a file written before q
+# existed falls back on the grids known to be slow ----
+cat >"$work/adaptive.ini" <<EOF2
+[run]
+out = $work/adaptive.h5
+samples = 8
+[sweep]
+models = gaussian
+schedules = vp-linear
+spacings = uniform-t
+solvers = dopri5 heun
+nfe = 10 20 40 80
+[model.gaussian]
+kind = gaussian
+dim = 2
+means = 0.5 -0.5
+stds = 0.3 0.5
+EOF2
+"$pfode" run "$work/adaptive.ini" -q || { echo "pfode run (adaptive) failed"; exit 1; }
+"$python" - "$src/analysis" "$work/adaptive.h5" <<'EOF'
+import math, sys
+sys.path.insert(0, sys.argv[1])
+import report
+from pfode_results import load_or_exit
+
+series = {s["solver"]: s for s in load_or_exit(sys.argv[2])["series"]}
+dopri5, heun = series["dopri5"], series["heun"]
+if not math.isnan(dopri5["lambda_step_order"]) or not heun["lambda_step_order"] < report.SLOW_STEP_ORDER:
+    sys.exit(f"q: dopri5 {dopri5['lambda_step_order']} (want NaN), heun {heun['lambda_step_order']} (want < 0.9)")
+why = report.explanation(dopri5, "GTE", dopri5["order_theory"] + 1, 1)
+if not why or "adaptive solvers" not in why[2]:
+    sys.exit(f"dopri5 on uniform-t explained as {why}, not as an adaptive solver")
+if "keeps a long step" not in report.explanation(heun, "GTE", 1.5, 1)[2]:
+    sys.exit("heun on uniform-t (q < 0.9) not explained by its long step")
+del heun["lambda_step_order"]  # as read from an older file
+if "pre-asymptotic to thousands of NFE" not in report.explanation(heun, "GTE", 1.5, 1)[2]:
+    sys.exit("heun on uniform-t in a file without q not explained by the known slow grids")
+EOF
