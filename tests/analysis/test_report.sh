@@ -11,6 +11,12 @@ src=$2
 python=/usr/bin/python3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# The 2-D Gaussian model section the configs below share.
+gaussian='[model.gaussian]
+kind = gaussian
+dim = 2
+means = 0.5 -0.5
+stds = 0.3 0.5'
 
 # dpm-solver-fast's order depends on the budget (NFE % 3), so its series may be split by theory.
 cat >"$work/tiny.ini" <<EOF
@@ -26,11 +32,7 @@ spacings = uniform-lambda uniform-t
 solvers = euler heun ddim dpm-solver-1 dpm-solver-fast unipc-2
 nfe = 8 12 16 24 32 48 64 96 128
 
-[model.gaussian]
-kind = gaussian
-dim = 2
-means = 0.5 -0.5
-stds = 0.3 0.5
+$gaussian
 EOF
 
 "$pfode" run "$work/tiny.ini" -q || { echo "pfode run failed"; exit 1; }
@@ -350,11 +352,7 @@ solvers = euler-maruyama pc ddim
 schedules = ve
 solvers = euler-maruyama
 
-[model.gaussian]
-kind = gaussian
-dim = 2
-means = 0.5 -0.5
-stds = 0.3 0.5
+$gaussian
 EOF2
 "$pfode" run "$work/plans.ini" -q || { echo "pfode run (plans) failed"; exit 1; }
 "$python" - "$src/analysis" "$work/plans.h5" <<'EOF'
@@ -392,11 +390,7 @@ schedules = vp-linear
 spacings = uniform-t
 solvers = dopri5 heun
 nfe = 10 20 40 80
-[model.gaussian]
-kind = gaussian
-dim = 2
-means = 0.5 -0.5
-stds = 0.3 0.5
+$gaussian
 EOF2
 "$pfode" run "$work/adaptive.ini" -q || { echo "pfode run (adaptive) failed"; exit 1; }
 "$python" - "$src/analysis" "$work/adaptive.h5" <<'EOF'
