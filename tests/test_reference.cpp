@@ -181,7 +181,8 @@ TEST_CASE("reference: the error estimate is its definition -- each sample's larg
     reference::dop853("test", model, starts, u, s, nfe, y, failed, steps);
     return test::to_host(y);
   };
-  const auto tight = solve(tol), loose = solve(10 * tol), y = test::to_host(ref.y);
+  const auto tight = solve(tol), loose = solve(10 * tol);
+  const auto y = test::to_host(ref.y);
   double sum_squares = 0;
   for (int p = 0; p < samples; ++p) {
     double largest = 0;
@@ -473,6 +474,59 @@ TEST_CASE("reference: solved in shares by several processes, every process gets 
             REQUIRE(solved.failed_samples == 0);
           }
       }
+  }
+}
+
+TEST_CASE("reference: processes that share memory each write their share in place and send no state; the shared "
+          "states are the one-process solution bit for bit",
+          "[reference]") {
+  // The processes are played one after another on one buffer: each must write its own samples'
+  // states (time-major, as reference/states.hpp stores them) and no other's, broadcast only its
+  // steps, and meet the others before that.
+  if (!reference::time_major_states) return;  // shared rows are for host backends only
+  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const auto model = model::to_device(spec);
+  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
+  const int samples = 37, outputs = static_cast<int>(s_out.size()), dim = spec.dim, parts = 3;
+  const auto starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = 1e-10;
+  const auto whole = reference::solve_reference(model, starts, s_out, settings);
+  const auto y_whole = test::to_host(whole.y);
+  std::vector<double> node(static_cast<size_t>(samples) * outputs * dim + 1, NAN);  // one more: untouched
+  const auto at = [&](int p, int m, int c) { return node[(static_cast<size_t>(m) * samples + p) * dim + c]; };
+  for (int part = 0; part < parts; ++part) {
+    INFO("part " << part);
+    const auto [first, last] = reference::sample_share(samples, part, parts);
+    int met = 0;
+    reference::SampleSplit split;
+    split.part = part;
+    split.parts = parts;
+    split.meet = [&] { ++met; };
+    split.shared_rows = [&](size_t count) {
+      REQUIRE(count == node.size() - 1);
+      return node.data();
+    };
+    split.broadcast = [&](double* data, size_t count, int root) {
+      REQUIRE(met == 1);
+      const auto [begin, end] = reference::sample_share(samples, root, parts);
+      REQUIRE(count == 4 * static_cast<size_t>(end - begin));  // steps only
+      for (int p = begin; p < end; ++p) {
+        double* r = data + 4 * static_cast<size_t>(p - begin);
+        if (root != part) {
+          r[0] = whole.nfe[p], r[1] = whole.accepted_steps[p], r[2] = whole.rejected_steps[p], r[3] = 0;
+        }
+      }
+    };
+    const auto solved = reference::solve_reference(model, starts, s_out, settings, {}, split);
+    REQUIRE(solved.y.data() == node.data());
+    for (int p = 0; p < samples; ++p)
+      for (int m = 0; m < outputs; ++m)
+        for (int c = 0; c < dim; ++c) {
+          if (p >= last) REQUIRE(std::isnan(at(p, m, c)));  // the later processes' samples: not yet
+          else REQUIRE(at(p, m, c) == y_whole(p, m, c));
+        }
+    REQUIRE(std::isnan(node.back()));
   }
 }
 

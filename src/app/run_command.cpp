@@ -240,12 +240,28 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if ((all_done && !references_kept.count(static_cast<int>(g))) || (!all_done && ranks.size() > 1))
       solve_groups.insert(static_cast<int>(g));
   }
+  // Room for the largest group's reference states (an imperfect model's group solves two).
+  size_t state_doubles = 0;
+  for (const auto& g : plan.groups) {
+    const size_t solves = experiment.models[g.model].is_exact() ? 1 : 2;
+    if (!g.cells.empty())
+      state_doubles = std::max(state_doubles, solves * experiment.samples * experiment.models[g.model].dim *
+                                                  static_cast<size_t>(sweep::reference_outputs(experiment, plan, g)));
+  }
+  sweep::SharedStates states(ranks, state_doubles);
   sweep::SharedReferences shared;
   shared.rank = ranks.rank();
   shared.ranks = ranks.size();
   shared.broadcast = [&](double* data, size_t count, int root) { ranks.broadcast(data, count, root); };
-  shared.minimum = [&](int value) { return ranks.minimum(value); };
+  shared.minimum = [&](int value) {
+    states.sync();
+    const int smallest = ranks.minimum(value);
+    states.sync();
+    return smallest;
+  };
   if (claims.shared()) shared.claim = [&](int group) { return claims.next(group); };
+  shared.shared_rows = [&](size_t count) { return states.rows(count); };
+  shared.reuse_rows = [&] { states.reuse(); };
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
   if (ranks.first()) {
@@ -256,6 +272,9 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";
   }
   sweep::Progress progress(mine.size(), options.progress, prefix, claims.shared() ? ranks.size() : 1);
+  if (ranks.first() && states.capacity() > 0)
+    progress.note("the " + std::to_string(ranks.size()) + " ranks share the reference states in this node's memory (" +
+                  sweep::format_bytes(static_cast<double>(states.capacity() * sizeof(double))) + ")");
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");

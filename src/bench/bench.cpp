@@ -45,7 +45,7 @@ Kokkos::View<double**> starts_view(const Problem& p) {
 }
 
 // x = alpha y at output m of a reference solution y(sample, m, coord).
-std::vector<double> final_of(const Kokkos::View<double***>& y, int m, double alpha) {
+std::vector<double> final_of(const reference::States& y, int m, double alpha) {
   auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
   std::vector<double> out(h.extent(0) * h.extent(2));
   for (size_t i = 0; i < h.extent(0); ++i)

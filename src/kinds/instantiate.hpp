@@ -18,5 +18,5 @@
       Kokkos::View<const double**>, const pfode::solver::SampleSettings&, double);                                \
   template void pfode::reference::dop853<pfode::lane::pack_width, Model>(                                        \
       const std::string&, const Model&, Kokkos::View<const double**>, Kokkos::View<const double*>,              \
-      const pfode::reference::Dop853Settings&, const pfode::lane::NfeCounter&, const Kokkos::View<double***>&,  \
+      const pfode::reference::Dop853Settings&, const pfode::lane::NfeCounter&, const pfode::reference::States&,    \
       const Kokkos::View<int*>&, const Kokkos::View<long**>&, pfode::lane::TeamShape);

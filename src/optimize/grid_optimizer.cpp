@@ -23,7 +23,7 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 // The states a run is measured against: `y` holds the reference states (sample, time, coord) and
 // grid point i takes those of time index[i].
 struct Exact {
-  Kokkos::View<const double***> y;
+  Kokkos::View<const double***, Kokkos::LayoutStride> y;  // reference::States
   int samples;
 };
 

@@ -6,7 +6,7 @@ namespace pfode::reference {
 
 void dop853(const std::string& label, const model::DeviceModel& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            const States& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
             lane::TeamShape team_shape) {
   std::visit(
       [&](const auto& kind) {

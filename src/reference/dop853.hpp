@@ -12,6 +12,7 @@
 
 #include "lane/layout.hpp"
 #include "model/kinds.hpp"
+#include "reference/states.hpp"
 
 namespace pfode::reference {
 
@@ -46,7 +47,7 @@ inline constexpr int pack_step_width = 16;
 // the samples that did not get through. On whichever kind of model `model` holds.
 void dop853(const std::string& label, const model::DeviceModel& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            const States& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
             lane::TeamShape team_shape = {});
 
 // The same on one kind of model (model/concept.hpp): defined in reference/dop853_kernel.hpp,
@@ -55,7 +56,7 @@ void dop853(const std::string& label, const model::DeviceModel& model, Kokkos::V
 template <int W, class Model>
 void dop853(const std::string& label, const Model& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            const States& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
             lane::TeamShape team_shape = {});
 
 }  // namespace pfode::reference

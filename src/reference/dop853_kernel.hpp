@@ -35,7 +35,7 @@ struct Dop853Kernel {
   L lane;
   Kokkos::View<const double**> y_start;  // (sample, coord) at u_out(0)
   Kokkos::View<const double*> u_out;     // requested u = log s, strictly monotone, u_out(0) = start
-  Kokkos::View<double***> y_out;         // (sample, m, coord)
+  States y_out;                          // (sample, m, coord)
   Kokkos::View<int*> failed;             // 1 where the step budget ran out or the solution blew up
   Kokkos::View<long**> steps;            // (sample, 2): accepted, rejected steps (12 NFE each, after 1 at the start)
 
@@ -280,7 +280,7 @@ struct Dop853Kernel {
 template <int W, class Model>
 void dop853(const std::string& label, const Model& model, Kokkos::View<const double**> y_start,
             Kokkos::View<const double*> u_out, const Dop853Settings& settings, const lane::NfeCounter& nfe,
-            const Kokkos::View<double***>& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
+            const States& y_out, const Kokkos::View<int*>& failed, const Kokkos::View<long**>& steps,
             lane::TeamShape team_shape) {
   if constexpr (W != pack_step_width)
     if (settings.pack_step)

@@ -12,24 +12,14 @@ namespace pfode::reference {
 namespace {
 
 struct Solve {
-  Kokkos::View<double***> y;
+  States y;
   std::vector<long> nfe, accepted_steps, rejected_steps;  // per sample
   Kokkos::View<int*> failed;  // per sample: 1 when its step budget ran out or its state went non-finite
 };
 
-// samples x outputs x dim states, uninitialised: every entry is written by the kernel (a failed
-// sample's missing times with NaN), so no zero fill of what can be samples x thousands of times x
-// dim doubles.
-Kokkos::View<double***> allocate_states(int samples, int outputs, int dim) {
-  Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"), samples, outputs,
-                            dim);
-  common::prefer_huge_pages(y);
-  return y;
-}
-
 // y: where the states go (samples x outputs x dim), or empty to allocate it.
 Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
-                Kokkos::View<const double*> u_out, const Dop853Settings& settings, Kokkos::View<double***> y = {}) {
+                Kokkos::View<const double*> u_out, const Dop853Settings& settings, States y = {}) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
   lane::NfeCounter nfe("pfode::reference::nfe", samples);
@@ -51,15 +41,15 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
 }
 
 // The tight solve spread over split.parts processes: each integrates its share of the samples
-// straight into its rows of the whole solution, then every share is broadcast from its process:
-// its rows of states (contiguous: samples are the leading index), then per sample its NFE, accepted
-// and rejected steps and failure flag (all exact in a double).
+// straight into its part of the whole solution (on host backends; in memory they all share where
+// split.shared_rows gives it), then every share is broadcast from its process: its states unless
+// shared (by sample, then time, then coordinate), then per sample its NFE, accepted and rejected
+// steps and failure flag (all exact in a double).
 Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                       Kokkos::View<const double*> u_out, const Dop853Settings& settings, const SampleSplit& split) {
   const int samples = static_cast<int>(y_start.extent(0));
   const int outputs = static_cast<int>(u_out.extent(0));
   const int dim = static_cast<int>(y_start.extent(1));
-  const size_t per_sample = static_cast<size_t>(outputs) * dim;
   const auto [first, last] = sample_share(samples, split.part, split.parts);
   const int count = last - first;
   Kokkos::View<int*> share("pfode::reference::share", count);
@@ -70,21 +60,21 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
         share(p) = offset + p;
         for (int c = 0; c < dim; ++c) share_start(p, c) = y_start(offset + p, c);
       });
+  const size_t all_states = static_cast<size_t>(samples) * outputs * dim;
+  double* const shared = time_major_states && split.shared_rows ? split.shared_rows(all_states) : nullptr;
   Solve all;
-  all.y = allocate_states(samples, outputs, dim);
-  // The rows the broadcasts fill, row-major on the host: on host backends with row-major views the
-  // solution itself (the share is integrated in place, nothing is copied), elsewhere a copy.
-  using Rows = Kokkos::View<double***, Kokkos::LayoutRight, Kokkos::HostSpace>;
-  using Y = Kokkos::View<double***>;
-  constexpr bool in_place = std::is_same_v<Y::array_layout, Kokkos::LayoutRight> &&
-                            Kokkos::SpaceAccessibility<Kokkos::HostSpace, Y::memory_space>::accessible;
-  Rows rows;
-  if constexpr (in_place) rows = Rows(all.y.data(), samples, outputs, dim);
-  else rows = Rows(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::rows"), samples, outputs, dim);
+  all.y = shared ? States(shared, states_layout(samples, outputs, dim, samples)) : allocate_states(samples, outputs, dim);
+  // The whole solution on the host, time-major, as the broadcasts fill it: on host backends the
+  // solution itself, elsewhere a copy.
+  using HostStates = Kokkos::View<double***, Kokkos::LayoutStride, Kokkos::HostSpace>;
+  HostStates rows;
+  if constexpr (time_major_states) rows = HostStates(all.y.data(), all.y.layout());
+  else rows = HostStates(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::rows"),
+                         time_major(samples, outputs, dim, samples));
   // (the model's sample p is the batch's sample first + p, for kinds with per-sample data)
   const Solve own = integrate(model::for_samples(model, share), share_start, u_out, settings,
-                              in_place ? Y(all.y.data() + first * per_sample, count, outputs, dim) : Y());
-  if constexpr (!in_place) {
+                              time_major_states ? sample_range(all.y, first, count) : States());
+  if constexpr (!time_major_states) {
     const auto own_y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), own.y);
     for (int q = 0; q < count; ++q)
       for (int m = 0; m < outputs; ++m)
@@ -105,7 +95,18 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
   for (int root = 0; root < split.parts; ++root) {
     const auto [begin, end] = sample_share(samples, root, split.parts);
     if (begin == end) continue;
-    split.broadcast(rows.data() + begin * per_sample, (end - begin) * per_sample, root);
+    if (!shared) {  // the share's states in one message, sample by sample
+      std::vector<double> message(static_cast<size_t>(end - begin) * outputs * dim);
+      const auto each = [&](const auto& visit) {
+        size_t k = 0;
+        for (int p = begin; p < end; ++p)
+          for (int m = 0; m < outputs; ++m)
+            for (int c = 0; c < dim; ++c) visit(rows(p, m, c), message[k++]);
+      };
+      if (root == split.part) each([](double state, double& sent) { sent = state; });
+      split.broadcast(message.data(), message.size(), root);
+      if (root != split.part) each([](double& state, double received) { state = received; });
+    }
     split.broadcast(steps.data() + static_cast<size_t>(begin) * 4, static_cast<size_t>(end - begin) * 4, root);
   }
   for (int p = 0; p < samples; ++p) {
@@ -115,7 +116,7 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
     all.rejected_steps.push_back(static_cast<long>(r[2]));
     failed(p) = static_cast<int>(r[3]);
   }
-  if constexpr (!in_place) {
+  if constexpr (!time_major_states) {
     const auto y = Kokkos::create_mirror_view(all.y);
     for (int p = 0; p < samples; ++p)
       for (int m = 0; m < outputs; ++m)
@@ -127,6 +128,13 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
 }
 
 }  // namespace
+
+States allocate_states(int samples, int outputs, int dim) {
+  States y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::reference::y"),
+           states_layout(samples, outputs, dim, samples));
+  common::prefer_huge_pages(y);
+  return y;
+}
 
 std::pair<int, int> sample_share(int samples, int part, int parts) {
   const long packs = (samples + pack_step_width - 1) / pack_step_width;

@@ -10,12 +10,13 @@
 
 #include "model/kinds.hpp"
 #include "reference/dop853.hpp"
+#include "reference/states.hpp"
 
 namespace pfode::reference {
 
 struct ReferenceSolution {
   std::vector<double> s;                // requested s, strictly decreasing; s[0] is the start
-  Kokkos::View<double***> y;            // (sample, m, coord) canonical states y = x / alpha
+  States y;                             // (sample, m, coord) canonical states y = x / alpha
   double nfe_mean = 0.0;                // model evaluations per sample (tight solve)
   long nfe_max = 0;
   // Per sample, of the tight solve: model evaluations, 1 + 12 x (accepted + rejected) steps.
@@ -32,18 +33,24 @@ inline constexpr int estimate_sample_count = 32;
 std::vector<int> error_estimate_samples(int samples);
 
 // One reference solved by several processes (MPI ranks) together: process `part` of `parts`
-// integrates only its share of the samples (sample_share) and every share is sent to all
-// processes, so each ends up with the whole solution, bit for bit what one process computes: a
-// sample's solution depends on no sample outside its pack of pack_step_width, and shares are whole
-// packs. The error estimate's small second solve (estimate_sample_count samples) is done by every
-// process. Every process makes the same calls in the same order.
+// integrates only its share of the samples (sample_share), into memory all processes read
+// (shared_rows) or its own copy, whose every share is then sent to all processes. So each ends up
+// with the whole solution, bit for bit what one process computes: a sample's solution depends on
+// no sample outside its pack of pack_step_width, and shares are whole packs. The error estimate's
+// small second solve (estimate_sample_count samples) is done by every process. Every process makes
+// the same calls in the same order.
 struct SampleSplit {
   int part = 0, parts = 1;
   // data[0, count) <- process root's, on every process.
   std::function<void(double* data, size_t count, int root)> broadcast;
   // Called when this process has solved its share, before the first broadcast: throws to stop
-  // when another process has failed (and will not broadcast). May be empty.
+  // when another process has failed (and will not broadcast). May be empty without shared_rows.
   std::function<void()> meet;
+  // Where set: `count` doubles that every process reads and writes (the processes of one node
+  // share them), or null where there are none. Each process then integrates its share into its
+  // rows there, meet() makes them visible to all, and no state is broadcast. Only on backends
+  // whose states are row-major host memory; the same calls on every process.
+  std::function<double*(size_t count)> shared_rows;
 };
 
 // The samples [first, last) of `samples` that process `part` of `parts` integrates: whole packs of

@@ -21,7 +21,7 @@ namespace pfode::solver {
 // Exact solution along the grid: canonical states y*(sample, m, coord) of the reference, and the
 // reference index of every grid point.
 struct ExactStates {
-  Kokkos::View<const double***> y;
+  Kokkos::View<const double***, Kokkos::LayoutStride> y;  // reference::States
   Kokkos::View<const int*> index;
   // The reference's state at s = 0 (run.denoise_target = zero; -1: none): a final=denoise cell then
   // ends in x = D at alpha = 1 (sigma = 0) and is compared with x*(0) = y*(0).
@@ -37,11 +37,12 @@ struct ExactStates {
   // alpha of the state a final denoise returns: alpha_N, or 1 at sigma = 0.
   KOKKOS_INLINE_FUNCTION double final_alpha(const StepGrid& g) const { return zero >= 0 ? 1.0 : g.alpha(g.steps); }
 
-  // Asks the CPU caches for x*(t_i) of the lane's samples a step ahead of their use. Samples are
-  // the leading index, so one grid point's states are W rows thousands of reference times apart:
-  // cache misses that no hardware prefetcher foresees, ~13 % of a convergence-orders sweep before.
-  // Only a hint: no number changes. Nothing on GPUs. Forced inline: GCC takes a separate function
-  // that only prefetches for one without effects, and drops its calls.
+  // Asks the CPU caches for x*(t_i) of the lane's samples a step ahead of their use. The lane's
+  // states at one grid point are one block (reference/states.hpp), but the next grid point's lie
+  // one or many reference times further on: a jump no hardware prefetcher foresees (with samples
+  // as the leading index these misses were ~13 % of a convergence-orders sweep). Only a hint: no
+  // number changes. Nothing on GPUs. Forced inline: GCC takes a separate function that only
+  // prefetches for one without effects, and drops its calls.
   template <class L>
   KOKKOS_FORCEINLINE_FUNCTION void prefetch(const L& lane, int i) const {
 #if !defined(__CUDA_ARCH__) && !defined(__HIP_DEVICE_COMPILE__)

@@ -21,7 +21,7 @@ namespace {
 
 const char* kConfigFile = "config.ini";
 const char* kDamaged = "damaged";  // where validate() sets aside what it cannot use
-const char* kStates = "states";    // dataset of a reference file: y (sample, time, coordinate)
+const char* kStates = "states";    // dataset of a reference file: y (time, sample, coordinate)
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
@@ -387,7 +387,7 @@ bool Checkpoint::load_reference_states(int group, const Experiment& e, const Pla
   return reading([&] {
     record = read_reference_record(file.root(), group, e, plan);
     const io::Group g = only_record(file.root());
-    const std::vector<hsize_t> shape{static_cast<hsize_t>(e.samples), static_cast<hsize_t>(record.times),
+    const std::vector<hsize_t> shape{static_cast<hsize_t>(record.times), static_cast<hsize_t>(e.samples),
                                      static_cast<hsize_t>(e.models[plan.groups[group].model].dim)};
     if (g.dataset_shape(kStates) != shape || shape[0] * shape[1] * shape[2] != count)
       throw DamagedRecord("holds states of the wrong shape");

@@ -88,7 +88,7 @@ class Checkpoint {
   // expected to take at most 1/compute_per_write of that, at the rate (seconds per byte) of this
   // checkpoint's earlier writes. Before any write: yes (the first is written, as the first cell is).
   bool worth_keeping(double solve_seconds, double bytes) const;
-  // The record and states of `group`'s reference into `states` (samples x times x dim doubles)
+  // The record and states of `group`'s reference into `states` (times x samples x dim doubles)
   // when the checkpoint holds them; false when it does not. Throws DamagedRecord when they are
   // stored but damaged (validate() does not read them: they can be large).
   bool load_reference_states(int group, const Experiment& e, const Plan& plan, results::ReferenceRecord& record,

@@ -45,6 +45,12 @@ Ranks::Ranks(int* argc, char*** argv) {
   initialised_ = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm node;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  int node_size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
+  one_node_ = node_size == size_;
 #else
   (void)argc;
   (void)argv;
@@ -114,12 +120,7 @@ struct CellClaims::Window {};
 CellClaims::CellClaims(const Ranks& ranks, int groups) : ranks_(ranks), local_(groups, 0) {
 #ifdef PFODE_HAVE_MPI
   if (!ranks.initialised_ || ranks.size() == 1) return;
-  MPI_Comm node;
-  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-  int node_size = 0;
-  MPI_Comm_size(node, &node_size);
-  MPI_Comm_free(&node);
-  shared_ = node_size == ranks.size();
+  shared_ = ranks.one_node();
   if (!shared_) return;
   window_ = std::make_unique<Window>();
   long* counters = nullptr;
@@ -153,6 +154,66 @@ long CellClaims::next(int group) {
   }
 #endif
   return local_.at(group)++;
+}
+
+#ifdef PFODE_HAVE_MPI
+struct SharedStates::Window {
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Win win = MPI_WIN_NULL;
+};
+#else
+struct SharedStates::Window {};
+#endif
+
+SharedStates::SharedStates(const Ranks& ranks, size_t doubles) : ranks_(ranks) {
+#ifdef PFODE_HAVE_MPI
+  if (!ranks.initialised_ || ranks.size() == 1 || !ranks.one_node() || doubles == 0) return;
+  window_ = std::make_unique<Window>();
+  // On a communicator of its own that returns errors: a node that cannot give this much shared
+  // memory (a small /dev/shm, an MPI without shared windows) leaves the states to the broadcast.
+  MPI_Comm_dup(MPI_COMM_WORLD, &window_->comm);
+  MPI_Comm_set_errhandler(window_->comm, MPI_ERRORS_RETURN);
+  double* mine = nullptr;
+  const MPI_Aint bytes = ranks.first() ? static_cast<MPI_Aint>(doubles * sizeof(double)) : 0;
+  const int status = MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, window_->comm, &mine, &window_->win);
+  if (!ranks.all(status == MPI_SUCCESS)) {
+    if (status == MPI_SUCCESS) window_->win = MPI_WIN_NULL;  // another rank has none: left unused
+    return;
+  }
+  MPI_Aint size = 0;
+  int unit = 0;
+  MPI_Win_shared_query(window_->win, 0, &size, &unit, &base_);  // rank 0's part: all of it
+  capacity_ = doubles;
+  MPI_Win_lock_all(MPI_MODE_NOCHECK, window_->win);
+#else
+  (void)ranks;
+  (void)doubles;
+#endif
+}
+
+SharedStates::~SharedStates() {
+#ifdef PFODE_HAVE_MPI
+  if (!window_) return;
+  if (window_->win != MPI_WIN_NULL) {
+    ranks_.barrier();  // MPI_Win_free waits for every rank, spinning
+    if (base_) MPI_Win_unlock_all(window_->win);
+    MPI_Win_free(&window_->win);
+  }
+  MPI_Comm_free(&window_->comm);
+#endif
+}
+
+double* SharedStates::rows(size_t count) {
+  if (!base_ || count > capacity_ - used_) return nullptr;
+  double* at = base_ + used_;
+  used_ += count;
+  return at;
+}
+
+void SharedStates::sync() const {
+#ifdef PFODE_HAVE_MPI
+  if (base_) MPI_Win_sync(window_->win);
+#endif
 }
 
 void sort_by_cost(const Experiment& e, const Plan& plan, std::vector<int>& ids) {

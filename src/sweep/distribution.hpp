@@ -1,6 +1,7 @@
 // Spreading a sweep over MPI ranks (when pfode is built with MPI). Each reference is solved once,
-// by all ranks together, each integrating an even share of its samples (reference::SampleSplit,
-// through Ranks::broadcast). The ranks meet at every group's reference, so each group's cells are
+// by all ranks together, each integrating an even share of its samples (reference::SampleSplit):
+// on one node into memory the ranks share (SharedStates), elsewhere exchanged through
+// Ranks::broadcast. The ranks meet at every group's reference, so each group's cells are
 // balanced by themselves. Ranks on one node take a group's cells one at a time, largest estimated
 // cost first, from a counter in shared memory (CellClaims): a rank that finishes early takes more,
 // whatever the estimate got wrong. Across nodes the cells are assigned beforehand by estimated
@@ -29,6 +30,8 @@ class Ranks {
   int rank() const { return rank_; }
   int size() const { return size_; }
   bool first() const { return rank_ == 0; }
+  // Whether every rank runs on this node (MPI_COMM_TYPE_SHARED): they can then share memory.
+  bool one_node() const { return one_node_; }
   void barrier() const;
   // Logical AND over ranks: whether every rank succeeded.
   bool all(bool ok) const { return minimum(ok ? 1 : 0) == 1; }
@@ -41,8 +44,9 @@ class Ranks {
 
  private:
   int rank_ = 0, size_ = 1;
-  bool initialised_ = false;
+  bool initialised_ = false, one_node_ = true;
   friend class CellClaims;
+  friend class SharedStates;
 };
 
 // One counter per group of cells, on the first rank, that every rank draws from: next(g) gives
@@ -66,6 +70,40 @@ class CellClaims {
   bool shared_ = false;
   std::vector<long> local_;
   struct Window;  // the MPI window of the counters (distribution.cpp: this header needs no mpi.h)
+  std::unique_ptr<Window> window_;
+};
+
+// Memory for the references' states that every rank of a node reads: an MPI shared-memory window.
+// Each rank integrates its share of a reference's samples straight into it and reads the others'
+// shares there, so a node holds one copy of the states instead of one per rank, and no state is
+// sent. Only where every rank runs on one node (several ranks) and the MPI library gives the
+// window; elsewhere rows() is null, and each rank keeps its own copy, filled by Ranks::broadcast.
+// Created and destroyed by all ranks together (the destructor meets the others first, as
+// CellClaims's does).
+class SharedStates {
+ public:
+  SharedStates(const Ranks& ranks, size_t doubles);
+  ~SharedStates();
+  SharedStates(const SharedStates&) = delete;
+  SharedStates& operator=(const SharedStates&) = delete;
+
+  // The next `count` doubles of the window, or null where it has no room (or there is none). Every
+  // rank makes the same calls, so each gets the same memory.
+  double* rows(size_t count);
+  // The whole window free again, for the next group's references: call once no rank reads the
+  // previous group's states (every rank has met at the next group).
+  void reuse() { used_ = 0; }
+  // Makes this rank's writes to the window visible to the other ranks, and theirs to it, when
+  // called on both sides of a meeting of the ranks (Ranks::minimum).
+  void sync() const;
+  // Doubles of shared memory (0: none, the states are broadcast).
+  size_t capacity() const { return capacity_; }
+
+ private:
+  const Ranks& ranks_;
+  double* base_ = nullptr;
+  size_t capacity_ = 0, used_ = 0;
+  struct Window;
   std::unique_ptr<Window> window_;
 };
 

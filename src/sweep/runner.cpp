@@ -226,17 +226,18 @@ void add_weak_error(const Experiment& e, const Cell& cell, const model::DeviceMo
   r.weak_mmd = weak.mmd;
 }
 
-// Reference states on the host: a host view is row-major storage itself where its layout is
-// (host backends); otherwise its values go through a row-major buffer, visited here.
+// Reference states on the host, as the checkpoint keeps them: time-major (time, sample,
+// coordinate). A host view is that storage itself on host backends (reference/states.hpp);
+// otherwise its values go through a buffer in that order, visited here.
 template <class HostView>
-constexpr bool row_major_storage() {
-  return std::is_same_v<typename HostView::array_layout, Kokkos::LayoutRight>;
+constexpr bool time_major_storage() {
+  return std::is_same_v<typename HostView::memory_space, reference::States::memory_space> && reference::time_major_states;
 }
 template <class HostView, class F>
 void for_each_state(const HostView& h, const F& visit) {
-  for (size_t p = 0; p < h.extent(0); ++p)
-    for (size_t k = 0; k < h.extent(1); ++k)
-      for (size_t j = 0; j < h.extent(2); ++j) visit(h(p, k, j), (p * h.extent(1) + k) * h.extent(2) + j);
+  for (size_t k = 0; k < h.extent(1); ++k)
+    for (size_t p = 0; p < h.extent(0); ++p)
+      for (size_t j = 0; j < h.extent(2); ++j) visit(h(p, k, j), (k * h.extent(0) + p) * h.extent(2) + j);
 }
 
 }  // namespace
@@ -444,6 +445,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     split.meet = [shared] {
       if (shared->minimum(1) == failed) throw OtherRankFailed();
     };
+    split.shared_rows = shared->shared_rows;
   }
   const auto has_work = [&](size_t g) {
     return solve_groups.count(static_cast<int>(g)) > 0 ||
@@ -470,17 +472,17 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     reference.times = reference_times(e, plan, group);
     int path = todo.empty() ? any : solve;
     if (!todo.empty() && callbacks.stored_reference) {  // kept by an earlier run: no solve
-      Kokkos::View<double***> y(Kokkos::view_alloc(Kokkos::WithoutInitializing, "pfode::sweep::reference_states"),
-                                e.samples, reference.times.size() + (settings.to_zero ? 1 : 0), spec.dim);
+      const auto y = reference::allocate_states(
+          e.samples, static_cast<int>(reference.times.size() + (settings.to_zero ? 1 : 0)), spec.dim);
       auto h = Kokkos::create_mirror_view(y);
       std::vector<double> buffer;
       double* into = h.data();
-      if constexpr (!row_major_storage<decltype(h)>()) {
+      if constexpr (!time_major_storage<decltype(h)>()) {
         buffer.resize(h.size());
         into = buffer.data();
       }
       if (callbacks.stored_reference(static_cast<int>(group_index), reference.record, into, h.size())) {
-        if constexpr (!row_major_storage<decltype(h)>()) for_each_state(h, [&](double& v, size_t i) { v = buffer[i]; });
+        if constexpr (!time_major_storage<decltype(h)>()) for_each_state(h, [&](double& v, size_t i) { v = buffer[i]; });
         Kokkos::deep_copy(y, h);
         reference.solution.y = y;
         if (settings.to_zero) reference.zero = static_cast<int>(reference.times.size());
@@ -490,6 +492,7 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
     if (shared) {
       path = shared->minimum(path);
       if (path == failed) throw OtherRankFailed();
+      if (shared->reuse_rows) shared->reuse_rows();  // no rank reads the previous group's states now
       if (path == stored && todo.empty()) continue;
     }
     if (path != stored) {
@@ -505,9 +508,9 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
         // The last group's states would serve only a kill while the results file is assembled.
         if (callbacks.keep_reference_states && group_index != last_group) {
           host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
-          states.shape = {host.extent(0), host.extent(1), host.extent(2)};
+          states.shape = {host.extent(1), host.extent(0), host.extent(2)};
           states.data = host.data();
-          if constexpr (!row_major_storage<decltype(host)>()) {
+          if constexpr (!time_major_storage<decltype(host)>()) {
             buffer.resize(host.size());
             for_each_state(host, [&](double v, size_t i) { buffer[i] = v; });
             states.data = buffer.data();

@@ -14,7 +14,7 @@
 
 namespace pfode::sweep {
 
-// A reference's states y (sample, time, coordinate), row-major on the host.
+// A reference's states y, time-major on the host: (time, sample, coordinate), row-major.
 struct ReferenceStates {
   const double* data = nullptr;
   std::vector<unsigned long long> shape;
@@ -26,7 +26,7 @@ struct RunCallbacks {
   // follows in this run.
   std::function<void(int group, const results::ReferenceRecord&, const ReferenceStates& states)> reference_done;
   bool keep_reference_states = false;
-  // A group's reference kept by an earlier run: fills `record` and `states` (samples x times x dim
+  // A group's reference kept by an earlier run: fills `record` and `states` (times x samples x dim
   // doubles, row-major) and returns true, or returns false to have it solved.
   std::function<bool(int group, results::ReferenceRecord& record, double* states, size_t count)> stored_reference;
 };
@@ -58,6 +58,11 @@ struct SharedReferences {
   // rank's next position in the group's list of cells left, ordered by sort_by_cost, and the
   // rank computes cells until it draws past the end. Else each rank runs the cells not skipped.
   std::function<long(int group)> claim;
+  // Where set (SharedStates): memory the ranks share for the states of a group's references
+  // (reference::SampleSplit::shared_rows; minimum() then makes each rank's writes visible to all),
+  // and reuse_rows(), called once every rank has come to the next group, frees it for that group's.
+  std::function<double*(size_t count)> shared_rows;
+  std::function<void()> reuse_rows;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume, or another
