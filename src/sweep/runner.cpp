@@ -28,17 +28,16 @@ double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y
   auto y = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), ref.y);
   const int samples = static_cast<int>(y.extent(0)), times = static_cast<int>(y.extent(1));
   const model::GaussianFlow flow(m, ref.s[0], ref.s);
-  std::vector<double> sum(times, 0.0), u0(m.dim), exact(m.dim);
-  for (int p = 0; p < samples; ++p) {  // sample by sample, the order of the states in memory
-    flow.start(y_start.data() + static_cast<size_t>(p) * m.dim, u0.data());
-    for (int k = 0; k < times; ++k) {
-      flow.at(k, u0.data(), exact.data());
+  std::vector<double> sum(times, 0.0), u0(static_cast<size_t>(samples) * m.dim), exact(m.dim);
+  for (int p = 0; p < samples; ++p) flow.start(y_start.data() + static_cast<size_t>(p) * m.dim, u0.data() + p * m.dim);
+  for (int k = 0; k < times; ++k)  // time by time, the order of the states in memory (reference/states.hpp)
+    for (int p = 0; p < samples; ++p) {
+      flow.at(k, u0.data() + static_cast<size_t>(p) * m.dim, exact.data());
       for (int j = 0; j < m.dim; ++j) {
         const double d = alpha[k] * (y(p, k, j) - exact[j]);
         sum[k] += d * d;
       }
     }
-  }
   double worst = 0;
   for (int k = 0; k < times; ++k) worst = std::max(worst, std::sqrt(sum[k] / (static_cast<double>(samples) * m.dim)));
   return worst;
