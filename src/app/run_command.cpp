@@ -240,15 +240,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     if ((all_done && !references_kept.count(static_cast<int>(g))) || (!all_done && ranks.size() > 1))
       solve_groups.insert(static_cast<int>(g));
   }
-  // Room for the largest group's reference states (an imperfect model's group solves two).
-  size_t state_doubles = 0;
-  for (const auto& g : plan.groups) {
-    const size_t solves = experiment.models[g.model].is_exact() ? 1 : 2;
-    if (!g.cells.empty())
-      state_doubles = std::max(state_doubles, solves * experiment.samples * experiment.models[g.model].dim *
-                                                  static_cast<size_t>(sweep::reference_outputs(experiment, plan, g)));
-  }
-  sweep::SharedStates states(ranks, state_doubles);
+  sweep::SharedStates states(ranks, sweep::largest_reference_states(experiment, plan));
   sweep::SharedReferences shared;
   shared.rank = ranks.rank();
   shared.ranks = ranks.size();

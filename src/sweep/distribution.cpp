@@ -176,8 +176,8 @@ SharedStates::SharedStates(const Ranks& ranks, size_t doubles) : ranks_(ranks) {
   double* mine = nullptr;
   const MPI_Aint bytes = ranks.first() ? static_cast<MPI_Aint>(doubles * sizeof(double)) : 0;
   const int status = MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, window_->comm, &mine, &window_->win);
-  if (!ranks.all(status == MPI_SUCCESS)) {
-    if (status == MPI_SUCCESS) window_->win = MPI_WIN_NULL;  // another rank has none: left unused
+  if (!ranks.all(status == MPI_SUCCESS)) {  // a rank without the window: none is used (or freed)
+    window_->win = MPI_WIN_NULL;
     return;
   }
   MPI_Aint size = 0;

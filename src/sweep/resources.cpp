@@ -81,6 +81,17 @@ std::string format_bytes(double bytes) {
   return buf;
 }
 
+size_t largest_reference_states(const Experiment& e, const Plan& plan) {
+  size_t largest = 0;
+  for (const auto& g : plan.groups) {
+    if (g.cells.empty()) continue;
+    const auto& model = e.models[g.model];
+    const size_t solves = model.is_exact() ? 1 : 2;
+    largest = std::max(largest, solves * e.samples * model.dim * static_cast<size_t>(reference_outputs(e, plan, g)));
+  }
+  return largest;
+}
+
 ResourceEstimate estimate_resources(const Experiment& e, const Plan& plan) {
   ResourceEstimate need;
   const double samples = e.samples, word = sizeof(double);

@@ -22,6 +22,10 @@ struct ResourceEstimate {
 
 ResourceEstimate estimate_resources(const Experiment& e, const Plan& plan);
 
+// Doubles of the largest group's reference states (samples x times x dim), twice for an imperfect
+// model, whose group also solves its exact model's reference.
+size_t largest_reference_states(const Experiment& e, const Plan& plan);
+
 // Throws std::invalid_argument when the estimate exceeds the memory available to this process
 // (MemAvailable, or less under a cgroup limit).
 void check_memory(const ResourceEstimate& need);

@@ -29,7 +29,8 @@ double closed_form_error(const model::ModelSpec& m, const std::vector<double>& y
   const int samples = static_cast<int>(y.extent(0)), times = static_cast<int>(y.extent(1));
   const model::GaussianFlow flow(m, ref.s[0], ref.s);
   std::vector<double> sum(times, 0.0), u0(static_cast<size_t>(samples) * m.dim), exact(m.dim);
-  for (int p = 0; p < samples; ++p) flow.start(y_start.data() + static_cast<size_t>(p) * m.dim, u0.data() + p * m.dim);
+  for (int p = 0; p < samples; ++p)
+    flow.start(y_start.data() + static_cast<size_t>(p) * m.dim, u0.data() + static_cast<size_t>(p) * m.dim);
   for (int k = 0; k < times; ++k)  // time by time, the order of the states in memory (reference/states.hpp)
     for (int p = 0; p < samples; ++p) {
       flow.at(k, u0.data() + static_cast<size_t>(p) * m.dim, exact.data());
