@@ -259,6 +259,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   if (ranks.first()) {
     for (const auto& line : set_aside)
       std::cerr << "pfode: checkpoint: " << printable_message(line) << "; set aside in '" << partial << "/damaged/'\n";
+    if (!states.no_room().empty()) std::cerr << "pfode: " << states.no_room() << "\n";
     if (!keep_states && need.reference_states > 0)
       std::cerr << "pfode: the reference states (" << sweep::format_bytes(need.reference_states)
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";

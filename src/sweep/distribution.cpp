@@ -8,7 +8,10 @@
 
 #ifdef PFODE_HAVE_MPI
 #include <mpi.h>
+#include <sys/statvfs.h>
 #endif
+
+#include "sweep/resources.hpp"
 
 namespace pfode::sweep {
 
@@ -168,6 +171,23 @@ struct SharedStates::Window {};
 SharedStates::SharedStates(const Ranks& ranks, size_t doubles) : ranks_(ranks) {
 #ifdef PFODE_HAVE_MPI
   if (!ranks.initialised_ || ranks.size() == 1 || !ranks.one_node() || doubles == 0) return;
+  // MPI libraries back a node's shared windows with a file in /dev/shm. Where it lacks room, Open
+  // MPI 4.1 warns and then hangs the ranks instead of failing the call, so the window is asked for
+  // only where /dev/shm has room for it with a quarter to spare (rank 0's view; a container's
+  // /dev/shm is often 64 MB).
+  const double bytes_needed = static_cast<double>(doubles) * sizeof(double);
+  double free_bytes = 0;
+  if (ranks.first()) {
+    struct statvfs fs {};
+    if (statvfs(shared_memory_dir, &fs) == 0) free_bytes = static_cast<double>(fs.f_bavail) * fs.f_frsize;
+  }
+  if (!ranks.all(!ranks.first() || free_bytes >= 1.25 * bytes_needed)) {
+    if (ranks.first())
+      no_room_ = std::string(shared_memory_dir) + " has " + format_bytes(free_bytes) +
+                 " free, too little to share the reference states (" + format_bytes(bytes_needed) +
+                 ") between the ranks: each keeps its own copy";
+    return;
+  }
   window_ = std::make_unique<Window>();
   // On a communicator of its own that returns errors: a node that cannot give this much shared
   // memory (a small /dev/shm, an MPI without shared windows) leaves the states to the broadcast.

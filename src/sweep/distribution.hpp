@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "sweep/plan.hpp"
@@ -98,9 +99,14 @@ class SharedStates {
   void sync() const;
   // Doubles of shared memory (0: none, the states are broadcast).
   size_t capacity() const { return capacity_; }
+  // On the first rank, why there is none although the ranks share a node: the node's shared memory
+  // (shared_memory_dir) has too little room. Empty otherwise.
+  const std::string& no_room() const { return no_room_; }
+  static constexpr const char* shared_memory_dir = "/dev/shm";
 
  private:
   const Ranks& ranks_;
+  std::string no_room_;
   double* base_ = nullptr;
   size_t capacity_ = 0, used_ = 0;
   struct Window;

@@ -3,7 +3,9 @@
  *                               written (a disk that fills up during the run);
  *   PFODE_FAULT_FAIL_NAME=TEXT  writes to files whose path contains TEXT fail with ENOSPC (the disk
  *                               fills up exactly there, e.g. at the results file);
- *   PFODE_FAULT_FREE_BYTES=N    statvfs reports N bytes free (a disk that is nearly full);
+ *   PFODE_FAULT_FREE_BYTES=N    statvfs reports N bytes free (a disk that is nearly full), for
+ *                               every path or, with PFODE_FAULT_FREE_PATH=TEXT, for the paths that
+ *                               contain TEXT;
  *   PFODE_FAULT_SLOW_NAME=TEXT  a rename onto a path that contains TEXT first waits 50 ms (a slow
  *                               disk, so a run can be interrupted between two of its checkpoints
  *                               however fast the machine).
@@ -80,24 +82,25 @@ ssize_t writev(int fd, const struct iovec* iov, int n) {
 }
 
 /* statvfs and statvfs64 differ only in their field types. */
-#define REPORT_FREE_BYTES(status, buf)                              \
-  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");        \
-  if (status == 0 && free_bytes) {                                  \
-    buf->f_frsize = 4096;                                           \
+#define REPORT_FREE_BYTES(status, path, buf)                                  \
+  const char* free_bytes = getenv("PFODE_FAULT_FREE_BYTES");                  \
+  const char* free_path = getenv("PFODE_FAULT_FREE_PATH");                    \
+  if (status == 0 && free_bytes && (!free_path || strstr(path, free_path))) { \
+    buf->f_frsize = 4096;                                                     \
     buf->f_bavail = buf->f_bfree = (unsigned long long)(atoll(free_bytes) / 4096); \
   }
 
 int statvfs(const char* path, struct statvfs* buf) {
   REAL(statvfs);
   const int status = real(path, buf);
-  REPORT_FREE_BYTES(status, buf);
+  REPORT_FREE_BYTES(status, path, buf);
   return status;
 }
 
 int statvfs64(const char* path, struct statvfs64* buf) {
   REAL(statvfs64);
   const int status = real(path, buf);
-  REPORT_FREE_BYTES(status, buf);
+  REPORT_FREE_BYTES(status, path, buf);
   return status;
 }
 

@@ -37,6 +37,15 @@ rm results.h5
 "$mpiexec" $flags --mca osc ^sm "$pfode" run ../sweep.ini --progress cells 2>"$work/apart.txt" >/dev/null
 ! grep -q "share the reference states" "$work/apart.txt" || { echo "shared states without shared windows"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
+# Where /dev/shm has too little room (a container's is often 64 MB; Open MPI would hang asking for
+# the window there), the ranks keep their own copies, say so once, and give the same numbers.
+rm results.h5
+# shellcheck disable=SC2086
+"$mpiexec" $flags -x LD_PRELOAD="$shim" -x PFODE_FAULT_FREE_BYTES=1000000 -x PFODE_FAULT_FREE_PATH=/dev/shm \
+  "$pfode" run ../sweep.ini -q 2>"$work/no_room.txt" >/dev/null
+[ "$(grep -c "^pfode: /dev/shm has .* free, too little to share the reference states" "$work/no_room.txt")" -eq 1 ] ||
+  { echo "no word of the states not shared for lack of /dev/shm: $(cat "$work/no_room.txt")"; exit 1; }
+/usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
 
 # Interrupt a 2-rank run as soon as its first cell is checkpointed, then resume it with 2 ranks.
 # Each batch of cells takes 50 ms to land (the shim), so on any machine there is work left
