@@ -8,7 +8,6 @@
 
 #ifdef PFODE_HAVE_MPI
 #include <mpi.h>
-#include <sys/statvfs.h>
 #endif
 
 #include "sweep/resources.hpp"
@@ -176,14 +175,10 @@ SharedStates::SharedStates(const Ranks& ranks, size_t doubles) : ranks_(ranks) {
   // only where /dev/shm has room for it with a quarter to spare (rank 0's view; a container's
   // /dev/shm is often 64 MB).
   const double bytes_needed = static_cast<double>(doubles) * sizeof(double);
-  double free_bytes = 0;
-  if (ranks.first()) {
-    struct statvfs fs {};
-    if (statvfs(shared_memory_dir, &fs) == 0) free_bytes = static_cast<double>(fs.f_bavail) * fs.f_frsize;
-  }
-  if (!ranks.all(!ranks.first() || free_bytes >= 1.25 * bytes_needed)) {
+  const double available = ranks.first() ? free_bytes(shared_memory_dir).value_or(0.0) : 0.0;
+  if (!ranks.all(!ranks.first() || available >= 1.25 * bytes_needed)) {
     if (ranks.first())
-      no_room_ = std::string(shared_memory_dir) + " has " + format_bytes(free_bytes) +
+      no_room_ = std::string(shared_memory_dir) + " has " + format_bytes(available) +
                  " free, too little to share the reference states (" + format_bytes(bytes_needed) +
                  ") between the ranks: each keeps its own copy";
     return;

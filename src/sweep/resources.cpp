@@ -147,16 +147,21 @@ bool check_disk(const ResourceEstimate& need, const std::string& out, double on_
   namespace fs = std::filesystem;
   const fs::path path(out);
   const std::string dir = path.has_parent_path() ? path.parent_path().string() : ".";
-  struct statvfs fs_info {};
-  if (statvfs(dir.c_str(), &fs_info) != 0) return false;  // unknown: run, without the optional states
-  const double free_bytes = static_cast<double>(fs_info.f_bavail) * static_cast<double>(fs_info.f_frsize);
+  const auto available = free_bytes(dir);
+  if (!available) return false;  // unknown: run, without the optional states
   const double required = std::max(0.0, need.results_file + need.checkpoint - on_disk);
-  if (required > free_bytes)
+  if (required > *available)
     throw std::invalid_argument("not enough disk space for '" + out + "': the run needs about " +
                                 format_bytes(required) + " more (results file " + format_bytes(need.results_file) +
-                                ", checkpoint " + format_bytes(need.checkpoint) + "), and " + format_bytes(free_bytes) +
+                                ", checkpoint " + format_bytes(need.checkpoint) + "), and " + format_bytes(*available) +
                                 " are free in '" + dir + "'");
-  return required + need.reference_states <= 0.5 * free_bytes;
+  return required + need.reference_states <= 0.5 * *available;
+}
+
+std::optional<double> free_bytes(const std::string& dir) {
+  struct statvfs fs_info {};
+  if (statvfs(dir.c_str(), &fs_info) != 0) return std::nullopt;
+  return static_cast<double>(fs_info.f_bavail) * static_cast<double>(fs_info.f_frsize);
 }
 
 }  // namespace pfode::sweep

@@ -6,6 +6,7 @@
 // The per-record sizes are HDF5's as measured on pfode's files; estimates, not byte counts.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "sweep/plan.hpp"
@@ -34,6 +35,9 @@ void check_memory(const ResourceEstimate& need);
 // rest of the checkpoint (`on_disk`: bytes the checkpoint holds already). Returns whether the
 // reference states should be checkpointed too: when all of it takes at most half the free space.
 bool check_disk(const ResourceEstimate& need, const std::string& out, double on_disk);
+
+// Bytes free to this process in the file system of `dir`; nothing where that is unknown.
+std::optional<double> free_bytes(const std::string& dir);
 
 std::string format_bytes(double bytes);  // "763 MB"
 
