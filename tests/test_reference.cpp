@@ -530,6 +530,79 @@ TEST_CASE("reference: processes that share memory each write their share in plac
   }
 }
 
+TEST_CASE("reference: processes of two nodes share memory per node; the first of each sends its node's shares "
+          "to the other node and writes the other's into its own: both nodes hold the one-process solution",
+          "[reference]") {
+  // Four processes, process p on node p % 2 (interleaved), the first of each node (0 and 1) filling
+  // it. Played one after another, the others before the first ones, as meet() orders them: a node's
+  // shares are all written before they are sent.
+  if (!reference::time_major_states) return;  // shared rows are for host backends only
+  using Role = reference::SampleSplit::NodeRole;
+  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const auto model = model::to_device(spec);
+  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
+  const int samples = 70, outputs = static_cast<int>(s_out.size()), dim = spec.dim, parts = 4;
+  const auto starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
+  reference::Dop853Settings settings;
+  settings.rtol = settings.atol = 1e-10;
+  const auto whole = reference::solve_reference(model, starts, s_out, settings);
+  const auto y_whole = test::to_host(whole.y);
+  std::vector<std::vector<double>> nodes(2, std::vector<double>(static_cast<size_t>(samples) * outputs * dim, NAN));
+  const auto share_of = [&](int root) {  // root's share as a message: by sample, then time, then coordinate
+    const auto [begin, end] = reference::sample_share(samples, root, parts);
+    std::vector<double> message;
+    for (int p = begin; p < end; ++p)
+      for (int m = 0; m < outputs; ++m)
+        for (int c = 0; c < dim; ++c) message.push_back(y_whole(p, m, c));
+    return message;
+  };
+  for (int part : {2, 3, 0, 1}) {
+    INFO("part " << part);
+    const int node = part % 2;
+    const bool fills = part < 2;
+    int met = 0, sent = 0, received = 0;
+    reference::SampleSplit split;
+    split.part = part;
+    split.parts = parts;
+    split.meet = [&] { ++met; };
+    split.shared_rows = [&](size_t) { return nodes[node].data(); };
+    split.broadcast = [&](double* data, size_t count, int root) {
+      const auto [begin, end] = reference::sample_share(samples, root, parts);
+      REQUIRE(count == 4 * static_cast<size_t>(end - begin));  // steps only
+      if (root == part) return;
+      for (int p = begin; p < end; ++p) {
+        double* r = data + 4 * static_cast<size_t>(p - begin);
+        r[0] = whole.nfe[p], r[1] = whole.accepted_steps[p], r[2] = whole.rejected_steps[p], r[3] = 0;
+      }
+    };
+    split.node_role = [&](int root) { return !fills ? Role::none : root % 2 == node ? Role::send : Role::receive; };
+    split.broadcast_between_nodes = [&](double* data, size_t count, int root) {
+      REQUIRE(fills);
+      REQUIRE(met == 1);
+      const auto expected = share_of(root);
+      REQUIRE(count == expected.size());
+      if (root % 2 == node) {
+        ++sent;
+        for (size_t k = 0; k < count; ++k) REQUIRE(data[k] == expected[k]);
+      } else {
+        ++received;
+        std::copy(expected.begin(), expected.end(), data);
+      }
+    };
+    const auto solved = reference::solve_reference(model, starts, s_out, settings, {}, split);
+    REQUIRE(solved.y.data() == nodes[node].data());
+    REQUIRE(met == 2);  // again after the exchange: the node's other processes then read it
+    REQUIRE(sent == (fills ? 2 : 0));
+    REQUIRE(received == (fills ? 2 : 0));
+    for (size_t p = 0; p < solved.nfe.size(); ++p) REQUIRE(solved.nfe[p] == whole.nfe[p]);
+  }
+  for (int node = 0; node < 2; ++node)
+    for (int p = 0; p < samples; ++p)
+      for (int m = 0; m < outputs; ++m)
+        for (int c = 0; c < dim; ++c)
+          REQUIRE(nodes[node][(static_cast<size_t>(m) * samples + p) * dim + c] == y_whole(p, m, c));
+}
+
 #include "reference/dop853_coefficients.hpp"
 
 TEST_CASE("reference: the DOP853 tableau -- row sums, quadrature conditions, order 8 on a nonlinear system, "

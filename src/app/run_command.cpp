@@ -254,6 +254,12 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   if (claims.shared()) shared.claim = [&](int group) { return claims.next(group); };
   shared.shared_rows = [&](size_t count) { return states.rows(count); };
   shared.reuse_rows = [&] { states.reuse(); };
+  if (states.capacity() > 0 && states.nodes() > 1) {
+    shared.node_role = [&](int root) { return states.node_role(root); };
+    shared.broadcast_between_nodes = [&](double* data, size_t count, int root) {
+      states.broadcast_between_nodes(data, count, root);
+    };
+  }
 
   const std::string prefix = ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + ": " : "";
   if (ranks.first()) {
@@ -265,9 +271,13 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                 << ") are not checkpointed, for lack of disk space: a resume solves the references again\n";
   }
   sweep::Progress progress(mine.size(), options.progress, prefix, claims.shared() ? ranks.size() : 1);
-  if (ranks.first() && states.capacity() > 0)
-    progress.note("the " + std::to_string(ranks.size()) + " ranks share the reference states in this node's memory (" +
-                  sweep::format_bytes(static_cast<double>(states.capacity() * sizeof(double))) + ")");
+  if (ranks.first() && states.capacity() > 0) {
+    const std::string bytes = sweep::format_bytes(static_cast<double>(states.capacity() * sizeof(double)));
+    progress.note(states.nodes() == 1 ? "the " + std::to_string(ranks.size()) +
+                                            " ranks share the reference states in this node's memory (" + bytes + ")"
+                                      : "the ranks of each of the " + std::to_string(states.nodes()) +
+                                            " nodes share the reference states in its memory (" + bytes + " per node)");
+  }
   if (!finished.empty())
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");

@@ -41,10 +41,11 @@ Solve integrate(const model::DeviceModel& model, Kokkos::View<const double**> y_
 }
 
 // The tight solve spread over split.parts processes: each integrates its share of the samples
-// straight into its part of the whole solution (on host backends; in memory they all share where
-// split.shared_rows gives it), then every share is broadcast from its process: its states unless
-// shared (by sample, then time, then coordinate), then per sample its NFE, accepted and rejected
-// steps and failure flag (all exact in a double).
+// straight into its part of the whole solution (on host backends; in memory the processes of a
+// node share where split.shared_rows gives it), then every share is broadcast from its process:
+// its states unless shared (by sample, then time, then coordinate; with shared rows on several
+// nodes, from root's node to the others'), then per sample its NFE, accepted and rejected steps and
+// failure flag (all exact in a double).
 Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double**> y_start,
                       Kokkos::View<const double*> u_out, const Dop853Settings& settings, const SampleSplit& split) {
   const int samples = static_cast<int>(y_start.extent(0));
@@ -92,10 +93,14 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
   all.failed = Kokkos::View<int*>("pfode::reference::failed", samples);
   const auto failed = Kokkos::create_mirror_view(all.failed);
   if (split.meet) split.meet();
+  using Role = SampleSplit::NodeRole;
+  const bool between_nodes = shared && split.node_role;
   for (int root = 0; root < split.parts; ++root) {
     const auto [begin, end] = sample_share(samples, root, split.parts);
     if (begin == end) continue;
-    if (!shared) {  // the share's states in one message, sample by sample
+    const Role role = !shared ? (root == split.part ? Role::send : Role::receive)
+                              : between_nodes ? split.node_role(root) : Role::none;
+    if (role != Role::none) {  // the share's states in one message, sample by sample
       std::vector<double> message(static_cast<size_t>(end - begin) * outputs * dim);
       const auto each = [&](const auto& visit) {
         size_t k = 0;
@@ -103,12 +108,13 @@ Solve integrate_split(const model::DeviceModel& model, Kokkos::View<const double
           for (int m = 0; m < outputs; ++m)
             for (int c = 0; c < dim; ++c) visit(rows(p, m, c), message[k++]);
       };
-      if (root == split.part) each([](double state, double& sent) { sent = state; });
-      split.broadcast(message.data(), message.size(), root);
-      if (root != split.part) each([](double& state, double received) { state = received; });
+      if (role == Role::send) each([](double state, double& sent) { sent = state; });
+      (shared ? split.broadcast_between_nodes : split.broadcast)(message.data(), message.size(), root);
+      if (role == Role::receive) each([](double& state, double received) { state = received; });
     }
     split.broadcast(steps.data() + static_cast<size_t>(begin) * 4, static_cast<size_t>(end - begin) * 4, root);
   }
+  if (between_nodes && split.meet) split.meet();  // the other nodes' shares, visible to this node
   for (int p = 0; p < samples; ++p) {
     const double* r = steps.data() + static_cast<size_t>(p) * 4;
     all.nfe.push_back(static_cast<long>(r[0]));

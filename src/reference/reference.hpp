@@ -33,8 +33,9 @@ inline constexpr int estimate_sample_count = 32;
 std::vector<int> error_estimate_samples(int samples);
 
 // One reference solved by several processes (MPI ranks) together: process `part` of `parts`
-// integrates only its share of the samples (sample_share), into memory all processes read
-// (shared_rows) or its own copy, whose every share is then sent to all processes. So each ends up
+// integrates only its share of the samples (sample_share), into memory the processes of its node
+// read (shared_rows) or its own copy, whose every share is then sent to all processes; shared
+// rows on several nodes get the other nodes' shares, one process per node. So each ends up
 // with the whole solution, bit for bit what one process computes: a sample's solution depends on
 // no sample outside its pack of pack_step_width, and shares are whole packs. The error estimate's
 // small second solve (estimate_sample_count samples) is done by every process. Every process makes
@@ -48,9 +49,16 @@ struct SampleSplit {
   std::function<void()> meet;
   // Where set: `count` doubles that every process reads and writes (the processes of one node
   // share them), or null where there are none. Each process then integrates its share into its
-  // rows there, meet() makes them visible to all, and no state is broadcast. Only on backends
-  // whose states are row-major host memory; the same calls on every process.
+  // rows there, meet() makes them visible to all, and no state is broadcast within a node. Only on
+  // backends whose states are time-major host memory; the same calls on every process.
   std::function<double*(size_t count)> shared_rows;
+  // Where shared_rows are shared by the processes of each of several nodes: what this process does
+  // with process root's share of the states, and the broadcast of a share among the processes that
+  // fill their node's rows (one per node), from the one on root's node. Then meet() again makes
+  // their writes visible to their nodes.
+  enum class NodeRole { none, send, receive };
+  std::function<NodeRole(int root)> node_role;
+  std::function<void(double* data, size_t count, int root)> broadcast_between_nodes;
 };
 
 // The samples [first, last) of `samples` that process `part` of `parts` integrates: whole packs of

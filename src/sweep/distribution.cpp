@@ -160,7 +160,9 @@ long CellClaims::next(int group) {
 
 #ifdef PFODE_HAVE_MPI
 struct SharedStates::Window {
-  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Comm comm = MPI_COMM_NULL;     // every rank
+  MPI_Comm node = MPI_COMM_NULL;     // the ranks of this node
+  MPI_Comm fillers = MPI_COMM_NULL;  // the first rank of each node (MPI_COMM_NULL on the others)
   MPI_Win win = MPI_WIN_NULL;
 };
 #else
@@ -169,35 +171,51 @@ struct SharedStates::Window {};
 
 SharedStates::SharedStates(const Ranks& ranks, size_t doubles) : ranks_(ranks) {
 #ifdef PFODE_HAVE_MPI
-  if (!ranks.initialised_ || ranks.size() == 1 || !ranks.one_node() || doubles == 0) return;
-  // MPI libraries back a node's shared windows with a file in /dev/shm. Where it lacks room, Open
-  // MPI 4.1 warns and then hangs the ranks instead of failing the call, so the window is asked for
-  // only where /dev/shm has room for it with a quarter to spare (rank 0's view; a container's
-  // /dev/shm is often 64 MB).
-  const double bytes_needed = static_cast<double>(doubles) * sizeof(double);
-  const double available = ranks.first() ? free_bytes(shared_memory_dir).value_or(0.0) : 0.0;
-  if (!ranks.all(!ranks.first() || available >= 1.25 * bytes_needed)) {
-    if (ranks.first())
-      no_room_ = std::string(shared_memory_dir) + " has " + format_bytes(available) +
-                 " free, too little to share the reference states (" + format_bytes(bytes_needed) +
-                 ") between the ranks: each keeps its own copy";
-    return;
-  }
+  if (!ranks.initialised_ || ranks.size() == 1 || doubles == 0) return;
   window_ = std::make_unique<Window>();
   // On a communicator of its own that returns errors: a node that cannot give this much shared
   // memory (a small /dev/shm, an MPI without shared windows) leaves the states to the broadcast.
   MPI_Comm_dup(MPI_COMM_WORLD, &window_->comm);
   MPI_Comm_set_errhandler(window_->comm, MPI_ERRORS_RETURN);
+  MPI_Comm_split_type(window_->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &window_->node);
+  int node_rank = 0;
+  MPI_Comm_rank(window_->node, &node_rank);
+  fills_node_ = node_rank == 0;  // the node's lowest rank: rank 0 on its node
+  MPI_Comm_split(window_->comm, fills_node_ ? 0 : MPI_UNDEFINED, ranks.rank(), &window_->fillers);
+  int node = 0;
+  if (fills_node_) MPI_Comm_rank(window_->fillers, &node);
+  MPI_Bcast(&node, 1, MPI_INT, 0, window_->node);
+  node_of_.resize(ranks.size());
+  MPI_Allgather(&node, 1, MPI_INT, node_of_.data(), 1, MPI_INT, window_->comm);
+  nodes_ = 1 + *std::max_element(node_of_.begin(), node_of_.end());
+  if (nodes_ == ranks.size()) return;  // a rank per node: nothing to share
+  // MPI libraries back a node's shared windows with a file in /dev/shm. Where it lacks room, Open
+  // MPI 4.1 warns and then hangs the ranks instead of failing the call, so the window is asked for
+  // only where every node's /dev/shm has room for it with a quarter to spare (as the node's first
+  // rank sees it; a container's /dev/shm is often 64 MB).
+  const double bytes_needed = static_cast<double>(doubles) * sizeof(double);
+  const double available = fills_node_ ? free_bytes(shared_memory_dir).value_or(0.0) : 0.0;
+  const bool room = !fills_node_ || available >= 1.25 * bytes_needed;
+  if (!ranks.all(room)) {
+    if (ranks.first())
+      no_room_ = room ? "another node's " + std::string(shared_memory_dir) + " has too little room to share the "
+                            "reference states (" + format_bytes(bytes_needed) + ") between its ranks: each rank "
+                            "keeps its own copy"
+                      : std::string(shared_memory_dir) + " has " + format_bytes(available) +
+                            " free, too little to share the reference states (" + format_bytes(bytes_needed) +
+                            ") between the ranks: each keeps its own copy";
+    return;
+  }
   double* mine = nullptr;
-  const MPI_Aint bytes = ranks.first() ? static_cast<MPI_Aint>(doubles * sizeof(double)) : 0;
-  const int status = MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, window_->comm, &mine, &window_->win);
+  const MPI_Aint bytes = fills_node_ ? static_cast<MPI_Aint>(doubles * sizeof(double)) : 0;
+  const int status = MPI_Win_allocate_shared(bytes, sizeof(double), MPI_INFO_NULL, window_->node, &mine, &window_->win);
   if (!ranks.all(status == MPI_SUCCESS)) {  // a rank without the window: none is used (or freed)
     window_->win = MPI_WIN_NULL;
     return;
   }
   MPI_Aint size = 0;
   int unit = 0;
-  MPI_Win_shared_query(window_->win, 0, &size, &unit, &base_);  // rank 0's part: all of it
+  MPI_Win_shared_query(window_->win, 0, &size, &unit, &base_);  // the node's first rank's part: all of it
   capacity_ = doubles;
   MPI_Win_lock_all(MPI_MODE_NOCHECK, window_->win);
 #else
@@ -214,7 +232,8 @@ SharedStates::~SharedStates() {
     if (base_) MPI_Win_unlock_all(window_->win);
     MPI_Win_free(&window_->win);
   }
-  MPI_Comm_free(&window_->comm);
+  for (MPI_Comm* comm : {&window_->fillers, &window_->node, &window_->comm})
+    if (*comm != MPI_COMM_NULL) MPI_Comm_free(comm);
 #endif
 }
 
@@ -228,6 +247,26 @@ double* SharedStates::rows(size_t count) {
 void SharedStates::sync() const {
 #ifdef PFODE_HAVE_MPI
   if (base_) MPI_Win_sync(window_->win);
+#endif
+}
+
+reference::SampleSplit::NodeRole SharedStates::node_role(int root) const {
+  using Role = reference::SampleSplit::NodeRole;
+  if (!fills_node_) return Role::none;
+  return node_of_.at(root) == node_of_.at(ranks_.rank()) ? Role::send : Role::receive;
+}
+
+void SharedStates::broadcast_between_nodes(double* data, size_t count, int root) const {
+#ifdef PFODE_HAVE_MPI
+  if (!fills_node_) return;
+  constexpr size_t piece = size_t{1} << 27;  // as Ranks::broadcast: MPI counts are int
+  for (size_t from = 0; from < count; from += piece)
+    MPI_Bcast(data + from, static_cast<int>(std::min(piece, count - from)), MPI_DOUBLE, node_of_.at(root),
+              window_->fillers);
+#else
+  (void)data;
+  (void)count;
+  (void)root;
 #endif
 }
 

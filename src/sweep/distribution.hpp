@@ -1,7 +1,7 @@
 // Spreading a sweep over MPI ranks (when pfode is built with MPI). Each reference is solved once,
 // by all ranks together, each integrating an even share of its samples (reference::SampleSplit):
-// on one node into memory the ranks share (SharedStates), elsewhere exchanged through
-// Ranks::broadcast. The ranks meet at every group's reference, so each group's cells are
+// into memory the ranks of its node share (SharedStates), sent once to each other node, or where
+// there is none exchanged through Ranks::broadcast. The ranks meet at every group's reference, so each group's cells are
 // balanced by themselves. Ranks on one node take a group's cells one at a time, largest estimated
 // cost first, from a counter in shared memory (CellClaims): a rank that finishes early takes more,
 // whatever the estimate got wrong. Across nodes the cells are assigned beforehand by estimated
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "reference/reference.hpp"
 #include "sweep/plan.hpp"
 
 namespace pfode::sweep {
@@ -74,13 +75,15 @@ class CellClaims {
   std::unique_ptr<Window> window_;
 };
 
-// Memory for the references' states that every rank of a node reads: an MPI shared-memory window.
-// Each rank integrates its share of a reference's samples straight into it and reads the others'
-// shares there, so a node holds one copy of the states instead of one per rank, and no state is
-// sent. Only where every rank runs on one node (several ranks) and the MPI library gives the
-// window; elsewhere rows() is null, and each rank keeps its own copy, filled by Ranks::broadcast.
-// Created and destroyed by all ranks together (the destructor meets the others first, as
-// CellClaims's does).
+// Memory for the references' states that every rank of a node reads: an MPI shared-memory window
+// per node. Each rank integrates its share of a reference's samples straight into it and reads the
+// others' shares there, so a node holds one copy of the states instead of one per rank. On several
+// nodes the first rank of each (fills_node) sends its node's shares to the others' and writes
+// theirs into its node's window (broadcast_between_nodes): one message per share and node. Only
+// where some node runs several ranks and the MPI library gives the windows on every node;
+// elsewhere rows() is null, and each rank keeps its own copy, filled by Ranks::broadcast. Created
+// and destroyed by all ranks together (the destructor meets the others first, as CellClaims's
+// does).
 class SharedStates {
  public:
   SharedStates(const Ranks& ranks, size_t doubles);
@@ -99,14 +102,24 @@ class SharedStates {
   void sync() const;
   // Doubles of shared memory (0: none, the states are broadcast).
   size_t capacity() const { return capacity_; }
-  // On the first rank, why there is none although the ranks share a node: the node's shared memory
+  // On the first rank, why there is none although ranks share a node: a node's shared memory
   // (shared_memory_dir) has too little room. Empty otherwise.
   const std::string& no_room() const { return no_room_; }
   static constexpr const char* shared_memory_dir = "/dev/shm";
+  // The nodes the ranks run on (1 without MPI).
+  int nodes() const { return nodes_; }
+  // With shared memory on several nodes: what this rank does with rank root's share of a
+  // reference's states (reference::SampleSplit::node_role), and the broadcast of a share among the
+  // first ranks of the nodes, from root's node's (a no-op on the other ranks).
+  reference::SampleSplit::NodeRole node_role(int root) const;
+  void broadcast_between_nodes(double* data, size_t count, int root) const;
 
  private:
   const Ranks& ranks_;
   std::string no_room_;
+  bool fills_node_ = true;
+  int nodes_ = 1;
+  std::vector<int> node_of_;  // per rank: its node, numbered by the nodes' first ranks
   double* base_ = nullptr;
   size_t capacity_ = 0, used_ = 0;
   struct Window;

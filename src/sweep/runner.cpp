@@ -446,6 +446,8 @@ void run_plan(const Experiment& e, const Plan& plan, const std::set<int>& skip, 
       if (shared->minimum(1) == failed) throw OtherRankFailed();
     };
     split.shared_rows = shared->shared_rows;
+    split.node_role = shared->node_role;
+    split.broadcast_between_nodes = shared->broadcast_between_nodes;
   }
   const auto has_work = [&](size_t g) {
     return solve_groups.count(static_cast<int>(g)) > 0 ||

@@ -63,6 +63,10 @@ struct SharedReferences {
   // and reuse_rows(), called once every rank has come to the next group, frees it for that group's.
   std::function<double*(size_t count)> shared_rows;
   std::function<void()> reuse_rows;
+  // Where that memory is per node, on several nodes: reference::SampleSplit's node_role and
+  // broadcast_between_nodes.
+  std::function<reference::SampleSplit::NodeRole(int root)> node_role;
+  std::function<void(double* data, size_t count, int root)> broadcast_between_nodes;
 };
 
 // Runs the cells of `plan` whose ids are not in `skip` (already finished, e.g. on resume, or another

@@ -1,15 +1,17 @@
 #!/bin/sh
-# Two and three MPI ranks give the same numbers, bit for bit, as one (each reference is solved
-# once, in shares, by all ranks together, into memory the ranks of a node share, or broadcast;
-# ranks on one node draw the cells as they go, and both compute some); resume works under MPI,
-# after kill -9, after SIGTERM (rank 0 reports once) and after one rank failed (every rank stops,
-# one error line), reading the kept references from the checkpoint.
-# Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM
+# Two, three and four MPI ranks give the same numbers, bit for bit, as one (each reference is
+# solved once, in shares, by all ranks together, into memory the ranks of a node share, or
+# broadcast; on several nodes each node holds one copy, sent between them; ranks on one node draw
+# the cells as they go, and both compute some); resume works under MPI, after kill -9, after
+# SIGTERM (rank 0 reports once) and after one rank failed (every rank stops, one error line),
+# reading the kept references from the checkpoint.
+# Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM NODE_SHIM
 set -eu
 mpiexec=$1
 pfode=$2
 src=$3
 shim=$4
+node_shim=$5
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 common="--oversubscribe"
@@ -36,6 +38,16 @@ rm results.h5
 # shellcheck disable=SC2086
 "$mpiexec" $flags --mca osc ^sm "$pfode" run ../sweep.ini --progress cells 2>"$work/apart.txt" >/dev/null
 ! grep -q "share the reference states" "$work/apart.txt" || { echo "shared states without shared windows"; exit 1; }
+/usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
+# Four ranks that MPI sees on two nodes (the node shim; ranks 0 and 2 on one, 1 and 3 on the other):
+# each node's ranks share one copy of the states, and the first rank of each sends its node's shares
+# to the other's. The same numbers.
+rm results.h5
+# shellcheck disable=SC2086
+"$mpiexec" -np 4 $common -x LD_PRELOAD="$node_shim" -x PFODE_FAKE_NODES=2 "$pfode" run ../sweep.ini --progress cells \
+  2>"$work/nodes.txt" >/dev/null
+grep -q "^rank 0: the ranks of each of the 2 nodes share the reference states in its memory" "$work/nodes.txt" ||
+  { echo "the ranks of 2 nodes did not share the reference states per node: $(cat "$work/nodes.txt")"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
 # Where /dev/shm has too little room (a container's is often 64 MB; Open MPI would hang asking for
 # the window there), the ranks keep their own copies, say so once, and give the same numbers.
