@@ -477,6 +477,26 @@ TEST_CASE("reference: solved in shares by several processes, every process gets 
   }
 }
 
+namespace {
+// What the shared-memory tests split between processes: a mixture, four requested times and start
+// states, and the one-process solution every split must give.
+struct SharedRowsProblem {
+  explicit SharedRowsProblem(int samples) : samples(samples) {
+    settings.rtol = settings.atol = 1e-10;
+    whole = reference::solve_reference(model, starts, s_out, settings);
+    y_whole = test::to_host(whole.y);
+  }
+  const model::ModelSpec spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
+  const model::DeviceModel model = model::to_device(spec);
+  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
+  const int samples, outputs = static_cast<int>(s_out.size()), dim = spec.dim;
+  const Kokkos::View<double**> starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
+  reference::Dop853Settings settings;
+  reference::ReferenceSolution whole;
+  decltype(test::to_host(whole.y)) y_whole;
+};
+}  // namespace
+
 TEST_CASE("reference: processes that share memory each write their share in place and send no state; the shared "
           "states are the one-process solution bit for bit",
           "[reference]") {
@@ -484,15 +504,9 @@ TEST_CASE("reference: processes that share memory each write their share in plac
   // states (time-major, as reference/states.hpp stores them) and no other's, broadcast only its
   // steps, and meet the others before that.
   if (!reference::time_major_states) return;  // shared rows are for host backends only
-  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
-  const auto model = model::to_device(spec);
-  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
-  const int samples = 37, outputs = static_cast<int>(s_out.size()), dim = spec.dim, parts = 3;
-  const auto starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
-  reference::Dop853Settings settings;
-  settings.rtol = settings.atol = 1e-10;
-  const auto whole = reference::solve_reference(model, starts, s_out, settings);
-  const auto y_whole = test::to_host(whole.y);
+  const SharedRowsProblem problem(37);
+  const auto& [spec, model, s_out, samples, outputs, dim, starts, settings, whole, y_whole] = problem;
+  const int parts = 3;
   std::vector<double> node(static_cast<size_t>(samples) * outputs * dim + 1, NAN);  // one more: untouched
   const auto at = [&](int p, int m, int c) { return node[(static_cast<size_t>(m) * samples + p) * dim + c]; };
   for (int part = 0; part < parts; ++part) {
@@ -538,15 +552,9 @@ TEST_CASE("reference: processes of two nodes share memory per node; the first of
   // shares are all written before they are sent.
   if (!reference::time_major_states) return;  // shared rows are for host backends only
   using Role = reference::SampleSplit::NodeRole;
-  const auto spec = model::random_mixture("mix", 5, 4, 11, 1.5, 0.2, 0.7);
-  const auto model = model::to_device(spec);
-  const std::vector<double> s_out{80.0, 3.0, 0.1, 0.002};
-  const int samples = 70, outputs = static_cast<int>(s_out.size()), dim = spec.dim, parts = 4;
-  const auto starts = test::marginal_starts(spec, schedule::make_schedule("edm"), samples);
-  reference::Dop853Settings settings;
-  settings.rtol = settings.atol = 1e-10;
-  const auto whole = reference::solve_reference(model, starts, s_out, settings);
-  const auto y_whole = test::to_host(whole.y);
+  const SharedRowsProblem problem(70);
+  const auto& [spec, model, s_out, samples, outputs, dim, starts, settings, whole, y_whole] = problem;
+  const int parts = 4;
   std::vector<std::vector<double>> nodes(2, std::vector<double>(static_cast<size_t>(samples) * outputs * dim, NAN));
   const auto share_of = [&](int root) {  // root's share as a message: by sample, then time, then coordinate
     const auto [begin, end] = reference::sample_share(samples, root, parts);
