@@ -278,7 +278,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
                                       : "the ranks of each of the " + std::to_string(states.nodes()) +
                                             " nodes share the reference states in its memory (" + bytes + " per node)");
   }
-  if (!finished.empty())
+  if (ranks.first() && !finished.empty())  // every rank resumes from the same list
     progress.note("resuming: " + std::to_string(finished.size()) + " of " + std::to_string(plan.cells.size()) +
                   " cells already done");
   sweep::RunCallbacks callbacks;

@@ -105,6 +105,8 @@ grep -q "^pfode: interrupted by SIGTERM: [0-9]* of [0-9]* cells and [0-9]* of [0
 [ ! -d results.h5.partial ] || { echo "checkpoint directory left behind"; exit 1; }
 grep -q "states read from the checkpoint" "$work/resume.txt" ||
   { echo "the resumed 2-rank run read no reference from the checkpoint: $(cat "$work/resume.txt")"; exit 1; }
+[ "$(grep -c "resuming: [0-9]* of [0-9]* cells already done" "$work/resume.txt")" -eq 1 ] ||
+  { echo "the resumed 2-rank run did not say once what it resumes: $(cat "$work/resume.txt")"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
 
 # Three ranks (48 samples: one pack of each reference each), the third unable to write its cells
