@@ -1,14 +1,15 @@
 // Spreading a sweep over MPI ranks (when pfode is built with MPI). Each reference is solved once,
 // by all ranks together, each integrating an even share of its samples (reference::SampleSplit):
 // into memory the ranks of its node share (SharedStates), sent once to each other node, or where
-// there is none exchanged through Ranks::broadcast. The ranks meet at every group's reference, so each group's cells are
-// balanced by themselves. Ranks on one node take a group's cells one at a time, largest estimated
-// cost first, from a counter in shared memory (CellClaims): a rank that finishes early takes more,
-// whatever the estimate got wrong. Across nodes the cells are assigned beforehand by estimated
-// cost, largest first to the rank least loaded in the group (cells_for_rank: deterministic, so
-// every rank computes the same assignment without communication). Each rank writes its finished
-// cells into the shared checkpoint directory; the first rank assembles the file. A cell's numbers
-// do not depend on the rank that computes it. Without MPI there is one rank.
+// there is none exchanged through Ranks::broadcast. The ranks meet at every group's reference, so
+// each group's cells are balanced by themselves. Ranks on one node take a group's cells one at a
+// time, largest estimated cost first, from a counter in shared memory (CellClaims): a rank that
+// finishes early takes more, whatever the estimate got wrong. Across nodes the cells are assigned
+// beforehand by estimated cost, largest first to the rank least loaded in the group
+// (cells_for_rank: deterministic, so every rank computes the same assignment without
+// communication). Each rank writes its finished cells into the shared checkpoint directory; the
+// first rank assembles the file. A cell's numbers do not depend on the rank that computes it.
+// Without MPI there is one rank.
 #pragma once
 
 #include <cstddef>
