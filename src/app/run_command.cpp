@@ -132,6 +132,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     return options.resume && !fs::is_directory(sweep::Checkpoint::directory_for(experiment.out)) &&
            fs::is_regular_file(experiment.out);
   };
+  std::string plan_error;
   try {
     auto overrides = options.overrides;
     if (!options.out.empty()) overrides.push_back("run.out=" + options.out);
@@ -141,7 +142,16 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
     need = sweep::estimate_resources(experiment, plan);
     sweep::check_memory(need);
   } catch (const std::exception& e) {  // bad config, unusable output path, a plan too large: nothing computed yet
-    return fail(ranks, exit_usage, e.what());
+    plan_error = e.what();
+  }
+  // Every rank checks alone, and the memory or the file system of its node may fail it alone: the
+  // ranks agree before any of them goes on, and the first that failed says why.
+  const int first_failed = ranks.minimum(plan_error.empty() ? ranks.size() : ranks.rank());
+  if (first_failed < ranks.size()) {
+    if (ranks.rank() == first_failed)
+      std::cerr << "pfode: error: " + (first_failed > 0 ? "rank " + std::to_string(first_failed) + ": " : "") +
+                       printable_message(plan_error) + "\n";
+    return exit_usage;
   }
   const std::string partial = sweep::Checkpoint::directory_for(experiment.out);
 

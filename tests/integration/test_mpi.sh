@@ -3,8 +3,8 @@
 # solved once, in shares, by all ranks together, into memory the ranks of a node share, or
 # broadcast; on several nodes each node holds one copy, sent between them; ranks on one node draw
 # the cells as they go, and both compute some); resume works under MPI, after kill -9, after
-# SIGTERM (rank 0 reports once) and after one rank failed (every rank stops, one error line),
-# reading the kept references from the checkpoint.
+# SIGTERM (rank 0 reports once) and after one rank failed (every rank stops, one error line, also
+# when one rank alone refuses the plan), reading the kept references from the checkpoint.
 # Usage: test_mpi.sh MPIEXEC PFODE_EXECUTABLE SOURCE_DIR FAULT_SHIM NODE_SHIM
 set -eu
 mpiexec=$1
@@ -129,3 +129,18 @@ timeout 300 "$mpiexec" $common -np 3 "$pfode" run ../sweep.ini --resume --progre
 grep -q "states read from the checkpoint" "$work/resume.txt" ||
   { echo "the resumed 3-rank run read no reference from the checkpoint: $(cat "$work/resume.txt")"; exit 1; }
 /usr/bin/python3 "$src/tests/integration/compare_results.py" "$work/one/results.h5" results.h5
+
+# A check before the run that fails on one rank alone (the second rank's plan is too large for its
+# memory, as on a node with less of it): every rank stops at once with exit status 2 and that
+# rank's one error line, and nothing is written.
+mkdir "$work/alone"
+cd "$work/alone"
+status=0
+# shellcheck disable=SC2086
+timeout 120 "$mpiexec" $common -np 1 "$pfode" run ../sweep.ini -q : \
+  -np 1 "$pfode" run ../sweep.ini -q --set run.samples=1000000000 2>"$work/alone.txt" || status=$?
+[ "$status" -eq 2 ] || { echo "a rank refused alone ended the run with status $status: $(cat "$work/alone.txt")"; exit 1; }
+[ "$(grep -c "^pfode: error:" "$work/alone.txt")" -eq 1 ] &&
+  grep -q "^pfode: error: rank 1: the plan needs about .* of memory" "$work/alone.txt" ||
+  { echo "the refusing rank's error not reported once: $(cat "$work/alone.txt")"; exit 1; }
+[ -z "$(ls -A)" ] || { echo "a run refused by one rank wrote $(ls -A)"; exit 1; }
