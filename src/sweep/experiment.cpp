@@ -406,7 +406,10 @@ Experiment load_experiment(const std::string& path, const std::vector<std::strin
   else throw std::invalid_argument("run.save_states: unknown '" + save + "' (none | final | grid)");
   const auto saved = split_list(r.text("run.save_samples", "all"));
   if (saved == std::vector<std::string>{"all"}) {
-    for (int p = 0; p < e.samples; ++p) e.save_samples.push_back(p);
+    // Listed only where states are saved: a plan of 1e9 samples would otherwise hold 4 GB of
+    // indices before its memory check refuses it.
+    if (e.save_states != Experiment::SaveStates::none)
+      for (int p = 0; p < e.samples; ++p) e.save_samples.push_back(p);
   } else {
     if (saved.empty()) throw std::invalid_argument("run.save_samples: give sample indices or all");
     for (const auto& item : saved) {

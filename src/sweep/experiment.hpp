@@ -53,7 +53,8 @@ struct Experiment {
   // measured against x*(0), their group's reference continued to s = 0; grid_end (default):
   // x = alpha_N D against x*(t_N).
   bool denoise_to_zero = false;
-  // run.save_states (none | final | grid) for the samples run.save_samples names (all by default).
+  // run.save_states (none | final | grid) for the samples run.save_samples names (all by default;
+  // empty with none).
   enum class SaveStates { none, final, grid };
   SaveStates save_states = SaveStates::none;
   std::vector<int> save_samples;
