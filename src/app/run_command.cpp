@@ -146,7 +146,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   }
   // Every rank checks alone, and the memory or the file system of its node may fail it alone: the
   // ranks agree before any of them goes on, and the first that failed says why.
-  const int first_failed = ranks.minimum(plan_error.empty() ? ranks.size() : ranks.rank());
+  const int first_failed = ranks.first_failing(!plan_error.empty());
   if (first_failed < ranks.size()) {
     if (ranks.rank() == first_failed)
       std::cerr << "pfode: error: " + (first_failed > 0 ? "rank " + std::to_string(first_failed) + ": " : "") +
@@ -345,7 +345,7 @@ int run_command(const RunOptions& options, int argc, char** argv, const sweep::R
   progress.finish();
   const bool all_ran = !other_failed && ranks.all(run_error.empty());
   // A reference solved together fails on every rank alike: the first of them reports it.
-  const int first_reference_failed = ranks.minimum(reference_failed ? ranks.rank() : ranks.size());
+  const int first_reference_failed = ranks.first_failing(reference_failed);
   const bool any_reference_failed = first_reference_failed < ranks.size();
   if (!all_ran) {
     // Each line in one write: the ranks share stderr, and a line written in pieces can be cut by

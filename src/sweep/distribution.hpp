@@ -40,6 +40,8 @@ class Ranks {
   bool all(bool ok) const { return minimum(ok ? 1 : 0) == 1; }
   // The smallest of `value` over the ranks (all() is this too: the calls match each other).
   int minimum(int value) const;
+  // The lowest rank where `failed` holds, or size() where it holds on none (a minimum() too).
+  int first_failing(bool failed) const { return minimum(failed ? rank_ : size_); }
   // data[0, count) <- root's, on every rank.
   void broadcast(double* data, size_t count, int root) const;
   // buffer <- root's buffer (resized to its size) on every rank.
