@@ -1,7 +1,7 @@
 #!/bin/sh
-# bench/sweep_timing.py, bench/weak_throughput.py and bench/first_touch.py run on tiny settings and
-# print a row for every build, rank count, solver, depth and round asked for (nothing is timed
-# against anything: benchmarks are not tests).
+# bench/sweep_timing.py, bench/weak_throughput.py, bench/first_touch.py and bench/rank_memory.py run
+# on tiny settings and print a row for every build, rank count, solver, depth and round asked for,
+# or their peak (nothing is timed against anything: benchmarks are not tests).
 # Usage: test_bench_scripts.sh PFODE SOURCE_DIR
 set -eu
 pfode=$1
@@ -27,3 +27,11 @@ for pages in "" --small-pages; do
   /usr/bin/python3 "$src/bench/first_touch.py" --mb 64 --pause 0 --rounds 2 $pages > "$out"
   [ "$(grep -cE '^round [01]: ([0-9.]+ ){7}[0-9.]+$' "$out")" = 2 ] || { cat "$out"; echo "first_touch.py $pages: not 2 rounds of 8 pieces"; exit 1; }
 done
+
+work=$(mktemp -d)
+# (a run of ~1 s, sampled every 0.02 s: some samples fall while pfode runs)
+/usr/bin/python3 "$src/bench/rank_memory.py" --interval 0.02 -- "$pfode" run "$src/experiments/quickstart.ini" \
+  -o "$work/m.h5" --force -q --set run.samples=64 > "$out"
+rm -rf "$work"
+grep -qE '^peak PSS of the pfode processes: [0-9.]+ GB \(1 processes, sampled every 0.02 s\); exit status 0; ' "$out" ||
+  { cat "$out"; echo "rank_memory.py: no peak of the one pfode process"; exit 1; }
